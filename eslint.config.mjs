@@ -1,0 +1,40 @@
+// ESLint flat config: typescript-eslint with type information (for no-floating-promises),
+// and import/no-extraneous-dependencies so the published constructs import only peer/runtime deps.
+import tseslint from 'typescript-eslint';
+import importPlugin from 'eslint-plugin-import';
+
+export default tseslint.config(
+  {
+    ignores: [
+      'node_modules/**',
+      'cdk.out/**',
+      'assets/**',
+      '.venv/**',
+      'lib/**/*.js',
+      'lib/**/*.d.ts',
+      '**/*.snapshot/**',
+      'coverage/**',
+    ],
+  },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { import: importPlugin },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      // The published constructs may import only what a consumer has: peer dependencies.
+      'import/no-extraneous-dependencies': ['error', { devDependencies: false, peerDependencies: true }],
+    },
+  },
+  {
+    // Handlers are bundled with esbuild at build time; @aws-sdk/* is provided by the Lambda runtime.
+    // Tests, the sample app and scripts run only in this repo, with its dev dependencies.
+    files: ['lambda/**/*.ts', 'test/**/*.ts', 'bin/**/*.ts', 'scripts/**/*.ts'],
+    rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true }] },
+  },
+);

@@ -1,0 +1,242 @@
+/**
+ * What each CloudFormation event does to a login profile and its secret.
+ *
+ * The invariant ("nothing lost"): whenever the user has a login profile, its password is in the
+ * secret, in `AWSCURRENT`, or in `AWSPENDING` while a retry of the same event is still due.
+ * - A new password is written to the secret before IAM sees it.
+ * - Secret versions are keyed by a token derived from the event, so a replayed event finds the
+ *   version its first delivery wrote and sets that same password instead of a new one.
+ * - A reset writes the new password as `AWSPENDING` and promotes it only after IAM took it.
+ */
+import { createHash } from 'node:crypto';
+import { OWNER_TAG_KEY } from '../../lib/handler-contract';
+import * as aws from '../shared/aws';
+import { HandlerError, isAwsError } from '../shared/errors';
+import { log } from '../shared/log';
+import { DEFAULT_PASSWORD_POLICY, PasswordPolicy, generatePassword } from '../shared/password';
+import { retryOn } from '../shared/retry';
+import { LoginProfileSettings } from './properties';
+
+/** How many freshly generated passwords to try when IAM answers `PasswordPolicyViolation`. */
+export const MAX_POLICY_ATTEMPTS = 3;
+
+/** What the handler knows about the event besides the properties. */
+export interface EventIdentity {
+  readonly stackId: string;
+  readonly logicalResourceId: string;
+  readonly requestId: string;
+  readonly requestType: string;
+}
+
+/** The clock the handler must answer by: milliseconds left before the Lambda times out. */
+export type Deadline = () => number;
+
+/** Every password this invocation generated or read, so error messages can be scrubbed. */
+export const passwordsSeen = new Set<string>();
+
+/** The secret's JSON value. */
+export interface SecretValue {
+  readonly username: string;
+  readonly password: string;
+  readonly signInUrl: string;
+}
+
+/**
+ * The client request token of the secret version written for `event` (attempt `attempt`):
+ * the same event always maps to the same token, a different event never does.
+ */
+export function versionToken(event: EventIdentity, attempt: number): string {
+  const hex = createHash('sha256')
+    .update([event.stackId, event.logicalResourceId, event.requestId, String(attempt)].join('\n'))
+    .digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** How a new password reaches the secret and IAM. */
+enum Issue {
+  /** No login profile of ours yet: the password becomes `AWSCURRENT` at once, then IAM gets it. */
+  CREATE = 'create',
+  /** The profile's password is in this secret: `AWSPENDING` first, promoted after IAM took it. */
+  RESET = 'reset',
+}
+
+/** Create: claim the user, write a new password to the secret, give the user a login profile. */
+export async function createProfile(
+  settings: LoginProfileSettings,
+  event: EventIdentity,
+  deadline: Deadline,
+): Promise<string> {
+  await claimUser(settings, deadline);
+  return issuePassword(settings, event, Issue.CREATE, deadline);
+}
+
+/** Update: decide from old and new settings whether to issue a password, flip the flag, or do nothing. */
+export async function updateProfile(
+  settings: LoginProfileSettings,
+  old: LoginProfileSettings,
+  event: EventIdentity,
+  deadline: Deadline,
+): Promise<string | undefined> {
+  if (settings.userName !== old.userName || settings.secretArn !== old.secretArn) {
+    // Another user (a new physical resource) or another secret (it holds no password yet).
+    return createProfile(settings, event, deadline);
+  }
+  if (settings.resetToken !== old.resetToken) {
+    return issuePassword(settings, event, Issue.RESET, deadline);
+  }
+  if (settings.passwordResetRequired !== old.passwordResetRequired) {
+    await retryOn(() => aws.updateLoginProfile(settings.userName, undefined, settings.passwordResetRequired), {
+      codes: ['EntityTemporarilyUnmodifiable'],
+      attempts: 5,
+      baseDelayMs: 1_000,
+      deadline,
+    });
+    log('updated the reset flag', { userName: settings.userName, action: 'UpdateLoginProfile' });
+    return undefined;
+  }
+  log('nothing to change', { userName: settings.userName });
+  return undefined;
+}
+
+/**
+ * Delete: remove the login profile, unless another secret has claimed the user since (a
+ * replacement custom resource for the same user was created before this one is deleted).
+ */
+export async function deleteProfile(
+  userName: string,
+  secretArn: string | undefined,
+  deadline: Deadline,
+): Promise<void> {
+  const tags = await aws.userTags(userName);
+  if (tags === undefined) {
+    log('user does not exist; nothing to delete', { userName });
+    return;
+  }
+  const owner = tags[OWNER_TAG_KEY];
+  if (owner !== undefined && owner !== secretArn) {
+    log('login profile belongs to another secret now; leaving it', { userName });
+    return;
+  }
+  const deleted = await retryOn(() => aws.deleteLoginProfile(userName), {
+    codes: ['EntityTemporarilyUnmodifiable'],
+    attempts: 6,
+    baseDelayMs: 1_000,
+    deadline,
+  });
+  log(deleted ? 'deleted the login profile' : 'login profile was already gone', {
+    userName,
+    action: 'DeleteLoginProfile',
+  });
+}
+
+/** Tags the user with the secret that owns its login profile (retrying while IAM catches up with a new user). */
+async function claimUser(settings: LoginProfileSettings, deadline: Deadline): Promise<void> {
+  try {
+    await retryOn(() => aws.tagUser(settings.userName, OWNER_TAG_KEY, settings.secretArn), {
+      codes: ['NoSuchEntity', 'ConcurrentModification'],
+      attempts: 5,
+      baseDelayMs: 1_000,
+      deadline,
+    });
+  } catch (error) {
+    if (isAwsError(error, 'NoSuchEntity')) {
+      throw new HandlerError(`IAM user ${JSON.stringify(settings.userName)} does not exist`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+async function issuePassword(
+  settings: LoginProfileSettings,
+  event: EventIdentity,
+  mode: Issue,
+  deadline: Deadline,
+): Promise<string> {
+  let policy = await readPolicy();
+  for (let attempt = 0; ; attempt++) {
+    const stage = mode === Issue.CREATE ? 'AWSCURRENT' : 'AWSPENDING';
+    const token = versionToken(event, attempt);
+    const fresh = generatePassword(settings.passwordLength, policy);
+    passwordsSeen.add(fresh);
+    const value: SecretValue = { username: settings.userName, password: fresh, signInUrl: settings.signInUrl };
+    const stored = await aws.putSecretVersion(settings.secretArn, token, JSON.stringify(value), stage);
+    const password = passwordOf(stored.secretString);
+    passwordsSeen.add(password);
+
+    try {
+      await setPassword(settings, password, mode, deadline);
+    } catch (error) {
+      if (isAwsError(error, 'PasswordPolicyViolation') && attempt + 1 < MAX_POLICY_ATTEMPTS) {
+        // The policy changed between our read and IAM's check: read it again and regenerate.
+        log('IAM refused the password for its policy; regenerating', { userName: settings.userName });
+        policy = await readPolicy();
+        continue;
+      }
+      throw error;
+    }
+
+    if (mode === Issue.RESET) await promote(settings.secretArn, stored.versionId);
+    log('login profile password set', {
+      userName: settings.userName,
+      action: mode,
+      secretVersionId: stored.versionId,
+    });
+    return stored.versionId;
+  }
+}
+
+/** Sets `password` on the user, creating or updating the login profile as needed. */
+async function setPassword(
+  settings: LoginProfileSettings,
+  password: string,
+  mode: Issue,
+  deadline: Deadline,
+): Promise<void> {
+  const retry = { codes: ['EntityTemporarilyUnmodifiable', 'NoSuchEntity'], attempts: 5, baseDelayMs: 1_000, deadline };
+  const create = () => aws.createLoginProfile(settings.userName, password, settings.passwordResetRequired);
+  const update = () => aws.updateLoginProfile(settings.userName, password, settings.passwordResetRequired);
+  if (mode === Issue.CREATE) {
+    try {
+      await retryOn(create, retry);
+    } catch (error) {
+      // A replay of this event, or a profile that existed before us: make it ours.
+      if (!isAwsError(error, 'EntityAlreadyExists')) throw error;
+      await retryOn(update, { ...retry, codes: ['EntityTemporarilyUnmodifiable'] });
+    }
+    return;
+  }
+  try {
+    await retryOn(update, { ...retry, codes: ['EntityTemporarilyUnmodifiable'] });
+  } catch (error) {
+    // Someone deleted the profile by hand: give it back.
+    if (!isAwsError(error, 'NoSuchEntity')) throw error;
+    await retryOn(create, retry);
+  }
+}
+
+/** Makes `versionId` the secret's `AWSCURRENT` version (idempotent) and clears `AWSPENDING`. */
+async function promote(secretArn: string, versionId: string): Promise<void> {
+  const stages = await aws.secretVersionStages(secretArn);
+  const current = Object.keys(stages).find((id) => stages[id].includes('AWSCURRENT'));
+  if (current !== versionId) await aws.moveStage(secretArn, 'AWSCURRENT', versionId, current);
+  if ((stages[versionId] ?? []).includes('AWSPENDING')) await aws.removeStage(secretArn, 'AWSPENDING', versionId);
+}
+
+async function readPolicy(): Promise<PasswordPolicy> {
+  return (await aws.readPasswordPolicy()) ?? DEFAULT_PASSWORD_POLICY;
+}
+
+/** The password in a stored secret string, checked for shape (never echoed). */
+function passwordOf(secretString: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(secretString);
+  } catch {
+    throw new HandlerError('the secret version is not JSON');
+  }
+  const password = (parsed as Partial<SecretValue> | null)?.password;
+  if (typeof password !== 'string' || password.length === 0) {
+    throw new HandlerError('the secret version holds no password');
+  }
+  return password;
+}

@@ -1,0 +1,41 @@
+/** Error helpers shared by the handlers. */
+
+/**
+ * True when `error` is the AWS error `code`. SDK v3 names modelled errors `<Code>Exception`
+ * (IAM's `NoSuchEntity` arrives as `NoSuchEntityException`); unmodelled ones keep the bare code.
+ */
+export function isAwsError(error: unknown, code: string): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { name?: unknown; Code?: unknown; code?: unknown };
+  const names = [e.name, e.Code, e.code];
+  return names.includes(code) || names.includes(`${code}Exception`);
+}
+
+/** The AWS error code (or JavaScript error name) of `error`, for messages. */
+export function errorName(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'name' in error) return String((error as Error).name);
+  return 'Error';
+}
+
+/** The message of `error`, for messages. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+/** A failure with a message that is safe to show CloudFormation and the logs. */
+export class HandlerError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'HandlerError';
+  }
+}
+
+/** Replaces every occurrence of each of `secrets` in `text`. */
+export function redact(text: string, secrets: Iterable<string>): string {
+  let result = text;
+  for (const secret of secrets) {
+    if (secret.length > 0) result = result.split(secret).join('[REDACTED]');
+  }
+  return result;
+}

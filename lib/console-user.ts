@@ -1,0 +1,56 @@
+/** `ConsoleUser`: an IAM user with a generated console password. */
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { LoginProfile, LoginProfileOptions } from './login-profile';
+
+/** Props of `ConsoleUser`: everything of `iam.UserProps` except `password`, and the login profile options. */
+export interface ConsoleUserProps extends iam.UserProps, LoginProfileOptions {}
+
+const LOGIN_PROFILE_OPTIONS: ReadonlyArray<keyof LoginProfileOptions> = [
+  'passwordResetRequired',
+  'passwordLength',
+  'resetToken',
+  'secretName',
+  'encryptionKey',
+  'removalPolicy',
+  'grantChangePassword',
+];
+
+/**
+ * An `iam.User` with a console password generated at deploy time and kept in Secrets Manager.
+ * Usable wherever a user is: groups, `addToPolicy`, grants.
+ */
+export class ConsoleUser extends iam.User {
+  /** The login profile (password, secret and sign-in URL). */
+  public readonly loginProfile: LoginProfile;
+  /** The secret holding the password: JSON with `username`, `password` and `signInUrl`. */
+  public readonly secret: secretsmanager.ISecret;
+  /** The account's console sign-in URL. */
+  public readonly signInUrl: string;
+
+  constructor(scope: Construct, id: string, props: ConsoleUserProps = {}) {
+    super(scope, id, userPropsOf(props));
+    const options: Record<string, unknown> = {};
+    for (const key of LOGIN_PROFILE_OPTIONS) options[key] = props[key];
+    this.loginProfile = new LoginProfile(this, 'LoginProfile', { ...(options as LoginProfileOptions), user: this });
+    this.secret = this.loginProfile.secret;
+    this.signInUrl = this.loginProfile.signInUrl;
+  }
+
+  /** Lets `grantee` read this user's password from the secret. */
+  public grantReadPassword(grantee: iam.IGrantable): iam.Grant {
+    return this.loginProfile.grantReadPassword(grantee);
+  }
+}
+
+function userPropsOf(props: ConsoleUserProps): iam.UserProps {
+  if (props.password !== undefined) {
+    throw new Error(
+      "'password' cannot be set on a ConsoleUser: its password is generated at deploy time and kept in Secrets Manager",
+    );
+  }
+  const userProps: Record<string, unknown> = { ...props };
+  for (const key of LOGIN_PROFILE_OPTIONS) delete userProps[key];
+  return userProps as iam.UserProps;
+}

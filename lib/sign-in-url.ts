@@ -1,0 +1,33 @@
+/** The AWS console sign-in URL of an account, per partition. */
+import { CfnMapping, Fn, Stack, Token } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+
+/** Sign-in host of each partition (the URL is `https://ACCOUNT.HOST/console`). */
+export const SIGN_IN_DOMAINS: Record<string, string> = {
+  'aws': 'signin.aws.amazon.com',
+  'aws-cn': 'signin.amazonaws.cn',
+  'aws-us-gov': 'signin.amazonaws-us-gov.com',
+};
+
+const MAPPING_ID = 'CdkConsoleUsersSignInDomains';
+
+/**
+ * The console sign-in URL for the account of `scope`'s stack. A literal when the stack's
+ * partition is known at synth; otherwise a lookup in a mapping keyed by `AWS::Partition`.
+ */
+export function signInUrl(scope: IConstruct): string {
+  const stack = Stack.of(scope);
+  const partition = stack.partition;
+  let domain: string;
+  if (!Token.isUnresolved(partition) && SIGN_IN_DOMAINS[partition] !== undefined) {
+    domain = SIGN_IN_DOMAINS[partition];
+  } else {
+    const mapping =
+      (stack.node.tryFindChild(MAPPING_ID) as CfnMapping | undefined) ??
+      new CfnMapping(stack, MAPPING_ID, {
+        mapping: Object.fromEntries(Object.entries(SIGN_IN_DOMAINS).map(([p, d]) => [p, { domain: d }])),
+      });
+    domain = mapping.findInMap(stack.partition, 'domain');
+  }
+  return Fn.join('', ['https://', stack.account, '.', domain, '/console']);
+}

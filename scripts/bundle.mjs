@@ -1,0 +1,29 @@
+// Bundles each Lambda handler in lambda/ into assets/<name>/index.js with esbuild, at build time,
+// so that consumers of the package need neither esbuild nor Docker to synthesize.
+// The Node.js Lambda runtime ships the AWS SDK v3, so @aws-sdk/* stays external.
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import * as path from 'node:path';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const HANDLERS = {
+  'login-profile-handler': 'lambda/login-profile/index.ts',
+};
+
+for (const [name, entry] of Object.entries(HANDLERS)) {
+  const result = await build({
+    entryPoints: [path.join(root, entry)],
+    outfile: path.join(root, 'assets', name, 'index.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    sourcemap: false,
+    external: ['@aws-sdk/*'],
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
+  console.log(`bundled ${entry} -> assets/${name}/index.js (${bytes} bytes)`);
+}
