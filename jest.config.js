@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // *.integ.test.ts need moto_server: they run in `npm run test:integ` (jest.integ.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '\\.integ\\.test\\.ts$'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
   setupFiles: ['<rootDir>/test/setup-env.js'],
