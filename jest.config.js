@@ -6,7 +6,7 @@ module.exports = {
   // *.integ.test.ts need moto_server: they run in `npm run test:integ` (jest.integ.config.js).
   testPathIgnorePatterns: ['/node_modules/', '\\.integ\\.test\\.ts$'],
   moduleFileExtensions: ['ts', 'js', 'json'],
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  transform: { '^.+\\.ts$': 'ts-jest' },
   setupFiles: ['<rootDir>/test/setup-env.js'],
   testTimeout: 60000,
 };
