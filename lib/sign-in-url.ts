@@ -1,6 +1,7 @@
 /** The AWS console sign-in URL of an account, per partition. */
 import { CfnMapping, Fn, Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 
 /** Sign-in host of each partition (the URL is `https://ACCOUNT.HOST/console`). */
 export const SIGN_IN_DOMAINS: Record<string, string> = {
@@ -17,9 +18,10 @@ const MAPPING_ID = 'CdkConsoleUsersSignInDomains';
  */
 export function signInUrl(scope: IConstruct): string {
   const stack = Stack.of(scope);
-  const partition = stack.partition;
+  // Stack.partition stays a token even for a known region; region-info knows the partition.
+  const partition = Token.isUnresolved(stack.region) ? stack.partition : RegionInfo.get(stack.region).partition;
   let domain: string;
-  if (!Token.isUnresolved(partition) && SIGN_IN_DOMAINS[partition] !== undefined) {
+  if (partition !== undefined && !Token.isUnresolved(partition) && SIGN_IN_DOMAINS[partition] !== undefined) {
     domain = SIGN_IN_DOMAINS[partition];
   } else {
     const mapping =

@@ -1,0 +1,293 @@
+import { App, CfnParameter, Duration, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { ConsoleUser, LoginProfile, LoginProfileProvider } from '../../lib';
+
+function newStack(): Stack {
+  return new Stack(new App(), 'TestStack');
+}
+
+function resourceIdsOf(template: Template, type: string): string[] {
+  return Object.keys(template.findResources(type));
+}
+
+describe('ConsoleUser', () => {
+  test('creates the user, an empty secret and a login profile custom resource', () => {
+    // GIVEN
+    const stack = newStack();
+    // WHEN
+    new ConsoleUser(stack, 'Alice', { userName: 'alice' });
+    // THEN
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::User', {
+      UserName: 'alice',
+      ManagedPolicyArns: [
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/IAMUserChangePassword']] },
+      ],
+    });
+    const userId = resourceIdsOf(template, 'AWS::IAM::User')[0];
+    const secretId = resourceIdsOf(template, 'AWS::SecretsManager::Secret')[0];
+    // The secret holds only what the handler writes: no generated or literal value in the template.
+    const secret = template.findResources('AWS::SecretsManager::Secret')[secretId];
+    expect(secret.Properties.GenerateSecretString).toBeUndefined();
+    expect(secret.Properties.SecretString).toBeUndefined();
+    template.hasResourceProperties('Custom::ConsoleLoginProfile', {
+      UserName: { Ref: userId },
+      SecretArn: { Ref: secretId },
+      PasswordLength: '24',
+      PasswordResetRequired: 'true',
+      ResetToken: Match.absent(),
+      SignInUrl: {
+        'Fn::Join': [
+          '',
+          [
+            'https://',
+            { Ref: 'AWS::AccountId' },
+            '.',
+            { 'Fn::FindInMap': ['CdkConsoleUsersSignInDomains', { Ref: 'AWS::Partition' }, 'domain'] },
+            '/console',
+          ],
+        ],
+      },
+    });
+    template.hasMapping('CdkConsoleUsersSignInDomains', {
+      'aws': { domain: 'signin.aws.amazon.com' },
+      'aws-cn': { domain: 'signin.amazonaws.cn' },
+      'aws-us-gov': { domain: 'signin.amazonaws-us-gov.com' },
+    });
+  });
+
+  test('options reach the resource properties; no reset means no change-password grant', () => {
+    const stack = newStack();
+    new ConsoleUser(stack, 'Bob', { passwordResetRequired: false, passwordLength: 40, resetToken: 'v2' });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('Custom::ConsoleLoginProfile', {
+      PasswordLength: '40',
+      PasswordResetRequired: 'false',
+      ResetToken: 'v2',
+    });
+    template.hasResourceProperties('AWS::IAM::User', { ManagedPolicyArns: Match.absent() });
+  });
+
+  test('keeps iam.UserProps working (groups, managed policies, path)', () => {
+    const stack = newStack();
+    const group = new iam.Group(stack, 'Auditors');
+    const user = new ConsoleUser(stack, 'Carol', {
+      userName: 'carol',
+      path: '/people/',
+      groups: [group],
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('ReadOnlyAccess')],
+    });
+    user.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListAllMyBuckets'], resources: ['*'] }));
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::User', {
+      Path: '/people/',
+      Groups: [{ Ref: Match.stringLikeRegexp('Auditors') }],
+      ManagedPolicyArns: Match.arrayWith([
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/ReadOnlyAccess']] },
+      ]),
+    });
+    expect(user.secret).toBe(user.loginProfile.secret);
+    expect(user).toBeInstanceOf(iam.User);
+  });
+
+  test('secret options: name, customer key and removal policy', () => {
+    const stack = newStack();
+    const key = new kms.Key(stack, 'Key');
+    new ConsoleUser(stack, 'Dan', {
+      secretName: 'console/dan',
+      encryptionKey: key,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const template = Template.fromStack(stack);
+    template.hasResource('AWS::SecretsManager::Secret', {
+      Properties: { Name: 'console/dan', KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('Key'), 'Arn'] } },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  test('grantReadPassword lets a principal read the secret', () => {
+    const stack = newStack();
+    const user = new ConsoleUser(stack, 'Erin');
+    const reader = new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
+    user.grantReadPassword(reader);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('Reader') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+            Resource: { Ref: Match.stringLikeRegexp('ErinLoginProfileSecret') },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test.each([
+    ['userName with a space', { userName: 'bad name' }, `'user.userName' must be 1-64 characters`],
+    ['userName of 65 characters', { userName: 'a'.repeat(65) }, `got "${'a'.repeat(65)}"`],
+    ['passwordLength 5', { passwordLength: 5 }, `'passwordLength' must be a whole number from 6 to 128, got 5`],
+    ['passwordLength 129', { passwordLength: 129 }, 'got 129'],
+    ['passwordLength 12.5', { passwordLength: 12.5 }, 'got 12.5'],
+    ['secretName with a space', { secretName: 'a b' }, `'secretName' must be 1-512 characters`],
+    ['empty resetToken', { resetToken: '' }, `'resetToken' must be 1-256 characters, got 0 characters`],
+    ['a password', { password: SecretValue.unsafePlainText('x') }, "'password' cannot be set on a ConsoleUser"],
+  ])('fails when given %s', (_name, props, message) => {
+    const stack = newStack();
+    expect(() => new ConsoleUser(stack, 'User', props)).toThrow(message);
+  });
+
+  test('unresolved tokens are left to the handler', () => {
+    const stack = newStack();
+    const length = new CfnParameter(stack, 'Length', { type: 'Number' }).valueAsNumber;
+    expect(() => new ConsoleUser(stack, 'User', { passwordLength: length })).not.toThrow();
+    Template.fromStack(stack).hasResourceProperties('Custom::ConsoleLoginProfile', {
+      PasswordLength: { Ref: 'Length' },
+    });
+  });
+});
+
+describe('LoginProfile', () => {
+  test('an imported user gets the profile and an inline change-password policy', () => {
+    const stack = newStack();
+    const user = iam.User.fromUserName(stack, 'Vendor', 'vendor');
+    const profile = new LoginProfile(stack, 'VendorProfile', { user });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('Custom::ConsoleLoginProfile', { UserName: 'vendor' });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Users: ['vendor'],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'iam:ChangePassword', Resource: Match.anyValue() }),
+          Match.objectLike({ Action: 'iam:GetAccountPasswordPolicy', Resource: '*' }),
+        ]),
+      },
+    });
+    expect(profile.user).toBe(user);
+  });
+
+  test('fails when a user gets a second login profile', () => {
+    const stack = newStack();
+    const user = new iam.User(stack, 'User');
+    new LoginProfile(stack, 'First', { user });
+    expect(() => new LoginProfile(stack, 'Second', { user })).toThrow(
+      'User TestStack/User already has a login profile (TestStack/First); an IAM user has at most one',
+    );
+  });
+
+  test('fails when the imported user name is invalid', () => {
+    const stack = newStack();
+    const user = iam.User.fromUserName(stack, 'Bad', 'no spaces');
+    expect(() => new LoginProfile(stack, 'P', { user })).toThrow(
+      `'user.userName' must be 1-64 characters of letters, digits and +=,.@_- (IAM user name rules), got "no spaces"`,
+    );
+  });
+
+  test('uses the partition-specific sign-in URL when the region is known', () => {
+    const stack = new Stack(new App(), 'China', { env: { account: '111122223333', region: 'cn-north-1' } });
+    const user = new ConsoleUser(stack, 'User');
+    expect(stack.resolve(user.signInUrl)).toBe('https://111122223333.signin.amazonaws.cn/console');
+    const gov = new Stack(new App(), 'Gov', { env: { account: '111122223333', region: 'us-gov-west-1' } });
+    expect(gov.resolve(new ConsoleUser(gov, 'User').signInUrl)).toBe(
+      'https://111122223333.signin.amazonaws-us-gov.com/console',
+    );
+  });
+});
+
+describe('LoginProfileProvider', () => {
+  test('one provider per stack, however many login profiles', () => {
+    const stack = newStack();
+    for (const name of ['a', 'b', 'c']) new ConsoleUser(stack, name, { userName: name });
+    new LoginProfile(stack, 'Imported', { user: iam.User.fromUserName(stack, 'D', 'd') });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('Custom::ConsoleLoginProfile', 4);
+    // The handler and the provider framework's onEvent function: two, not one per user.
+    template.resourceCountIs('AWS::Lambda::Function', 2);
+  });
+
+  test('permissions are scoped to the declared users, secrets and keys', () => {
+    const stack = newStack();
+    const key = new kms.Key(stack, 'Key');
+    new ConsoleUser(stack, 'A', { userName: 'a' });
+    new ConsoleUser(stack, 'B', { userName: 'b', encryptionKey: key });
+    new LoginProfile(stack, 'C', { user: iam.User.fromUserName(stack, 'CUser', 'c') });
+    const template = Template.fromStack(stack);
+    const users = resourceIdsOf(template, 'AWS::IAM::User');
+    const secrets = resourceIdsOf(template, 'AWS::SecretsManager::Secret');
+    const policy = handlerPolicy(template);
+    const statements = policy.PolicyDocument.Statement as Array<Record<string, unknown>>;
+    const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+
+    expect(bySid.ReadAccountPasswordPolicy).toMatchObject({ Action: 'iam:GetAccountPasswordPolicy', Resource: '*' });
+    expect(bySid.ManageLoginProfilesOfDeclaredUsers.Resource).toEqual([
+      ...users.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })),
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':user/c']] },
+    ]);
+    expect(bySid.WriteDeclaredPasswordSecrets.Resource).toEqual(secrets.map((id) => ({ Ref: id })));
+    expect(bySid.UseKeysOfDeclaredSecretsThroughSecretsManager).toMatchObject({
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Resource: { 'Fn::GetAtt': [resourceIdsOf(template, 'AWS::KMS::Key')[0], 'Arn'] },
+    });
+    // Only GetAccountPasswordPolicy may use "*".
+    for (const s of statements) {
+      if (s.Resource === '*') expect(s.Action).toBe('iam:GetAccountPasswordPolicy');
+    }
+  });
+
+  test('every login profile depends on the handler policy, so the permissions outlive it', () => {
+    const stack = newStack();
+    new ConsoleUser(stack, 'A');
+    new ConsoleUser(stack, 'B');
+    const template = Template.fromStack(stack);
+    const policyId = Object.keys(
+      template.findResources('AWS::IAM::Policy', {
+        Properties: { PolicyName: Match.stringLikeRegexp('HandlerPolicy') },
+      }),
+    )[0];
+    expect(policyId).toBeDefined();
+    const profiles = template.findResources('Custom::ConsoleLoginProfile');
+    expect(Object.keys(profiles)).toHaveLength(2);
+    for (const profile of Object.values(profiles)) expect(profile.DependsOn).toContain(policyId);
+  });
+
+  test('the handler runs on the newest Node.js runtime by default, and can be overridden', () => {
+    const stack = newStack();
+    new ConsoleUser(stack, 'A');
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Runtime: Match.stringLikeRegexp('^nodejs\\d+\\.x$'),
+      Timeout: 120,
+    });
+
+    const custom = newStack();
+    new LoginProfileProvider(custom, LoginProfileProvider.ID, {
+      runtime: lambda.Runtime.NODEJS_20_X,
+      timeout: Duration.minutes(5),
+    });
+    new ConsoleUser(custom, 'A');
+    Template.fromStack(custom).hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Runtime: 'nodejs20.x',
+      Timeout: 300,
+    });
+  });
+
+  test('fails when created anywhere but directly under a stack with its id', () => {
+    const stack = newStack();
+    expect(() => new LoginProfileProvider(stack, 'Other')).toThrow(
+      'LoginProfileProvider must be created directly under a stack with id LoginProfileProvider.ID',
+    );
+  });
+});
+
+function handlerPolicy(template: Template): { PolicyDocument: { Statement: unknown[] } } {
+  const policies = template.findResources('AWS::IAM::Policy', {
+    Properties: { PolicyName: Match.stringLikeRegexp('HandlerPolicy') },
+  });
+  const values = Object.values(policies);
+  expect(values).toHaveLength(1);
+  return values[0].Properties;
+}
