@@ -15,6 +15,7 @@ const LOGIN_PROFILE_OPTIONS: ReadonlyArray<keyof LoginProfileOptions> = [
   'encryptionKey',
   'removalPolicy',
   'grantChangePassword',
+  'rotation',
 ];
 
 /**

@@ -1,6 +1,10 @@
 export * from './console-user';
 export * from './login-profile';
 export * from './provider';
+export * from './rotation';
+export * from './account-password-policy';
 export { SIGN_IN_DOMAINS, signInUrl } from './sign-in-url';
 export { LOGIN_PROFILE_RESOURCE_TYPE } from './handler-contract';
 export type { LoginProfileResourceProperties, LoginProfileResourceAttributes } from './handler-contract';
+export { ACCOUNT_PASSWORD_POLICY_RESOURCE_TYPE, ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from './lifecycle-contract';
+export type { AccountPasswordPolicyResourceProperties } from './lifecycle-contract';

@@ -6,6 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { LOGIN_PROFILE_RESOURCE_TYPE, LoginProfileResourceProperties } from './handler-contract';
 import { LoginProfileProvider } from './provider';
+import { LoginProfileRotation, RotationOptions, validateRotation } from './rotation';
 import { signInUrl } from './sign-in-url';
 import {
   DEFAULT_PASSWORD_LENGTH,
@@ -66,6 +67,14 @@ export interface LoginProfileOptions {
    * @default - the value of `passwordResetRequired`
    */
   readonly grantChangePassword?: boolean;
+
+  /**
+   * Rotate the password on a schedule through Secrets Manager (a rotation function per stack sets
+   * each new password on the login profile). Rotation with `passwordResetRequired: true` is
+   * allowed but warned about: the user would be asked to reset after every rotation.
+   * @default - no rotation
+   */
+  readonly rotation?: RotationOptions;
 }
 
 /** Props of `LoginProfile`. */
@@ -94,6 +103,8 @@ export class LoginProfile extends Construct {
   public readonly signInUrl: string;
   /** Whether the user must choose a new password at first sign-in. */
   public readonly passwordResetRequired: boolean;
+  /** The requested password length (raised to the account policy's minimum when that is longer). */
+  public readonly passwordLength: number;
   /** The custom resource; its physical ID is the user name. */
   public readonly resource: CustomResource;
 
@@ -104,10 +115,12 @@ export class LoginProfile extends Construct {
     validatePasswordLength('passwordLength', props.passwordLength);
     validateSecretName('secretName', props.secretName);
     validateResetToken('resetToken', props.resetToken);
+    validateRotation('rotation.automaticallyAfter', props.rotation);
     claimUser(this, props.user);
 
     this.user = props.user;
     this.passwordResetRequired = props.passwordResetRequired ?? true;
+    this.passwordLength = props.passwordLength ?? DEFAULT_PASSWORD_LENGTH;
     this.signInUrl = signInUrl(this);
 
     const secret = new secretsmanager.Secret(this, 'Secret', {
@@ -122,7 +135,7 @@ export class LoginProfile extends Construct {
     this.secret = secret;
 
     const provider = LoginProfileProvider.of(this);
-    provider.grantLoginProfile(props.user, secret);
+    const permissions = provider.grantLoginProfile(props.user, secret);
 
     const properties: LoginProfileResourceProperties = {
       UserName: props.user.userName,
@@ -137,10 +150,12 @@ export class LoginProfile extends Construct {
       resourceType: LOGIN_PROFILE_RESOURCE_TYPE,
       properties: { ...properties },
     });
-    // The handler's permissions must exist before, and outlive, every login profile.
-    this.resource.node.addDependency(provider);
+    // The handler's permissions must exist before, and outlive, every login profile: the policy
+    // naming this user and secret explicitly, the rest through the service token's references.
+    this.resource.node.addDependency(permissions);
 
     if (props.grantChangePassword ?? this.passwordResetRequired) grantChangePassword(props.user);
+    if (props.rotation) LoginProfileRotation.of(this).addLoginProfile(this, props.rotation);
   }
 
   /** Lets `grantee` read the password (`secretsmanager:GetSecretValue`, and decrypt with the key if any). */

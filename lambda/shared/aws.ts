@@ -7,11 +7,16 @@
  */
 import {
   CreateLoginProfileCommand,
+  DeleteAccountPasswordPolicyCommand,
   DeleteLoginProfileCommand,
   GetAccountPasswordPolicyCommand,
+  GetLoginProfileCommand,
   GetUserCommand,
   IAMClient,
+  PasswordPolicy as IamPasswordPolicy,
   TagUserCommand,
+  UpdateAccountPasswordPolicyCommand,
+  UpdateAccountPasswordPolicyCommandInput,
   UpdateLoginProfileCommand,
 } from '@aws-sdk/client-iam';
 import {
@@ -185,4 +190,60 @@ export async function userTags(userName: string): Promise<Record<string, string>
 /** Sets one tag on the user. */
 export async function tagUser(userName: string, key: string, value: string): Promise<void> {
   await iam().send(new TagUserCommand({ UserName: userName, Tags: [{ Key: key, Value: value }] }));
+}
+
+/** Whether the user has a login profile (`false` when it or the user does not exist). */
+export async function hasLoginProfile(userName: string): Promise<boolean> {
+  try {
+    await iam().send(new GetLoginProfileCommand({ UserName: userName }));
+    return true;
+  } catch (error) {
+    if (isAwsError(error, 'NoSuchEntity')) return false;
+    throw error;
+  }
+}
+
+/** Every field of the account's password policy, or `undefined` when the account has none. */
+export async function readAccountPasswordPolicy(): Promise<IamPasswordPolicy | undefined> {
+  try {
+    const response = await iam().send(new GetAccountPasswordPolicyCommand({}));
+    return response.PasswordPolicy;
+  } catch (error) {
+    if (isAwsError(error, 'NoSuchEntity')) return undefined;
+    throw error;
+  }
+}
+
+/** Sets the account's password policy; fields left out take the API's defaults. */
+export async function updateAccountPasswordPolicy(policy: UpdateAccountPasswordPolicyCommandInput): Promise<void> {
+  await iam().send(new UpdateAccountPasswordPolicyCommand(policy));
+}
+
+/** Removes the account's password policy; `false` when there was none (`NoSuchEntity`). */
+export async function deleteAccountPasswordPolicy(): Promise<boolean> {
+  try {
+    await iam().send(new DeleteAccountPasswordPolicyCommand({}));
+    return true;
+  } catch (error) {
+    if (isAwsError(error, 'NoSuchEntity')) return false;
+    throw error;
+  }
+}
+
+/** What the rotation function needs to know about a secret. */
+export interface SecretDescription {
+  /** The secret's full ARN. */
+  readonly arn: string;
+  /** The secret's tags. */
+  readonly tags: Record<string, string>;
+  /** Version IDs and their stages. */
+  readonly versions: Record<string, string[]>;
+}
+
+/** The secret's ARN, tags and version stages. */
+export async function describeSecret(secretId: string): Promise<SecretDescription> {
+  const response = await secrets().send(new DescribeSecretCommand({ SecretId: secretId }));
+  const tags: Record<string, string> = {};
+  for (const tag of response.Tags ?? []) if (tag.Key) tags[tag.Key] = tag.Value ?? '';
+  return { arn: response.ARN ?? secretId, tags, versions: response.VersionIdsToStages ?? {} };
 }
