@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { OWNER_TAG_KEY } from '../../lib/handler-contract';
 import * as aws from '../shared/aws';
-import { HandlerError, isAwsError } from '../shared/errors';
+import { HandlerError, errorName, isAwsError, mayHaveApplied } from '../shared/errors';
 import { log } from '../shared/log';
 import { DEFAULT_PASSWORD_POLICY, PasswordPolicy, generatePassword } from '../shared/password';
 import { retryOn } from '../shared/retry';
@@ -66,8 +66,67 @@ export async function createProfile(
   event: EventIdentity,
   deadline: Deadline,
 ): Promise<string> {
-  await claimUser(settings, deadline);
-  return issuePassword(settings, event, Issue.CREATE, deadline);
+  const previousOwner = await claimUser(settings, deadline);
+  const progress: Progress = { profileTouched: false };
+  try {
+    return await issuePassword(settings, event, Issue.CREATE, deadline, progress);
+  } catch (error) {
+    // After a failed Create the provider framework sends no Delete, and the rollback deletes the
+    // new secret: a profile this event may have set would keep a password that is nowhere.
+    // (A failed Update is followed by the rollback Update instead, which sets a stored password.)
+    if (event.requestType === 'Create') {
+      await undoCreate(
+        settings,
+        previousOwner,
+        progress.profileTouched || previousOwner === settings.secretArn,
+        deadline,
+      );
+    }
+    throw error;
+  }
+}
+
+/** What an invocation may have changed so far. */
+interface Progress {
+  /** A call carrying a password may have reached IAM (it succeeded, or failed ambiguously). */
+  profileTouched: boolean;
+}
+
+/**
+ * Best-effort undo of a failed Create: delete the login profile it may have set (or that an
+ * earlier delivery of it set), and give the owner tag back to the secret that held it before.
+ */
+async function undoCreate(
+  settings: LoginProfileSettings,
+  previousOwner: string | undefined,
+  deleteProfileToo: boolean,
+  deadline: Deadline,
+): Promise<void> {
+  const userName = settings.userName;
+  if (deleteProfileToo) {
+    try {
+      const deleted = await retryOn(() => aws.deleteLoginProfile(userName), {
+        codes: ['EntityTemporarilyUnmodifiable'],
+        attempts: 3,
+        baseDelayMs: 1_000,
+        deadline,
+      });
+      log(deleted ? 'failed Create: removed the login profile it set' : 'failed Create: no login profile to remove', {
+        userName,
+        action: 'DeleteLoginProfile',
+      });
+    } catch (error) {
+      log('failed Create: could not remove the login profile', { userName, error: errorName(error) });
+    }
+  }
+  if (previousOwner !== undefined && previousOwner !== settings.secretArn) {
+    try {
+      await aws.tagUser(userName, OWNER_TAG_KEY, previousOwner);
+      log('failed Create: gave the user back to its previous secret', { userName, action: 'TagUser' });
+    } catch (error) {
+      log('failed Create: could not restore the owner tag', { userName, error: errorName(error) });
+    }
+  }
 }
 
 /** Update: decide from old and new settings whether to issue a password, flip the flag, or do nothing. */
@@ -77,8 +136,15 @@ export async function updateProfile(
   event: EventIdentity,
   deadline: Deadline,
 ): Promise<string | undefined> {
-  if (settings.userName !== old.userName || settings.secretArn !== old.secretArn) {
-    // Another user (a new physical resource) or another secret (it holds no password yet).
+  if (settings.userName !== old.userName) {
+    // Another user: a new physical resource. The old user's profile goes first, while its
+    // password is still AWSCURRENT: the new user's password is about to take that stage, and
+    // CloudFormation ignores a failed cleanup Delete, which would leave it with a lost password.
+    await deleteProfile(old.userName, old.secretArn, deadline);
+    return createProfile(settings, event, deadline);
+  }
+  if (settings.secretArn !== old.secretArn) {
+    // Another secret: it holds no password yet; the old one keeps the current password until then.
     return createProfile(settings, event, deadline);
   }
   if (settings.resetToken !== old.resetToken) {
@@ -108,11 +174,9 @@ export async function deleteProfile(
   deadline: Deadline,
 ): Promise<void> {
   const tags = await aws.userTags(userName);
-  if (tags === undefined) {
-    log('user does not exist; nothing to delete', { userName });
-    return;
-  }
-  const owner = tags[OWNER_TAG_KEY];
+  // GetUser can answer NoSuchEntity for a user IAM has not caught up with yet: the
+  // DeleteLoginProfile below is what settles whether there is a profile (NoSuchEntity = none).
+  const owner = tags?.[OWNER_TAG_KEY];
   if (owner !== undefined && owner !== secretArn) {
     log('login profile belongs to another secret now; leaving it', { userName });
     return;
@@ -129,8 +193,13 @@ export async function deleteProfile(
   });
 }
 
-/** Tags the user with the secret that owns its login profile (retrying while IAM catches up with a new user). */
-async function claimUser(settings: LoginProfileSettings, deadline: Deadline): Promise<void> {
+/**
+ * Tags the user with the secret that owns its login profile (retrying while IAM catches up with a
+ * new user). Returns the secret that owned it before, if any.
+ */
+async function claimUser(settings: LoginProfileSettings, deadline: Deadline): Promise<string | undefined> {
+  // A user IAM does not show yet (just created) has no tags: undefined is the right answer then.
+  const previousOwner = (await aws.userTags(settings.userName))?.[OWNER_TAG_KEY];
   try {
     await retryOn(() => aws.tagUser(settings.userName, OWNER_TAG_KEY, settings.secretArn), {
       codes: ['NoSuchEntity', 'ConcurrentModification'],
@@ -144,6 +213,7 @@ async function claimUser(settings: LoginProfileSettings, deadline: Deadline): Pr
     }
     throw error;
   }
+  return previousOwner;
 }
 
 async function issuePassword(
@@ -151,6 +221,7 @@ async function issuePassword(
   event: EventIdentity,
   mode: Issue,
   deadline: Deadline,
+  progress: Progress = { profileTouched: false },
 ): Promise<string> {
   let policy = await readPolicy();
   for (let attempt = 0; ; attempt++) {
@@ -164,7 +235,7 @@ async function issuePassword(
     passwordsSeen.add(password);
 
     try {
-      await setPassword(settings, password, mode, deadline);
+      await setPassword(settings, password, mode, deadline, progress);
     } catch (error) {
       if (isAwsError(error, 'PasswordPolicyViolation') && attempt + 1 < MAX_POLICY_ATTEMPTS) {
         // The policy changed between our read and IAM's check: read it again and regenerate.
@@ -191,10 +262,21 @@ async function setPassword(
   password: string,
   mode: Issue,
   deadline: Deadline,
+  progress: Progress,
 ): Promise<void> {
   const retry = { codes: ['EntityTemporarilyUnmodifiable', 'NoSuchEntity'], attempts: 5, baseDelayMs: 1_000, deadline };
-  const create = () => aws.createLoginProfile(settings.userName, password, settings.passwordResetRequired);
-  const update = () => aws.updateLoginProfile(settings.userName, password, settings.passwordResetRequired);
+  // Remember whether IAM may have taken the password: a failed Create must then remove the profile.
+  const touching = (call: () => Promise<void>) => async () => {
+    try {
+      await call();
+      progress.profileTouched = true;
+    } catch (error) {
+      if (mayHaveApplied(error)) progress.profileTouched = true;
+      throw error;
+    }
+  };
+  const create = touching(() => aws.createLoginProfile(settings.userName, password, settings.passwordResetRequired));
+  const update = touching(() => aws.updateLoginProfile(settings.userName, password, settings.passwordResetRequired));
   if (mode === Issue.CREATE) {
     try {
       await retryOn(create, retry);

@@ -11,6 +11,17 @@ export function isAwsError(error: unknown, code: string): boolean {
   return names.includes(code) || names.includes(`${code}Exception`);
 }
 
+/**
+ * False only when `error` proves the call changed nothing: the service refused it (a client
+ * fault) on the first and only attempt. A timeout, a server error, or a refusal after retries
+ * (an earlier attempt may have applied) all may have applied.
+ */
+export function mayHaveApplied(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return true;
+  const e = error as { $fault?: unknown; $metadata?: { attempts?: unknown } };
+  return !(e.$fault === 'client' && e.$metadata?.attempts === 1);
+}
+
 /** The AWS error code (or JavaScript error name) of `error`, for messages. */
 export function errorName(error: unknown): string {
   if (typeof error === 'object' && error !== null && 'name' in error) return String((error as Error).name);

@@ -1,0 +1,620 @@
+/**
+ * A stateful in-memory fake of the IAM and Secrets Manager APIs the login-profile handler uses,
+ * with a fault-injection layer.
+ *
+ * Why not `aws-sdk-client-mock`: it stubs `Client#send`, so the SDK's middleware stack (and with it
+ * the standard retry strategy the handler relies on for throttling, 5xx and timeouts) never runs.
+ * This fake is installed as a middleware in the `deserialize` step instead: that step runs inside
+ * the retry middleware, once per attempt, so every injected transient error is retried (or not) by
+ * the SDK's real retry strategy with the handler's real `maxAttempts`, exactly as on the wire.
+ */
+import {
+  IAMClient,
+  ConcurrentModificationException,
+  DeleteConflictException,
+  EntityAlreadyExistsException,
+  EntityTemporarilyUnmodifiableException,
+  IAMServiceException,
+  InvalidInputException,
+  LimitExceededException as IamLimitExceededException,
+  NoSuchEntityException,
+  PasswordPolicyViolationException,
+  ServiceFailureException,
+} from '@aws-sdk/client-iam';
+import {
+  InternalServiceError,
+  InvalidParameterException,
+  InvalidRequestException,
+  LimitExceededException as SmLimitExceededException,
+  ResourceExistsException,
+  ResourceNotFoundException,
+  SecretsManagerServiceException,
+} from '@aws-sdk/client-secrets-manager';
+import type { MetadataBearer } from '@aws-sdk/types';
+import * as aws from '../../lambda/shared/aws';
+import { PasswordPolicy, policyViolations } from '../../lambda/shared/password';
+
+export const ACCOUNT = '123456789012';
+export const REGION = 'us-east-1';
+/** How long an injected network timeout hangs before failing (the handler's requestTimeout). */
+export const TIMEOUT_FAULT_MS = 4_000;
+
+export type Service = 'iam' | 'secretsmanager';
+
+/** Failures the fault layer can inject, named as in the issue. */
+export type FaultKind =
+  | 'Throttling'
+  | 'ServiceFailure'
+  | 'Timeout'
+  | 'EntityTemporarilyUnmodifiable'
+  | 'NoSuchEntity'
+  | 'PasswordPolicyViolation'
+  | 'LimitExceeded'
+  | 'ConcurrentModification'
+  | 'InternalServiceError'
+  | 'ResourceNotFound'
+  | 'AccessDenied';
+
+/** One fault rule: fail calls `from`..`from+count-1` (1-based, counting every SDK attempt) of `command`. */
+export interface Fault {
+  readonly command: string;
+  readonly kind: FaultKind;
+  /** First call (1-based) to fail. @default 1 */
+  readonly from?: number;
+  /** How many consecutive calls fail. @default 1 */
+  readonly count?: number;
+  /** Apply the call's effect on the server first, then fail (a lost response). @default false */
+  readonly afterApply?: boolean;
+}
+
+/** Decides whether `action` on `resource` is allowed (used for least-privilege tests). */
+export type Authorizer = (action: string, resource: string) => boolean;
+
+export interface LoginProfileState {
+  password: string;
+  resetRequired: boolean;
+}
+
+interface UserState {
+  readonly name: string;
+  readonly arn: string;
+  readonly tags: Map<string, string>;
+  profile?: LoginProfileState;
+}
+
+interface VersionState {
+  readonly id: string;
+  readonly secretString: string;
+  readonly stages: Set<string>;
+}
+
+interface SecretState {
+  readonly arn: string;
+  readonly name: string;
+  readonly versions: Map<string, VersionState>;
+  deleted: boolean;
+}
+
+/** One call the fake received (input kept in memory only; never printed). */
+export interface CallRecord {
+  readonly service: Service;
+  readonly command: string;
+  readonly input: Record<string, unknown>;
+  readonly outcome: 'ok' | string;
+}
+
+const SERVICE_OF: Record<string, Service> = {
+  GetUser: 'iam',
+  TagUser: 'iam',
+  CreateUser: 'iam',
+  DeleteUser: 'iam',
+  CreateLoginProfile: 'iam',
+  UpdateLoginProfile: 'iam',
+  DeleteLoginProfile: 'iam',
+  GetLoginProfile: 'iam',
+  GetAccountPasswordPolicy: 'iam',
+  PutSecretValue: 'secretsmanager',
+  GetSecretValue: 'secretsmanager',
+  DescribeSecret: 'secretsmanager',
+  UpdateSecretVersionStage: 'secretsmanager',
+};
+
+/** Secrets Manager keeps at most this many versions without staging labels, then refuses new ones. */
+const MAX_UNLABELED_VERSIONS = 100;
+
+export class FakeAws {
+  readonly users = new Map<string, UserState>();
+  readonly secrets = new Map<string, SecretState>();
+  passwordPolicy: PasswordPolicy | undefined;
+  /** Every password IAM was given or Secrets Manager stored: what the leak detector looks for. */
+  readonly passwordsEverSeen = new Set<string>();
+  readonly calls: CallRecord[] = [];
+  authorize: Authorizer | undefined;
+  /** How many calls an injected fault failed. */
+  faultsHit = 0;
+  private faults: { fault: Fault; base: number }[] = [];
+  private readonly callCounts = new Map<string, number>();
+  private secretCounter = 0;
+
+  // ---------------------------------------------------------------- setup helpers (not API calls)
+
+  createUser(name: string, path = '/'): string {
+    const arn = `arn:aws:iam::${ACCOUNT}:user${path}${name}`;
+    this.users.set(name, { name, arn, tags: new Map() });
+    return arn;
+  }
+
+  /** Creates an empty secret (like the construct's secret: no version until the handler writes one). */
+  createSecret(name: string): string {
+    const suffix = (++this.secretCounter).toString(36).padStart(6, 'x').slice(-6);
+    const arn = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-${suffix}`;
+    this.secrets.set(arn, { arn, name, versions: new Map(), deleted: false });
+    return arn;
+  }
+
+  /** What CloudFormation does to a `Secret` it deletes. */
+  deleteSecret(arn: string): void {
+    const secret = this.secrets.get(arn);
+    if (secret) secret.deleted = true;
+  }
+
+  /** DeleteUser as CloudFormation calls it: IAM refuses while the user still has a login profile. */
+  deleteUser(name: string): void {
+    const user = this.users.get(name);
+    if (!user) throw new NoSuchEntityException({ message: `user ${name} not found`, $metadata: meta(404) });
+    if (user.profile) {
+      throw new DeleteConflictException({
+        message: `Cannot delete entity, must delete login profile first.`,
+        $metadata: meta(409),
+      });
+    }
+    this.users.delete(name);
+  }
+
+  /** Sets a profile directly (a profile that existed before the stack, or one set by hand). */
+  setProfileByHand(name: string, password: string): void {
+    this.passwordsEverSeen.add(password);
+    this.user(name).profile = { password, resetRequired: false };
+  }
+
+  profileOf(name: string): LoginProfileState | undefined {
+    return this.users.get(name)?.profile;
+  }
+
+  tagsOf(name: string): Record<string, string> {
+    return Object.fromEntries(this.users.get(name)?.tags ?? []);
+  }
+
+  /** The parsed JSON of the version holding `stage`, if the secret is live and has one. */
+  valueAt(arn: string, stage: string): { username?: string; password?: string } | undefined {
+    const secret = this.secrets.get(arn);
+    if (!secret || secret.deleted) return undefined;
+    for (const version of secret.versions.values()) {
+      if (version.stages.has(stage)) return JSON.parse(version.secretString) as { password?: string };
+    }
+    return undefined;
+  }
+
+  versionIdAt(arn: string, stage: string): string | undefined {
+    for (const version of this.secrets.get(arn)?.versions.values() ?? []) {
+      if (version.stages.has(stage)) return version.id;
+    }
+    return undefined;
+  }
+
+  versionCount(arn: string): number {
+    return this.secrets.get(arn)?.versions.size ?? 0;
+  }
+
+  stagesOf(arn: string): Record<string, string[]> {
+    const result: Record<string, string[]> = {};
+    for (const version of this.secrets.get(arn)?.versions.values() ?? []) result[version.id] = [...version.stages];
+    return result;
+  }
+
+  callCount(command: string): number {
+    return this.callCounts.get(command) ?? 0;
+  }
+
+  // ---------------------------------------------------------------- fault injection
+
+  /** Adds fault rules; `from` counts the command's calls made after this point. */
+  inject(...faults: Fault[]): this {
+    for (const fault of faults) this.faults.push({ fault, base: this.callCount(fault.command) });
+    return this;
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  // ---------------------------------------------------------------- the API
+
+  /** Handles one SDK attempt of `command` (called by the middleware once per attempt). */
+  async call(command: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const service = SERVICE_OF[command];
+    if (!service) throw new Error(`the fake does not implement ${command}`);
+    const n = (this.callCounts.get(command) ?? 0) + 1;
+    this.callCounts.set(command, n);
+    const fault = this.faults.find(({ fault: f, base }) => {
+      const first = base + (f.from ?? 1);
+      return f.command === command && n >= first && n < first + (f.count ?? 1);
+    })?.fault;
+    try {
+      this.checkAccess(service, command, input);
+      if (fault && !fault.afterApply) {
+        this.faultsHit++;
+        throw await faultError(service, fault.kind);
+      }
+      const output = this.apply(command, input);
+      if (fault) {
+        this.faultsHit++;
+        throw await faultError(service, fault.kind);
+      }
+      this.calls.push({ service, command, input, outcome: 'ok' });
+      return output;
+    } catch (error) {
+      this.calls.push({ service, command, input, outcome: (error as Error).name });
+      throw error;
+    }
+  }
+
+  private checkAccess(service: Service, command: string, input: Record<string, unknown>): void {
+    if (!this.authorize) return;
+    let resource = '*';
+    if (service === 'iam' && typeof input.UserName === 'string') {
+      resource = this.users.get(input.UserName)?.arn ?? `arn:aws:iam::${ACCOUNT}:user/${input.UserName}`;
+    }
+    if (service === 'secretsmanager') resource = this.findSecret(input.SecretId, false)?.arn ?? String(input.SecretId);
+    if (!this.authorize(`${service}:${command}`, resource)) {
+      const message = `User: arn:aws:sts::${ACCOUNT}:assumed-role/handler is not authorized to perform: ${service}:${command} on resource: ${resource}`;
+      throw service === 'iam'
+        ? new IAMServiceException({ name: 'AccessDenied', $fault: 'client', message, $metadata: meta(403) })
+        : new SecretsManagerServiceException({
+            name: 'AccessDeniedException',
+            $fault: 'client',
+            message,
+            $metadata: meta(400),
+          });
+    }
+  }
+
+  private apply(command: string, input: Record<string, unknown>): Record<string, unknown> {
+    switch (command) {
+      case 'GetAccountPasswordPolicy':
+        if (!this.passwordPolicy) {
+          throw new NoSuchEntityException({
+            message: `The Password Policy with domain name ${ACCOUNT} cannot be found.`,
+            $metadata: meta(404),
+          });
+        }
+        return { PasswordPolicy: { ...this.passwordPolicy } };
+      case 'GetUser': {
+        const user = this.user(input.UserName);
+        return {
+          User: {
+            UserName: user.name,
+            Arn: user.arn,
+            Tags: [...user.tags].map(([Key, Value]) => ({ Key, Value })),
+          },
+        };
+      }
+      case 'TagUser': {
+        const user = this.user(input.UserName);
+        const tags = (input.Tags as { Key: string; Value: string }[]) ?? [];
+        if (tags.some((t) => t.Value.length > 256)) {
+          throw new InvalidInputException({ message: 'tag value longer than 256 characters', $metadata: meta(400) });
+        }
+        for (const tag of tags) user.tags.set(tag.Key, tag.Value);
+        if (user.tags.size > 50)
+          throw new IamLimitExceededException({ message: 'too many tags', $metadata: meta(409) });
+        return {};
+      }
+      case 'CreateLoginProfile': {
+        const user = this.user(input.UserName);
+        if (user.profile) {
+          throw new EntityAlreadyExistsException({
+            message: `Login Profile for user ${user.name} already exists.`,
+            $metadata: meta(409),
+          });
+        }
+        const password = this.checkPassword(input.Password);
+        user.profile = { password, resetRequired: input.PasswordResetRequired === true };
+        return { LoginProfile: { UserName: user.name, PasswordResetRequired: user.profile.resetRequired } };
+      }
+      case 'UpdateLoginProfile': {
+        const user = this.user(input.UserName);
+        if (!user.profile) {
+          throw new NoSuchEntityException({
+            message: `Login Profile for User ${user.name} cannot be found.`,
+            $metadata: meta(404),
+          });
+        }
+        const password = input.Password === undefined ? undefined : this.checkPassword(input.Password);
+        if (password !== undefined) user.profile.password = password;
+        if (input.PasswordResetRequired !== undefined)
+          user.profile.resetRequired = input.PasswordResetRequired === true;
+        return {};
+      }
+      case 'DeleteLoginProfile': {
+        const user = this.user(input.UserName);
+        if (!user.profile) {
+          throw new NoSuchEntityException({
+            message: `Login Profile for User ${user.name} cannot be found.`,
+            $metadata: meta(404),
+          });
+        }
+        user.profile = undefined;
+        return {};
+      }
+      case 'PutSecretValue':
+        return this.putSecretValue(input);
+      case 'GetSecretValue': {
+        const secret = this.findSecret(input.SecretId, true)!;
+        const stage = (input.VersionStage as string | undefined) ?? (input.VersionId ? undefined : 'AWSCURRENT');
+        const version = [...secret.versions.values()].find(
+          (v) =>
+            (input.VersionId === undefined || v.id === input.VersionId) && (stage === undefined || v.stages.has(stage)),
+        );
+        if (!version) {
+          throw new ResourceNotFoundException({
+            message: "Secrets Manager can't find the specified secret value for staging label or version",
+            $metadata: meta(400),
+          });
+        }
+        return {
+          ARN: secret.arn,
+          Name: secret.name,
+          VersionId: version.id,
+          SecretString: version.secretString,
+          VersionStages: [...version.stages],
+        };
+      }
+      case 'DescribeSecret': {
+        const secret = this.findSecret(input.SecretId, true)!;
+        const stages: Record<string, string[]> = {};
+        // Real DescribeSecret lists only versions that have staging labels.
+        for (const v of secret.versions.values()) if (v.stages.size > 0) stages[v.id] = [...v.stages];
+        return { ARN: secret.arn, Name: secret.name, VersionIdsToStages: stages };
+      }
+      case 'UpdateSecretVersionStage':
+        return this.updateSecretVersionStage(input);
+      default:
+        throw new Error(`the fake does not implement ${command}`);
+    }
+  }
+
+  private putSecretValue(input: Record<string, unknown>): Record<string, unknown> {
+    const secret = this.findSecret(input.SecretId, true)!;
+    const token = input.ClientRequestToken;
+    if (typeof token !== 'string' || token.length < 32 || token.length > 64) {
+      throw new InvalidParameterException({
+        message: 'ClientRequestToken must be 32-64 characters',
+        $metadata: meta(400),
+      });
+    }
+    const secretString = input.SecretString;
+    if (typeof secretString !== 'string') {
+      throw new InvalidRequestException({ message: 'SecretString is required here', $metadata: meta(400) });
+    }
+    const existing = secret.versions.get(token);
+    if (existing) {
+      // Idempotency: same token and same value is a no-op (staging labels untouched).
+      if (existing.secretString === secretString)
+        return { ARN: secret.arn, VersionId: token, VersionStages: [...existing.stages] };
+      throw new ResourceExistsException({
+        message: `A resource with the ID you requested already exists.`,
+        $metadata: meta(400),
+      });
+    }
+    const unlabeled = [...secret.versions.values()].filter((v) => v.stages.size === 0).length;
+    if (unlabeled >= MAX_UNLABELED_VERSIONS) {
+      throw new SmLimitExceededException({ message: 'too many versions', $metadata: meta(400) });
+    }
+    this.rememberPassword(secretString);
+    const version: VersionState = { id: token, secretString, stages: new Set() };
+    secret.versions.set(token, version);
+    const stages = (input.VersionStages as string[] | undefined) ?? ['AWSCURRENT'];
+    for (const stage of stages) this.attachStage(secret, stage, token);
+    return { ARN: secret.arn, VersionId: token, VersionStages: [...version.stages] };
+  }
+
+  private updateSecretVersionStage(input: Record<string, unknown>): Record<string, unknown> {
+    const secret = this.findSecret(input.SecretId, true)!;
+    const stage = input.VersionStage as string;
+    const moveTo = input.MoveToVersionId as string | undefined;
+    const removeFrom = input.RemoveFromVersionId as string | undefined;
+    const holder = [...secret.versions.values()].find((v) => v.stages.has(stage));
+    if (removeFrom !== undefined && holder?.id !== removeFrom) {
+      throw new InvalidParameterException({
+        message: `The staging label ${stage} is not attached to version ${removeFrom}`,
+        $metadata: meta(400),
+      });
+    }
+    if (moveTo === undefined) {
+      if (stage === 'AWSCURRENT') {
+        throw new InvalidParameterException({
+          message: 'AWSCURRENT cannot be removed, only moved',
+          $metadata: meta(400),
+        });
+      }
+      holder?.stages.delete(stage);
+      return { ARN: secret.arn, Name: secret.name };
+    }
+    if (!secret.versions.has(moveTo)) {
+      throw new ResourceNotFoundException({ message: `version ${moveTo} not found`, $metadata: meta(400) });
+    }
+    if (holder && holder.id !== moveTo && removeFrom === undefined) {
+      throw new InvalidParameterException({
+        message: `The staging label ${stage} is attached to version ${holder.id}; specify RemoveFromVersionId`,
+        $metadata: meta(400),
+      });
+    }
+    this.attachStage(secret, stage, moveTo);
+    return { ARN: secret.arn, Name: secret.name };
+  }
+
+  /** Puts `stage` on `versionId` only; moving AWSCURRENT gives the old holder AWSPREVIOUS. */
+  private attachStage(secret: SecretState, stage: string, versionId: string): void {
+    for (const v of secret.versions.values()) {
+      if (v.id !== versionId && v.stages.has(stage)) {
+        v.stages.delete(stage);
+        if (stage === 'AWSCURRENT') {
+          for (const w of secret.versions.values()) w.stages.delete('AWSPREVIOUS');
+          v.stages.add('AWSPREVIOUS');
+        }
+      }
+    }
+    const target = secret.versions.get(versionId)!;
+    if (stage === 'AWSCURRENT') target.stages.delete('AWSPREVIOUS');
+    target.stages.add(stage);
+  }
+
+  private findSecret(secretId: unknown, required: boolean): SecretState | undefined {
+    const id = String(secretId);
+    const secret = this.secrets.get(id) ?? [...this.secrets.values()].find((s) => s.name === id);
+    if (secret?.deleted) {
+      if (!required) return secret;
+      throw new InvalidRequestException({
+        message: 'You tried to perform the operation on a secret that is currently marked deleted.',
+        $metadata: meta(400),
+      });
+    }
+    if (!secret && required) {
+      throw new ResourceNotFoundException({
+        message: "Secrets Manager can't find the specified secret.",
+        $metadata: meta(400),
+      });
+    }
+    return secret;
+  }
+
+  private user(name: unknown): UserState {
+    const user = this.users.get(String(name));
+    if (!user) {
+      throw new NoSuchEntityException({
+        message: `The user with name ${String(name)} cannot be found.`,
+        $metadata: meta(404),
+      });
+    }
+    return user;
+  }
+
+  private checkPassword(value: unknown): string {
+    if (typeof value !== 'string' || value.length < 1 || value.length > 128) {
+      throw new InvalidInputException({ message: 'Password must be 1-128 characters', $metadata: meta(400) });
+    }
+    this.passwordsEverSeen.add(value);
+    const policy = this.passwordPolicy ?? { MinimumPasswordLength: 8 };
+    const violations = policyViolations(value, policy);
+    if (!this.passwordPolicy) {
+      // AWS's default: at least 8 characters and at least three of the four classes.
+      const classes = [/[A-Z]/, /[a-z]/, /\d/, /[!@#$%^&*()_+\-=[\]{}|']/].filter((r) => r.test(value)).length;
+      if (classes < 3) violations.push('three of four classes');
+    }
+    if (violations.length > 0) {
+      throw new PasswordPolicyViolationException({
+        message: 'Password does not conform to the account password policy.',
+        $metadata: meta(400),
+      });
+    }
+    return value;
+  }
+
+  private rememberPassword(secretString: string): void {
+    try {
+      const password = (JSON.parse(secretString) as { password?: unknown }).password;
+      if (typeof password === 'string') this.passwordsEverSeen.add(password);
+    } catch {
+      this.passwordsEverSeen.add(secretString);
+    }
+  }
+}
+
+function meta(httpStatusCode: number): MetadataBearer['$metadata'] {
+  return { httpStatusCode, requestId: 'fake-request', attempts: 1, totalRetryDelay: 0 };
+}
+
+/** The error a real call would raise for `kind`, shaped as the SDK shapes it. */
+async function faultError(service: Service, kind: FaultKind): Promise<Error> {
+  switch (kind) {
+    case 'Throttling':
+      return service === 'iam'
+        ? new IAMServiceException({
+            name: 'Throttling',
+            $fault: 'client',
+            message: 'Rate exceeded',
+            $metadata: meta(400),
+          })
+        : new SecretsManagerServiceException({
+            name: 'ThrottlingException',
+            $fault: 'client',
+            message: 'Rate exceeded',
+            $metadata: meta(400),
+          });
+    case 'ServiceFailure':
+      return service === 'iam'
+        ? new ServiceFailureException({ message: 'Service failure', $metadata: meta(500) })
+        : new InternalServiceError({ message: 'An error occurred on the server side.', $metadata: meta(500) });
+    case 'InternalServiceError':
+      return new InternalServiceError({ message: 'An error occurred on the server side.', $metadata: meta(500) });
+    case 'Timeout': {
+      // The node http handler's requestTimeout: the socket hangs, then a TimeoutError.
+      await new Promise((resolve) => setTimeout(resolve, TIMEOUT_FAULT_MS));
+      return Object.assign(new Error(`Connection timed out after ${TIMEOUT_FAULT_MS} ms`), {
+        name: 'TimeoutError',
+        $metadata: {},
+      });
+    }
+    case 'EntityTemporarilyUnmodifiable':
+      return new EntityTemporarilyUnmodifiableException({
+        message: 'Login Profile for user cannot be modified while login profile is being created.',
+        $metadata: meta(409),
+      });
+    case 'NoSuchEntity':
+      return new NoSuchEntityException({ message: 'The user cannot be found.', $metadata: meta(404) });
+    case 'PasswordPolicyViolation':
+      return new PasswordPolicyViolationException({
+        message: 'Password does not conform to the account password policy.',
+        $metadata: meta(400),
+      });
+    case 'LimitExceeded':
+      return service === 'iam'
+        ? new IamLimitExceededException({ message: 'Limit exceeded', $metadata: meta(409) })
+        : new SmLimitExceededException({ message: 'Limit exceeded', $metadata: meta(400) });
+    case 'ConcurrentModification':
+      return new ConcurrentModificationException({ message: 'Concurrent modification', $metadata: meta(409) });
+    case 'ResourceNotFound':
+      return new ResourceNotFoundException({
+        message: "Secrets Manager can't find the resource",
+        $metadata: meta(400),
+      });
+    case 'AccessDenied':
+      return service === 'iam'
+        ? new IAMServiceException({ name: 'AccessDenied', $fault: 'client', message: 'denied', $metadata: meta(403) })
+        : new SecretsManagerServiceException({
+            name: 'AccessDeniedException',
+            $fault: 'client',
+            message: 'denied',
+            $metadata: meta(400),
+          });
+  }
+}
+
+/**
+ * Routes the handler's SDK clients to `fake`: resets the cached clients, then adds a
+ * `deserialize`-step middleware that answers every attempt from the fake (below the SDK retry).
+ */
+export function installFake(fake: FakeAws): void {
+  aws.resetClients();
+  for (const client of [aws.iam(), aws.secrets()]) {
+    (client.middlewareStack as IAMClient['middlewareStack']).add(
+      (_next, context) => async (args) => {
+        const command = String(context.commandName ?? '').replace(/Command$/, '');
+        const output = await fake.call(command, args.input as Record<string, unknown>);
+        return { output: { $metadata: meta(200), ...output }, response: {} };
+      },
+      { step: 'deserialize', priority: 'high', name: 'fakeAwsMiddleware' },
+    );
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Runs the login-profile handler against the fake the way CloudFormation and the provider
+ * framework drive it: events with request IDs, a Lambda context with a deadline (on jest's fake
+ * clock, so SDK backoff and injected timeouts cost no real time), and every byte of output captured.
+ */
+import { inspect } from 'node:util';
+import { handler } from '../../lambda/login-profile';
+import type { CustomResourceEventBase, CustomResourceResponse, LambdaContext } from '../../lambda/shared/cfn';
+import { ACCOUNT, FakeAws, REGION } from './fake-aws';
+
+export const STACK_ID = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/app/11111111-2222-3333-4444-555555555555`;
+export const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:app-LoginProfileHandler`;
+export const SIGN_IN_URL = `https://${ACCOUNT}.signin.aws.amazon.com/console`;
+/** The provider's default Lambda timeout (lib/provider.ts). */
+export const LAMBDA_TIMEOUT_MS = 120_000;
+
+export type Handler = (event: CustomResourceEventBase, context?: LambdaContext) => Promise<CustomResourceResponse>;
+
+export interface Props {
+  UserName: string;
+  SecretArn: string;
+  SignInUrl?: string;
+  PasswordLength?: string;
+  PasswordResetRequired?: string;
+  ResetToken?: string;
+}
+
+export function properties(p: Props): Record<string, unknown> {
+  return {
+    ServiceToken: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:framework-onEvent`,
+    SignInUrl: SIGN_IN_URL,
+    PasswordLength: '24',
+    PasswordResetRequired: 'true',
+    ...p,
+  };
+}
+
+let requestCounter = 0;
+/** A fresh CloudFormation request ID (a replay reuses the event object, and so its ID). */
+export function requestId(): string {
+  return `req-${++requestCounter}-${Math.random().toString(16).slice(2)}`;
+}
+
+export function createEvent(logicalId: string, props: Props): CustomResourceEventBase {
+  return base('Create', logicalId, properties(props));
+}
+
+export function updateEvent(logicalId: string, physicalId: string, props: Props, old: Props): CustomResourceEventBase {
+  return {
+    ...base('Update', logicalId, properties(props)),
+    PhysicalResourceId: physicalId,
+    OldResourceProperties: properties(old),
+  };
+}
+
+export function deleteEvent(logicalId: string, physicalId: string, props: Props): CustomResourceEventBase {
+  return { ...base('Delete', logicalId, properties(props)), PhysicalResourceId: physicalId };
+}
+
+function base(type: string, logicalId: string, props: Record<string, unknown>): CustomResourceEventBase {
+  return {
+    RequestType: type,
+    RequestId: requestId(),
+    StackId: STACK_ID,
+    LogicalResourceId: logicalId,
+    ResourceType: 'Custom::ConsoleLoginProfile',
+    ResourceProperties: props,
+  };
+}
+
+/** What one invocation did, as seen from outside. */
+export interface Invocation {
+  readonly response?: CustomResourceResponse;
+  readonly error?: unknown;
+  /** Virtual milliseconds from invocation to answer. */
+  readonly elapsedMs: number;
+  /** Everything the handler wrote (console, stdout, stderr), its error (with stack and cause) and response. */
+  readonly output: string;
+}
+
+/**
+ * Invokes `fn` (the handler by default) on jest's fake clock with a Lambda context whose deadline
+ * is `timeoutMs` away, and captures all its output. Call `jest.useFakeTimers()` first.
+ */
+export async function invoke(event: unknown, options: { timeoutMs?: number; fn?: Handler } = {}): Promise<Invocation> {
+  const timeoutMs = options.timeoutMs ?? LAMBDA_TIMEOUT_MS;
+  const fn = options.fn ?? handler;
+  const start = Date.now();
+  const context: LambdaContext = {
+    invokedFunctionArn: FUNCTION_ARN,
+    getRemainingTimeInMillis: () => start + timeoutMs - Date.now(),
+  };
+  const captured: string[] = [];
+  const restore = captureOutput(captured);
+  let response: CustomResourceResponse | undefined;
+  let error: unknown;
+  let settled = false;
+  try {
+    const pending = fn(event as CustomResourceEventBase, context).then(
+      (r) => {
+        response = r;
+        settled = true;
+      },
+      (e: unknown) => {
+        error = e;
+        settled = true;
+      },
+    );
+    // Drive the fake clock until the handler answers (or far past any Lambda timeout).
+    while (!settled && Date.now() - start < 20 * timeoutMs) await jest.advanceTimersByTimeAsync(250);
+    if (!settled) throw new Error(`the handler never answered (ran ${Date.now() - start} ms of fake time)`);
+    await pending;
+  } finally {
+    restore();
+  }
+  const elapsedMs = Date.now() - start;
+  if (error !== undefined) captured.push(String(error), inspect(error, { depth: 10 }), (error as Error)?.stack ?? '');
+  if (response !== undefined) captured.push(JSON.stringify(response));
+  return { response, error, elapsedMs, output: captured.join('\n') };
+}
+
+/** Replaces console.* and process.stdout/stderr writes with collectors; returns the restorer. */
+export function captureOutput(sink: string[]): () => void {
+  const spies = (['log', 'info', 'warn', 'error', 'debug', 'trace'] as const).map((method) =>
+    jest.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+      sink.push(args.map((a) => (typeof a === 'string' ? a : inspect(a, { depth: 10 }))).join(' '));
+    }),
+  );
+  const writes = [process.stdout, process.stderr].map((stream) =>
+    jest.spyOn(stream, 'write').mockImplementation((chunk: unknown) => {
+      sink.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+      return true;
+    }),
+  );
+  return () => [...spies, ...writes].forEach((spy) => spy.mockRestore());
+}
+
+/**
+ * The leak detector: throws if any password the fake ever saw appears in `texts`.
+ * The message names how many leaked and where, never the password itself.
+ */
+export function assertNoPasswordIn(fake: FakeAws, ...texts: string[]): void {
+  const all = texts.join('\n');
+  const leaked = [...fake.passwordsEverSeen].filter((password) => password.length > 0 && all.includes(password));
+  if (leaked.length > 0) {
+    const at = all.indexOf(leaked[0]);
+    const context = all.slice(Math.max(0, at - 60), at).replace(/\s+/g, ' ');
+    throw new Error(`${leaked.length} password(s) leaked into the output, first one after: ...${context}`);
+  }
+}
+
+/**
+ * Invariant 1 ("nothing lost"): every login profile's password is in a live secret, at
+ * `AWSCURRENT` (or `AWSPENDING` when `allowPending`: a retry is still due), in a version naming
+ * that user. Returns the violations (empty when the invariant holds).
+ */
+export function lostPasswords(fake: FakeAws, options: { allowPending?: boolean } = {}): string[] {
+  const stages = options.allowPending ? ['AWSCURRENT', 'AWSPENDING'] : ['AWSCURRENT'];
+  const violations: string[] = [];
+  for (const [name, user] of fake.users) {
+    if (!user.profile) continue;
+    const found = [...fake.secrets.keys()].some((arn) =>
+      stages.some((stage) => {
+        const value = fake.valueAt(arn, stage);
+        return value?.password === user.profile!.password && value.username === name;
+      }),
+    );
+    if (!found)
+      violations.push(`user ${name} has a login profile whose password is in no live secret's ${stages.join('/')}`);
+  }
+  return violations;
+}
