@@ -1,0 +1,132 @@
+/**
+ * The lint rules that protect consumers: the published constructs (lib/) may import only peer
+ * dependencies and Node built-ins, while the handlers (lambda/) import AWS SDK clients that esbuild
+ * leaves external and the Lambda runtime provides; floating promises are errors everywhere.
+ *
+ * Snippets are linted in memory with the repo's own eslint.config.mjs (one child process, since the
+ * config is an ES module that jest's module system cannot load). The only override tells
+ * typescript-eslint's project service to type-check files that are not on disk.
+ */
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+interface LintCase {
+  readonly filePath: string;
+  readonly code: string;
+}
+interface LintMessage {
+  readonly ruleId: string | null;
+  readonly message: string;
+}
+
+const LINTER = `
+import { ESLint } from 'eslint';
+const eslint = new ESLint({
+  cwd: process.cwd(),
+  overrideConfig: {
+    languageOptions: {
+      parserOptions: {
+        projectService: { allowDefaultProject: ['lib/*.ts', 'lambda/*/*.ts', 'test/*/*.ts'], defaultProject: 'tsconfig.json' },
+      },
+    },
+  },
+});
+const out = [];
+for (const c of JSON.parse(process.env.LINT_CASES)) {
+  const [result] = await eslint.lintText(c.code, { filePath: c.filePath });
+  out.push(result.messages.map((m) => ({ ruleId: m.ruleId, message: m.message })));
+}
+process.stdout.write(JSON.stringify(out));
+`;
+
+const CASES = {
+  libImportsSdk: {
+    filePath: 'lib/zz-lint-probe.ts',
+    code: "import { IAMClient } from '@aws-sdk/client-iam';\nexport const client = new IAMClient({});\n",
+  },
+  libImportsDevDependency: {
+    filePath: 'lib/zz-lint-probe.ts',
+    code: "import * as fc from 'fast-check';\nexport const arbitrary = fc.integer();\n",
+  },
+  libImportsPeers: {
+    filePath: 'lib/zz-lint-probe.ts',
+    code: [
+      "import * as path from 'node:path';",
+      "import { Stack } from 'aws-cdk-lib';",
+      "import * as iam from 'aws-cdk-lib/aws-iam';",
+      "import { Construct } from 'constructs';",
+      'export const parts = [path.sep, Stack, iam.User, Construct];',
+      '',
+    ].join('\n'),
+  },
+  lambdaImportsSdk: {
+    filePath: 'lambda/zz-lint-probe/index.ts',
+    code: [
+      "import { IAMClient } from '@aws-sdk/client-iam';",
+      "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';",
+      'export const clients = [new IAMClient({}), new SecretsManagerClient({})];',
+      '',
+    ].join('\n'),
+  },
+  libFloatingPromise: {
+    filePath: 'lib/zz-lint-probe.ts',
+    code: 'async function work(): Promise<void> {}\nexport function start(): void {\n  work();\n}\n',
+  },
+  testFloatingPromise: {
+    filePath: 'test/zz-lint-probe/probe.ts',
+    code: 'async function work(): Promise<void> {}\nwork();\n',
+  },
+} satisfies Record<string, LintCase>;
+
+type CaseName = keyof typeof CASES;
+let results: Record<CaseName, LintMessage[]>;
+
+beforeAll(() => {
+  const names = Object.keys(CASES) as CaseName[];
+  const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', LINTER], {
+    cwd: ROOT,
+    env: { ...process.env, LINT_CASES: JSON.stringify(names.map((n) => CASES[n])) },
+    encoding: 'utf8',
+  });
+  const messages = JSON.parse(stdout) as LintMessage[][];
+  results = Object.fromEntries(names.map((n, i) => [n, messages[i]])) as Record<CaseName, LintMessage[]>;
+}, 240_000);
+
+const rulesOf = (name: CaseName) => results[name].map((m) => m.ruleId);
+
+describe('import/no-extraneous-dependencies', () => {
+  it('fails when lib/ imports an AWS SDK client (a dev dependency consumers do not have)', () => {
+    // GIVEN a construct source importing @aws-sdk/client-iam  WHEN linted  THEN the rule names the package
+    expect(results.libImportsSdk).toContainEqual({
+      ruleId: 'import/no-extraneous-dependencies',
+      message: expect.stringContaining("'@aws-sdk/client-iam'"),
+    });
+  });
+
+  it('fails when lib/ imports any other dev dependency', () => {
+    expect(results.libImportsDevDependency).toContainEqual({
+      ruleId: 'import/no-extraneous-dependencies',
+      message: expect.stringContaining("'fast-check'"),
+    });
+  });
+
+  it('lets lib/ import the peer dependencies and Node built-ins', () => {
+    expect(results.libImportsPeers).toEqual([]);
+  });
+
+  it('lets lambda/ import the SDK clients it leaves external (the Lambda runtime provides them)', () => {
+    expect(results.lambdaImportsSdk).toEqual([]);
+  });
+});
+
+describe('@typescript-eslint/no-floating-promises', () => {
+  it('fails when lib/ drops a promise', () => {
+    expect(rulesOf('libFloatingPromise')).toContain('@typescript-eslint/no-floating-promises');
+  });
+
+  it('fails when a test drops a promise', () => {
+    expect(rulesOf('testFloatingPromise')).toContain('@typescript-eslint/no-floating-promises');
+  });
+});
