@@ -198,8 +198,17 @@ export async function deleteProfile(
  * new user). Returns the secret that owned it before, if any.
  */
 async function claimUser(settings: LoginProfileSettings, deadline: Deadline): Promise<string | undefined> {
-  // A user IAM does not show yet (just created) has no tags: undefined is the right answer then.
-  const previousOwner = (await aws.userTags(settings.userName))?.[OWNER_TAG_KEY];
+  // Only the undo of a failed Create needs the previous owner, so reading it is best effort. A
+  // user IAM does not show yet (just created) has no tags: undefined is the right answer then.
+  let previousOwner: string | undefined;
+  try {
+    previousOwner = (await aws.userTags(settings.userName))?.[OWNER_TAG_KEY];
+  } catch (error) {
+    log('could not read the owner tag; a failed Create will not restore it', {
+      userName: settings.userName,
+      error: errorName(error),
+    });
+  }
   try {
     await retryOn(() => aws.tagUser(settings.userName, OWNER_TAG_KEY, settings.secretArn), {
       codes: ['NoSuchEntity', 'ConcurrentModification'],

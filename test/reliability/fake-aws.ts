@@ -53,7 +53,9 @@ export type FaultKind =
   | 'ConcurrentModification'
   | 'InternalServiceError'
   | 'ResourceNotFound'
-  | 'AccessDenied';
+  | 'AccessDenied'
+  /** The Lambda dies during this call (its answer never comes): models a crash or a kill at timeout. */
+  | 'Crash';
 
 /** One fault rule: fail calls `from`..`from+count-1` (1-based, counting every SDK attempt) of `command`. */
 export interface Fault {
@@ -538,6 +540,9 @@ function meta(httpStatusCode: number): MetadataBearer['$metadata'] {
 /** The error a real call would raise for `kind`, shaped as the SDK shapes it. */
 async function faultError(service: Service, kind: FaultKind): Promise<Error> {
   switch (kind) {
+    case 'Crash':
+      // No timer: a dead invocation must not resume when a later test advances the clock.
+      return new Promise<Error>(() => undefined);
     case 'Throttling':
       return service === 'iam'
         ? new IAMServiceException({
