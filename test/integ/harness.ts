@@ -127,7 +127,7 @@ export function useMoto(): MotoHarness {
   });
   beforeEach(async () => {
     await resetMoto(endpoint);
-    tap?.calls.splice(0);
+    tap?.forget();
   });
   afterAll(async () => {
     await tap?.close();
@@ -214,11 +214,13 @@ export function useMoto(): MotoHarness {
 export const MOTO_DIFFERENCES = {
   resetFlagOnCreate:
     'CreateLoginProfile ignores PasswordResetRequired: GetLoginProfile answers false after a create with true. ' +
-    'Tests check the flag the handler SENT (wire tap), not the one moto reports after a create.',
+    'The wire tap follows such a create with an UpdateLoginProfile setting the flag (wire-tap.ts), and tests ' +
+    'also check the flag the handler sent.',
   flagOnlyUpdateDropsPassword:
     'UpdateLoginProfile without Password (change only the reset flag) removes the password in moto, so the ' +
-    'profile disappears; AWS keeps the password. Tests check the request on the wire (flag, no Password) and ' +
-    'that the secret is untouched, and accept the profile as moto leaves it.',
+    'profile disappears (and a replay of that event then fails with NoSuchEntity); AWS keeps the password. ' +
+    'The wire tap forwards such a call with the password IAM last accepted (kept in memory only); tests ' +
+    'check on the wire that the handler sent no Password.',
   noPasswordPolicyEnforcement:
     'moto never answers PasswordPolicyViolation: tests check compliance of the stored password with ' +
     'policyViolations() themselves.',

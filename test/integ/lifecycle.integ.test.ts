@@ -7,7 +7,7 @@ import { OWNER_TAG_KEY } from '../../lib/handler-contract';
 import { DEFAULT_PASSWORD_POLICY } from '../../lambda/shared/password';
 import { cfnLint, savedTemplates } from '../util/templates';
 import { ACCOUNT, Driver, synthesize } from './driver';
-import { MOTO_DIFFERENCES, MotoHarness, useMoto } from './harness';
+import { MotoHarness, useMoto } from './harness';
 import { consoleUsersStack } from './stacks';
 
 const moto: MotoHarness = useMoto();
@@ -47,6 +47,7 @@ describe('create', () => {
     expect(moto.lastPasswordSet('alice')).toBe(secret.passwordDigest());
     const creates = moto.calls('iam', 'CreateLoginProfile');
     expect(creates.map((c) => c.params.PasswordResetRequired)).toEqual(['true']);
+    expect(await moto.profile('alice')).toEqual({ exists: true, passwordResetRequired: true });
     // ...the user is tagged with the secret that owns the profile
     expect((await moto.userTags('alice'))?.[OWNER_TAG_KEY]).toBe(secretArn);
     expectNoPasswordLeaked(driver, secret);
@@ -118,9 +119,9 @@ describe('update', () => {
     expect(await moto.versions(secretArn)).toEqual(versionsBefore);
     expect((await moto.readSecret(secretArn)).samePasswordAs(before)).toBe(true);
     expect(driver.loginProfile('dave').attributes).toEqual({ UserName: 'dave' });
-    // ...and moto, unlike AWS, dropped the password (MOTO_DIFFERENCES.flagOnlyUpdateDropsPassword)
-    expect(MOTO_DIFFERENCES.flagOnlyUpdateDropsPassword).toBeDefined();
-    expect(await moto.profile('dave')).toEqual({ exists: false });
+    // ...and the profile has the new flag (the tap keeps moto's password as AWS would:
+    // MOTO_DIFFERENCES.flagOnlyUpdateDropsPassword)
+    expect(await moto.profile('dave')).toEqual({ exists: true, passwordResetRequired: false });
   });
 
   test('of the reset token: a new password in place, promoted to AWSCURRENT after IAM took it', async () => {

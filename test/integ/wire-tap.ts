@@ -42,27 +42,64 @@ export interface WireTap {
   readonly endpoint: string;
   /** Every call seen so far, in order. */
   readonly calls: TappedCall[];
+  /** Clears the recorded calls and the remembered passwords (moto was reset). */
+  forget(): void;
   /** Stops listening. */
   close(): Promise<void>;
 }
 
-/** Starts a tap on a free loopback port that forwards everything to `target` (moto's endpoint). */
-export async function startWireTap(target: string): Promise<WireTap> {
+/**
+ * Starts a tap on a free loopback port that forwards everything to `target` (moto's endpoint).
+ *
+ * With `awsLoginProfiles` (default true) the tap also makes moto's login profiles behave as AWS's
+ * do, where moto differs (see MOTO_DIFFERENCES in harness.ts), without changing what it records:
+ * - after a CreateLoginProfile with PasswordResetRequired=true (moto ignores the flag on create),
+ *   it sends moto an UpdateLoginProfile with the same password and the flag;
+ * - an UpdateLoginProfile without Password (moto would drop the password) is forwarded with the
+ *   password IAM last accepted for that user through the tap, so the password stays as on AWS.
+ * For that the tap keeps the last accepted password per user in memory, and never exposes it.
+ */
+export async function startWireTap(target: string, options: { awsLoginProfiles?: boolean } = {}): Promise<WireTap> {
   const calls: TappedCall[] = [];
+  const emulate = options.awsLoginProfiles ?? true;
+  const accepted = new Map<string, string>();
+  const forward = (url: string, method: string | undefined, headers: http.IncomingHttpHeaders, body: Buffer) => {
+    const out = { ...headers } as Record<string, string>;
+    delete out.host;
+    delete out['content-length'];
+    return fetch(new URL(url, target), { method, headers: out, body: body.length > 0 ? body : undefined });
+  };
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = Buffer.concat(chunks);
-      const headers = { ...request.headers };
-      delete headers.host;
-      fetch(new URL(request.url ?? '/', target), {
-        method: request.method,
-        headers: headers as Record<string, string>,
-        body: body.length > 0 ? body : undefined,
-      })
+      const url = request.url ?? '/';
+      const form = request.headers['x-amz-target'] ? undefined : new URLSearchParams(body.toString('utf8'));
+      const action = form?.get('Action');
+      const userName = form?.get('UserName') ?? '';
+      let sent = body;
+      if (emulate && form && action === 'UpdateLoginProfile' && !form.has('Password') && accepted.has(userName)) {
+        const patched = new URLSearchParams(form);
+        patched.set('Password', accepted.get(userName)!);
+        sent = Buffer.from(patched.toString());
+      }
+      forward(url, request.method, request.headers, sent)
         .then(async (upstream) => {
           const payload = Buffer.from(await upstream.arrayBuffer());
+          if (emulate && form && upstream.status === 200) {
+            const password = new URLSearchParams(sent.toString('utf8')).get('Password');
+            if ((action === 'CreateLoginProfile' || action === 'UpdateLoginProfile') && password !== null) {
+              accepted.set(userName, password);
+            }
+            if (action === 'DeleteLoginProfile') accepted.delete(userName);
+            if (action === 'CreateLoginProfile' && password !== null && form.get('PasswordResetRequired') === 'true') {
+              const fix = new URLSearchParams(form);
+              fix.set('Action', 'UpdateLoginProfile');
+              const fixed = await forward(url, request.method, request.headers, Buffer.from(fix.toString()));
+              if (fixed.status !== 200) throw new Error(`could not set the reset flag in moto: HTTP ${fixed.status}`);
+            }
+          }
           calls.push({ ...describe(request.headers, body), status: upstream.status });
           const out: Record<string, string> = {};
           upstream.headers.forEach((value, key) => {
@@ -86,6 +123,10 @@ export async function startWireTap(target: string): Promise<WireTap> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     calls,
+    forget: () => {
+      calls.splice(0);
+      accepted.clear();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,0 +1,91 @@
+/**
+ * Scenarios: every event delivered twice with the same RequestId (Lambda retries an asynchronous
+ * invocation; CloudFormation may resend), and a late redelivery after later events.
+ */
+import { cfnLint, savedTemplates } from '../util/templates';
+import { synthesize } from './driver';
+import { MotoHarness, useMoto } from './harness';
+import { consoleUsersStack } from './stacks';
+
+const moto: MotoHarness = useMoto();
+
+test('replay of every event (Create, Update flag, Update token, Delete) changes nothing the first delivery did', async () => {
+  // GIVEN a driver that delivers each event twice
+  const driver = moto.driver({ deliveries: 2 });
+
+  // WHEN the stack is created
+  await driver.deploy(synthesize('replay-v1', (app) => consoleUsersStack(app, ['jane'])));
+  const { secretArn } = driver.loginProfile('jane');
+
+  // THEN one secret version, whose password IAM has; the replayed Create answered the same
+  expect(Object.values(await moto.versions(secretArn))).toEqual([['AWSCURRENT']]);
+  const created = await moto.readSecret(secretArn);
+  expect(moto.lastPasswordSet('jane')).toBe(created.passwordDigest());
+
+  // WHEN the reset flag changes, then the reset token
+  await driver.deploy(
+    synthesize('replay-v2', (app) => consoleUsersStack(app, ['jane'], { passwordResetRequired: false })),
+  );
+  expect(Object.values(await moto.versions(secretArn))).toEqual([['AWSCURRENT']]);
+  await driver.deploy(
+    synthesize('replay-v3', (app) =>
+      consoleUsersStack(app, ['jane'], { passwordResetRequired: false, resetToken: 'r1' }),
+    ),
+  );
+
+  // THEN the token's replay reused the version its first delivery wrote: two versions in all
+  const versions = await moto.versions(secretArn);
+  expect(Object.values(versions).sort()).toEqual([['AWSCURRENT'], ['AWSPREVIOUS']]);
+  const reset = await moto.readSecret(secretArn);
+  expect(reset.samePasswordAs(created)).toBe(false);
+  expect(moto.lastPasswordSet('jane')).toBe(reset.passwordDigest());
+  expect((await moto.profile('jane')).exists).toBe(true);
+
+  // WHEN the stack is deleted (the Delete is delivered twice as well)
+  await driver.destroy();
+
+  // THEN every event was answered twice, identically, without an error
+  const byRequest = new Map<string, unknown[]>();
+  for (const d of driver.deliveries) {
+    expect(d.error).toBeUndefined();
+    byRequest.set(d.event.RequestId, [...(byRequest.get(d.event.RequestId) ?? []), d.response]);
+  }
+  expect([...byRequest.values()].map((responses) => responses.length)).toEqual([2, 2, 2, 2]);
+  for (const [first, second] of byRequest.values()) expect(second).toEqual(first);
+  expect(driver.deliveries.map((d) => d.event.RequestType)).toEqual([
+    'Create',
+    'Create',
+    'Update',
+    'Update',
+    'Update',
+    'Update',
+    'Delete',
+    'Delete',
+  ]);
+  expect((await moto.userTags('jane')) ?? 'gone').toBe('gone');
+});
+
+// KNOWN GAP, reported to the lead (issue 4): a Create delivered again AFTER a later reset sets the
+// Create's password (now AWSPREVIOUS) on IAM, so IAM's password is no longer the AWSCURRENT one.
+// `test.failing` keeps the expectation written down; it turns red when the handler is fixed.
+test.failing('a late redelivery of the Create after a reset does not bring back the old password', async () => {
+  // GIVEN a created profile whose password was then reset by a new token
+  const driver = moto.driver();
+  await driver.deploy(synthesize('late-v1', (app) => consoleUsersStack(app, ['kate'])));
+  const create = driver.deliveries[0].event;
+  await driver.deploy(synthesize('late-v2', (app) => consoleUsersStack(app, ['kate'], { resetToken: 'r1' })));
+  const { secretArn } = driver.loginProfile('kate');
+  const current = await moto.readSecret(secretArn);
+
+  // WHEN the first Create is delivered again, late
+  await driver.redeliver(create);
+
+  // THEN IAM and AWSCURRENT still agree: the password IAM has is the one in AWSCURRENT
+  const after = await moto.readSecret(secretArn);
+  expect(after.samePasswordAs(current)).toBe(true);
+  expect(moto.lastPasswordSet('kate')).toBe(after.passwordDigest());
+});
+
+test('every template synthesized here passes cfn-lint', () => {
+  expect(cfnLint(savedTemplates())).toEqual([]);
+});
