@@ -14,6 +14,8 @@ export interface MotoServer {
   /** e.g. http://127.0.0.1:51234 */
   readonly endpoint: string;
   readonly port: number;
+  /** Process ID of moto_server. */
+  readonly pid: number;
   /** Stops the server and waits for it to exit. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -34,10 +36,13 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts moto_server on `port` (default: a free one) and waits until it answers. */
-export async function startMoto(options: { port?: number; timeoutMs?: number } = {}): Promise<MotoServer> {
-  if (!fs.existsSync(MOTO_BIN)) {
+export async function startMoto(
+  options: { port?: number; timeoutMs?: number; motoBin?: string } = {},
+): Promise<MotoServer> {
+  const motoBin = options.motoBin ?? MOTO_BIN;
+  if (!fs.existsSync(motoBin)) {
     throw new Error(
-      `moto_server not found at ${MOTO_BIN}; run 'bash scripts/setup-python.sh' first (needs python3 with venv)`,
+      `moto_server not found at ${motoBin}; run 'bash scripts/setup-python.sh' first (needs python3 with venv)`,
     );
   }
   const port = options.port ?? (await freePort());
@@ -45,7 +50,7 @@ export async function startMoto(options: { port?: number; timeoutMs?: number } =
     throw new Error(`port ${port} on 127.0.0.1 is already in use; cannot start moto_server there`);
   }
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(MOTO_BIN, ['-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawn(motoBin, ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env },
   });
@@ -65,7 +70,7 @@ export async function startMoto(options: { port?: number; timeoutMs?: number } =
     if (exited) {
       throw new Error(`moto_server exited before it answered on ${endpoint}:\n${stderr}`);
     }
-    if (await answers(`${endpoint}/moto-api/`)) return { endpoint, port, stop };
+    if (await answers(`${endpoint}/moto-api/`)) return { endpoint, port, pid: child.pid!, stop };
     await new Promise((r) => setTimeout(r, 200));
   }
   await stop();
@@ -105,4 +110,14 @@ async function stopChild(child: ChildProcess): Promise<void> {
     });
     child.kill('SIGTERM');
   });
+}
+
+/** Whether a process with `pid` exists (signal 0 checks without signalling). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
