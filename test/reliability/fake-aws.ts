@@ -67,6 +67,8 @@ export interface Fault {
   readonly count?: number;
   /** Apply the call's effect on the server first, then fail (a lost response). @default false */
   readonly afterApply?: boolean;
+  /** Echo the request (password included) in the error message, as a careless service might. @default false */
+  readonly echoInput?: boolean;
 }
 
 /** Decides whether `action` on `resource` is allowed (used for least-privilege tests). */
@@ -246,12 +248,12 @@ export class FakeAws {
       this.checkAccess(service, command, input);
       if (fault && !fault.afterApply) {
         this.faultsHit++;
-        throw await faultError(service, fault.kind);
+        throw echo(await faultError(service, fault.kind), fault, input);
       }
       const output = this.apply(command, input);
       if (fault) {
         this.faultsHit++;
-        throw await faultError(service, fault.kind);
+        throw echo(await faultError(service, fault.kind), fault, input);
       }
       this.calls.push({ service, command, input, outcome: 'ok' });
       return output;
@@ -531,6 +533,11 @@ export class FakeAws {
       this.passwordsEverSeen.add(secretString);
     }
   }
+}
+
+function echo(error: Error, fault: Fault, input: Record<string, unknown>): Error {
+  if (fault.echoInput) error.message = `${error.message} (request: ${JSON.stringify(input)})`;
+  return error;
 }
 
 function meta(httpStatusCode: number): MetadataBearer['$metadata'] {
