@@ -1,13 +1,20 @@
 /** Scheduled rotation of console passwords through Secrets Manager: one rotation function per stack. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Annotations, Duration, Stack, Tags, Tokenization } from 'aws-cdk-lib';
+import { Annotations, CfnResource, Duration, Stack, Tags, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 import { ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from './lifecycle-contract';
+import {
+  MAX_MANAGED_POLICY_CHARS,
+  RenderEnvironment,
+  TemplateRenderer,
+  TemplateResource,
+  environmentOf,
+  iamPolicyCharacters,
+} from './limits';
 import type { LoginProfile } from './login-profile';
 
 /** Where `npm run bundle` writes the rotation function. */
@@ -45,7 +52,9 @@ export function rotationIntervalOf(profile: IConstruct): Duration | undefined {
 /**
  * The rotation function of a stack and its permissions. One per stack, created on first use by
  * a login profile with `rotation`. Its permissions grow with each rotating login profile: the
- * login-profile actions only on those users, the secret actions only on those secrets.
+ * login-profile actions only on those users, the secret actions only on those secrets. They are
+ * packed into customer managed policies of at most 6,144 characters each (IAM's limit), because
+ * a role's inline policies together may hold only 10,240: about 45 rotating users.
  */
 export class LoginProfileRotation extends Construct {
   /** Construct id of the rotation function's construct under its stack. */
@@ -64,14 +73,11 @@ export class LoginProfileRotation extends Construct {
 
   /** The Lambda function Secrets Manager calls for each rotation step. */
   public readonly handler: lambda.Function;
-  /** The policy holding the function's permissions; rotation schedules depend on it. */
+  /** The inline policy with the permission every rotation needs (reading the account password policy). */
   public readonly policy: iam.Policy;
 
-  private readonly userStatement: iam.PolicyStatement;
-  private readonly tagStatement: iam.PolicyStatement;
-  private readonly secretStatement: iam.PolicyStatement;
-  private keyStatement?: iam.PolicyStatement;
-  private readonly keys = new Set<string>();
+  private readonly shards: RotationShard[] = [];
+  private readonly environment: RenderEnvironment;
   /** The function as a reference, so that `RotationSchedule` adds no per-secret statements of its own. */
   private readonly rotationLambda: lambda.IFunction;
 
@@ -96,25 +102,7 @@ export class LoginProfileRotation extends Construct {
       sourceAccount: Stack.of(this).account,
     });
 
-    this.userStatement = new iam.PolicyStatement({
-      sid: 'RotateLoginProfilesOfDeclaredUsers',
-      actions: ['iam:UpdateLoginProfile', 'iam:GetLoginProfile', 'iam:GetUser'],
-    });
-    this.tagStatement = new iam.PolicyStatement({
-      sid: 'RecordRotatedVersionOnDeclaredUsers',
-      actions: ['iam:TagUser'],
-      // Only the rotation's own tag: the ownership tag stays the login-profile handler's.
-      conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [ROTATED_VERSION_TAG_KEY] } },
-    });
-    this.secretStatement = new iam.PolicyStatement({
-      sid: 'RotateDeclaredPasswordSecrets',
-      actions: [
-        'secretsmanager:DescribeSecret',
-        'secretsmanager:GetSecretValue',
-        'secretsmanager:PutSecretValue',
-        'secretsmanager:UpdateSecretVersionStage',
-      ],
-    });
+    this.environment = environmentOf(Stack.of(this));
     this.policy = new iam.Policy(this, 'HandlerPolicy', {
       roles: [this.handler.role!],
       statements: [
@@ -124,9 +112,6 @@ export class LoginProfileRotation extends Construct {
           actions: ['iam:GetAccountPasswordPolicy'],
           resources: ['*'],
         }),
-        this.userStatement,
-        this.tagStatement,
-        this.secretStatement,
       ],
     });
     this.rotationLambda = lambda.Function.fromFunctionAttributes(this, 'RotationLambda', {
@@ -157,10 +142,7 @@ export class LoginProfileRotation extends Construct {
     Tags.of(secret).add(ROTATION_TAGS.passwordLength, Tokenization.stringifyNumber(profile.passwordLength));
     Tags.of(secret).add(ROTATION_TAGS.passwordResetRequired, String(profile.passwordResetRequired));
 
-    this.userStatement.addResources(profile.user.userArn);
-    this.tagStatement.addResources(profile.user.userArn);
-    this.secretStatement.addResources(secret.secretArn);
-    if (secret.encryptionKey) this.grantKey(secret.encryptionKey);
+    this.grant(profile.user, secret);
 
     const schedule = secret.addRotationSchedule('RotationSchedule', {
       rotationLambda: this.rotationLambda,
@@ -183,21 +165,116 @@ export class LoginProfileRotation extends Construct {
     return schedule;
   }
 
-  private grantKey(key: kms.IKey): void {
-    if (this.keys.has(key.node.path)) return;
-    this.keys.add(key.node.path);
-    if (!this.keyStatement) {
-      this.keyStatement = new iam.PolicyStatement({
-        sid: 'UseKeysOfDeclaredSecretsThroughSecretsManager',
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        conditions: {
-          StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
-        },
-      });
-      this.policy.addStatements(this.keyStatement);
+  /** Adds `user` and `secret` (and its key) to the last shard with room for them, or a new one. */
+  private grant(user: iam.IUser, secret: secretsmanager.ISecret): void {
+    const key = secret.encryptionKey;
+    const owners = [user, secret];
+    const cost = 2 * (this.estimate(user.userArn, owners) + 3) + this.estimate(secret.secretArn, owners) + 3;
+    const keyCost = (shard: RotationShard) =>
+      key === undefined || shard.keys.has(key.node.path)
+        ? 0
+        : this.estimate(key.keyArn, [key]) + 3 + (shard.keyStatement ? 0 : KEY_STATEMENT_BASE);
+    let shard = this.shards[this.shards.length - 1];
+    if (shard === undefined || shard.characters + cost + keyCost(shard) > SHARD_BUDGET) shard = this.addShard();
+    shard.characters += cost + keyCost(shard);
+    shard.userStatement.addResources(user.userArn);
+    shard.tagStatement.addResources(user.userArn);
+    shard.secretStatement.addResources(secret.secretArn);
+    if (key !== undefined && !shard.keys.has(key.node.path)) {
+      shard.keys.add(key.node.path);
+      if (!shard.keyStatement) {
+        shard.keyStatement = new iam.PolicyStatement({
+          sid: 'UseKeysOfDeclaredSecretsThroughSecretsManager',
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
+          },
+        });
+        shard.policy.addStatements(shard.keyStatement);
+      }
+      shard.keyStatement.addResources(key.keyArn);
     }
-    this.keyStatement.addResources(key.keyArn);
   }
+
+  private addShard(): RotationShard {
+    const n = this.shards.length + 1;
+    const userStatement = new iam.PolicyStatement({
+      sid: 'RotateLoginProfilesOfDeclaredUsers',
+      actions: ['iam:UpdateLoginProfile', 'iam:GetLoginProfile', 'iam:GetUser'],
+    });
+    const tagStatement = new iam.PolicyStatement({
+      sid: 'RecordRotatedVersionOnDeclaredUsers',
+      actions: ['iam:TagUser'],
+      // Only the rotation's own tag: the ownership tag stays the login-profile handler's.
+      conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [ROTATED_VERSION_TAG_KEY] } },
+    });
+    const secretStatement = new iam.PolicyStatement({
+      sid: 'RotateDeclaredPasswordSecrets',
+      actions: [
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:UpdateSecretVersionStage',
+      ],
+    });
+    const statements = [userStatement, tagStatement, secretStatement];
+    const policy = new iam.ManagedPolicy(this, `RotationPermissions${n}`, {
+      description: `cdk-console-users: login profiles the rotation function may rotate (part ${n})`,
+      roles: [this.handler.role!],
+      statements,
+    });
+    const base = iamPolicyCharacters({
+      Version: '2012-10-17',
+      Statement: statements.map((st) => ({ ...st.toStatementJson(), Resource: [] })),
+    });
+    const shard: RotationShard = {
+      policy,
+      userStatement,
+      tagStatement,
+      secretStatement,
+      keys: new Set(),
+      characters: base,
+    };
+    this.shards.push(shard);
+    return shard;
+  }
+
+  /** Characters `value` (an ARN, often a token) will have once deployed, measured pessimistically. */
+  private estimate(value: string, owners: IConstruct[]): number {
+    const stack = Stack.of(this);
+    const resources: Record<string, TemplateResource> = {};
+    for (const owner of owners) {
+      const cfn = owner.node.defaultChild;
+      if (!CfnResource.isCfnResource(cfn)) continue;
+      const id = stack.resolve(cfn.logicalId) as string;
+      if (cfn instanceof iam.CfnUser) {
+        resources[id] = { Type: cfn.cfnResourceType, Properties: { UserName: cfn.userName, Path: cfn.path } };
+      } else if (cfn instanceof secretsmanager.CfnSecret) {
+        resources[id] = { Type: cfn.cfnResourceType, Properties: { Name: cfn.name } };
+      } else {
+        resources[id] = { Type: cfn.cfnResourceType };
+      }
+    }
+    const rendered = new TemplateRenderer(this.environment, stack.resolve(resources)).render(stack.resolve(value));
+    return String(rendered).length;
+  }
+}
+
+/** What a shard fills up to: IAM's managed policy limit, less a margin for rounding. */
+const SHARD_BUDGET = MAX_MANAGED_POLICY_CHARS - 100;
+/** Characters of the KMS statement without resources (generous: the longest region name). */
+const KEY_STATEMENT_BASE = 220;
+
+/** One customer managed policy of the rotation function and the statements filled into it. */
+interface RotationShard {
+  readonly policy: iam.ManagedPolicy;
+  readonly userStatement: iam.PolicyStatement;
+  readonly tagStatement: iam.PolicyStatement;
+  readonly secretStatement: iam.PolicyStatement;
+  keyStatement?: iam.PolicyStatement;
+  readonly keys: Set<string>;
+  /** Estimated characters, as IAM will count them. */
+  characters: number;
 }
 
 /** Synth-time check of a rotation interval against Secrets Manager's limits. */

@@ -1,0 +1,436 @@
+/** Synth-time behaviour of rotation and AccountPasswordPolicy: resources, permissions, ordering, warnings, errors. */
+import { App, Annotations as CoreAnnotations, Duration, Stack, Stage } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import {
+  AccountPasswordPolicy,
+  ConsoleUser,
+  LoginProfile,
+  LoginProfileRotation,
+  ROTATION_TAGS,
+  ROTATION_WARNINGS,
+} from '../../lib';
+
+const ENV = { account: '123456789012', region: 'us-east-1' };
+const MONTHLY = { automaticallyAfter: Duration.days(30) };
+
+function stack(scope: Construct = new App(), id = 'Users'): Stack {
+  return new Stack(scope, id, { env: ENV });
+}
+
+function logicalId(s: Stack, construct: { node: { defaultChild?: unknown } }): string {
+  return s.getLogicalId(construct.node.defaultChild as never);
+}
+
+describe('rotation', () => {
+  test('adds a rotation schedule calling the stack rotation function, after the first password exists', () => {
+    // GIVEN / WHEN
+    const s = stack();
+    const user = new ConsoleUser(s, 'Alice', { userName: 'alice', passwordResetRequired: false, rotation: MONTHLY });
+    // THEN
+    const t = Template.fromStack(s);
+    const fn = s.getLogicalId(LoginProfileRotation.of(s).handler.node.defaultChild as never);
+    t.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      SecretId: { Ref: logicalId(s, user.secret) },
+      RotationLambdaARN: { 'Fn::GetAtt': [fn, 'Arn'] },
+      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+      RotateImmediatelyOnUpdate: false,
+    });
+    // the schedule waits for the login profile (its first password) and the function's permissions
+    const schedule = Object.values(t.findResources('AWS::SecretsManager::RotationSchedule'))[0];
+    const dependsOn = schedule.DependsOn as string[];
+    expect(dependsOn).toContain(s.getLogicalId(user.loginProfile.resource.node.defaultChild as never));
+    expect(dependsOn).toContain(s.getLogicalId(LoginProfileRotation.of(s).policy.node.defaultChild as never));
+    expect(dependsOn.some((d) => /^CdkConsoleUsersRotationRotationPermissions1/.test(d))).toBe(true);
+    expect(dependsOn.some((d) => /^CdkConsoleUsersRotationHandlerSecretsManagerInvoke/.test(d))).toBe(true);
+  });
+
+  test('tags the secret with what the rotation function reads', () => {
+    const s = stack();
+    new ConsoleUser(s, 'Alice', {
+      userName: 'alice',
+      passwordLength: 32,
+      passwordResetRequired: false,
+      rotation: MONTHLY,
+    });
+    Template.fromStack(s).hasResourceProperties('AWS::SecretsManager::Secret', {
+      Tags: Match.arrayWith([
+        // CDK sorts tags by key
+        { Key: ROTATION_TAGS.passwordLength, Value: '32' },
+        { Key: ROTATION_TAGS.passwordResetRequired, Value: 'false' },
+        { Key: ROTATION_TAGS.userName, Value: { Ref: Match.stringLikeRegexp('^Alice') } },
+      ]),
+    });
+  });
+
+  test('one rotation function per stack, whose permissions name exactly the rotating users and secrets', () => {
+    // GIVEN two rotating users and one that does not rotate
+    const s = stack();
+    const alice = new ConsoleUser(s, 'Alice', { userName: 'alice', passwordResetRequired: false, rotation: MONTHLY });
+    const bob = new LoginProfile(s, 'BobProfile', {
+      user: iam.User.fromUserName(s, 'Bob', 'bob'),
+      passwordResetRequired: false,
+      rotation: { automaticallyAfter: Duration.days(90) },
+    });
+    new ConsoleUser(s, 'Carol', { userName: 'carol' });
+    const t = Template.fromStack(s);
+
+    // THEN one rotation function
+    t.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      { Description: Match.stringLikeRegexp('rotates console passwords') },
+      1,
+    );
+    // its user and secret statements list alice and bob only (never user/* or secret:*)
+    t.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'RotateLoginProfilesOfDeclaredUsers',
+            Action: ['iam:UpdateLoginProfile', 'iam:GetLoginProfile', 'iam:GetUser'],
+            Resource: [
+              { 'Fn::GetAtt': [logicalId(s, alice), 'Arn'] },
+              Match.objectLike({ 'Fn::Join': Match.anyValue() }),
+            ],
+          }),
+          Match.objectLike({
+            Sid: 'RecordRotatedVersionOnDeclaredUsers',
+            Action: 'iam:TagUser',
+            Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['cdk-console-users:rotated-version'] } },
+          }),
+          Match.objectLike({
+            Sid: 'RotateDeclaredPasswordSecrets',
+            Resource: [{ Ref: logicalId(s, alice.secret) }, { Ref: logicalId(s, bob.secret) }],
+          }),
+        ]),
+      },
+    });
+    const text = JSON.stringify(t.toJSON());
+    expect(text).not.toMatch(/:user\/\*|secret:\*/);
+    // RotationSchedule adds no statements of its own to the function's role (no GetRandomPassword on *)
+    expect(text).not.toMatch(/GetRandomPassword/);
+    // Secrets Manager may invoke the function, on behalf of this account only
+    t.hasResourceProperties('AWS::Lambda::Permission', {
+      Principal: 'secretsmanager.amazonaws.com',
+      Action: 'lambda:InvokeFunction',
+      SourceAccount: '123456789012',
+    });
+    t.resourceCountIs('AWS::SecretsManager::RotationSchedule', 2);
+  });
+
+  test('grants the secret key through Secrets Manager only', () => {
+    const s = stack();
+    const key = new kms.Key(s, 'Key');
+    new ConsoleUser(s, 'Alice', {
+      userName: 'alice',
+      passwordResetRequired: false,
+      encryptionKey: key,
+      rotation: MONTHLY,
+    });
+    Template.fromStack(s).hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      Description: Match.stringLikeRegexp('rotation function'),
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+            Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } },
+            Resource: { 'Fn::GetAtt': [logicalId(s, key), 'Arn'] },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('warns when rotation is combined with passwordResetRequired: true, and the warning can be acknowledged', () => {
+    // GIVEN two users with rotation and the default passwordResetRequired (true); one acknowledges
+    const s = stack();
+    new ConsoleUser(s, 'Warned', { userName: 'warned', rotation: MONTHLY });
+    const acked = new ConsoleUser(s, 'Acked', { userName: 'acked', rotation: MONTHLY });
+    CoreAnnotations.of(acked.loginProfile).acknowledgeWarning(ROTATION_WARNINGS.resetRequired, 'they want it');
+    // THEN only the other one is warned
+    const annotations = Annotations.fromStack(s);
+    annotations.hasWarning(
+      '/Users/Warned/LoginProfile',
+      Match.stringLikeRegexp('asks the user to choose a new password after every rotation'),
+    );
+    annotations.hasNoWarning('/Users/Acked/LoginProfile', Match.anyValue());
+  });
+
+  test('does not warn about passwordResetRequired without rotation', () => {
+    const s = stack();
+    new ConsoleUser(s, 'Plain', { userName: 'plain' });
+    Annotations.fromStack(s).hasNoWarning('*', Match.stringLikeRegexp('rotation'));
+  });
+
+  test.each([
+    ['3 hours', Duration.hours(3)],
+    ['1001 days', Duration.days(1001)],
+    ['4 hours 30 minutes', Duration.minutes(270)],
+    ['0 days', Duration.days(0)],
+  ])('fails when the rotation interval is %s (outside 4 hours to 1000 days, or not whole hours)', (shown, interval) => {
+    const s = stack();
+    expect(
+      () =>
+        new ConsoleUser(s, 'Alice', {
+          userName: 'alice',
+          passwordResetRequired: false,
+          rotation: { automaticallyAfter: interval },
+        }),
+    ).toThrow(
+      `'rotation.automaticallyAfter' must be whole hours from 4 hours to 1000 days (Secrets Manager's limits), got ${shown}`,
+    );
+  });
+
+  test('accepts the limits themselves: 4 hours and 1000 days', () => {
+    const s = stack();
+    new ConsoleUser(s, 'A', {
+      userName: 'a',
+      passwordResetRequired: false,
+      rotation: { automaticallyAfter: Duration.hours(4) },
+    });
+    new ConsoleUser(s, 'B', {
+      userName: 'b',
+      passwordResetRequired: false,
+      rotation: { automaticallyAfter: Duration.days(1000) },
+    });
+    const t = Template.fromStack(s);
+    t.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      RotationRules: { ScheduleExpression: 'rate(4 hours)' },
+    });
+    t.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      RotationRules: { ScheduleExpression: 'rate(1000 days)' },
+    });
+  });
+
+  test('fails when asked to rotate a secret the library does not own', () => {
+    const s = stack();
+    const profile = new LoginProfile(s, 'Profile', {
+      user: iam.User.fromUserName(s, 'U', 'u'),
+      passwordResetRequired: false,
+    });
+    const foreign = secretsmanager.Secret.fromSecretNameV2(s, 'Foreign', 'someone-elses-secret');
+    const impostor = Object.create(profile, { secret: { value: foreign } }) as LoginProfile;
+    expect(() => LoginProfileRotation.of(s).addLoginProfile(impostor, MONTHLY)).toThrow(
+      /secret Users\/Foreign is not the one this LoginProfile created; the rotation function only rotates secrets the library owns/,
+    );
+  });
+
+  test('fails when the same login profile is given a second rotation', () => {
+    const s = stack();
+    const user = new ConsoleUser(s, 'Alice', { userName: 'alice', passwordResetRequired: false, rotation: MONTHLY });
+    expect(() => LoginProfileRotation.of(s).addLoginProfile(user.loginProfile, MONTHLY)).toThrow(/already rotates/);
+  });
+
+  test('packs the permissions of many rotating users into managed policies within IAM limits', () => {
+    const s = stack();
+    for (let i = 0; i < 60; i++) {
+      new ConsoleUser(s, `User${i}`, {
+        userName: `rotating-user-${i}`,
+        passwordResetRequired: false,
+        rotation: MONTHLY,
+      });
+    }
+    const policies = Template.fromStack(s).findResources('AWS::IAM::ManagedPolicy', {
+      Properties: { Description: Match.stringLikeRegexp('rotation function') },
+    });
+    expect(Object.keys(policies).length).toBeGreaterThan(1);
+    expect(Object.keys(policies).length).toBeLessThanOrEqual(9);
+    // every rotating secret is named in exactly one of them
+    const secrets = Object.values(policies).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as Array<{ Sid: string; Resource: unknown[] }>)
+        .filter((st) => st.Sid === 'RotateDeclaredPasswordSecrets')
+        .flatMap((st) => st.Resource),
+    );
+    expect(secrets).toHaveLength(60);
+    expect(new Set(secrets.map((r) => JSON.stringify(r))).size).toBe(60);
+  });
+});
+
+describe('AccountPasswordPolicy', () => {
+  test('sets the UpdateAccountPasswordPolicy fields as strings, and needs only the password-policy actions', () => {
+    const s = stack(new App(), 'Policy');
+    new AccountPasswordPolicy(s, 'PasswordPolicy', {
+      minimumPasswordLength: 40,
+      requireSymbols: true,
+      requireNumbers: true,
+      requireUppercaseCharacters: true,
+      requireLowercaseCharacters: false,
+      allowUsersToChangePassword: true,
+      maxPasswordAge: Duration.days(90),
+      passwordReusePrevention: 24,
+      hardExpiry: false,
+    });
+    const t = Template.fromStack(s);
+    t.hasResourceProperties('Custom::AccountPasswordPolicy', {
+      MinimumPasswordLength: '40',
+      RequireSymbols: 'true',
+      RequireNumbers: 'true',
+      RequireUppercaseCharacters: 'true',
+      RequireLowercaseCharacters: 'false',
+      AllowUsersToChangePassword: 'true',
+      MaxPasswordAge: '90',
+      PasswordReusePrevention: '24',
+      HardExpiry: 'false',
+    });
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Sid: 'ManageAccountPasswordPolicy',
+            Effect: 'Allow',
+            Action: [
+              'iam:GetAccountPasswordPolicy',
+              'iam:UpdateAccountPasswordPolicy',
+              'iam:DeleteAccountPasswordPolicy',
+            ],
+            Resource: '*',
+          },
+        ],
+      },
+    });
+    // the resource depends on its permissions, so that they outlive it (Delete restores the old policy)
+    const resource = Object.values(t.findResources('Custom::AccountPasswordPolicy'))[0];
+    expect(resource.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^PasswordPolicyHandlerPolicy/)]));
+  });
+
+  test('leaves out the fields that are not set (the API defaults apply)', () => {
+    const s = stack(new App(), 'Policy');
+    new AccountPasswordPolicy(s, 'PasswordPolicy', { minimumPasswordLength: 14 });
+    const resource = Object.values(Template.fromStack(s).findResources('Custom::AccountPasswordPolicy'))[0];
+    expect(Object.keys(resource.Properties).sort()).toEqual(['MinimumPasswordLength', 'ServiceToken']);
+  });
+
+  test('login profiles in the same stack are created after the policy, whatever the declaration order', () => {
+    const s = stack();
+    const before = new ConsoleUser(s, 'Before', { userName: 'before' });
+    const policy = new AccountPasswordPolicy(s, 'PasswordPolicy', { minimumPasswordLength: 40 });
+    const after = new LoginProfile(s, 'After', { user: iam.User.fromUserName(s, 'Imported', 'imported') });
+    const t = Template.fromStack(s);
+    const policyId = s.getLogicalId(policy.resource.node.defaultChild as never);
+    for (const profile of [before.loginProfile, after]) {
+      const id = s.getLogicalId(profile.resource.node.defaultChild as never);
+      expect(t.toJSON().Resources[id].DependsOn).toContain(policyId);
+    }
+  });
+
+  test('login profiles in other stacks of the app deploy after the policy stack', () => {
+    const app = new App();
+    const users = stack(app, 'Users');
+    const policyStack = stack(app, 'Policy');
+    new ConsoleUser(users, 'Alice', { userName: 'alice' });
+    new AccountPasswordPolicy(policyStack, 'PasswordPolicy', { minimumPasswordLength: 40 });
+    const assembly = app.synth();
+    expect(assembly.getStackByName('Users').dependencies.map((d) => d.id)).toContain('Policy');
+    expect(assembly.getStackByName('Policy').dependencies.map((d) => d.id)).not.toContain('Users');
+  });
+
+  test('a stage of its own (another account) keeps its own policy and ordering', () => {
+    const app = new App();
+    new AccountPasswordPolicy(stack(app, 'Policy'), 'PasswordPolicy', { minimumPasswordLength: 40 });
+    const prod = new Stage(app, 'Prod');
+    const prodUsers = stack(prod, 'Users');
+    new ConsoleUser(prodUsers, 'Alice', { userName: 'alice' });
+    const prodPolicy = stack(prod, 'ProdPolicy');
+    expect(() => new AccountPasswordPolicy(prodPolicy, 'PasswordPolicy', {})).not.toThrow();
+    const assembly = prod.synth();
+    expect(assembly.getStackArtifact(prodUsers.artifactId).dependencies.map((d) => d.id)).toContain(
+      prodPolicy.artifactId,
+    );
+  });
+
+  test('fails when a second AccountPasswordPolicy is declared in the same app', () => {
+    const app = new App();
+    new AccountPasswordPolicy(stack(app, 'One'), 'PasswordPolicy', {});
+    expect(() => new AccountPasswordPolicy(stack(app, 'Two'), 'PasswordPolicy', {})).toThrow(
+      /Two\/PasswordPolicy: an AccountPasswordPolicy already exists in this app \(One\/PasswordPolicy\)/,
+    );
+  });
+
+  test.each([
+    [
+      'minimumPasswordLength 5',
+      { minimumPasswordLength: 5 },
+      "'minimumPasswordLength' must be a whole number from 6 to 128, got 5",
+    ],
+    [
+      'minimumPasswordLength 129',
+      { minimumPasswordLength: 129 },
+      "'minimumPasswordLength' must be a whole number from 6 to 128, got 129",
+    ],
+    [
+      'minimumPasswordLength 12.5',
+      { minimumPasswordLength: 12.5 },
+      "'minimumPasswordLength' must be a whole number from 6 to 128, got 12.5",
+    ],
+    [
+      'passwordReusePrevention 0',
+      { passwordReusePrevention: 0 },
+      "'passwordReusePrevention' must be a whole number from 1 to 24, got 0",
+    ],
+    [
+      'passwordReusePrevention 25',
+      { passwordReusePrevention: 25 },
+      "'passwordReusePrevention' must be a whole number from 1 to 24, got 25",
+    ],
+    [
+      'maxPasswordAge 0 days',
+      { maxPasswordAge: Duration.days(0) },
+      "'maxPasswordAge' must be whole days from 1 to 1095, got 0 days",
+    ],
+    [
+      'maxPasswordAge 1096 days',
+      { maxPasswordAge: Duration.days(1096) },
+      "'maxPasswordAge' must be whole days from 1 to 1095, got 1096 days",
+    ],
+    [
+      'maxPasswordAge 36 hours',
+      { maxPasswordAge: Duration.hours(36) },
+      "'maxPasswordAge' must be whole days from 1 to 1095, got 1 day 12 hours",
+    ],
+  ])('fails when %s is outside the AWS range', (_label, props, message) => {
+    expect(() => new AccountPasswordPolicy(stack(), 'PasswordPolicy', props)).toThrow(message);
+  });
+
+  test('warns when a rotation interval is longer than the policy maxPasswordAge, in any stack of the app', () => {
+    const app = new App();
+    const users = stack(app, 'Users');
+    new ConsoleUser(users, 'Slow', {
+      userName: 'slow',
+      passwordResetRequired: false,
+      rotation: { automaticallyAfter: Duration.days(120) },
+    });
+    new ConsoleUser(users, 'Fast', {
+      userName: 'fast',
+      passwordResetRequired: false,
+      rotation: { automaticallyAfter: Duration.days(90) },
+    });
+    new AccountPasswordPolicy(stack(app, 'Policy'), 'PasswordPolicy', { maxPasswordAge: Duration.days(90) });
+    const annotations = Annotations.fromStack(users);
+    annotations.hasWarning(
+      '/Users/Slow/LoginProfile',
+      Match.stringLikeRegexp(
+        "rotation every 120 days is longer than the account password policy's maxPasswordAge of 90 days",
+      ),
+    );
+    annotations.hasNoWarning('/Users/Fast/LoginProfile', Match.anyValue());
+  });
+
+  test('the maxPasswordAge warning can be acknowledged', () => {
+    const app = new App();
+    const users = stack(app, 'Users');
+    const slow = new ConsoleUser(users, 'Slow', {
+      userName: 'slow',
+      passwordResetRequired: false,
+      rotation: { automaticallyAfter: Duration.days(120) },
+    });
+    CoreAnnotations.of(slow.loginProfile).acknowledgeWarning(
+      ROTATION_WARNINGS.exceedsMaxPasswordAge,
+      'hard expiry is off',
+    );
+    new AccountPasswordPolicy(stack(app, 'Policy'), 'PasswordPolicy', { maxPasswordAge: Duration.days(90) });
+    Annotations.fromStack(users).hasNoWarning('/Users/Slow/LoginProfile', Match.anyValue());
+  });
+});
