@@ -9,6 +9,7 @@ import {
   CustomResource,
   Duration,
   IAspect,
+  Stack,
   Stage,
   Token,
   Tokenization,
@@ -19,6 +20,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { LOGIN_PROFILE_RESOURCE_TYPE } from './handler-contract';
 import { ACCOUNT_PASSWORD_POLICY_RESOURCE_TYPE, AccountPasswordPolicyResourceProperties } from './lifecycle-contract';
+import { BASIC_EXECUTION_FINDING, LIFECYCLE_NAG_REASONS, acknowledgeFindings } from './lifecycle-nag';
 import { ROTATION_WARNINGS, rotationIntervalOf } from './rotation';
 
 /** Where `npm run bundle` writes the account-password-policy handler. */
@@ -145,6 +147,13 @@ export class AccountPasswordPolicy extends Construct {
       ],
     });
     const provider = new cr.Provider(this, 'Provider', { onEventHandler: this.handler });
+    acknowledgeFindings(this.handler.role!, { [BASIC_EXECUTION_FINDING]: LIFECYCLE_NAG_REASONS.lambdaBasicExecution });
+    acknowledgeFindings(policy, { 'AwsSolutions-IAM5[Resource::*]': LIFECYCLE_NAG_REASONS.accountPasswordPolicy });
+    const handlerId = Stack.of(this).resolve((this.handler.node.defaultChild as lambda.CfnFunction).logicalId);
+    acknowledgeFindings(provider, {
+      [BASIC_EXECUTION_FINDING]: LIFECYCLE_NAG_REASONS.lambdaBasicExecution,
+      [`AwsSolutions-IAM5[Resource::<${handlerId}.Arn>:*]`]: LIFECYCLE_NAG_REASONS.frameworkInvoke,
+    });
 
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,

@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 import { ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from './lifecycle-contract';
+import { BASIC_EXECUTION_FINDING, LIFECYCLE_NAG_REASONS, acknowledgeFindings } from './lifecycle-nag';
 import {
   MAX_MANAGED_POLICY_CHARS,
   RenderEnvironment,
@@ -113,6 +114,10 @@ export class LoginProfileRotation extends Construct {
           resources: ['*'],
         }),
       ],
+    });
+    acknowledgeFindings(this.handler.role!, { [BASIC_EXECUTION_FINDING]: LIFECYCLE_NAG_REASONS.lambdaBasicExecution });
+    acknowledgeFindings(this.policy, {
+      'AwsSolutions-IAM5[Resource::*]': LIFECYCLE_NAG_REASONS.rotationPasswordPolicyRead,
     });
     this.rotationLambda = lambda.Function.fromFunctionAttributes(this, 'RotationLambda', {
       functionArn: this.handler.functionArn,
