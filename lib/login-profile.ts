@@ -5,6 +5,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { LOGIN_PROFILE_RESOURCE_TYPE, LoginProfileResourceProperties } from './handler-contract';
+import {
+  acknowledgeChangePasswordInline,
+  acknowledgeChangePasswordManagedPolicy,
+  acknowledgeSecretWithoutRotation,
+} from './nag-acknowledgements';
 import { LoginProfileProvider } from './provider';
 import { LoginProfileRotation, RotationOptions, validateRotation } from './rotation';
 import { signInUrl } from './sign-in-url';
@@ -154,8 +159,9 @@ export class LoginProfile extends Construct {
     // naming this user and secret explicitly, the rest through the service token's references.
     this.resource.node.addDependency(permissions);
 
-    if (props.grantChangePassword ?? this.passwordResetRequired) grantChangePassword(props.user);
+    if (props.grantChangePassword ?? this.passwordResetRequired) grantChangePassword(this, props.user);
     if (props.rotation) LoginProfileRotation.of(this).addLoginProfile(this, props.rotation);
+    else acknowledgeSecretWithoutRotation(secret);
   }
 
   /** Lets `grantee` read the password (`secretsmanager:GetSecretValue`, and decrypt with the key if any). */
@@ -183,12 +189,21 @@ function claimUser(profile: LoginProfile, user: iam.IUser): void {
   Object.defineProperty(user, CLAIMED, { value: profile.node.path, enumerable: false });
 }
 
-function grantChangePassword(user: iam.IUser): void {
+function grantChangePassword(profile: LoginProfile, user: iam.IUser): void {
   if (user instanceof iam.User) {
     user.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('IAMUserChangePassword'));
+    acknowledgeChangePasswordManagedPolicy(user);
     return;
   }
-  // Imported users cannot take managed policies through CDK; the same two permissions, inline.
-  user.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['iam:ChangePassword'], resources: [user.userArn] }));
-  user.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['iam:GetAccountPasswordPolicy'], resources: ['*'] }));
+  // Imported users cannot take managed policies through CDK; the same two permissions, inline, in
+  // a policy of their own (not the user's default policy) so that its acknowledged "*" covers
+  // nothing the app adds to the user.
+  const policy = new iam.Policy(profile, 'ChangePasswordPolicy', {
+    users: [user],
+    statements: [
+      new iam.PolicyStatement({ actions: ['iam:ChangePassword'], resources: [user.userArn] }),
+      new iam.PolicyStatement({ actions: ['iam:GetAccountPasswordPolicy'], resources: ['*'] }),
+    ],
+  });
+  acknowledgeChangePasswordInline(policy);
 }

@@ -1,13 +1,26 @@
 /** The custom-resource provider shared by every login profile of a stack. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import {
+  CfnResource,
+  Duration,
+  IPolicyValidationContext,
+  IPolicyValidationPlugin,
+  PolicyValidationPluginReport,
+  PolicyViolation,
+  Stack,
+  Stage,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct, IDependable } from 'constructs';
+import { acknowledgeProviderFindings } from './nag-acknowledgements';
 import {
+  LimitViolation,
   MAX_MANAGED_POLICY_CHARS,
   RenderEnvironment,
   TemplateRenderer,
@@ -119,6 +132,7 @@ export class LoginProfileProvider extends Construct {
 
     const provider = new cr.Provider(this, 'Provider', { onEventHandler: this.handler });
     this.serviceToken = provider.serviceToken;
+    acknowledgeProviderFindings(this.handler, this.policy, provider);
 
     this.environment = environmentOf(Stack.of(this));
     this.node.addValidation({ validate: () => this.validateLimits() });
@@ -137,8 +151,8 @@ export class LoginProfileProvider extends Construct {
    */
   public grantLoginProfile(user: iam.IUser, secret: secretsmanager.ISecret): IDependable {
     const stack = Stack.of(this);
-    const userArn = this.estimate(user.userArn, [user, secret]);
-    const secretArn = this.estimate(secret.secretArn, [user, secret]);
+    const userArn = this.userArnLength(user);
+    const secretArn = this.secretArnLength(secret);
     const key = secret.encryptionKey;
     let cost = userArn + secretArn + 2 * RESOURCE_OVERHEAD;
     let shard = this.shards[this.shards.length - 1];
@@ -200,6 +214,43 @@ export class LoginProfileProvider extends Construct {
     return iamPolicyCharacters(this.render(stack, { ...keyStatement(stack).toStatementJson(), Resource: [] })) + 1;
   }
 
+  /** Characters of the user's ARN once deployed; computed directly for a user of this app (resolving costs synth time). */
+  private userArnLength(user: iam.IUser): number {
+    const cfn = user.node.defaultChild;
+    if (cfn instanceof iam.CfnUser && !Token.isUnresolved(cfn.userName) && !Token.isUnresolved(cfn.path)) {
+      const env = this.environment;
+      // arn:PARTITION:iam::ACCOUNT:userPATHNAME; a generated name is assumed to be as long as IAM allows (64).
+      return (
+        'arn::iam:::user'.length +
+        env.partition.length +
+        env.account.length +
+        (cfn.path ?? '/').length +
+        (cfn.userName?.length ?? 64)
+      );
+    }
+    return this.estimate(user.userArn, [user]);
+  }
+
+  /** Characters of the secret's ARN once deployed (see `userArnLength`). */
+  private secretArnLength(secret: secretsmanager.ISecret): number {
+    const cfn = secret.node.defaultChild;
+    // A Secret's name is a token even when it has none (its physical name); resolve just that.
+    const given = cfn instanceof secretsmanager.CfnSecret ? Stack.of(cfn).resolve(cfn.name) : null;
+    if (cfn instanceof secretsmanager.CfnSecret && (given === undefined || typeof given === 'string')) {
+      const env = this.environment;
+      const name = given ?? `${Stack.of(cfn).getLogicalId(cfn)}-${'x'.repeat(12)}`;
+      // arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME-AbCdEf
+      return (
+        'arn::secretsmanager:::secret:-AbCdEf'.length +
+        env.partition.length +
+        env.region.length +
+        env.account.length +
+        name.length
+      );
+    }
+    return this.estimate(secret.secretArn, [secret]);
+  }
+
   /** Characters `value` (an ARN, often a token) will have once deployed, measured pessimistically. */
   private estimate(value: string, owners: IConstruct[]): number {
     const stack = Stack.of(this);
@@ -223,21 +274,114 @@ export class LoginProfileProvider extends Construct {
     return new TemplateRenderer(this.environment, stack.resolve(resources)).render(stack.resolve(value));
   }
 
-  /** Synth-time check: the stack must fit CloudFormation's and IAM's limits (see `limits.ts`). */
+  /**
+   * Synth-time check of the limits that need no full template: resources (counted in the tree)
+   * and the policies of this library's roles (only those resolved and rendered). The template's
+   * size is checked on the written template, by `TemplateSizeCheck`.
+   */
   private validateLimits(): string[] {
     const stack = Stack.of(this);
-    const synthesizable = stack as unknown as { _toCloudFormation?: () => Record<string, unknown> };
-    // `_toCloudFormation` is what the stack writes as its template; without it, skip the check.
-    if (typeof synthesizable._toCloudFormation !== 'function') return [];
-    const template = synthesizable._toCloudFormation() as { Resources?: Record<string, TemplateResource> };
+    const resources: Record<string, TemplateResource> = {};
+    let count = 0;
+    const policies: Array<iam.CfnPolicy | iam.CfnManagedPolicy> = [];
+    const roles = new Map<string, iam.CfnRole>();
+    for (const node of stack.node.findAll()) {
+      if (!CfnResource.isCfnResource(node) || Stack.of(node) !== stack) continue;
+      count++;
+      if (node instanceof iam.CfnUser) {
+        resources[stack.getLogicalId(node)] = {
+          Type: node.cfnResourceType,
+          Properties: { UserName: node.userName, Path: node.path },
+        };
+      } else if (node instanceof secretsmanager.CfnSecret) {
+        resources[stack.getLogicalId(node)] = { Type: node.cfnResourceType, Properties: { Name: node.name } };
+      } else if (node instanceof iam.CfnRole) {
+        roles.set(stack.getLogicalId(node), node);
+      } else if (node instanceof iam.CfnPolicy || node instanceof iam.CfnManagedPolicy) {
+        policies.push(node);
+      } else if (['AWS::KMS::Key', 'AWS::Lambda::Function'].includes(node.cfnResourceType)) {
+        resources[stack.getLogicalId(node)] = { Type: node.cfnResourceType };
+      }
+    }
     const ownRoles = stack.node.children
       .filter((child) => child.node.id.startsWith('CdkConsoleUsers'))
       .flatMap((child) => child.node.findAll())
       .filter((c): c is iam.CfnRole => c instanceof iam.CfnRole)
-      .map((role) => stack.resolve(role.logicalId) as string);
-    return limitViolations(measureTemplate(template, this.environment), ownRoles).map(
-      (v) => `cdk-console-users: ${v.limit} exceeded in stack ${stack.node.path}: ${v.message}`,
-    );
+      .map((role) => stack.getLogicalId(role));
+    for (const id of ownRoles) {
+      const role = roles.get(id)!;
+      resources[id] = {
+        Type: role.cfnResourceType,
+        Properties: stack.resolve({
+          ManagedPolicyArns: role.managedPolicyArns,
+          Policies: role.policies,
+          Path: role.path,
+        }),
+      };
+    }
+    for (const policy of policies) {
+      const attached = (stack.resolve(policy.roles) ?? []) as Array<{ Ref?: string }>;
+      if (!attached.some((role) => role?.Ref !== undefined && ownRoles.includes(role.Ref))) continue;
+      resources[stack.getLogicalId(policy)] = {
+        Type: policy.cfnResourceType,
+        Properties: { Roles: attached, PolicyDocument: stack.resolve(policy.policyDocument) },
+      };
+    }
+    TemplateSizeCheck.register(stack);
+    const measure = {
+      ...measureTemplate({ Resources: resources }, this.environment),
+      resources: count,
+      templateBytes: 0,
+    };
+    return limitViolations(measure, ownRoles).map((v) => limitMessage(stack, v));
+  }
+}
+
+function limitMessage(stack: Stack, v: LimitViolation): string {
+  return `cdk-console-users: ${v.limit} exceeded in stack ${stack.node.path}: ${v.message}`;
+}
+
+/**
+ * Checks the size of each template holding a login-profile provider once it is written (a
+ * validation plugin of the app: measuring it earlier would resolve the whole template twice).
+ */
+class TemplateSizeCheck implements IPolicyValidationPlugin {
+  private static readonly instances = new WeakMap<Stage, TemplateSizeCheck>();
+
+  /** Adds `stack` to the checks of its stage (a no-op on aws-cdk-lib versions without `Validations`). */
+  public static register(stack: Stack): void {
+    const stage = Stage.of(stack);
+    if (!stage || typeof Validations?.of !== 'function') return;
+    let check = TemplateSizeCheck.instances.get(stage);
+    if (!check) {
+      check = new TemplateSizeCheck();
+      TemplateSizeCheck.instances.set(stage, check);
+      Validations.of(stage).addPlugins(check);
+    }
+    check.stacks.set(stack.node.path, stack);
+  }
+
+  public readonly name = 'cdk-console-users-limits';
+  private readonly stacks = new Map<string, Stack>();
+
+  public validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
+    const violations: PolicyViolation[] = [];
+    for (const template of context.stackTemplates) {
+      const stack = this.stacks.get(template.stackConstructPath);
+      if (!stack) continue;
+      const bytes = fs.statSync(template.templatePath).size;
+      for (const v of limitViolations({ resources: 0, templateBytes: bytes, managedPolicyCharacters: {}, roles: {} })) {
+        violations.push({
+          ruleName: v.limit,
+          description: limitMessage(stack, v),
+          severity: 'error',
+          violatingResources: [
+            { resourceLogicalId: stack.stackName, templatePath: template.templatePath, locations: [] },
+          ],
+        });
+      }
+    }
+    return { success: violations.length === 0, violations };
   }
 }
 

@@ -233,7 +233,11 @@ export class Driver {
     return this.invoke(event, this.deliveries.filter((d) => d.event.RequestId === event.RequestId).length + 1);
   }
 
-  private async create(logicalId: string, resource: TemplateResource, properties: Record<string, unknown>) {
+  private async create(
+    logicalId: string,
+    resource: TemplateResource,
+    properties: Record<string, unknown>,
+  ): Promise<LiveResource> {
     const base = { logicalId, type: resource.Type, properties, deletionPolicy: resource.DeletionPolicy };
     switch (resource.Type) {
       case 'AWS::IAM::User': {
@@ -265,7 +269,11 @@ export class Driver {
     }
   }
 
-  private async update(current: LiveResource, resource: TemplateResource, properties: Record<string, unknown>) {
+  private async update(
+    current: LiveResource,
+    resource: TemplateResource,
+    properties: Record<string, unknown>,
+  ): Promise<LiveResource> {
     switch (resource.Type) {
       case 'AWS::IAM::User':
       case 'AWS::SecretsManager::Secret': {
