@@ -255,7 +255,10 @@ async function issuePassword(
       throw error;
     }
 
-    if (mode === Issue.RESET) await promote(settings.secretArn, stored.versionId);
+    // A replayed Create may find its version no longer AWSCURRENT (a later attempt of the same
+    // event, after a PasswordPolicyViolation, took the stage): IAM now has this one's password.
+    const lostCurrent = stored.existingStages !== undefined && !stored.existingStages.includes('AWSCURRENT');
+    if (mode === Issue.RESET || lostCurrent) await promote(settings.secretArn, stored.versionId);
     log('login profile password set', {
       userName: settings.userName,
       action: mode,

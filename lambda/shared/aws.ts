@@ -75,6 +75,12 @@ export interface SecretVersion {
   readonly versionId: string;
   /** The secret string stored in that version: ours, or a replayed event's. */
   readonly secretString: string;
+  /**
+   * When the version already existed (a replayed event wrote it): its staging labels now, which
+   * need not include the stage asked for (a later version may have taken it). Undefined when the
+   * version is new, or when Secrets Manager did not say.
+   */
+  readonly existingStages?: readonly string[];
 }
 
 /**
@@ -99,7 +105,9 @@ export async function putSecretVersion(
     return { versionId: token, secretString };
   } catch (error) {
     if (!isAwsError(error, 'ResourceExists')) throw error;
-    return { versionId: token, secretString: await getSecretString(secretArn, { versionId: token }) };
+    const response = await secrets().send(new GetSecretValueCommand({ SecretId: secretArn, VersionId: token }));
+    if (response.SecretString === undefined) throw new Error('the secret version holds no SecretString');
+    return { versionId: token, secretString: response.SecretString, existingStages: response.VersionStages };
   }
 }
 

@@ -136,6 +136,8 @@ export class FakeAws {
   authorize: Authorizer | undefined;
   /** How many calls an injected fault failed. */
   faultsHit = 0;
+  /** Runs before every call (to change the world between two calls, e.g. the password policy). */
+  beforeCall: ((command: string, n: number) => void) | undefined;
   private faults: { fault: Fault; base: number }[] = [];
   private readonly callCounts = new Map<string, number>();
   private secretCounter = 0;
@@ -240,6 +242,7 @@ export class FakeAws {
     if (!service) throw new Error(`the fake does not implement ${command}`);
     const n = (this.callCounts.get(command) ?? 0) + 1;
     this.callCounts.set(command, n);
+    this.beforeCall?.(command, n);
     const fault = this.faults.find(({ fault: f, base }) => {
       const first = base + (f.from ?? 1);
       return f.command === command && n >= first && n < first + (f.count ?? 1);

@@ -5,6 +5,7 @@
  * login profile may hold a password that is in no secret, no password may leak, and the handler
  * must answer before the Lambda timeout.
  */
+import { MAX_ATTEMPTS } from '../../lambda/shared/aws';
 import { FakeAws, Fault, FaultKind, installFake } from './fake-aws';
 import { LAMBDA_TIMEOUT_MS, assertNoPasswordIn, invoke, lostPasswords } from './harness';
 import { EventType, SCENARIOS, runScenario } from './scenarios';
@@ -169,6 +170,15 @@ const COMPOUND: { name: string; type: EventType; faults: Fault[] }[] = [
 /** The repeated faults again, under a 30 s Lambda timeout (the provider's timeout is a prop). */
 const SHORT_TIMEOUT_CASES = CASES.filter((c) => c.repeat === 'repeated');
 
+/** The slowest answer in the matrix, in fake milliseconds. */
+let slowest = 0;
+afterAll(() => {
+  // Every answer leaves the handler's safety margin (10 s) for the provider framework, with room.
+  if (process.env.RELIABILITY_REPORT)
+    process.stderr.write(`fault matrix: ${CASES.length} cases, slowest answer ${slowest} ms\n`);
+  expect(slowest).toBeLessThan(LAMBDA_TIMEOUT_MS - 10_000);
+});
+
 beforeEach(() => jest.useFakeTimers());
 afterEach(() => jest.useRealTimers());
 
@@ -186,6 +196,26 @@ describe('fault matrix', () => {
       // THEN it succeeds and makes exactly the calls the matrix injects faults into
       expect(result.error).toBeUndefined();
       expect([...new Set(fake.calls.slice(before).map((c) => c.command))]).toEqual(CALLS[type]);
+    },
+  );
+
+  test.each([
+    ['GetAccountPasswordPolicy', 'Throttling'],
+    ['PutSecretValue', 'InternalServiceError'],
+    ['CreateLoginProfile', 'Timeout'],
+  ] as const)(
+    'the SDK standard retry strategy runs under the fake: %s failing with %s is tried MAX_ATTEMPTS times',
+    async (command, kind) => {
+      // GIVEN a fault on every attempt of one call of a Create
+      const fake = new FakeAws();
+      installFake(fake);
+      const context = await SCENARIOS.create.setup(fake);
+      fake.inject({ command, kind, count: Number.POSITIVE_INFINITY });
+      // WHEN the Create runs
+      const result = await invoke(context.event);
+      // THEN the SDK (not our code) tried it exactly MAX_ATTEMPTS times, then the handler failed
+      expect(result.error).toBeDefined();
+      expect(fake.callCount(command)).toBe(MAX_ATTEMPTS);
     },
   );
 
@@ -213,6 +243,7 @@ describe('fault matrix', () => {
     for (const inv of [run.first, ...run.followUps]) {
       assertNoPasswordIn(fake, inv.output);
       expect(inv.elapsedMs).toBeLessThan(LAMBDA_TIMEOUT_MS);
+      slowest = Math.max(slowest, inv.elapsedMs);
     }
     expect(run.cfnProblems).toEqual([]);
     expect(run.expectFinal()).toEqual([]);

@@ -150,6 +150,27 @@ describe('replays', () => {
     expect(second.response?.Data?.SecretVersionId).toBe(fake.versionIdAt(secret, 'AWSCURRENT'));
   });
 
+  test('a Create replayed after the policy changed twice sets and stores the same password', async () => {
+    // GIVEN a Create during which the account policy gets stricter right after the handler read
+    // it: IAM refuses the first password (version 1), the handler stores and sets a second one
+    fake.createUser('alice');
+    const secret = fake.createSecret('alice-password');
+    const event = createEvent('L', { UserName: 'alice', SecretArn: secret });
+    fake.passwordPolicy = { MinimumPasswordLength: 8 };
+    fake.beforeCall = (command, n) => {
+      if (command === 'PutSecretValue' && n === 1) fake.passwordPolicy = { MinimumPasswordLength: 40 };
+    };
+    ok(await run(event));
+    expect(fake.versionCount(secret)).toBe(2);
+    // WHEN the policy is relaxed again and the same event is delivered again
+    fake.beforeCall = undefined;
+    fake.passwordPolicy = { MinimumPasswordLength: 8 };
+    ok(await run(event));
+    // THEN the profile's password is still the secret's AWSCURRENT one, and no version was added
+    expect(lostPasswords(fake)).toEqual([]);
+    expect(fake.versionCount(secret)).toBe(2);
+  });
+
   test('a reset replayed after IAM took the password but before promotion promotes that version', async () => {
     // GIVEN a reset whose delivery died after UpdateLoginProfile, before UpdateSecretVersionStage
     const context = await SCENARIOS['reset-token'].setup(fake);
