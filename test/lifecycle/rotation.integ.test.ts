@@ -191,3 +191,42 @@ test('a second rotation after a finished one moves AWSPREVIOUS along and keeps I
   expect(await versionStages(sm, arn)).toEqual({ [v1]: [], [first]: ['AWSPREVIOUS'], [second]: ['AWSCURRENT'] });
   expect(await iamHolds('twice', arn, { VersionStage: 'AWSCURRENT' })).toBe(true);
 });
+
+test('a reset through CloudFormation after a rotation, then another rotation: IAM and AWSCURRENT stay in step', async () => {
+  // GIVEN a finished rotation
+  const { arn } = await userWithProfile('mixed');
+  const first = randomUUID();
+  for (const step of STEPS) await rotate({ SecretId: arn, ClientRequestToken: first, Step: step });
+  // WHEN the stack changes the reset token (an Update of the login profile)
+  const props = {
+    UserName: 'mixed',
+    SecretArn: arn,
+    SignInUrl: 'https://123456789012.signin.aws.amazon.com/console',
+    PasswordLength: '20',
+    PasswordResetRequired: 'false',
+  };
+  const reset = await loginProfile({
+    RequestType: 'Update',
+    RequestId: 'update-reset',
+    StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/s/1',
+    LogicalResourceId: 'Profile',
+    ResourceType: 'Custom::ConsoleLoginProfile',
+    PhysicalResourceId: 'mixed',
+    ResourceProperties: { ...props, ResetToken: 'after-rotation' },
+    OldResourceProperties: props,
+  });
+  // THEN the reset's version is current and IAM holds it
+  const afterReset = await versionStages(sm, arn);
+  const resetVersion = Object.keys(afterReset).find((id) => afterReset[id].includes('AWSCURRENT'))!;
+  expect(afterReset[first]).toEqual(['AWSPREVIOUS']);
+  expect(resetVersion).not.toBe(first);
+  expect(await iamHolds('mixed', arn, { VersionStage: 'AWSCURRENT' })).toBe(true);
+  expect(reset.PhysicalResourceId).toBe('mixed');
+  // and a later rotation still works from there
+  const second = randomUUID();
+  for (const step of STEPS) await rotate({ SecretId: arn, ClientRequestToken: second, Step: step });
+  const end = await versionStages(sm, arn);
+  expect(end[second]).toEqual(['AWSCURRENT']);
+  expect(end[resetVersion]).toEqual(['AWSPREVIOUS']);
+  expect(await iamHolds('mixed', arn, { VersionStage: 'AWSCURRENT' })).toBe(true);
+});
