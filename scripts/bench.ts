@@ -1,0 +1,375 @@
+/**
+ * `npm run bench`: scale and cost of this library against the native CDK pattern
+ * (`iam.User` with `password` from a `Secret` with `generateSecretString`).
+ *
+ * Builds the handler bundle first (so it never measures a stale one), then in one process
+ * synthesizes stacks of 1, 10, 50 and 150 users with both, alternating which goes first, and
+ * measures the bundle, its load time, the AWS calls per event (the bundled handler against mocked
+ * SDK clients), and the password generator. Prints a table and writes BENCHMARKS.md.
+ *
+ * BENCH_RUNS (default 7) sets the timed runs per size and pattern; BENCH_OUT the output file.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+
+const ROOT = path.resolve(__dirname, '..');
+const SIZES = [1, 10, 50, 150];
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const OUT = process.env.BENCH_OUT ?? path.join(ROOT, 'BENCHMARKS.md');
+const ENV = { account: '123456789012', region: 'us-east-1' };
+const BUNDLE = path.join(ROOT, 'assets', 'login-profile-handler', 'index.js');
+const DEFAULT_LENGTH = 24;
+/** The context `cdk synth` gives an app by default (path, asset and version metadata). */
+const CLI_CONTEXT = {
+  'aws:cdk:enable-path-metadata': true,
+  'aws:cdk:enable-asset-metadata': true,
+  'aws:cdk:version-reporting': true,
+};
+
+/** The targets of issue 6. */
+const TARGETS = {
+  synthRatioAt150: 1.25,
+  bundleBytes: 20 * 1024,
+  createCalls: 4,
+  resetFlagUpdateCalls: 2,
+  deleteCalls: 1,
+  entropyBits: 140,
+};
+
+type Pattern = 'library' | 'native';
+
+interface SynthMeasure {
+  /** Process CPU time (user + system): less disturbed than wall time by other load on the machine. */
+  readonly cpuMs: number;
+  readonly ms: number;
+  readonly templateBytes: number;
+  readonly resources: number;
+  readonly handlerPolicyChars: number;
+  readonly functions: number;
+}
+
+function git(...args: string[]): string {
+  return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** One full synthesis (construct tree + `app.synth()` to a fresh directory), timed. */
+function synthesize(pattern: Pattern, users: number): SynthMeasure {
+  // Loaded here so that the library's modules are in the require cache before the first timing.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ConsoleUser } = require('../lib') as typeof import('../lib');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const limits = require('../lib/limits') as typeof import('../lib/limits');
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${pattern}-`));
+  try {
+    gc();
+    const start = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
+    const app = new App({ outdir, context: CLI_CONTEXT });
+    const stack = new Stack(app, 'Bench', { env: ENV });
+    for (let i = 0; i < users; i++) {
+      const userName = `console-user-${i}`;
+      if (pattern === 'library') {
+        new ConsoleUser(stack, `User${i}`, { userName });
+      } else {
+        const secret = new secretsmanager.Secret(stack, `Secret${i}`, {
+          generateSecretString: {
+            secretStringTemplate: JSON.stringify({ username: userName }),
+            generateStringKey: 'password',
+          },
+        });
+        new iam.User(stack, `User${i}`, {
+          userName,
+          password: secret.secretValueFromJson('password'),
+          passwordResetRequired: true,
+          // What ConsoleUser grants by default, so that both users can reset their password.
+          managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('IAMUserChangePassword')],
+        });
+      }
+    }
+    const artifact = app.synth().getStackByName(stack.stackName);
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    const used = process.cpuUsage(cpu);
+    const cpuMs = (used.user + used.system) / 1000;
+
+    const template = artifact.template as { Resources: Record<string, { Type: string }> };
+    const measure = limits.measureTemplate(template, { ...limits.REALISTIC_ENVIRONMENT, stackName: 'Bench' });
+    const handlerRole = Object.values(measure.roles).find((r) => r.roleId.includes('LoginProfileProviderHandler'));
+    const handlerPolicyChars =
+      (handlerRole?.inlinePolicyCharacters ?? 0) +
+      Object.values(measure.managedPolicyCharacters).reduce((sum, chars) => sum + chars, 0);
+    return {
+      cpuMs,
+      ms,
+      templateBytes: fs.statSync(artifact.templateFullPath).size,
+      resources: Object.keys(template.Resources).length,
+      handlerPolicyChars,
+      functions: Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function').length,
+    };
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+interface Row {
+  readonly users: number;
+  readonly library: SynthMeasure;
+  readonly native: SynthMeasure;
+}
+
+function benchSynth(): Row[] {
+  // Warm-up: load every module and let the JIT settle; not timed.
+  for (const pattern of ['library', 'native'] as const) for (let i = 0; i < 2; i++) synthesize(pattern, 50);
+  const rows: Row[] = [];
+  for (const users of SIZES) {
+    const runs: Record<Pattern, SynthMeasure[]> = { library: [], native: [] };
+    for (let run = 0; run < RUNS; run++) {
+      // Alternate which pattern goes first, so neither always runs on a warmer or cooler process.
+      const order: Pattern[] = run % 2 === 0 ? ['library', 'native'] : ['native', 'library'];
+      for (const pattern of order) runs[pattern].push(synthesize(pattern, users));
+    }
+    const summary = (list: SynthMeasure[]): SynthMeasure => ({
+      ...list[0],
+      ms: median(list.map((m) => m.ms)),
+      cpuMs: median(list.map((m) => m.cpuMs)),
+    });
+    rows.push({ users, library: summary(runs.library), native: summary(runs.native) });
+    process.stderr.write(`synthesized ${users} users x ${RUNS} runs x 2 patterns\n`);
+  }
+  return rows;
+}
+
+/** Median time to load the bundled handler in a fresh Node.js process (with the SDK clients it requires). */
+function bundleLoadMs(): number {
+  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(BUNDLE)});console.log(Number(process.hrtime.bigint()-t)/1e6)`;
+  const times: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    times.push(Number(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' }).trim()));
+  }
+  return median(times);
+}
+
+interface CallCounts {
+  readonly create: string[];
+  readonly resetFlagUpdate: string[];
+  readonly resetTokenUpdate: string[];
+  readonly delete: string[];
+}
+
+/** Runs the bundled handler against mocked SDK clients (no retries happen) and lists the AWS calls of each event. */
+async function awsCalls(): Promise<CallCounts> {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { mockClient } = require('aws-sdk-client-mock') as typeof import('aws-sdk-client-mock');
+  const iamSdk = require('@aws-sdk/client-iam') as typeof import('@aws-sdk/client-iam');
+  const smSdk = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
+  const { OWNER_TAG_KEY } = require('../lib/handler-contract') as typeof import('../lib/handler-contract');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-AbCdEf';
+  const iamMock = mockClient(iamSdk.IAMClient);
+  const smMock = mockClient(smSdk.SecretsManagerClient);
+  iamMock.resolves({});
+  smMock.resolves({});
+  iamMock.on(iamSdk.GetAccountPasswordPolicyCommand).resolves({
+    PasswordPolicy: {
+      MinimumPasswordLength: 14,
+      RequireSymbols: true,
+      RequireNumbers: true,
+      RequireUppercaseCharacters: true,
+      RequireLowercaseCharacters: true,
+    },
+  });
+  iamMock.on(iamSdk.GetUserCommand).resolves({
+    User: {
+      UserName: 'bench',
+      UserId: 'AIDAEXAMPLE',
+      Arn: 'arn:aws:iam::123456789012:user/bench',
+      Path: '/',
+      CreateDate: new Date(),
+      Tags: [{ Key: OWNER_TAG_KEY, Value: secretArn }],
+    },
+  });
+  iamMock.on(iamSdk.GetLoginProfileCommand).resolves({
+    LoginProfile: { UserName: 'bench', CreateDate: new Date(), PasswordResetRequired: true },
+  });
+  smMock.on(smSdk.DescribeSecretCommand).resolves({ VersionIdsToStages: {} });
+
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { handler } = require(BUNDLE) as { handler: (event: unknown, context?: unknown) => Promise<unknown> };
+  const properties = {
+    UserName: 'bench',
+    SecretArn: secretArn,
+    SignInUrl: 'https://123456789012.signin.aws.amazon.com/console',
+    PasswordLength: String(DEFAULT_LENGTH),
+    PasswordResetRequired: 'true',
+  };
+  const base = {
+    RequestId: 'r',
+    StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/Bench/1',
+    LogicalResourceId: 'UserLoginProfile',
+    ResourceType: 'Custom::ConsoleLoginProfile',
+  };
+  const run = async (event: Record<string, unknown>): Promise<string[]> => {
+    iamMock.resetHistory();
+    smMock.resetHistory();
+    const log = console.log;
+    console.log = () => undefined; // the handler's structured log lines, not ours
+    try {
+      await handler({ ...base, ...event }, { invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f' });
+    } finally {
+      console.log = log;
+    }
+    return (
+      [...iamMock.calls(), ...smMock.calls()]
+        // sinon numbers every call across all stubs: the order the handler made them in.
+        .map((call) => ({
+          name: call.args[0].constructor.name.replace(/Command$/, ''),
+          order: (call as unknown as { callId: number }).callId,
+        }))
+        .sort((a, b) => a.order - b.order)
+        .map((c) => c.name)
+    );
+  };
+  const counts: CallCounts = {
+    create: await run({ RequestType: 'Create', ResourceProperties: properties }),
+    resetFlagUpdate: await run({
+      RequestType: 'Update',
+      PhysicalResourceId: 'bench',
+      ResourceProperties: { ...properties, PasswordResetRequired: 'false' },
+      OldResourceProperties: properties,
+    }),
+    resetTokenUpdate: await run({
+      RequestType: 'Update',
+      RequestId: 'r2',
+      PhysicalResourceId: 'bench',
+      ResourceProperties: { ...properties, ResetToken: '2' },
+      OldResourceProperties: properties,
+    }),
+    delete: await run({ RequestType: 'Delete', PhysicalResourceId: 'bench', ResourceProperties: properties }),
+  };
+  iamMock.restore();
+  smMock.restore();
+  return counts;
+}
+
+function generator(): { perSecond: number; entropy: number } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const password = require('../lambda/shared/password') as typeof import('../lambda/shared/password');
+  for (let i = 0; i < 1000; i++) password.generatePassword(DEFAULT_LENGTH);
+  let count = 0;
+  const start = process.hrtime.bigint();
+  let elapsed = 0;
+  while (elapsed < 1000) {
+    for (let i = 0; i < 1000; i++) password.generatePassword(DEFAULT_LENGTH);
+    count += 1000;
+    elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+  }
+  return { perSecond: (count / elapsed) * 1000, entropy: password.entropyBits(DEFAULT_LENGTH) };
+}
+
+function fixed(value: number, digits = 0): string {
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+async function main(): Promise<void> {
+  // Build what is measured: the bundle from the current lambda/ sources.
+  execFileSync('npm', ['run', '--silent', 'bundle'], { cwd: ROOT, stdio: ['ignore', process.stderr, 'inherit'] });
+  const dirty = git('status', '--porcelain', '--untracked-files=no').length > 0;
+  const commit = `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' dirty' : ''}`;
+  const machine = `${os.availableParallelism()} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Node.js ${process.version}, ${os.platform()} ${os.arch()}, load average ${os.loadavg()[0].toFixed(2)} at start`;
+  const date = new Date().toISOString();
+
+  const rows = benchSynth();
+  const bundleBytes = fs.statSync(BUNDLE).size;
+  const loadMs = bundleLoadMs();
+  const calls = await awsCalls();
+  const gen = generator();
+
+  const table = [
+    '| users | synth CPU ms, library | native | ratio | synth wall ms, library | native | ratio | template bytes/user, library | native | resources/user, library | native | handler-policy chars/user | Lambda functions/stack, library | native |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) =>
+      [
+        r.users,
+        fixed(r.library.cpuMs),
+        fixed(r.native.cpuMs),
+        `${(r.library.cpuMs / r.native.cpuMs).toFixed(2)}x`,
+        fixed(r.library.ms),
+        fixed(r.native.ms),
+        `${(r.library.ms / r.native.ms).toFixed(2)}x`,
+        fixed(r.library.templateBytes / r.users),
+        fixed(r.native.templateBytes / r.users),
+        (r.library.resources / r.users).toFixed(2),
+        (r.native.resources / r.users).toFixed(2),
+        fixed(r.library.handlerPolicyChars / r.users),
+        r.library.functions,
+        r.native.functions,
+      ].join(' | '),
+    ),
+  ].map((line) => (line.startsWith('|') ? line : `| ${line} |`));
+
+  const at150 = rows.find((r) => r.users === 150)!;
+  const ratio = at150.library.cpuMs / at150.native.cpuMs;
+  const wallRatio = at150.library.ms / at150.native.ms;
+  const check = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  const targets = [
+    `- synth time at 150 users: ${ratio.toFixed(2)}x native in CPU time, ${wallRatio.toFixed(2)}x in wall time (target <= ${TARGETS.synthRatioAt150}x): ${check(ratio <= TARGETS.synthRatioAt150)}`,
+    `- handler bundle: ${fixed(bundleBytes)} bytes (target < ${fixed(TARGETS.bundleBytes)}): ${check(bundleBytes < TARGETS.bundleBytes)}`,
+    `- AWS calls per Create: ${calls.create.length} (${calls.create.join(', ')}) (target <= ${TARGETS.createCalls}): ${check(calls.create.length <= TARGETS.createCalls)}`,
+    `- AWS calls per reset-flag Update: ${calls.resetFlagUpdate.length} (${calls.resetFlagUpdate.join(', ')}) (target <= ${TARGETS.resetFlagUpdateCalls}): ${check(calls.resetFlagUpdate.length <= TARGETS.resetFlagUpdateCalls)}`,
+    `- AWS calls per Delete: ${calls.delete.length} (${calls.delete.join(', ')}) (target <= ${TARGETS.deleteCalls}): ${check(calls.delete.length <= TARGETS.deleteCalls)}`,
+    `- default password entropy (${DEFAULT_LENGTH} characters): ${gen.entropy.toFixed(1)} bits (target >= ${TARGETS.entropyBits}): ${check(gen.entropy >= TARGETS.entropyBits)}`,
+  ];
+  const other = [
+    `- handler module load (fresh process, including the @aws-sdk clients it requires): ${loadMs.toFixed(0)} ms (median of 7)`,
+    `- AWS calls per reset-token Update (new password): ${calls.resetTokenUpdate.length} (${calls.resetTokenUpdate.join(', ')})`,
+    `- generator throughput: ${fixed(gen.perSecond)} passwords/s of ${DEFAULT_LENGTH} characters`,
+  ];
+
+  const report = [
+    '# Benchmarks',
+    '',
+    'Written by `npm run bench` (scripts/bench.ts); do not edit by hand, run it again.',
+    '',
+    `- command: \`npm run bench\` (BENCH_RUNS=${RUNS})`,
+    `- commit: ${commit}`,
+    `- machine: ${machine}`,
+    `- date: ${date}`,
+    '',
+    '## Synthesis: this library against the native pattern',
+    '',
+    `Native: \`iam.User\` with \`password\` from a \`Secret\` with \`generateSecretString\` (and the IAMUserChangePassword managed policy, as ConsoleUser grants by default). Library: \`ConsoleUser\`. Both with user names, account 123456789012, us-east-1. Synth time: construct tree + \`app.synth()\` (with the context \`cdk synth\` passes, and aws-cdk-lib's built-in template validation, as \`cdk synth\` runs it), median of ${RUNS} runs in one warmed-up process, the two patterns alternating. Per-user columns divide the whole stack (fixed provider resources included) by the number of users. Handler-policy characters as IAM counts them, ARNs rendered as deployed.`,
+    '',
+    ...table,
+    '',
+    '## Targets',
+    '',
+    ...targets,
+    '',
+    '## Handler and generator',
+    '',
+    ...other,
+    '',
+  ].join('\n');
+
+  fs.writeFileSync(OUT, report);
+  process.stdout.write(`${report}\nwritten to ${path.relative(ROOT, OUT)}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
