@@ -18,7 +18,8 @@
  * What is not: every other resource type (roles, policies, functions, keys, groups) is a
  * placeholder with a made-up physical ID and made-up attributes; IAM policies are not evaluated;
  * the provider framework is not run (its onEvent contract is what the handler receives here);
- * there is no rollback: a failed event throws `DriverError` and the test decides what to do.
+ * a failed event throws `DriverError`, and the test decides whether to `rollback()` (which sends
+ * what CloudFormation's UPDATE_ROLLBACK would, see there).
  * Unsupported intrinsic functions throw `DriverError` naming them.
  *
  * CloudFormation behaviour it reproduces: properties arrive as strings; an Update carries
@@ -129,6 +130,14 @@ export interface LiveResource {
   readonly deletionPolicy?: string;
 }
 
+/** What a deployment did so far: what `rollback()` undoes. */
+interface DeployProgress {
+  readonly previousTemplate: TemplateJson;
+  readonly created: string[];
+  readonly updated: { readonly before: LiveResource; readonly after: LiveResource }[];
+  failed?: { readonly before: LiveResource; readonly attempted: Record<string, unknown> };
+}
+
 /** Synthesizes the stack that `build` adds to a fresh app; saves the template for cfn-lint under `name`. */
 export function synthesize(name: string, build: (app: App) => Stack): TemplateJson {
   const app = new App();
@@ -153,6 +162,7 @@ export class Driver {
   private readonly secrets: SecretsManagerClient;
   private template: TemplateJson = { Resources: {} };
   private live = new Map<string, LiveResource>();
+  private pendingRollback?: DeployProgress;
 
   constructor(options: DriverOptions) {
     this.stackName = options.stackName ?? 'IntegStack';
@@ -187,6 +197,8 @@ export class Driver {
   public async deploy(template: TemplateJson): Promise<void> {
     const old = this.template;
     const obsolete: LiveResource[] = [];
+    const progress: DeployProgress = { previousTemplate: old, created: [], updated: [] };
+    this.pendingRollback = undefined;
     this.template = template;
     for (const logicalId of dependencyOrder(template)) {
       const resource = template.Resources[logicalId];
@@ -195,14 +207,22 @@ export class Driver {
         throw new DriverError(`${logicalId} changed type from ${current.type} to ${resource.Type}; not supported`);
       }
       const properties = this.resolve(resource.Properties ?? {}) as Record<string, unknown>;
-      if (!current) {
-        this.live.set(logicalId, await this.create(logicalId, resource, properties));
-        continue;
+      try {
+        if (!current) {
+          this.live.set(logicalId, await this.create(logicalId, resource, properties));
+          progress.created.push(logicalId);
+          continue;
+        }
+        if (JSON.stringify(current.properties) === JSON.stringify(properties)) continue;
+        const updated = await this.update(current, resource, properties);
+        this.live.set(logicalId, updated);
+        progress.updated.push({ before: current, after: updated });
+        if (updated.physicalId !== current.physicalId) obsolete.push(current);
+      } catch (error) {
+        if (current && isCustomResource(current.type)) progress.failed = { before: current, attempted: properties };
+        this.pendingRollback = progress;
+        throw error;
       }
-      if (JSON.stringify(current.properties) === JSON.stringify(properties)) continue;
-      const updated = await this.update(current, resource, properties);
-      this.live.set(logicalId, updated);
-      if (updated.physicalId !== current.physicalId) obsolete.push(current);
     }
     // Cleanup phase: removed resources and replaced physical resources, dependents first.
     const removed = Object.keys(old.Resources).filter((id) => !(id in template.Resources));
@@ -215,6 +235,58 @@ export class Driver {
         this.live.delete(logicalId);
       }
     }
+  }
+
+  /**
+   * After a failed `deploy`, what CloudFormation's UPDATE_ROLLBACK sends: every custom resource
+   * the deployment updated, and the one whose Update failed, gets an Update back to its previous
+   * properties (with the properties being abandoned as OldResourceProperties), in dependency
+   * order; then the physical resources the deployment created (new logical IDs and replacements)
+   * are deleted, dependents first. A custom resource whose Create failed gets no Delete (the
+   * provider framework ignores it). Not modelled: rolling back in-place property changes of users
+   * and secrets (the driver does not apply those to moto in the first place).
+   */
+  public async rollback(): Promise<void> {
+    const progress = this.pendingRollback;
+    if (!progress) throw new DriverError('nothing to roll back: the last deploy did not fail');
+    this.pendingRollback = undefined;
+    const back = [...progress.updated.map((u) => ({ before: u.before, abandoned: u.after }))];
+    if (progress.failed) {
+      back.push({
+        before: progress.failed.before,
+        abandoned: { ...progress.failed.before, properties: progress.failed.attempted },
+      });
+    }
+    const replacements: LiveResource[] = [];
+    for (const logicalId of dependencyOrder(progress.previousTemplate)) {
+      for (const { before, abandoned } of back.filter((b) => b.before.logicalId === logicalId)) {
+        if (isCustomResource(before.type)) {
+          const response = await this.send({
+            ...this.eventBase('Update', logicalId, before.type, before.properties),
+            OldResourceProperties: abandoned.properties,
+            PhysicalResourceId: abandoned.physicalId,
+          });
+          this.live.set(logicalId, {
+            ...before,
+            physicalId: response.PhysicalResourceId,
+            attributes: { ...(response.Data ?? {}) },
+          });
+        } else {
+          if (abandoned.physicalId !== before.physicalId) replacements.push(abandoned);
+          this.live.set(logicalId, before);
+        }
+      }
+    }
+    const failedTemplate = this.template;
+    for (const logicalId of dependencyOrder(failedTemplate).reverse()) {
+      for (const replaced of replacements.filter((r) => r.logicalId === logicalId)) await this.delete(replaced);
+      if (progress.created.includes(logicalId)) {
+        const resource = this.live.get(logicalId);
+        if (resource) await this.delete(resource);
+        this.live.delete(logicalId);
+      }
+    }
+    this.template = progress.previousTemplate;
   }
 
   /** Deletes every resource of the stack, dependents first. */
