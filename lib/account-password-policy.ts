@@ -21,7 +21,7 @@ import { Construct, IConstruct } from 'constructs';
 import { LOGIN_PROFILE_RESOURCE_TYPE } from './handler-contract';
 import { ACCOUNT_PASSWORD_POLICY_RESOURCE_TYPE, AccountPasswordPolicyResourceProperties } from './lifecycle-contract';
 import { BASIC_EXECUTION_FINDING, LIFECYCLE_NAG_REASONS, acknowledgeFindings } from './lifecycle-nag';
-import { ROTATION_WARNINGS, rotationIntervalOf } from './rotation';
+import { LoginProfileRotation } from './rotation';
 
 /** Where `npm run bundle` writes the account-password-policy handler. */
 export const ACCOUNT_PASSWORD_POLICY_HANDLER_ASSET_DIR = path.join(
@@ -183,12 +183,12 @@ class LoginProfilesAfterPolicy implements IAspect {
       // Across stacks this becomes a stack dependency: the policy's stack deploys first.
       node.node.addDependency(this.policy.resource);
     }
-    const interval = rotationIntervalOf(node);
+    const interval = LoginProfileRotation.intervalOf(node);
     const maxAge = this.policy.maxPasswordAge;
     if (interval === undefined || maxAge === undefined || interval.isUnresolved() || maxAge.isUnresolved()) return;
     if (interval.toMilliseconds() > maxAge.toMilliseconds()) {
       Annotations.of(node).addWarningV2(
-        ROTATION_WARNINGS.exceedsMaxPasswordAge,
+        LoginProfileRotation.WARNING_EXCEEDS_MAX_PASSWORD_AGE,
         `rotation every ${interval.toHumanString()} is longer than the account password policy's maxPasswordAge of ${maxAge.toHumanString()} (${this.policy.node.path}): the password expires before it rotates. Rotate at most every ${maxAge.toHumanString()}, or acknowledge this warning.`,
       );
     }

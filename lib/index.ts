@@ -1,10 +1,12 @@
 export * from './console-user';
 export * from './login-profile';
 export * from './provider';
-export * from './rotation';
-export * from './account-password-policy';
+export { LoginProfileRotation } from './rotation';
+export type { RotationOptions } from './rotation';
+export { AccountPasswordPolicy } from './account-password-policy';
+export type { AccountPasswordPolicyProps } from './account-password-policy';
 export { SIGN_IN_DOMAINS, signInUrl } from './sign-in-url';
 export { LOGIN_PROFILE_RESOURCE_TYPE } from './handler-contract';
 export type { LoginProfileResourceProperties, LoginProfileResourceAttributes } from './handler-contract';
-export { ACCOUNT_PASSWORD_POLICY_RESOURCE_TYPE, ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from './lifecycle-contract';
+export { ACCOUNT_PASSWORD_POLICY_RESOURCE_TYPE } from './lifecycle-contract';
 export type { AccountPasswordPolicyResourceProperties } from './lifecycle-contract';

@@ -22,8 +22,8 @@ import type { LoginProfile } from './login-profile';
 export const ROTATION_HANDLER_ASSET_DIR = path.join(__dirname, '..', 'assets', 'rotation-handler');
 
 /** Secrets Manager's limits for a rotation interval (`rate(...)` schedule expression). */
-export const MIN_ROTATION_INTERVAL = Duration.hours(4);
-export const MAX_ROTATION_INTERVAL = Duration.days(1000);
+const MIN_ROTATION_INTERVAL = Duration.hours(4);
+const MAX_ROTATION_INTERVAL = Duration.days(1000);
 
 /** When Secrets Manager rotates a login profile's password. */
 export interface RotationOptions {
@@ -34,21 +34,8 @@ export interface RotationOptions {
   readonly automaticallyAfter: Duration;
 }
 
-/** Warning ids (acknowledge with `Annotations.of(construct).acknowledgeWarning(id)`). */
-export const ROTATION_WARNINGS = {
-  /** Rotation combined with `passwordResetRequired: true`. */
-  resetRequired: 'cdk-console-users:rotation-with-password-reset-required',
-  /** Rotation interval longer than the `maxPasswordAge` of an `AccountPasswordPolicy` in the same app. */
-  exceedsMaxPasswordAge: 'cdk-console-users:rotation-exceeds-max-password-age',
-} as const;
-
 /** Rotation intervals of the login profiles of an app, for the checks of `AccountPasswordPolicy`. */
 const intervals = new WeakMap<IConstruct, Duration>();
-
-/** The rotation interval of `profile`, if it rotates. */
-export function rotationIntervalOf(profile: IConstruct): Duration | undefined {
-  return intervals.get(profile);
-}
 
 /**
  * The rotation function of a stack and its permissions. One per stack, created on first use by
@@ -60,6 +47,20 @@ export function rotationIntervalOf(profile: IConstruct): Duration | undefined {
 export class LoginProfileRotation extends Construct {
   /** Construct id of the rotation function's construct under its stack. */
   public static readonly ID = 'CdkConsoleUsersRotation';
+
+  /**
+   * Warning id: rotation combined with `passwordResetRequired: true`. Acknowledge with
+   * `Annotations.of(loginProfile).acknowledgeWarning(id, reason)`.
+   */
+  public static readonly WARNING_RESET_REQUIRED = 'cdk-console-users:rotation-with-password-reset-required';
+
+  /** Warning id: a rotation interval longer than the `maxPasswordAge` of an `AccountPasswordPolicy` in the same app. */
+  public static readonly WARNING_EXCEEDS_MAX_PASSWORD_AGE = 'cdk-console-users:rotation-exceeds-max-password-age';
+
+  /** The rotation interval of `loginProfile`, or `undefined` if it does not rotate. */
+  public static intervalOf(loginProfile: IConstruct): Duration | undefined {
+    return intervals.get(loginProfile);
+  }
 
   /** The rotation construct of `scope`'s stack, created if it does not exist yet. */
   public static of(scope: IConstruct): LoginProfileRotation {
@@ -163,7 +164,7 @@ export class LoginProfileRotation extends Construct {
 
     if (profile.passwordResetRequired) {
       Annotations.of(profile).addWarningV2(
-        ROTATION_WARNINGS.resetRequired,
+        LoginProfileRotation.WARNING_RESET_REQUIRED,
         'rotation with passwordResetRequired: true asks the user to choose a new password after every rotation, and the password they choose is not in the secret until the next rotation. Set passwordResetRequired: false for rotated passwords, or acknowledge this warning.',
       );
     }

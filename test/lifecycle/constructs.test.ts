@@ -5,14 +5,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import {
-  AccountPasswordPolicy,
-  ConsoleUser,
-  LoginProfile,
-  LoginProfileRotation,
-  ROTATION_TAGS,
-  ROTATION_WARNINGS,
-} from '../../lib';
+import { AccountPasswordPolicy, ConsoleUser, LoginProfile, LoginProfileRotation } from '../../lib';
+import { ROTATION_TAGS } from '../../lib/lifecycle-contract';
 
 const ENV = { account: '123456789012', region: 'us-east-1' };
 const MONTHLY = { automaticallyAfter: Duration.days(30) };
@@ -149,7 +143,10 @@ describe('rotation', () => {
     const s = stack();
     new ConsoleUser(s, 'Warned', { userName: 'warned', rotation: MONTHLY });
     const acked = new ConsoleUser(s, 'Acked', { userName: 'acked', rotation: MONTHLY });
-    CoreAnnotations.of(acked.loginProfile).acknowledgeWarning(ROTATION_WARNINGS.resetRequired, 'they want it');
+    CoreAnnotations.of(acked.loginProfile).acknowledgeWarning(
+      LoginProfileRotation.WARNING_RESET_REQUIRED,
+      'they want it',
+    );
     // THEN only the other one is warned
     const annotations = Annotations.fromStack(s);
     annotations.hasWarning(
@@ -427,7 +424,7 @@ describe('AccountPasswordPolicy', () => {
       rotation: { automaticallyAfter: Duration.days(120) },
     });
     CoreAnnotations.of(slow.loginProfile).acknowledgeWarning(
-      ROTATION_WARNINGS.exceedsMaxPasswordAge,
+      LoginProfileRotation.WARNING_EXCEEDS_MAX_PASSWORD_AGE,
       'hard expiry is off',
     );
     new AccountPasswordPolicy(stack(app, 'Policy'), 'PasswordPolicy', { maxPasswordAge: Duration.days(90) });
