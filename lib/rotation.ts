@@ -1,7 +1,7 @@
 /** Scheduled rotation of console passwords through Secrets Manager: one rotation function per stack. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Annotations, CfnResource, Duration, Stack, Tags, Tokenization } from 'aws-cdk-lib';
+import { Annotations, CfnResource, Duration, Stack, Tags, Token, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -142,6 +142,14 @@ export class LoginProfileRotation extends Construct {
       throw new Error(`rotation of ${profile.node.path}: the rotation function must be in the login profile's stack`);
     }
     if (intervals.has(profile)) throw new Error(`${profile.node.path} already rotates`);
+    const cfnUser = profile.user.node.defaultChild;
+    const userName = cfnUser instanceof iam.CfnUser ? cfnUser.userName : profile.user.userName;
+    if (userName !== undefined && !Token.isUnresolved(userName) && userName.includes(',')) {
+      // The user name travels as a secret tag, and Secrets Manager tag values cannot hold commas.
+      throw new Error(
+        `rotation of ${profile.node.path}: user name ${JSON.stringify(userName)} contains ',' which a Secrets Manager tag value cannot hold; rotation needs a user name without commas`,
+      );
+    }
 
     // The function reads these at every step: which user, how long a password, which reset flag.
     Tags.of(secret).add(ROTATION_TAGS.userName, profile.user.userName);

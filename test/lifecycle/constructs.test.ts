@@ -215,6 +215,13 @@ describe('rotation', () => {
     );
   });
 
+  test('fails when the user name has a comma (a Secrets Manager tag value cannot hold one)', () => {
+    const s = stack();
+    expect(
+      () => new ConsoleUser(s, 'Comma', { userName: 'last,first', passwordResetRequired: false, rotation: MONTHLY }),
+    ).toThrow(/user name "last,first" contains ',' which a Secrets Manager tag value cannot hold/);
+  });
+
   test('fails when the same login profile is given a second rotation', () => {
     const s = stack();
     const user = new ConsoleUser(s, 'Alice', { userName: 'alice', passwordResetRequired: false, rotation: MONTHLY });
