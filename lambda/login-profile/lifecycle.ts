@@ -242,6 +242,12 @@ async function issuePassword(
     const stored = await aws.putSecretVersion(settings.secretArn, token, JSON.stringify(value), stage);
     const password = passwordOf(stored.secretString);
     passwordsSeen.add(password);
+    const replayed = stored.existingStages;
+    if (replayed !== undefined && !replayed.includes(stage) && !replayed.includes('AWSCURRENT')) {
+      // A delivery of an event whose version has since lost its stage: to a later attempt of
+      // this same event, or to a later event. Setting this version's password would undo that.
+      return settleOvertakenReplay(settings, event, mode, stored.versionId, deadline, progress);
+    }
 
     try {
       await setPassword(settings, password, mode, deadline, progress);
@@ -255,10 +261,7 @@ async function issuePassword(
       throw error;
     }
 
-    // A replayed Create may find its version no longer AWSCURRENT (a later attempt of the same
-    // event, after a PasswordPolicyViolation, took the stage): IAM now has this one's password.
-    const lostCurrent = stored.existingStages !== undefined && !stored.existingStages.includes('AWSCURRENT');
-    if (mode === Issue.RESET || lostCurrent) await promote(settings.secretArn, stored.versionId);
+    if (mode === Issue.RESET) await promote(settings.secretArn, stored.versionId);
     log('login profile password set', {
       userName: settings.userName,
       action: mode,
@@ -266,6 +269,40 @@ async function issuePassword(
     });
     return stored.versionId;
   }
+}
+
+/**
+ * A replay whose first version was overtaken. When the version holding AWSPENDING or AWSCURRENT
+ * is one of this event's own later attempts (after a PasswordPolicyViolation), finish with that
+ * one: set its password and promote it. Otherwise a later event (a reset, a rotation, a rollback)
+ * has changed the password since: this late delivery changes nothing.
+ */
+async function settleOvertakenReplay(
+  settings: LoginProfileSettings,
+  event: EventIdentity,
+  mode: Issue,
+  overtakenVersionId: string,
+  deadline: Deadline,
+  progress: Progress,
+): Promise<string> {
+  const stages = await aws.secretVersionStages(settings.secretArn);
+  const holder = (stage: string) => Object.keys(stages).find((id) => stages[id].includes(stage));
+  const current = holder('AWSCURRENT');
+  const own = new Set(Array.from({ length: MAX_POLICY_ATTEMPTS }, (_, attempt) => versionToken(event, attempt)));
+  const latest = [holder('AWSPENDING'), current].find((id) => id !== undefined && own.has(id));
+  if (latest === undefined) {
+    log('a later change overtook this event; a late delivery changes nothing', {
+      userName: settings.userName,
+      secretVersionId: current,
+    });
+    return current ?? overtakenVersionId;
+  }
+  const password = passwordOf(await aws.getSecretString(settings.secretArn, { versionId: latest }));
+  passwordsSeen.add(password);
+  await setPassword(settings, password, mode, deadline, progress);
+  if (latest !== current) await promote(settings.secretArn, latest);
+  log('login profile password set', { userName: settings.userName, action: mode, secretVersionId: latest });
+  return latest;
 }
 
 /** Sets `password` on the user, creating or updating the login profile as needed. */

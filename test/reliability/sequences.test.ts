@@ -171,6 +171,26 @@ describe('replays', () => {
     expect(fake.versionCount(secret)).toBe(2);
   });
 
+  test.each(['create', 'reset-token'] as const)(
+    'a late delivery of a %s after a later reset changes nothing',
+    async (type) => {
+      // GIVEN an event that succeeded, then a later reset that succeeded too
+      const context = await SCENARIOS[type].setup(fake);
+      const secret = (context.event.ResourceProperties as { SecretArn: string }).SecretArn;
+      ok(await run(context.event));
+      const props = context.event.ResourceProperties as unknown as Props;
+      ok(await run(updateEvent(context.event.LogicalResourceId, 'alice', { ...props, ResetToken: 'later' }, props)));
+      const current = fake.profileOf('alice')!.password;
+      const versions = fake.versionCount(secret);
+      // WHEN the first event is delivered again, late
+      ok(await run(context.event));
+      // THEN the later password stays, in IAM and in AWSCURRENT, and no version was added
+      expect(fake.profileOf('alice')!.password).toBe(current);
+      expect(fake.valueAt(secret, 'AWSCURRENT')!.password).toBe(current);
+      expect(fake.versionCount(secret)).toBe(versions);
+    },
+  );
+
   test('a reset replayed after IAM took the password but before promotion promotes that version', async () => {
     // GIVEN a reset whose delivery died after UpdateLoginProfile, before UpdateSecretVersionStage
     const context = await SCENARIOS['reset-token'].setup(fake);
