@@ -1,0 +1,258 @@
+/**
+ * Concurrency: 150 Create events delivered at once to the BUNDLED handler against moto, with a
+ * fraction of the AWS calls answered with throttling errors by a proxy in front of moto.
+ *
+ * Each event runs in its own instance of the bundle (its own SDK clients and retry quota), as
+ * 150 concurrent Lambda invocations would. The check of "nothing lost" compares, per user, the
+ * password IAM accepted (recorded by the proxy from the CreateLoginProfile/UpdateLoginProfile
+ * request, in memory) with the password in the secret's AWSCURRENT version. No password is
+ * printed: mismatches are reported by user name only.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CreateUserCommand, GetLoginProfileCommand, IAMClient } from '@aws-sdk/client-iam';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { resetMoto } from '../integ/moto-server';
+import { ThrottlingProxy, startThrottlingProxy } from './throttling-proxy';
+
+const BUNDLE = path.join(__dirname, '..', '..', 'assets', 'login-profile-handler', 'index.js');
+const USERS = 150;
+/** The handler's Lambda timeout (LoginProfileProvider's default). */
+const LAMBDA_TIMEOUT_MS = 120_000;
+const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:handler';
+
+type Handler = (
+  event: unknown,
+  context: unknown,
+) => Promise<{ PhysicalResourceId: string; Data?: Record<string, string> }>;
+
+const motoEndpoint = () => {
+  const endpoint = process.env.MOTO_ENDPOINT;
+  if (!endpoint) throw new Error('MOTO_ENDPOINT is not set: run with jest.integ.config.js');
+  return endpoint;
+};
+// Clients for setting up and checking, straight to moto (not through the proxy).
+const iam = () => new IAMClient({ endpoint: motoEndpoint() });
+const secrets = () => new SecretsManagerClient({ endpoint: motoEndpoint() });
+
+/**
+ * A fresh instance of the bundled handler: the bundle's code evaluated again (its own module state,
+ * SDK clients and retry quota), like a new Lambda container; the @aws-sdk modules it requires are
+ * shared, as the runtime's are. (Jest's require cache cannot be cleared for one module.)
+ */
+const bundleCode = fs.readFileSync(BUNDLE, 'utf8');
+function freshHandler(): Handler {
+  const module = { exports: {} as { handler?: Handler } };
+  const evaluate = new Function('exports', 'require', 'module', '__filename', '__dirname', bundleCode);
+  evaluate(module.exports, require, module, BUNDLE, path.dirname(BUNDLE));
+  if (!module.exports.handler) throw new Error(`${BUNDLE} exports no handler`);
+  return module.exports.handler;
+}
+
+interface Declared {
+  readonly userName: string;
+  readonly secretArn: string;
+}
+
+async function declareUsers(prefix: string): Promise<Declared[]> {
+  await resetMoto(motoEndpoint());
+  const declared: Declared[] = [];
+  const iamClient = iam();
+  const smClient = secrets();
+  for (let start = 0; start < USERS; start += 25) {
+    const batch = Array.from({ length: Math.min(25, USERS - start) }, (_, k) => `${prefix}-${start + k}`);
+    declared.push(
+      ...(await Promise.all(
+        batch.map(async (userName) => {
+          await iamClient.send(new CreateUserCommand({ UserName: userName }));
+          const secret = await smClient.send(new CreateSecretCommand({ Name: `${userName}-password` }));
+          return { userName, secretArn: secret.ARN! };
+        }),
+      )),
+    );
+  }
+  return declared;
+}
+
+interface Outcome {
+  readonly userName: string;
+  readonly ms: number;
+  readonly response?: { PhysicalResourceId: string; Data?: Record<string, string> };
+  readonly error?: string;
+}
+
+/** Delivers one Create event per user, all at once, each to its own handler instance. */
+async function createAll(declared: Declared[]): Promise<Outcome[]> {
+  return Promise.all(
+    declared.map(async ({ userName, secretArn }, i) => {
+      const handler = freshHandler();
+      const start = Date.now();
+      const context = {
+        invokedFunctionArn: FUNCTION_ARN,
+        getRemainingTimeInMillis: () => LAMBDA_TIMEOUT_MS - (Date.now() - start),
+      };
+      const event = {
+        RequestType: 'Create',
+        RequestId: `request-${i}`,
+        StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/Scale/00000000-0000-0000-0000-000000000000',
+        LogicalResourceId: `User${i}LoginProfile`,
+        ResourceType: 'Custom::ConsoleLoginProfile',
+        ResourceProperties: {
+          UserName: userName,
+          SecretArn: secretArn,
+          SignInUrl: 'https://123456789012.signin.aws.amazon.com/console',
+          PasswordLength: '24',
+          PasswordResetRequired: 'true',
+        },
+      };
+      try {
+        const response = await handler(event, context);
+        return { userName, ms: Date.now() - start, response };
+      } catch (error) {
+        return { userName, ms: Date.now() - start, error: error instanceof Error ? error.message : String(error) };
+      }
+    }),
+  );
+}
+
+/** What moto holds for a user: whether it has a login profile, and its AWSCURRENT secret version. */
+async function stateOf(user: Declared) {
+  let hasProfile = true;
+  try {
+    await iam().send(new GetLoginProfileCommand({ UserName: user.userName }));
+  } catch (error) {
+    if ((error as Error).name !== 'NoSuchEntityException' && (error as Error).name !== 'NoSuchEntity') throw error;
+    hasProfile = false;
+  }
+  const described = await secrets().send(new DescribeSecretCommand({ SecretId: user.secretArn }));
+  const stages = described.VersionIdsToStages ?? {};
+  const currentVersion = Object.keys(stages).find((id) => stages[id].includes('AWSCURRENT'));
+  let current: { username?: string; password?: string } | undefined;
+  if (currentVersion) {
+    const value = await secrets().send(new GetSecretValueCommand({ SecretId: user.secretArn }));
+    current = JSON.parse(value.SecretString ?? '{}') as { username?: string; password?: string };
+  }
+  return { hasProfile, currentVersion, current };
+}
+
+/** Runs `fn` with the handler's endpoints pointing at `proxy`, its log lines captured (not printed). */
+async function throughProxy<T>(proxy: ThrottlingProxy, logs: string[], fn: () => Promise<T>): Promise<T> {
+  const saved = { iam: process.env.AWS_ENDPOINT_URL_IAM, sm: process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER };
+  process.env.AWS_ENDPOINT_URL_IAM = proxy.endpoint;
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = proxy.endpoint;
+  const capture = (...args: unknown[]) => {
+    logs.push(args.map(String).join(' '));
+  };
+  // The handler's log lines, and the SDK's warnings (slow answers from a loaded moto).
+  const spies = [
+    jest.spyOn(console, 'log').mockImplementation(capture),
+    jest.spyOn(console, 'warn').mockImplementation(capture),
+  ];
+  try {
+    return await fn();
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+    process.env.AWS_ENDPOINT_URL_IAM = saved.iam;
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = saved.sm;
+  }
+}
+
+function leaked(texts: string[], passwords: Iterable<string>): number {
+  let count = 0;
+  for (const password of passwords) if (texts.some((t) => t.includes(password))) count++;
+  return count;
+}
+
+describe('150 concurrent Create events under throttling', () => {
+  let proxy: ThrottlingProxy | undefined;
+  afterEach(async () => {
+    await proxy?.close();
+    proxy = undefined;
+  });
+
+  test('all succeed within the Lambda timeout, and every password IAM took is the one in AWSCURRENT', async () => {
+    // GIVEN 150 users with empty secrets, and a proxy throttling 30% of the calls on their first
+    // two attempts (the SDK makes up to 4)
+    const declared = await declareUsers('scale');
+    proxy = await startThrottlingProxy({ target: motoEndpoint(), fraction: 0.3, attempts: 2 });
+    const logs: string[] = [];
+
+    // WHEN 150 Create events arrive at once, each in its own handler instance
+    const outcomes = await throughProxy(proxy, logs, () => createAll(declared));
+
+    // THEN throttling happened on both services, and the SDK's retries absorbed all of it
+    process.stdout.write(
+      `throttled ${JSON.stringify(proxy.throttled)}, forwarded ${JSON.stringify(proxy.forwarded)}, ` +
+        `slowest event ${Math.max(...outcomes.map((o) => o.ms))} ms, ` +
+        `SDK slow-answer warnings ${logs.filter((l) => l.includes('requestTimeout')).length}\n`,
+    );
+    expect(proxy.throttled.iam).toBeGreaterThan(USERS * 0.3);
+    expect(proxy.throttled.secretsmanager).toBeGreaterThan(USERS * 0.1);
+    expect(outcomes.filter((o) => o.error).map((o) => `${o.userName}: ${o.error}`)).toEqual([]);
+    expect(outcomes.filter((o) => o.ms >= LAMBDA_TIMEOUT_MS).map((o) => o.userName)).toEqual([]);
+
+    // AND nothing is lost: each user has a profile whose password is the secret's AWSCURRENT
+    const mismatches: string[] = [];
+    for (const [i, user] of declared.entries()) {
+      const state = await stateOf(user);
+      const set = proxy.passwordsSet.get(user.userName);
+      const outcome = outcomes[i];
+      if (!state.hasProfile) mismatches.push(`${user.userName}: no login profile`);
+      else if (set === undefined) mismatches.push(`${user.userName}: IAM accepted no password`);
+      else if (state.current?.password !== set)
+        mismatches.push(`${user.userName}: AWSCURRENT is not the password IAM took`);
+      if (state.current?.username !== user.userName) mismatches.push(`${user.userName}: wrong username in the secret`);
+      if (outcome.response?.PhysicalResourceId !== user.userName)
+        mismatches.push(`${user.userName}: wrong physical ID`);
+      if (outcome.response?.Data?.SecretVersionId !== state.currentVersion) {
+        mismatches.push(`${user.userName}: SecretVersionId is not the AWSCURRENT version`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+    expect(proxy.passwordsSet.size).toBe(USERS);
+
+    // AND no password reached a log line or a response
+    expect(leaked([...logs, JSON.stringify(outcomes)], proxy.passwordsSet.values())).toBe(0);
+  });
+
+  test('fails when throttling outlasts the SDK retries, and still loses no password', async () => {
+    // GIVEN a proxy that throttles 20% of the calls on every attempt
+    const declared = await declareUsers('throttled');
+    proxy = await startThrottlingProxy({ target: motoEndpoint(), fraction: 0.2, attempts: 99 });
+    const logs: string[] = [];
+
+    // WHEN 150 Create events arrive at once
+    const outcomes = await throughProxy(proxy, logs, () => createAll(declared));
+
+    // THEN the events whose calls were always throttled fail, saying so, before the timeout
+    const failed = outcomes.filter((o) => o.error);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.length).toBeLessThan(USERS);
+    for (const o of failed)
+      expect(o.error).toMatch(
+        /^Create of login profile User\d+LoginProfile failed: Throttling(Exception)?: Rate exceeded/,
+      );
+    expect(outcomes.filter((o) => o.ms >= LAMBDA_TIMEOUT_MS).map((o) => o.userName)).toEqual([]);
+
+    // AND every profile that exists has its password in AWSCURRENT; a failed event left none behind
+    const lost: string[] = [];
+    for (const [i, user] of declared.entries()) {
+      const state = await stateOf(user);
+      if (!state.hasProfile) {
+        if (!outcomes[i].error) lost.push(`${user.userName}: succeeded without a profile`);
+        continue;
+      }
+      if (state.current?.password !== proxy.passwordsSet.get(user.userName)) {
+        lost.push(`${user.userName}: profile password not in AWSCURRENT`);
+      }
+      if (outcomes[i].error) lost.push(`${user.userName}: failed but left a profile`);
+    }
+    expect(lost).toEqual([]);
+    expect(leaked([...logs, JSON.stringify(outcomes)], proxy.passwordsSet.values())).toBe(0);
+  });
+});
