@@ -2,7 +2,7 @@
  * A small deployment driver for the moto suite. A test tool, NOT CloudFormation.
  *
  * What it does:
- * - `synthesize(build)`: builds a CDK app in-process and returns the stack's template (saved for
+ * - `synthesize(name, build)`: builds a CDK app in-process and returns the stack's template (saved for
  *   cfn-lint through test/util/templates.ts).
  * - `deploy(template)`: creates or updates the template's resources in dependency order
  *   (Ref, Fn::GetAtt, DependsOn), then deletes what the update made obsolete (removed logical IDs,
@@ -12,8 +12,10 @@
  *
  * What is real: `AWS::IAM::User` (CreateUser/DeleteUser, with Path) and `AWS::SecretsManager::Secret`
  * (CreateSecret/DeleteSecret, with Name, Description, KmsKeyId) are created in moto, and every
- * `Custom::ConsoleLoginProfile` event goes to the BUNDLED handler (assets/login-profile-handler),
+ * event of a custom resource type in HANDLER_ASSETS goes to its BUNDLED handler (assets/<dir>),
  * invoked in-process with a Lambda-like context; it reaches moto over HTTP (through the wire tap).
+ * Intrinsics resolved: Ref, Fn::GetAtt, Fn::Join, Fn::FindInMap, Fn::Select, Fn::Sub (no variable
+ * map), and the pseudo parameters (AWS::AccountId is moto's 123456789012).
  *
  * What is not: every other resource type (roles, policies, functions, keys, groups) is a
  * placeholder with a made-up physical ID and made-up attributes; IAM policies are not evaluated;
@@ -52,6 +54,7 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** Bundled handlers per custom resource type (directories under assets/). */
 export const HANDLER_ASSETS: Readonly<Record<string, string>> = {
   'Custom::ConsoleLoginProfile': 'login-profile-handler',
+  'Custom::AccountPasswordPolicy': 'account-password-policy-handler',
 };
 
 /** A CloudFormation template, as far as the driver reads it. */

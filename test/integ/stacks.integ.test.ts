@@ -1,11 +1,13 @@
 /**
  * Scenarios over whole stacks: an imported user, ten profiles in one stack, a construct that moves
- * (new logical ID, same user), and the sample app of bin/sample-stack.ts.
+ * (new logical ID, same user), an AccountPasswordPolicy beside a login profile, and the sample app
+ * of bin/sample-stack.ts.
  */
-import { CreateUserCommand } from '@aws-sdk/client-iam';
 import { Stack } from 'aws-cdk-lib';
 import { OWNER_TAG_KEY } from '../../lib/handler-contract';
+import { CreateUserCommand, GetAccountPasswordPolicyCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { ConsoleUsersSampleStack } from '../../bin/sample-stack';
+import { AccountPasswordPolicy, ConsoleUser } from '../../lib';
 import { DEFAULT_PASSWORD_POLICY } from '../../lambda/shared/password';
 import { cfnLint, savedTemplates } from '../util/templates';
 import { ACCOUNT, synthesize } from './driver';
@@ -107,6 +109,43 @@ test('a login profile that moves to a new construct id keeps the user signed-in-
   const secret = await moto.readSecret(secretArn);
   expect(moto.lastPasswordSet('mover')).toBe(secret.passwordDigest());
   expect((await moto.userTags('mover'))?.[OWNER_TAG_KEY]).toBe(secretArn);
+});
+
+test('an AccountPasswordPolicy in the same stack is set first, and the login profile honours it', async () => {
+  // GIVEN a stack with a strict AccountPasswordPolicy and a console user asking for 24 characters
+  const template = synthesize('policy-and-user', (app) => {
+    const stack = new Stack(app, 'IntegPolicy');
+    new AccountPasswordPolicy(stack, 'PasswordPolicy', {
+      minimumPasswordLength: 36,
+      requireSymbols: true,
+      requireNumbers: true,
+      requireUppercaseCharacters: true,
+      requireLowercaseCharacters: true,
+    });
+    new ConsoleUser(stack, 'User', { userName: 'nina', passwordLength: 24 });
+    return stack;
+  });
+  const driver = moto.driver({ stackName: 'IntegPolicy' });
+
+  // WHEN the stack is created
+  await driver.deploy(template);
+
+  // THEN the policy handler ran before the login profile, and the password follows the policy
+  expect(driver.deliveries.map((d) => d.event.ResourceType)).toEqual([
+    'Custom::AccountPasswordPolicy',
+    'Custom::ConsoleLoginProfile',
+  ]);
+  const policy = (await moto.iam.send(new GetAccountPasswordPolicyCommand({}))).PasswordPolicy!;
+  expect(policy.MinimumPasswordLength).toBe(36);
+  const secret = await moto.readSecret(driver.loginProfile('nina').secretArn);
+  expect(secret.passwordLength).toBe(36);
+  expect(secret.violations(policy)).toEqual([]);
+  expect(moto.lastPasswordSet('nina')).toBe(secret.passwordDigest());
+
+  // WHEN the stack is deleted THEN the profile is gone and the account has no policy again (as before)
+  await driver.destroy();
+  expect(await moto.userTags('nina')).toBeUndefined();
+  await expect(moto.iam.send(new GetAccountPasswordPolicyCommand({}))).rejects.toBeInstanceOf(NoSuchEntityException);
 });
 
 test('the sample app (bin/sample-stack.ts): three profiles, the break-glass one of 32 characters', async () => {
