@@ -22,19 +22,28 @@ const lockedVersion = (name: string): string => lock.packages[`node_modules/${na
 // Only what a consumer needs: compiled constructs and their declarations, bundled handlers, docs.
 const SHIPPED = /^(package\.json|README\.md|LICENSE|lib\/[\w-]+\.(js|d\.ts)|assets\/[\w-]+\/index\.js)$/;
 
-// A child environment without anything that would let the throwaway app see the repo.
+// A child environment without anything that would let the throwaway app see the repo. Under
+// `npm test`, npm exports its settings, among them npm_config_local_prefix=<repo>, which would make
+// an `npm install` in the temporary folder install into the repo: only the cache, certificate and
+// config-file locations are kept.
+const KEPT_NPM_SETTINGS = ['npm_config_cache', 'npm_config_cafile', 'npm_config_userconfig', 'npm_config_globalconfig'];
 const childEnv = (): NodeJS.ProcessEnv => {
-  const env = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' };
-  delete env.NODE_PATH;
-  for (const k of Object.keys(env)) if (k.startsWith('npm_package_') || k.startsWith('CDK_')) delete env[k];
-  return env;
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    const lower = k.toLowerCase();
+    if (lower.startsWith('npm_') && !KEPT_NPM_SETTINGS.includes(lower)) continue;
+    if (k === 'NODE_PATH' || k.startsWith('CDK_') || k === 'INIT_CWD') continue;
+    env[k] = v;
+  }
+  return { ...env, npm_config_audit: 'false', npm_config_fund: 'false' };
 };
 
 const CONSUMER_APP = `
 import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { ConsoleUser, ConsoleUserProps } from 'cdk-console-users';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { ConsoleUser, ConsoleUserProps, LoginProfile } from 'cdk-console-users';
 
 const app = new App();
 const stack = new Stack(app, 'ConsumerStack', { env: { account: '123456789012', region: 'eu-west-1' } });
@@ -45,6 +54,8 @@ const analyst = new ConsoleUser(stack, 'Analyst', props);
 reports.grantRead(analyst);
 jobs.grantSendMessages(analyst);
 new CfnOutput(stack, 'AnalystPasswordSecret', { value: analyst.secret.secretArn });
+const vendor = new LoginProfile(stack, 'VendorLoginProfile', { user: iam.User.fromUserName(stack, 'Vendor', 'vendor') });
+new CfnOutput(stack, 'VendorPasswordSecret', { value: vendor.secret.secretArn });
 app.synth();
 console.log(JSON.stringify({ resolvedFrom: require.resolve('cdk-console-users') }));
 `;
@@ -200,8 +211,9 @@ describe('a throwaway CDK app that installs the tarball', () => {
     expect(resourcesOf('AWS::SQS::Queue')).toHaveLength(1);
     const users = resourcesOf('AWS::IAM::User');
     expect(users.map(([, u]) => u.Properties.UserName)).toEqual(['analyst']);
-    const [profile] = resourcesOf('Custom::ConsoleLoginProfile').map(([, r]) => r.Properties);
-    expect(profile).toMatchObject({
+    const profiles = resourcesOf('Custom::ConsoleLoginProfile').map(([, r]) => r.Properties);
+    expect(profiles.map((p) => p.UserName)).toEqual([{ Ref: users[0][0] }, 'vendor']);
+    expect(profiles[0]).toMatchObject({
       UserName: { Ref: users[0][0] },
       PasswordLength: '30',
       PasswordResetRequired: 'true',
@@ -249,6 +261,67 @@ describe('a throwaway CDK app that installs the tarball', () => {
 });
 
 describe('peer range', () => {
+  // Opt-in (downloads an old aws-cdk-lib): PACK_TEST_PEER_FLOOR=1 npx jest test/package/pack.test.ts
+  const floorIt = process.env.PACK_TEST_PEER_FLOOR ? it : it.skip;
+  floorIt(
+    'type-checks and synthesizes with the lowest aws-cdk-lib and constructs of the peer range',
+    () => {
+      // GIVEN the consumer app with the exact floor versions of both peer ranges
+      const floorOf = (range: string) => /^\^(\d+\.\d+\.\d+)$/.exec(range)![1];
+      const dir = path.join(work, 'floor');
+      fs.mkdirSync(dir);
+      const deps = {
+        'aws-cdk-lib': floorOf(pkg.peerDependencies['aws-cdk-lib']),
+        'constructs': floorOf(pkg.peerDependencies.constructs),
+        'cdk-console-users': `file:${tarball}`,
+      };
+      fs.writeFileSync(
+        path.join(dir, 'package.json'),
+        JSON.stringify({ name: 'floor-consumer', private: true, dependencies: deps }),
+      );
+      execFileSync(NPM, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], {
+        cwd: dir,
+        env: childEnv(),
+        stdio: 'pipe',
+      });
+      fs.writeFileSync(path.join(dir, 'app.ts'), CONSUMER_APP);
+      // WHEN it is type-checked and synthesized
+      const tsc = spawnSync(
+        path.join(ROOT, 'node_modules', '.bin', 'tsc'),
+        [
+          '--strict',
+          '--skipLibCheck',
+          '--target',
+          'ES2022',
+          '--module',
+          'commonjs',
+          '--typeRoots',
+          path.join(ROOT, 'node_modules', '@types'),
+          '--types',
+          'node',
+          'app.ts',
+        ],
+        { cwd: dir, env: childEnv(), encoding: 'utf8' },
+      );
+      expect(`${tsc.stdout}${tsc.stderr}`).toBe('');
+      const run = spawnSync(process.execPath, ['app.js'], {
+        cwd: dir,
+        env: { ...childEnv(), CDK_OUTDIR: path.join(dir, 'cdk.out') },
+        encoding: 'utf8',
+      });
+      // THEN both login profiles are in the template
+      expect(run.stderr).not.toMatch(/Error/);
+      expect(run.status).toBe(0);
+      const t = JSON.parse(fs.readFileSync(path.join(dir, 'cdk.out', 'ConsumerStack.template.json'), 'utf8'));
+      const installed = JSON.parse(
+        fs.readFileSync(path.join(dir, 'node_modules', 'aws-cdk-lib', 'package.json'), 'utf8'),
+      );
+      expect(installed.version).toBe(deps['aws-cdk-lib']);
+      expect(Object.values<Json>(t.Resources).filter((r) => r.Type === 'Custom::ConsoleLoginProfile')).toHaveLength(2);
+    },
+    300_000,
+  );
+
   it('fails with npm ERESOLVE when installed next to an aws-cdk-lib older than the peer range', () => {
     // GIVEN an app pinned to the release just below the peer range's floor
     const floor = /^\^(\d+)\.(\d+)\.\d+$/.exec(pkg.peerDependencies['aws-cdk-lib']);
