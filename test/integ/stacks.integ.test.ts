@@ -3,11 +3,11 @@
  * (new logical ID, same user), an AccountPasswordPolicy beside a login profile, and the sample app
  * of bin/sample-stack.ts.
  */
-import { Stack } from 'aws-cdk-lib';
-import { OWNER_TAG_KEY } from '../../lib/handler-contract';
 import { CreateUserCommand, GetAccountPasswordPolicyCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
+import { Stack } from 'aws-cdk-lib';
 import { ConsoleUsersSampleStack } from '../../bin/sample-stack';
 import { AccountPasswordPolicy, ConsoleUser } from '../../lib';
+import { OWNER_TAG_KEY } from '../../lib/handler-contract';
 import { DEFAULT_PASSWORD_POLICY } from '../../lambda/shared/password';
 import { cfnLint, savedTemplates } from '../util/templates';
 import { ACCOUNT, synthesize } from './driver';
