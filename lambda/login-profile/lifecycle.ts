@@ -151,12 +151,20 @@ export async function updateProfile(
     return issuePassword(settings, event, Issue.RESET, deadline);
   }
   if (settings.passwordResetRequired !== old.passwordResetRequired) {
-    await retryOn(() => aws.updateLoginProfile(settings.userName, undefined, settings.passwordResetRequired), {
-      codes: ['EntityTemporarilyUnmodifiable'],
-      attempts: 5,
-      baseDelayMs: 1_000,
-      deadline,
-    });
+    try {
+      await retryOn(() => aws.updateLoginProfile(settings.userName, undefined, settings.passwordResetRequired), {
+        codes: ['EntityTemporarilyUnmodifiable'],
+        attempts: 5,
+        baseDelayMs: 1_000,
+        deadline,
+      });
+    } catch (error) {
+      if (!isAwsError(error, 'NoSuchEntity')) throw error;
+      // Someone deleted the profile by hand: give it back, with the password the secret holds
+      // (failing here would also fail the rollback, which flips the flag back the same way).
+      await restoreProfile(settings, deadline);
+      return undefined;
+    }
     log('updated the reset flag', { userName: settings.userName, action: 'UpdateLoginProfile' });
     return undefined;
   }
@@ -190,6 +198,26 @@ export async function deleteProfile(
   log(deleted ? 'deleted the login profile' : 'login profile was already gone', {
     userName,
     action: 'DeleteLoginProfile',
+  });
+}
+
+/** Creates the login profile again with the secret's AWSCURRENT password. */
+async function restoreProfile(settings: LoginProfileSettings, deadline: Deadline): Promise<void> {
+  const password = passwordOf(await aws.getSecretString(settings.secretArn, { stage: 'AWSCURRENT' }));
+  passwordsSeen.add(password);
+  const retry = { codes: ['EntityTemporarilyUnmodifiable'], attempts: 5, baseDelayMs: 1_000, deadline };
+  try {
+    await retryOn(() => aws.createLoginProfile(settings.userName, password, settings.passwordResetRequired), retry);
+  } catch (error) {
+    if (!isAwsError(error, 'EntityAlreadyExists')) throw error;
+    // IAM's NoSuchEntity was stale: the profile is there; only the flag was asked for.
+    await retryOn(() => aws.updateLoginProfile(settings.userName, undefined, settings.passwordResetRequired), retry);
+    log('updated the reset flag', { userName: settings.userName, action: 'UpdateLoginProfile' });
+    return;
+  }
+  log('login profile was missing; restored it with the stored password', {
+    userName: settings.userName,
+    action: 'CreateLoginProfile',
   });
 }
 

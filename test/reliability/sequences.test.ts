@@ -332,6 +332,23 @@ describe('CloudFormation sequences', () => {
     expect(() => fake.deleteUser('alice')).not.toThrow();
   });
 
+  test('a reset-flag Update after the profile was deleted by hand gives it back with the stored password', async () => {
+    // GIVEN a login profile that someone deleted by hand
+    fake.createUser('alice');
+    const secret = fake.createSecret('alice-password');
+    const v1 = props('alice', secret);
+    ok(await run(createEvent('L', v1)));
+    fake.users.get('alice')!.profile = undefined;
+    // WHEN only the reset flag changes
+    ok(await run(updateEvent('L', 'alice', { ...v1, PasswordResetRequired: 'false' }, v1)));
+    // THEN the profile is back, with the secret's current password and the new flag, and no new version
+    expect(fake.profileOf('alice')).toEqual({
+      password: fake.valueAt(secret, 'AWSCURRENT')!.password,
+      resetRequired: false,
+    });
+    expect(fake.versionCount(secret)).toBe(1);
+  });
+
   test('a Delete of a user that is already gone succeeds', async () => {
     // GIVEN a secret whose user no longer exists
     const secret = fake.createSecret('alice-password');
