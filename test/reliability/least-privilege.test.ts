@@ -198,6 +198,32 @@ describe('the handler role', () => {
     // (The Lambda basic execution role adds logs:CreateLogGroup/CreateLogStream/PutLogEvents on "*".)
   });
 
+  test('every login profile depends on each policy that grants on its user, so the grant outlives it', () => {
+    const resources = synthesized.template.Resources as Record<
+      string,
+      { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }
+    >;
+    const policies = Object.entries(resources).filter(
+      ([, r]) =>
+        /^AWS::IAM::(Managed)?Policy$/.test(r.Type) &&
+        JSON.stringify(r.Properties?.Roles ?? []).includes(synthesized.handlerRoleId),
+    );
+    const profiles = Object.entries(resources).filter(([, r]) => r.Type === 'Custom::ConsoleLoginProfile');
+    expect(profiles).toHaveLength(2);
+    for (const [id, profile] of profiles) {
+      const user = String(deployed.resolve(profile.Properties!.UserName));
+      const granting = policies.filter(([, p]) =>
+        JSON.stringify(deployed.resolve(p.Properties!.PolicyDocument)).includes(userArn(user)),
+      );
+      expect(granting.length).toBeGreaterThan(0);
+      for (const [policyId] of granting)
+        expect({ id, dependsOn: profile.DependsOn ?? [] }).toEqual({
+          id,
+          dependsOn: expect.arrayContaining([policyId]),
+        });
+    }
+  });
+
   test('KMS use is limited to the declared key, through Secrets Manager only', () => {
     const kmsStatements = statements.filter((s) => list(s.Action).some((a) => a.startsWith('kms:')));
     expect(kmsStatements.length).toBeGreaterThan(0);
