@@ -63,7 +63,7 @@ export async function startMoto(
     exited = true;
   });
   const stop = () => stopChild(child);
-  process.once('exit', () => child.kill('SIGKILL'));
+  releaseWithProcess(child);
 
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   while (Date.now() < deadline) {
@@ -100,6 +100,30 @@ async function isPortFree(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Kills `child` when this process exits or is interrupted (Ctrl-C, a CI timeout's SIGTERM), so
+ * that an aborted run leaves no moto_server behind; a signal is then re-raised with its default
+ * action unless someone else handles it.
+ */
+function releaseWithProcess(child: ChildProcess): void {
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const onSignal = (signal: NodeJS.Signals) => {
+    kill();
+    release();
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+  const release = () => {
+    process.off('exit', kill);
+    for (const signal of signals) process.off(signal, onSignal);
+  };
+  process.on('exit', kill);
+  for (const signal of signals) process.on(signal, onSignal);
+  child.once('exit', release);
+}
+
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await new Promise<void>((resolve) => {
@@ -112,12 +136,18 @@ async function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Whether a process with `pid` exists (signal 0 checks without signalling). */
+/** Whether a process with `pid` is alive (exists and is not a zombie waiting to be reaped). */
 export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ..."; Z = exited, not yet reaped by its (new) parent.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // No /proc (not Linux): the signal check above is all there is.
   }
 }

@@ -2,7 +2,7 @@
  * Bad input for the harness and the driver: clear messages instead of hangs, and no moto_server
  * left running.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { CreateLoginProfileCommand } from '@aws-sdk/client-iam';
@@ -61,6 +61,42 @@ describe('moto_server', () => {
       /did not answer on http:\/\/127.0.0.1:\d+ within 1 ms/,
     );
     expect(listMoto(port)).toEqual([]);
+  });
+});
+
+describe('an interrupted run', () => {
+  test.each(['SIGINT', 'SIGTERM'] as const)('leaves no moto_server behind after %s', async (signal) => {
+    // GIVEN a node process that started moto_server (as jest's global setup does)
+    const holder = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'fixtures', 'hold-moto.ts')],
+      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let motoPid = 0;
+    try {
+      motoPid = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        holder.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /MOTO_PID (\d+)/.exec(out);
+          if (match) resolve(Number(match[1]));
+        });
+        holder.once('exit', (code) => reject(new Error(`holder exited early (${code})`)));
+      });
+      expect(isRunning(motoPid)).toBe(true);
+
+      // WHEN that process is interrupted
+      const exited = new Promise<void>((resolve) => holder.once('exit', () => resolve()));
+      holder.kill(signal);
+      await exited;
+
+      // THEN moto_server is gone too
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(isRunning(motoPid)).toBe(false);
+    } finally {
+      if (holder.exitCode === null && holder.signalCode === null) holder.kill('SIGKILL');
+      if (motoPid && isRunning(motoPid)) process.kill(motoPid, 'SIGKILL');
+    }
   });
 });
 
