@@ -5,6 +5,7 @@
  */
 import { App, CfnResource, CfnWaitConditionHandle, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { ConsoleUser, LoginProfile, LoginProfileProvider } from '../../lib';
 import {
   MAX_MANAGED_POLICIES_PER_ROLE,
@@ -157,6 +158,39 @@ describe('150 console users in one stack', () => {
     });
     for (const size of Object.values(measure.managedPolicyCharacters)) {
       expect(size).toBeLessThanOrEqual(MAX_MANAGED_POLICY_CHARS);
+    }
+  });
+
+  test("grants each secret's KMS key, through Secrets Manager only, in the policy that holds its profile", () => {
+    // GIVEN 120 users: every third with its own key, the rest sharing one
+    const app = new App();
+    const stack = new Stack(app, 'Scale', { env: ENV });
+    const shared = new kms.Key(stack, 'Shared');
+    for (let i = 0; i < 120; i++) {
+      const encryptionKey = i % 3 === 0 ? new kms.Key(stack, `Key${i}`) : shared;
+      new ConsoleUser(stack, `User${i}`, { userName: `console-user-${i}`, encryptionKey });
+    }
+    // WHEN
+    const template = synth(app, stack);
+    // THEN every profile's policy also names its key, with the kms:ViaService condition
+    const renderer = new TemplateRenderer(environment(stack), template.Resources);
+    const measure = measureTemplate(template, environment(stack));
+    for (const size of Object.values(measure.managedPolicyCharacters))
+      expect(size).toBeLessThanOrEqual(MAX_MANAGED_POLICY_CHARS);
+    const policies = ofType(template, 'AWS::IAM::ManagedPolicy').map(
+      ([id, p]) => [id, p.Properties!.PolicyDocument] as const,
+    );
+    for (const [, user] of ofType(template, 'AWS::IAM::User')) {
+      const userName = String(user.Properties!.UserName);
+      const i = Number(userName.split('-').pop());
+      const keyId = ofType(template, 'AWS::KMS::Key').find(([id]) =>
+        new RegExp(`^${i % 3 === 0 ? `Key${i}` : 'Shared'}[0-9A-F]{8}$`).test(id),
+      )![0];
+      const [, document] = policies.find(([, d]) => JSON.stringify(renderer.render(d)).includes(`:user/${userName}"`))!;
+      const statements = (document as { Statement: Array<Record<string, unknown>> }).Statement;
+      const keys = statements.find((st) => st.Sid === 'UseKeysOfDeclaredSecretsThroughSecretsManager');
+      expect(keys?.Condition).toEqual({ StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } });
+      expect(asList(keys?.Resource)).toContainEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     }
   });
 
