@@ -103,6 +103,11 @@ describe('npm pack', () => {
       expect(shipped).toContain(`lib/${s}.d.ts`);
     }
     for (const h of handlers) expect(shipped).toContain(h);
+    // And nothing compiled from a source that no longer exists (prepack cleans lib/ first).
+    const compiledFrom = shipped
+      .filter((f) => f.startsWith('lib/'))
+      .map((f) => f.replace(/^lib\/(.*?)(\.d)?\.(js|ts)$/, '$1'));
+    expect([...new Set(compiledFrom)].sort()).toEqual([...sources].sort());
     expect(shipped).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json']));
   });
 
