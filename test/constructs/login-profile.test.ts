@@ -217,8 +217,7 @@ describe('LoginProfileProvider', () => {
     const template = Template.fromStack(stack);
     const users = resourceIdsOf(template, 'AWS::IAM::User');
     const secrets = resourceIdsOf(template, 'AWS::SecretsManager::Secret');
-    const policy = handlerPolicy(template);
-    const statements = policy.PolicyDocument.Statement as Array<Record<string, unknown>>;
+    const statements = handlerStatements(template);
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
 
     expect(bySid.ReadAccountPasswordPolicy).toMatchObject({ Action: 'iam:GetAccountPasswordPolicy', Resource: '*' });
@@ -237,20 +236,28 @@ describe('LoginProfileProvider', () => {
     }
   });
 
-  test('every login profile depends on the handler policy, so the permissions outlive it', () => {
+  test('every login profile depends on the policies that hold its permissions, so they outlive it', () => {
     const stack = newStack();
     new ConsoleUser(stack, 'A');
     new ConsoleUser(stack, 'B');
     const template = Template.fromStack(stack);
-    const policyId = Object.keys(
+    const basePolicy = Object.keys(
       template.findResources('AWS::IAM::Policy', {
         Properties: { PolicyName: Match.stringLikeRegexp('HandlerPolicy') },
       }),
-    )[0];
-    expect(policyId).toBeDefined();
+    );
+    const managed = Object.keys(template.findResources('AWS::IAM::ManagedPolicy'));
+    expect(basePolicy).toHaveLength(1);
+    expect(managed.length).toBeGreaterThanOrEqual(1);
     const profiles = template.findResources('Custom::ConsoleLoginProfile');
     expect(Object.keys(profiles)).toHaveLength(2);
-    for (const profile of Object.values(profiles)) expect(profile.DependsOn).toContain(policyId);
+    for (const profile of Object.values(profiles)) expect(profile.DependsOn).toContain(managed[0]);
+    // The shared permissions (GetAccountPasswordPolicy) come with the handler, which every profile
+    // reaches through its service token.
+    const handler = template.findResources('AWS::Lambda::Function', {
+      Properties: { Description: Match.stringLikeRegexp('login profiles') },
+    });
+    expect(Object.values(handler)[0].DependsOn).toContain(basePolicy[0]);
   });
 
   test('the handler runs on the newest Node.js runtime by default, and can be overridden', () => {
@@ -283,11 +290,19 @@ describe('LoginProfileProvider', () => {
   });
 });
 
-function handlerPolicy(template: Template): { PolicyDocument: { Statement: unknown[] } } {
-  const policies = template.findResources('AWS::IAM::Policy', {
-    Properties: { PolicyName: Match.stringLikeRegexp('HandlerPolicy') },
+/** The statements of every policy attached to the login-profile handler's role (inline and managed). */
+function handlerStatements(template: Template): Array<Record<string, unknown>> {
+  const functions = template.findResources('AWS::Lambda::Function', {
+    Properties: { Handler: 'index.handler', Description: Match.stringLikeRegexp('login profiles') },
   });
-  const values = Object.values(policies);
-  expect(values).toHaveLength(1);
-  return values[0].Properties;
+  expect(Object.keys(functions)).toHaveLength(1);
+  const roleId = Object.values(functions)[0].Properties.Role['Fn::GetAtt'][0];
+  const attached = (roles: unknown) => JSON.stringify(roles ?? []).includes(`"Ref":"${roleId}"`);
+  const documents = [
+    ...Object.values(template.findResources('AWS::IAM::Policy')),
+    ...Object.values(template.findResources('AWS::IAM::ManagedPolicy')),
+  ]
+    .filter((r) => attached(r.Properties.Roles))
+    .map((r) => r.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>);
+  return documents.flat();
 }

@@ -130,7 +130,7 @@ describe('Create', () => {
       }),
     ).toEqual([]);
     // The secret is written before IAM sees the password.
-    expect(sm.commandCalls(PutSecretValueCommand)[0].callId).toBeLessThan(create[0].callId);
+    expect(sm.commandCalls(PutSecretValueCommand)[0].calledBefore(create[0])).toBe(true);
     expect(response).toEqual({
       PhysicalResourceId: 'alice',
       Data: { UserName: 'alice', SecretVersionId: putInput.ClientRequestToken },
@@ -288,9 +288,9 @@ describe('Update', () => {
       { SecretId: SECRET_ARN, VersionStage: 'AWSPENDING', RemoveFromVersionId: token },
     ]);
     // IAM took the password before the secret called it current.
-    expect(iam.commandCalls(UpdateLoginProfileCommand)[0].callId).toBeLessThan(
-      sm.commandCalls(UpdateSecretVersionStageCommand)[0].callId,
-    );
+    expect(
+      iam.commandCalls(UpdateLoginProfileCommand)[0].calledBefore(sm.commandCalls(UpdateSecretVersionStageCommand)[0]),
+    ).toBe(true);
   });
 
   test('of the user name: the old user profile goes, the new user gets one under a new physical ID', async () => {
