@@ -133,10 +133,10 @@ test('fails to roll back when the last deploy did not fail', async () => {
   await expect(driver.rollback()).rejects.toThrow('nothing to roll back: the last deploy did not fail');
 });
 
-// KNOWN GAP, reported to the lead (issue 4): a Create delivered again AFTER a later reset sets the
-// Create's password (now AWSPREVIOUS) on IAM, so IAM's password is no longer the AWSCURRENT one.
-// `test.failing` keeps the expectation written down; it turns red when the handler is fixed.
-test.failing('a late redelivery of the Create after a reset does not bring back the old password', async () => {
+// A Create delivered again AFTER a later reset must not set the Create's password (now
+// AWSPREVIOUS) on IAM: IAM's password must stay the AWSCURRENT one. (Failed against the handler
+// before commit 9b6bb45.)
+test('a late redelivery of the Create after a reset does not bring back the old password', async () => {
   // GIVEN a created profile whose password was then reset by a new token
   const driver = moto.driver();
   await driver.deploy(synthesize('late-v1', (app) => consoleUsersStack(app, ['kate'])));
