@@ -330,7 +330,7 @@ export function limitViolations(measure: TemplateMeasure, roleIds?: readonly str
       limit: 'MAX_STACK_RESOURCES',
       maximum: MAX_STACK_RESOURCES,
       actual: measure.resources,
-      message: `the template has ${measure.resources} resources; CloudFormation allows at most ${MAX_STACK_RESOURCES} per stack (each ConsoleUser adds 3, each LoginProfile 2): ${advice}`,
+      message: `the template has ${measure.resources} resources; CloudFormation allows at most ${MAX_STACK_RESOURCES} per stack (each ConsoleUser adds 3, each LoginProfile 2, rotation 2 more per profile): ${advice}`,
     });
   }
   if (measure.templateBytes > MAX_TEMPLATE_BYTES) {
