@@ -439,8 +439,11 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
 
-  fs.writeFileSync(OUT, report);
-  process.stdout.write(`${report}\nwritten to ${path.relative(ROOT, OUT)}\n`);
+  // Formatted as the repository's Prettier config wants it, so that `npm run lint` accepts it.
+  const prettier = await import('prettier');
+  const formatted = await prettier.format(report, { ...(await prettier.resolveConfig(OUT)), filepath: OUT });
+  fs.writeFileSync(OUT, formatted);
+  process.stdout.write(`${formatted}\nwritten to ${path.relative(ROOT, OUT)}\n`);
 }
 
 main().catch((error: unknown) => {
