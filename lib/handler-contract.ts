@@ -41,3 +41,10 @@ export const LOGIN_PROFILE_RESOURCE_TYPE = 'Custom::ConsoleLoginProfile';
  * replaced custom resource (new logical ID, same user) cannot delete its successor's profile.
  */
 export const OWNER_TAG_KEY = 'cdk-console-users:login-profile-secret';
+
+/**
+ * IAM user tag whose value is the ID of the stack whose handler claimed the user. The handler may
+ * delete the login profile of a user carrying its own stack's ID even after the user left the
+ * stack's policy: CloudFormation updates the policy before it deletes a removed login profile.
+ */
+export const STACK_TAG_KEY = 'cdk-console-users:stack';

@@ -22,6 +22,10 @@ export const NAG_REASONS = {
   accountPasswordPolicyRead:
     'iam:GetAccountPasswordPolicy has no resource type: IAM accepts only "*" for it. It is the only wildcard ' +
     'the handler has; login profiles and secrets are named one by one.',
+  deleteClaimedProfiles:
+    "iam:GetUser and iam:DeleteLoginProfile on user/* apply only to users tagged with this stack's ID " +
+    '(aws:ResourceTag condition), which the handler sets on the users it claims: CloudFormation updates the ' +
+    'policy before it deletes a login profile that left the stack, so the per-user statements cannot cover it.',
   frameworkInvoke:
     'The custom-resource provider framework (aws-cdk-lib) may invoke the handler function and its versions ' +
     '("<function ARN>:*"); nothing else.',
@@ -67,8 +71,12 @@ export function acknowledgeProviderFindings(
       [managedPolicyFinding('service-role/AWSLambdaBasicExecutionRole')]: NAG_REASONS.lambdaBasicExecution,
     });
   }
-  acknowledge(passwordPolicyRead, { 'AwsSolutions-IAM5[Resource::*]': NAG_REASONS.accountPasswordPolicyRead });
   const stack = cdk.Stack.of(handler);
+  const account = cdk.Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  acknowledge(passwordPolicyRead, {
+    'AwsSolutions-IAM5[Resource::*]': NAG_REASONS.accountPasswordPolicyRead,
+    [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${account}:user/*]`]: NAG_REASONS.deleteClaimedProfiles,
+  });
   const handlerLogicalId = stack.resolve((handler.node.defaultChild as lambda.CfnFunction).logicalId) as string;
   acknowledge(framework, {
     [managedPolicyFinding('service-role/AWSLambdaBasicExecutionRole')]: NAG_REASONS.lambdaBasicExecution,

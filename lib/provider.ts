@@ -18,6 +18,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct, IDependable } from 'constructs';
+import { STACK_TAG_KEY } from './handler-contract';
 import { acknowledgeProviderFindings } from './nag-acknowledgements';
 import {
   LimitViolation,
@@ -122,6 +123,16 @@ export class LoginProfileProvider extends Construct {
           // GetAccountPasswordPolicy has no resource type: IAM only accepts "*" for it.
           actions: ['iam:GetAccountPasswordPolicy'],
           resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'DeleteLoginProfilesOfUsersThisStackClaimed',
+          // CloudFormation updates this stack's policies before it deletes a login profile that left
+          // the stack (or the old user of a rename), so the per-user statements no longer name that
+          // user when its Delete runs. The handler tags every user it claims with the stack ID;
+          // reading and deleting the profile of a user carrying that tag stays allowed.
+          actions: ['iam:GetUser', 'iam:DeleteLoginProfile'],
+          resources: [Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'user', resourceName: '*' })],
+          conditions: { StringEquals: { [`aws:ResourceTag/${STACK_TAG_KEY}`]: Stack.of(this).stackId } },
         }),
       ],
     });

@@ -9,7 +9,7 @@
  * - A reset writes the new password as `AWSPENDING` and promotes it only after IAM took it.
  */
 import { createHash } from 'node:crypto';
-import { OWNER_TAG_KEY } from '../../lib/handler-contract';
+import { OWNER_TAG_KEY, STACK_TAG_KEY } from '../../lib/handler-contract';
 import * as aws from '../shared/aws';
 import { HandlerError, errorName, isAwsError, mayHaveApplied } from '../shared/errors';
 import { log } from '../shared/log';
@@ -66,7 +66,7 @@ export async function createProfile(
   event: EventIdentity,
   deadline: Deadline,
 ): Promise<string> {
-  const previousOwner = await claimUser(settings, deadline);
+  const previousOwner = await claimUser(settings, event.stackId, deadline);
   const progress: Progress = { profileTouched: false };
   try {
     return await issuePassword(settings, event, Issue.CREATE, deadline, progress);
@@ -222,10 +222,15 @@ async function restoreProfile(settings: LoginProfileSettings, deadline: Deadline
 }
 
 /**
- * Tags the user with the secret that owns its login profile (retrying while IAM catches up with a
- * new user). Returns the secret that owned it before, if any.
+ * Tags the user with the secret that owns its login profile, and with this stack's ID (which lets
+ * the handler delete the profile after the user left the stack's policy), retrying while IAM
+ * catches up with a new user. Returns the secret that owned it before, if any.
  */
-async function claimUser(settings: LoginProfileSettings, deadline: Deadline): Promise<string | undefined> {
+async function claimUser(
+  settings: LoginProfileSettings,
+  stackId: string,
+  deadline: Deadline,
+): Promise<string | undefined> {
   // Only the undo of a failed Create needs the previous owner, so reading it is best effort. A
   // user IAM does not show yet (just created) has no tags: undefined is the right answer then.
   let previousOwner: string | undefined;
@@ -238,12 +243,15 @@ async function claimUser(settings: LoginProfileSettings, deadline: Deadline): Pr
     });
   }
   try {
-    await retryOn(() => aws.tagUser(settings.userName, OWNER_TAG_KEY, settings.secretArn), {
-      codes: ['NoSuchEntity', 'ConcurrentModification'],
-      attempts: 5,
-      baseDelayMs: 1_000,
-      deadline,
-    });
+    await retryOn(
+      () => aws.tagUser(settings.userName, OWNER_TAG_KEY, settings.secretArn, { [STACK_TAG_KEY]: stackId }),
+      {
+        codes: ['NoSuchEntity', 'ConcurrentModification'],
+        attempts: 5,
+        baseDelayMs: 1_000,
+        deadline,
+      },
+    );
   } catch (error) {
     if (isAwsError(error, 'NoSuchEntity')) {
       throw new HandlerError(`IAM user ${JSON.stringify(settings.userName)} does not exist`, { cause: error });

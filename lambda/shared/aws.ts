@@ -195,9 +195,15 @@ export async function userTags(userName: string): Promise<Record<string, string>
   }
 }
 
-/** Sets one tag on the user. */
-export async function tagUser(userName: string, key: string, value: string): Promise<void> {
-  await iam().send(new TagUserCommand({ UserName: userName, Tags: [{ Key: key, Value: value }] }));
+/** Sets one tag on the user (and `more` in the same call). */
+export async function tagUser(
+  userName: string,
+  key: string,
+  value: string,
+  more: Record<string, string> = {},
+): Promise<void> {
+  const tags = [{ Key: key, Value: value }, ...Object.entries(more).map(([Key, Value]) => ({ Key, Value }))];
+  await iam().send(new TagUserCommand({ UserName: userName, Tags: tags }));
 }
 
 /** Whether the user has a login profile (`false` when it or the user does not exist). */

@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambda/login-profile';
-import { OWNER_TAG_KEY } from '../../lib/handler-contract';
+import { OWNER_TAG_KEY, STACK_TAG_KEY } from '../../lib/handler-contract';
 import { policyViolations } from '../../lambda/shared/password';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:alice-password-AbCdEf';
@@ -97,7 +97,13 @@ describe('Create', () => {
     const response = await handler(event('Create'), context);
     // THEN exactly four calls, in this order of effect
     expect(iam.commandCalls(TagUserCommand).map((c) => c.args[0].input)).toEqual([
-      { UserName: 'alice', Tags: [{ Key: OWNER_TAG_KEY, Value: SECRET_ARN }] },
+      {
+        UserName: 'alice',
+        Tags: [
+          { Key: OWNER_TAG_KEY, Value: SECRET_ARN },
+          { Key: STACK_TAG_KEY, Value: 'arn:aws:cloudformation:us-east-1:123456789012:stack/s/1' },
+        ],
+      },
     ]);
     expect(iam.commandCalls(GetAccountPasswordPolicyCommand)).toHaveLength(1);
     const put = sm.commandCalls(PutSecretValueCommand);

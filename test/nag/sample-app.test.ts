@@ -125,6 +125,10 @@ test('every acknowledgement carries its reason in the construct metadata cdk-nag
         ],
         [`AwsSolutions-IAM5[Resource::*] at ${provider}/HandlerPolicy`, NAG_REASONS.accountPasswordPolicyRead],
         [
+          `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*] at ${provider}/HandlerPolicy`,
+          NAG_REASONS.deleteClaimedProfiles,
+        ],
+        [
           'AwsSolutions-IAM5[Resource::*] at ConsoleUsersSample/VendorLoginProfile/ChangePasswordPolicy',
           NAG_REASONS.changePasswordInline,
         ],

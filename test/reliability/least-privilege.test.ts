@@ -9,10 +9,10 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { OWNER_TAG_KEY } from '../../lib/handler-contract';
+import { OWNER_TAG_KEY, STACK_TAG_KEY } from '../../lib/handler-contract';
 import { ConsoleUser, LoginProfile } from '../../lib';
 import { ACCOUNT, FakeAws, REGION, installFake } from './fake-aws';
-import { STACK_ID, assertNoPasswordIn, invoke, requestId } from './harness';
+import { Props, STACK_ID, assertNoPasswordIn, createEvent, deleteEvent, invoke, requestId } from './harness';
 import { TemplateJson, TemplateWorld } from './template-world';
 
 /** An IAM policy statement after intrinsic functions were resolved. */
@@ -42,14 +42,38 @@ function glob(pattern: string, value: string, ignoreCase: boolean): boolean {
 
 /**
  * A small IAM evaluator: allowed when an Allow statement matches the action (case-insensitive,
- * wildcards) and the resource (wildcards), and no Deny does. Conditional Allows never match
- * (the handler's IAM and Secrets Manager calls must not depend on a condition to be allowed).
+ * wildcards) and the resource (wildcards), and no Deny does. Of conditions it knows one:
+ * `StringEquals` on `aws:ResourceTag/KEY`, checked against `resourceTags` (the resource's tags);
+ * any other conditional Allow never matches.
  */
-function isAllowed(statements: Statement[], action: string, resource: string): boolean {
+function isAllowed(
+  statements: Statement[],
+  action: string,
+  resource: string,
+  resourceTags: Record<string, string> = {},
+): boolean {
   const matches = (s: Statement) =>
     list(s.Action).some((a) => glob(a, action, true)) && list(s.Resource).some((r) => glob(r, resource, false));
+  const conditionHolds = (s: Statement) => {
+    if (s.Condition === undefined) return true;
+    const entries = Object.entries(s.Condition as Record<string, Record<string, string>>);
+    return entries.every(
+      ([operator, tests]) =>
+        operator === 'StringEquals' &&
+        Object.entries(tests).every(([key, value]) => {
+          const tag = /^aws:ResourceTag\/(.+)$/.exec(key)?.[1];
+          return tag !== undefined && resourceTags[tag] === value;
+        }),
+    );
+  };
   if (statements.some((s) => s.Effect === 'Deny' && matches(s))) return false;
-  return statements.some((s) => s.Effect === 'Allow' && s.Condition === undefined && matches(s));
+  return statements.some((s) => s.Effect === 'Allow' && matches(s) && conditionHolds(s));
+}
+
+/** The tags of the IAM user an ARN names, in the fake (none for other resources). */
+function tagsOfResource(fake: FakeAws, resource: string): Record<string, string> {
+  const user = /^arn:aws:iam::\d{12}:user\/(?:.*\/)?([^/]+)$/.exec(resource)?.[1];
+  return user ? fake.tagsOf(user) : {};
 }
 
 /** Every statement that applies to the role `roleId`: inline, attached customer-managed and AWS-managed policies. */
@@ -147,11 +171,27 @@ describe('the handler role', () => {
       expect(isAllowed(statements, action, userArn('mallory'))).toBe(false);
       expect(isAllowed(statements, action, `arn:aws:iam::${ACCOUNT}:user/admins/root-like`)).toBe(false);
     }
-    // ...and the statements name exactly those users: no wildcard user ARN
+    // ...and the unconditional statements name exactly those users: no wildcard user ARN
     const userResources = statements
-      .filter((s) => list(s.Action).some((a) => PROFILE_ACTIONS.includes(a)))
+      .filter((s) => s.Condition === undefined && list(s.Action).some((a) => PROFILE_ACTIONS.includes(a)))
       .flatMap((s) => list(s.Resource));
     expect(new Set(userResources)).toEqual(new Set([userArn('operator'), userArn('auditor')]));
+  });
+
+  test('beyond the declared users, allows only GetUser and DeleteLoginProfile, only on users tagged with this stack', () => {
+    const conditional = statements.filter((s) => s.Effect === 'Allow' && s.Condition !== undefined);
+    const onUsers = conditional.filter((s) => list(s.Resource).some((r) => r.includes(':user/')));
+    expect(onUsers).toHaveLength(1);
+    expect(new Set(list(onUsers[0].Action))).toEqual(new Set(['iam:GetUser', 'iam:DeleteLoginProfile']));
+    expect(onUsers[0].Condition).toEqual({ StringEquals: { [`aws:ResourceTag/${STACK_TAG_KEY}`]: STACK_ID } });
+    const claimed = { [STACK_TAG_KEY]: STACK_ID };
+    const otherStack = { [STACK_TAG_KEY]: STACK_ID.replace('/app/', '/other/') };
+    expect(isAllowed(statements, 'iam:DeleteLoginProfile', userArn('bystander'), claimed)).toBe(true);
+    expect(isAllowed(statements, 'iam:DeleteLoginProfile', userArn('bystander'), otherStack)).toBe(false);
+    expect(isAllowed(statements, 'iam:DeleteLoginProfile', userArn('bystander'))).toBe(false);
+    for (const action of ['iam:CreateLoginProfile', 'iam:UpdateLoginProfile', 'iam:TagUser']) {
+      expect(isAllowed(statements, action, userArn('bystander'), claimed)).toBe(false);
+    }
   });
 
   test('allows secret writes only on the declared secrets', () => {
@@ -253,7 +293,7 @@ describe('a forged event, under the evaluated policy', () => {
   }
 
   beforeEach(() => {
-    fake.authorize = (action, resource) => isAllowed(statements, action, resource);
+    fake.authorize = (action, resource) => isAllowed(statements, action, resource, tagsOfResource(fake, resource));
   });
 
   test('works for the declared users (the evaluator is not simply denying everything)', async () => {
@@ -292,5 +332,61 @@ describe('a forged event, under the evaluated policy', () => {
     expect(fake.versionCount(foreign)).toBe(0);
     expect(fake.tagsOf('operator')[OWNER_TAG_KEY]).toBe(secret);
     assertNoPasswordIn(fake, result.output);
+  });
+});
+
+describe('a login profile removed from a stack that stays', () => {
+  // CloudFormation updates the stack's policies (which then no longer name the removed user)
+  // before, in the cleanup phase, it deletes the removed login profile. The Delete runs with the
+  // NEW policy; it must still remove the profile, or the user keeps a profile whose secret is
+  // about to be deleted (and IAM refuses to delete the user).
+  function synth(users: string[]): TemplateJson {
+    const stack = new Stack(new App(), 'app');
+    for (const name of users) new ConsoleUser(stack, name, { userName: name });
+    return Template.fromStack(stack).toJSON() as TemplateJson;
+  }
+  function handlerRole(template: TemplateJson): string {
+    const [, fn] = Object.entries(template.Resources).find(
+      ([, r]) => r.Type === 'AWS::Lambda::Function' && /login profile/i.test(String(r.Properties?.Description)),
+    )!;
+    return (fn.Properties!.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  }
+
+  test('its Delete, under the updated policy, still removes the profile (and only a claimed one)', async () => {
+    // GIVEN v1 of the stack with two console users, deployed under v1's permissions
+    const v1 = synth(['keeper', 'leaver']);
+    const world = new TemplateWorld(v1, fake);
+    const v1Statements = roleStatements(v1, world, handlerRole(v1));
+    fake.authorize = (action, resource) => isAllowed(v1Statements, action, resource, tagsOfResource(fake, resource));
+    const profiles = Object.entries(v1.Resources).filter(([, r]) => r.Type === 'Custom::ConsoleLoginProfile');
+    const leaver = profiles.find(([, r]) => JSON.stringify(world.resolve(r.Properties!.UserName)) === '"leaver"')!;
+    const leaverProps = world.resolve(leaver[1].Properties) as unknown as Props;
+    for (const [logicalId, resource] of profiles) {
+      const result = await invoke(createEvent(logicalId, world.resolve(resource.Properties) as unknown as Props));
+      expect(result.error).toBeUndefined();
+    }
+    expect(fake.profileOf('leaver')).toBeDefined();
+
+    // WHEN v2 drops 'leaver': the policy is updated first, then the old resource's Delete runs
+    const v2 = synth(['keeper']);
+    const v2Statements = roleStatements(v2, new TemplateWorld(v2, new FakeAws()), handlerRole(v2));
+    expect(isAllowed(v2Statements, 'iam:DeleteLoginProfile', userArn('leaver'))).toBe(false); // not named any more
+    fake.authorize = (action, resource) => isAllowed(v2Statements, action, resource, tagsOfResource(fake, resource));
+    const result = await invoke(deleteEvent(leaver[0], 'leaver', leaverProps));
+
+    // THEN the Delete succeeds and the profile is gone; the kept user's profile is untouched
+    expect(result.error).toBeUndefined();
+    expect(fake.profileOf('leaver')).toBeUndefined();
+    expect(fake.profileOf('keeper')).toBeDefined();
+
+    // AND without the tag-scoped statement (the per-user statements alone) the same Delete is denied:
+    // this test would catch the regression.
+    const perUserOnly = v2Statements.filter((s) => s.Condition === undefined);
+    fake.createUser('leaver-again');
+    fake.authorize = undefined;
+    expect((await invoke(createEvent(leaver[0], { ...leaverProps, UserName: 'leaver-again' }))).error).toBeUndefined();
+    fake.authorize = (action, resource) => isAllowed(perUserOnly, action, resource, tagsOfResource(fake, resource));
+    const denied = await invoke(deleteEvent(leaver[0], 'leaver-again', { ...leaverProps, UserName: 'leaver-again' }));
+    expect(String(denied.error)).toMatch(/AccessDenied/);
   });
 });

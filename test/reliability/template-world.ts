@@ -97,6 +97,9 @@ export class TemplateWorld {
         return 'amazonaws.com';
       case 'AWS::StackName':
         return this.stackName;
+      case 'AWS::StackId':
+        // The same ID the harness puts in events (STACK_ID) for the stack named 'app'.
+        return `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${this.stackName}/11111111-2222-3333-4444-555555555555`;
       default:
         return this.need(this.refs, id);
     }
