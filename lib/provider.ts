@@ -17,6 +17,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
+import { stackSingleton } from './stack-singleton';
 import { Construct, IConstruct, IDependable } from 'constructs';
 import { STACK_TAG_KEY } from './handler-contract';
 import { acknowledgeProviderFindings } from './nag-acknowledgements';
@@ -67,13 +68,12 @@ export class LoginProfileProvider extends Construct {
 
   /** The provider of `scope`'s stack, created if it does not exist yet. */
   public static of(scope: IConstruct): LoginProfileProvider {
-    const stack = Stack.of(scope);
-    const existing = stack.node.tryFindChild(LoginProfileProvider.ID);
-    if (existing instanceof LoginProfileProvider) return existing;
-    if (existing !== undefined) {
-      throw new Error(`'${LoginProfileProvider.ID}' is used by another construct in stack ${stack.node.path}`);
-    }
-    return new LoginProfileProvider(stack, LoginProfileProvider.ID);
+    return stackSingleton(
+      scope,
+      LoginProfileProvider.ID,
+      (c): c is LoginProfileProvider => c instanceof LoginProfileProvider,
+      (stack, id) => new LoginProfileProvider(stack, id),
+    );
   }
 
   /** The Lambda function that handles the login-profile events. */

@@ -5,6 +5,7 @@ import { Annotations, CfnResource, Duration, Stack, Tags, Token, Tokenization } 
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { stackSingleton } from './stack-singleton';
 import { Construct, IConstruct } from 'constructs';
 import { ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from './lifecycle-contract';
 import { BASIC_EXECUTION_FINDING, LIFECYCLE_NAG_REASONS, acknowledgeFindings } from './lifecycle-nag';
@@ -64,13 +65,12 @@ export class LoginProfileRotation extends Construct {
 
   /** The rotation construct of `scope`'s stack, created if it does not exist yet. */
   public static of(scope: IConstruct): LoginProfileRotation {
-    const stack = Stack.of(scope);
-    const existing = stack.node.tryFindChild(LoginProfileRotation.ID);
-    if (existing instanceof LoginProfileRotation) return existing;
-    if (existing !== undefined) {
-      throw new Error(`'${LoginProfileRotation.ID}' is used by another construct in stack ${stack.node.path}`);
-    }
-    return new LoginProfileRotation(stack, LoginProfileRotation.ID);
+    return stackSingleton(
+      scope,
+      LoginProfileRotation.ID,
+      (c): c is LoginProfileRotation => c instanceof LoginProfileRotation,
+      (stack, id) => new LoginProfileRotation(stack, id),
+    );
   }
 
   /** The Lambda function Secrets Manager calls for each rotation step. */

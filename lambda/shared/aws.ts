@@ -60,13 +60,7 @@ export function resetClients(): void {
 
 /** The account's password policy, or `undefined` when the account has none (`NoSuchEntity`). */
 export async function readPasswordPolicy(): Promise<PasswordPolicy | undefined> {
-  try {
-    const response = await iam().send(new GetAccountPasswordPolicyCommand({}));
-    return response.PasswordPolicy;
-  } catch (error) {
-    if (isAwsError(error, 'NoSuchEntity')) return undefined;
-    throw error;
-  }
+  return readAccountPasswordPolicy();
 }
 
 /** Result of writing a secret version. */

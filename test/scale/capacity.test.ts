@@ -115,7 +115,8 @@ describe('150 console users in one stack', () => {
         expect(handlerRoles.size).toBe(1);
         expect([...granted.users].sort()).toEqual([...users].sort());
         expect([...granted.secrets].sort()).toEqual([...secrets].sort());
-        // The only wildcard the handler has: reading the account password policy.
+        // The only wildcards the handler has: reading the account password policy, and deleting
+        // the profile of a user tagged with this stack's ID (one that left the stack's policy).
         const [, inline] = ofType(template, 'AWS::IAM::Policy').find(([id]) => id.includes('HandlerPolicy'))!;
         expect(inline.Properties!.PolicyDocument).toEqual({
           Version: '2012-10-17',
@@ -125,6 +126,13 @@ describe('150 console users in one stack', () => {
               Effect: 'Allow',
               Action: 'iam:GetAccountPasswordPolicy',
               Resource: '*',
+            },
+            {
+              Sid: 'DeleteLoginProfilesOfUsersThisStackClaimed',
+              Effect: 'Allow',
+              Action: ['iam:GetUser', 'iam:DeleteLoginProfile'],
+              Resource: expect.objectContaining({ 'Fn::Join': expect.arrayContaining([expect.anything()]) }),
+              Condition: { StringEquals: { 'aws:ResourceTag/cdk-console-users:stack': { Ref: 'AWS::StackId' } } },
             },
           ],
         });
