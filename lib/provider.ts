@@ -45,7 +45,8 @@ export interface LoginProfileProviderProps {
   readonly runtime?: lambda.Runtime;
 
   /**
-   * How long the handler may run for one event.
+   * How long the handler may run for one event: 30 seconds to 15 minutes. Its bounded retries need
+   * about 20 seconds in the worst case the fault tests measure, so less is refused.
    * @default Duration.minutes(2)
    */
   readonly timeout?: Duration;
@@ -111,7 +112,7 @@ export class LoginProfileProvider extends Construct {
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
       code: lambda.Code.fromAsset(HANDLER_ASSET_DIR),
-      timeout: props.timeout ?? Duration.minutes(2),
+      timeout: validatedTimeout(props.timeout),
       memorySize: 256,
     });
 
@@ -420,4 +421,16 @@ function keyStatement(stack: Stack): iam.PolicyStatement {
       StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` },
     },
   });
+}
+
+/** The handler timeout, checked against the range the handler's retries fit in (skipping tokens). */
+function validatedTimeout(timeout: Duration | undefined): Duration {
+  if (timeout === undefined) return Duration.minutes(2);
+  if (!Token.isUnresolved(timeout.toSeconds())) {
+    const seconds = timeout.toSeconds();
+    if (seconds < 30 || seconds > 900) {
+      throw new Error(`'timeout' must be from 30 seconds to 15 minutes, got ${timeout.toHumanString()}`);
+    }
+  }
+  return timeout;
 }

@@ -282,6 +282,14 @@ describe('LoginProfileProvider', () => {
     });
   });
 
+  test.each([
+    [Duration.seconds(10), "'timeout' must be from 30 seconds to 15 minutes, got 10 seconds"],
+    [Duration.minutes(16), "'timeout' must be from 30 seconds to 15 minutes, got 16 minutes"],
+  ])('fails when the handler timeout is %s', (timeout, message) => {
+    const stack = newStack();
+    expect(() => new LoginProfileProvider(stack, LoginProfileProvider.ID, { timeout })).toThrow(message);
+  });
+
   test('fails when created anywhere but directly under a stack with its id', () => {
     const stack = newStack();
     expect(() => new LoginProfileProvider(stack, 'Other')).toThrow(
