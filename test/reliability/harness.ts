@@ -14,6 +14,15 @@ export const SIGN_IN_URL = `https://${ACCOUNT}.signin.aws.amazon.com/console`;
 /** The provider's default Lambda timeout (lib/provider.ts). */
 export const LAMBDA_TIMEOUT_MS = 120_000;
 
+// Real clock functions, captured when this module loads (before any test fakes the clock). The SDK
+// does some real I/O (its shared-config loading reads files) that no fake timer stands for; the
+// fake clock must not race past the Lambda deadline while that I/O is still in flight.
+const realSetTimeout = setTimeout;
+const realHrtime = process.hrtime.bigint;
+const realMs = () => Number(realHrtime() / 1_000_000n);
+/** Real milliseconds an invocation may spend waiting for real I/O while no fake timer is pending. */
+const REAL_IO_BUDGET_MS = 500;
+
 export type Handler = (event: CustomResourceEventBase, context?: LambdaContext) => Promise<CustomResourceResponse>;
 
 export interface Props {
@@ -108,8 +117,19 @@ export async function invoke(event: unknown, options: { timeoutMs?: number; fn?:
         settled = true;
       },
     );
-    // Drive the fake clock until the handler answers or Lambda kills it at its timeout.
-    while (!settled && Date.now() - start < timeoutMs) await jest.advanceTimersByTimeAsync(250);
+    // Drive the fake clock until the handler answers or Lambda kills it at its timeout. While no
+    // fake timer is pending the handler is waiting on real I/O (or on a call that never answers):
+    // give it real time first, within a budget, then let the fake clock run.
+    let realBudget = REAL_IO_BUDGET_MS;
+    while (!settled && Date.now() - start < timeoutMs) {
+      if (jest.getTimerCount() === 0 && realBudget > 0) {
+        const before = realMs();
+        await new Promise((resolve) => realSetTimeout(resolve, 2));
+        realBudget -= Math.max(1, realMs() - before);
+      } else {
+        await jest.advanceTimersByTimeAsync(250);
+      }
+    }
     if (settled) await pending;
   } finally {
     restore();
