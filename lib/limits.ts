@@ -6,7 +6,10 @@
  * At synth most ARNs are still tokens (`Ref`, `Fn::GetAtt`, `Fn::Join` on pseudo parameters), so
  * `TemplateRenderer` turns them into realistic values of the length they will have once deployed.
  */
-import { Stack, Token } from 'aws-cdk-lib';
+import { CfnResource, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { IConstruct } from 'constructs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 
 /** Resources in one CloudFormation template. */
@@ -371,4 +374,30 @@ export function limitViolations(measure: TemplateMeasure, roleIds?: readonly str
     }
   }
   return violations;
+}
+
+/**
+ * Characters `value` (an ARN, often a token) will have once `stack` is deployed, measured
+ * pessimistically: `owners` are the constructs whose attributes it refers to (a user, a secret, a key).
+ */
+export function deployedLength(
+  stack: Stack,
+  environment: RenderEnvironment,
+  value: string,
+  owners: readonly IConstruct[],
+): number {
+  const resources: Record<string, TemplateResource> = {};
+  for (const owner of owners) {
+    const cfn = owner.node.defaultChild;
+    if (!CfnResource.isCfnResource(cfn)) continue;
+    const id = stack.resolve(cfn.logicalId) as string;
+    if (cfn instanceof iam.CfnUser) {
+      resources[id] = { Type: cfn.cfnResourceType, Properties: { UserName: cfn.userName, Path: cfn.path } };
+    } else if (cfn instanceof secretsmanager.CfnSecret) {
+      resources[id] = { Type: cfn.cfnResourceType, Properties: { Name: cfn.name } };
+    } else {
+      resources[id] = { Type: cfn.cfnResourceType };
+    }
+  }
+  return String(new TemplateRenderer(environment, stack.resolve(resources)).render(stack.resolve(value))).length;
 }

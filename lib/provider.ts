@@ -27,6 +27,7 @@ import {
   RenderEnvironment,
   TemplateRenderer,
   TemplateResource,
+  deployedLength,
   environmentOf,
   iamPolicyCharacters,
   limitViolations,
@@ -265,21 +266,7 @@ export class LoginProfileProvider extends Construct {
 
   /** Characters `value` (an ARN, often a token) will have once deployed, measured pessimistically. */
   private estimate(value: string, owners: IConstruct[]): number {
-    const stack = Stack.of(this);
-    const resources: Record<string, TemplateResource> = {};
-    for (const owner of owners) {
-      const cfn = owner.node.defaultChild;
-      if (!CfnResource.isCfnResource(cfn)) continue;
-      const id = stack.resolve(cfn.logicalId) as string;
-      if (cfn instanceof iam.CfnUser) {
-        resources[id] = { Type: cfn.cfnResourceType, Properties: { UserName: cfn.userName, Path: cfn.path } };
-      } else if (cfn instanceof secretsmanager.CfnSecret) {
-        resources[id] = { Type: cfn.cfnResourceType, Properties: { Name: cfn.name } };
-      } else {
-        resources[id] = { Type: cfn.cfnResourceType };
-      }
-    }
-    return String(this.render(stack, value, resources)).length;
+    return deployedLength(Stack.of(this), this.environment, value, owners);
   }
 
   private render(stack: Stack, value: unknown, resources: Record<string, TemplateResource> = {}): unknown {

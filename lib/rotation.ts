@@ -1,7 +1,7 @@
 /** Scheduled rotation of console passwords through Secrets Manager: one rotation function per stack. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Annotations, CfnResource, Duration, Stack, Tags, Token, Tokenization } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Tags, Token, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -12,8 +12,7 @@ import { BASIC_EXECUTION_FINDING, LIFECYCLE_NAG_REASONS, acknowledgeFindings } f
 import {
   MAX_MANAGED_POLICY_CHARS,
   RenderEnvironment,
-  TemplateRenderer,
-  TemplateResource,
+  deployedLength,
   environmentOf,
   iamPolicyCharacters,
 } from './limits';
@@ -255,22 +254,7 @@ export class LoginProfileRotation extends Construct {
 
   /** Characters `value` (an ARN, often a token) will have once deployed, measured pessimistically. */
   private estimate(value: string, owners: IConstruct[]): number {
-    const stack = Stack.of(this);
-    const resources: Record<string, TemplateResource> = {};
-    for (const owner of owners) {
-      const cfn = owner.node.defaultChild;
-      if (!CfnResource.isCfnResource(cfn)) continue;
-      const id = stack.resolve(cfn.logicalId) as string;
-      if (cfn instanceof iam.CfnUser) {
-        resources[id] = { Type: cfn.cfnResourceType, Properties: { UserName: cfn.userName, Path: cfn.path } };
-      } else if (cfn instanceof secretsmanager.CfnSecret) {
-        resources[id] = { Type: cfn.cfnResourceType, Properties: { Name: cfn.name } };
-      } else {
-        resources[id] = { Type: cfn.cfnResourceType };
-      }
-    }
-    const rendered = new TemplateRenderer(this.environment, stack.resolve(resources)).render(stack.resolve(value));
-    return String(rendered).length;
+    return deployedLength(Stack.of(this), this.environment, value, owners);
   }
 }
 
