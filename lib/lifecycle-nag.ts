@@ -3,8 +3,7 @@
  * their design justifies, acknowledged on the constructs the library created, with reasons. Same
  * mechanism as `nag-acknowledgements.ts`: core's `Validations.acknowledge`, which cdk-nag 3 reads.
  */
-import * as cdk from 'aws-cdk-lib';
-import { IConstruct } from 'constructs';
+import { acknowledge } from './nag-acknowledgements';
 
 /** The reasons, one per kind of finding. */
 export const LIFECYCLE_NAG_REASONS = {
@@ -27,13 +26,4 @@ export const BASIC_EXECUTION_FINDING =
   'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]';
 
 /** Records `rules` (finding id -> reason) on `scope` and its children as acknowledged. */
-export function acknowledgeFindings(scope: IConstruct, rules: Record<string, string>): void {
-  // aws-cdk-lib releases before `Validations.acknowledge` (peer range ^2.245) lack it: write the
-  // metadata entry it would write, which is what cdk-nag reads.
-  const validations = (cdk as { Validations?: typeof cdk.Validations }).Validations;
-  if (typeof validations?.of === 'function' && typeof validations.of(scope).acknowledge === 'function') {
-    validations.of(scope).acknowledge(...Object.entries(rules).map(([id, reason]) => ({ id, reason })));
-  } else {
-    scope.node.addMetadata('aws:cdk:acknowledged-rules', { ...rules });
-  }
-}
+export const acknowledgeFindings = acknowledge;

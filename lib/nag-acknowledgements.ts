@@ -40,8 +40,8 @@ export const NAG_REASONS = {
     'accepts only "*". ChangePassword itself is granted on this user only.',
 } as const;
 
-/** Records `rules` on `scope` (and its children) as acknowledged. */
-function acknowledge(scope: IConstruct, rules: Record<string, string>): void {
+/** Records `rules` (finding id -> reason) on `scope` (and its children) as acknowledged. */
+export function acknowledge(scope: IConstruct, rules: Record<string, string>): void {
   // aws-cdk-lib releases before `Validations.acknowledge` (peer range ^2.245) lack it: write the same
   // metadata entry it would write, which is what cdk-nag reads.
   const validations = (cdk as { Validations?: typeof cdk.Validations }).Validations;
