@@ -1,5 +1,6 @@
 // ESLint flat config: typescript-eslint with type information (for no-floating-promises),
-// and import/no-extraneous-dependencies so the published constructs import only peer/runtime deps.
+// import/no-extraneous-dependencies so the published constructs import only peer/runtime deps,
+// and import/no-cycle so that capabilities depend on each other in one direction only.
 import tseslint from 'typescript-eslint';
 import importPlugin from 'eslint-plugin-import';
 
@@ -23,7 +24,12 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     plugins: { import: importPlugin },
+    settings: {
+      'import/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import/resolver': { typescript: { project: 'tsconfig.json' } },
+    },
     rules: {
+      'import/no-cycle': ['error', { ignoreExternal: true }],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],

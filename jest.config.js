@@ -7,6 +7,6 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '\\.integ\\.test\\.ts$'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.ts$': 'ts-jest' },
-  setupFiles: ['<rootDir>/test/setup-env.js'],
+  setupFiles: ['<rootDir>/test/support/setup-env.js'],
   testTimeout: 60000,
 };

@@ -1,4 +1,4 @@
-/** Integration suite: the bundled handlers against moto_server on loopback (see test/integ/). */
+/** Integration suite: the bundled handlers against moto_server on loopback (see test/support/moto-harness.ts). */
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
@@ -6,8 +6,8 @@ module.exports = {
   testMatch: ['**/*.integ.test.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.ts$': 'ts-jest' },
-  setupFiles: ['<rootDir>/test/setup-env.js'],
-  globalSetup: '<rootDir>/test/integ/global-setup.ts',
-  globalTeardown: '<rootDir>/test/integ/global-teardown.ts',
+  setupFiles: ['<rootDir>/test/support/setup-env.js'],
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 120000,
 };

@@ -73,7 +73,7 @@ function synthesize(pattern: Pattern, users: number): SynthMeasure {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { ConsoleUser } = require('../lib') as typeof import('../lib');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const limits = require('../lib/limits') as typeof import('../lib/limits');
+  const limits = require('../lib/shared/limits') as typeof import('../lib/shared/limits');
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${pattern}-`));
   try {
     gc();
@@ -184,7 +184,7 @@ async function awsCalls(): Promise<CallCounts> {
   const { mockClient } = require('aws-sdk-client-mock') as typeof import('aws-sdk-client-mock');
   const iamSdk = require('@aws-sdk/client-iam') as typeof import('@aws-sdk/client-iam');
   const smSdk = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
-  const { OWNER_TAG_KEY } = require('../lib/handler-contract') as typeof import('../lib/handler-contract');
+  const { OWNER_TAG_KEY } = require('../lib/login-profile/contract') as typeof import('../lib/login-profile/contract');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-AbCdEf';
   const iamMock = mockClient(iamSdk.IAMClient);

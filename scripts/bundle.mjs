@@ -9,7 +9,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const HANDLERS = {
   'login-profile-handler': 'lambda/login-profile/index.ts',
   'rotation-handler': 'lambda/rotation/index.ts',
-  'account-password-policy-handler': 'lambda/account-password-policy/index.ts',
+  'account-password-policy-handler': 'lambda/password-policy/index.ts',
 };
 
 for (const [name, entry] of Object.entries(HANDLERS)) {

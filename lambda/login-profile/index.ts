@@ -2,9 +2,9 @@
  * Custom-resource handler (provider framework `onEvent`) for `Custom::ConsoleLoginProfile`.
  * It only dispatches; the lifecycle decisions are in `lifecycle.ts`, the AWS calls in `../shared/aws.ts`.
  */
-import { CustomResourceEventBase, CustomResourceResponse, LambdaContext } from '../shared/cfn';
-import { HandlerError, errorMessage, errorName, redact } from '../shared/errors';
-import { log } from '../shared/log';
+import { CustomResourceEventBase, CustomResourceResponse, LambdaContext } from '../runtime/cfn';
+import { HandlerError, errorMessage, errorName, redact } from '../runtime/errors';
+import { log } from '../runtime/log';
 import { EventIdentity, createProfile, deleteProfile, passwordsSeen, updateProfile } from './lifecycle';
 import { isUserName, parseProperties } from './properties';
 

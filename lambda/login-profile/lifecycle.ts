@@ -9,12 +9,12 @@
  * - A reset writes the new password as `AWSPENDING` and promotes it only after IAM took it.
  */
 import { createHash } from 'node:crypto';
-import { OWNER_TAG_KEY, STACK_TAG_KEY } from '../../lib/handler-contract';
+import { OWNER_TAG_KEY, STACK_TAG_KEY } from '../../lib/login-profile/contract';
 import * as aws from '../shared/aws';
-import { HandlerError, errorName, isAwsError, mayHaveApplied } from '../shared/errors';
-import { log } from '../shared/log';
+import { HandlerError, errorName, isAwsError, mayHaveApplied } from '../runtime/errors';
+import { log } from '../runtime/log';
 import { DEFAULT_PASSWORD_POLICY, PasswordPolicy, generatePassword } from '../shared/password';
-import { retryOn } from '../shared/retry';
+import { retryOn } from '../runtime/retry';
 import { LoginProfileSettings } from './properties';
 
 /** How many freshly generated passwords to try when IAM answers `PasswordPolicyViolation`. */

@@ -1,7 +1,7 @@
 /** Parses and checks the custom resource's properties (they arrive as strings from CloudFormation). */
-import type { LoginProfileResourceProperties } from '../../lib/handler-contract';
-import { HandlerError } from '../shared/errors';
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../shared/password';
+import type { LoginProfileResourceProperties } from '../../lib/login-profile/contract';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USER_NAME_PATTERN } from '../../lib/shared/rules';
+import { HandlerError } from '../runtime/errors';
 
 /** The properties, parsed into their real types. */
 export interface LoginProfileSettings {
@@ -13,7 +13,6 @@ export interface LoginProfileSettings {
   readonly resetToken: string;
 }
 
-const USER_NAME = /^[\w+=,.@-]{1,64}$/;
 const SECRET_ARN = /^arn:(aws[a-z-]*):secretsmanager:([a-z0-9-]+):(\d{12}):secret:[\w/+=.@-]+$/;
 
 /**
@@ -74,7 +73,7 @@ export function parseProperties(raw: Record<string, unknown> | undefined, accoun
 
 /** True when `value` is a valid IAM user name. */
 export function isUserName(value: string): boolean {
-  return USER_NAME.test(value);
+  return USER_NAME_PATTERN.test(value);
 }
 
 function requireString(value: unknown, name: string, allowEmpty = false): string {

@@ -2,8 +2,8 @@
  * Secrets Manager rotation function for console passwords. It only dispatches; the steps are in
  * `steps.ts`, the AWS calls in `../shared/aws.ts`.
  */
-import { HandlerError, errorMessage, errorName, redact } from '../shared/errors';
-import { log } from '../shared/log';
+import { HandlerError, errorMessage, errorName, redact } from '../runtime/errors';
+import { log } from '../runtime/log';
 import { createSecret, finishSecret, passwordsSeen, readSettings, setSecret, testSecret } from './steps';
 
 /** The event Secrets Manager sends for each rotation step. */

@@ -10,18 +10,14 @@
  *   `testSecret` know which version IAM holds. `testSecret` puts the `AWSCURRENT` password back
  *   when its checks fail, so a failed test leaves the previous password working and recorded.
  */
-import { OWNER_TAG_KEY } from '../../lib/handler-contract';
-import { ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from '../../lib/lifecycle-contract';
+import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
+import { ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from '../../lib/rotation/contract';
 import * as aws from '../shared/aws';
-import { HandlerError, isAwsError } from '../shared/errors';
-import { log } from '../shared/log';
-import {
-  DEFAULT_PASSWORD_POLICY,
-  MAX_PASSWORD_LENGTH,
-  MIN_PASSWORD_LENGTH,
-  generatePassword,
-} from '../shared/password';
-import { retryOn } from '../shared/retry';
+import { HandlerError, isAwsError } from '../runtime/errors';
+import { log } from '../runtime/log';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USER_NAME_PATTERN } from '../../lib/shared/rules';
+import { DEFAULT_PASSWORD_POLICY, generatePassword } from '../shared/password';
+import { retryOn } from '../runtime/retry';
 
 /** Every password this invocation generated or read, so error messages can be scrubbed. */
 export const passwordsSeen = new Set<string>();
@@ -43,7 +39,6 @@ interface SecretValue {
   readonly signInUrl: string;
 }
 
-const USER_NAME = /^[\w+=,.@-]{1,64}$/;
 const UNMODIFIABLE_RETRY = { codes: ['EntityTemporarilyUnmodifiable'], attempts: 5, baseDelayMs: 1_000 };
 
 /** Reads the secret's tags and versions; refuses a secret this library does not rotate. */
@@ -57,7 +52,7 @@ export async function readSettings(secretId: string): Promise<RotationSettings> 
       `secret ${secret.arn} is not a cdk-console-users login profile secret with rotation (tags ${Object.values(ROTATION_TAGS).join(', ')} are required)`,
     );
   }
-  if (!USER_NAME.test(userName)) {
+  if (!USER_NAME_PATTERN.test(userName)) {
     throw new HandlerError(`tag ${ROTATION_TAGS.userName} must be an IAM user name; got ${JSON.stringify(userName)}`);
   }
   const passwordLength = Number(lengthText);

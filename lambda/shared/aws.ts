@@ -26,7 +26,7 @@ import {
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { isAwsError } from './errors';
+import { isAwsError } from '../runtime/errors';
 import { PasswordPolicy } from './password';
 
 /** SDK attempts per call (1 + retries) and per-attempt timeouts: worst case about 20 s per call. */

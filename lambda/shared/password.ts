@@ -3,6 +3,9 @@
  * No AWS calls here, so all of it can be tested exhaustively.
  */
 import { randomInt } from 'node:crypto';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../lib/shared/rules';
+
+export { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH };
 
 /** IAM's own symbol set: the only characters `RequireSymbols` counts. */
 export const IAM_SYMBOLS = "!@#$%^&*()_+-=[]{}|'";
@@ -12,8 +15,6 @@ export const DIGITS = '0123456789';
 /** Every character the generator may draw. */
 export const ALPHABET = UPPERCASE + LOWERCASE + DIGITS + IAM_SYMBOLS;
 
-export const MIN_PASSWORD_LENGTH = 6;
-export const MAX_PASSWORD_LENGTH = 128;
 /** The minimum length AWS applies when an account has no custom password policy. */
 export const DEFAULT_POLICY_MINIMUM_LENGTH = 8;
 

@@ -1,6 +1,6 @@
 /**
  * The lint rules that protect consumers: the published constructs (lib/) may import only peer
- * dependencies and Node built-ins, while the handlers (lambda/) import AWS SDK clients that esbuild
+ * dependencies and Node built-ins, and no module may import one that imports it back, while the handlers (lambda/) import AWS SDK clients that esbuild
  * leaves external and the Lambda runtime provides; floating promises are errors everywhere.
  *
  * Snippets are linted in memory with the repo's own eslint.config.mjs (one child process, since the
@@ -8,6 +8,7 @@
  * typescript-eslint's project service to type-check files that are not on disk.
  */
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -38,6 +39,8 @@ for (const c of JSON.parse(process.env.LINT_CASES)) {
   const [result] = await eslint.lintText(c.code, { filePath: c.filePath });
   out.push(result.messages.map((m) => ({ ruleId: m.ruleId, message: m.message })));
 }
+const cyclic = await eslint.lintFiles(JSON.parse(process.env.CYCLE_FILES));
+out.push(cyclic.flatMap((r) => r.messages.map((m) => ({ ruleId: m.ruleId, message: m.message }))));
 process.stdout.write(JSON.stringify(out));
 `;
 
@@ -74,6 +77,11 @@ const CASES = {
     filePath: 'lib/zz-lint-probe.ts',
     code: 'async function work(): Promise<void> {}\nexport function start(): void {\n  work();\n}\n',
   },
+  libOneWayImport: {
+    // The real login-profile.ts, which imports rotation (which does not import it back).
+    filePath: 'lib/login-profile/login-profile.ts',
+    code: fs.readFileSync(path.join(ROOT, 'lib', 'login-profile', 'login-profile.ts'), 'utf8'),
+  },
   testFloatingPromise: {
     filePath: 'test/zz-lint-probe/probe.ts',
     code: 'async function work(): Promise<void> {}\nwork();\n',
@@ -82,16 +90,31 @@ const CASES = {
 
 type CaseName = keyof typeof CASES;
 let results: Record<CaseName, LintMessage[]>;
+/** Messages for two modules that import each other (no-cycle reads imports from disk, so they are written there). */
+let cycleResults: LintMessage[];
 
 beforeAll(() => {
   const names = Object.keys(CASES) as CaseName[];
-  const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', LINTER], {
-    cwd: ROOT,
-    env: { ...process.env, LINT_CASES: JSON.stringify(names.map((n) => CASES[n])) },
-    encoding: 'utf8',
-  });
-  const messages = JSON.parse(stdout) as LintMessage[][];
-  results = Object.fromEntries(names.map((n, i) => [n, messages[i]])) as Record<CaseName, LintMessage[]>;
+  const dir = fs.mkdtempSync(path.join(ROOT, 'test', 'package', 'zz-cycle-probe-'));
+  const files = ['a', 'b'].map((name) => path.join(dir, `${name}.ts`));
+  fs.writeFileSync(files[0], "import { b } from './b';\nexport const a = (): unknown => b;\n");
+  fs.writeFileSync(files[1], "import { a } from './a';\nexport const b = (): unknown => a;\n");
+  try {
+    const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', LINTER], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        LINT_CASES: JSON.stringify(names.map((n) => CASES[n])),
+        CYCLE_FILES: JSON.stringify(files),
+      },
+      encoding: 'utf8',
+    });
+    const messages = JSON.parse(stdout) as LintMessage[][];
+    results = Object.fromEntries(names.map((n, i) => [n, messages[i]])) as Record<CaseName, LintMessage[]>;
+    cycleResults = messages[names.length];
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }, 240_000);
 
 const rulesOf = (name: CaseName) => results[name].map((m) => m.ruleId);
@@ -118,6 +141,17 @@ describe('import/no-extraneous-dependencies', () => {
 
   it('lets lambda/ import the SDK clients it leaves external (the Lambda runtime provides them)', () => {
     expect(results.lambdaImportsSdk).toEqual([]);
+  });
+});
+
+describe('import/no-cycle', () => {
+  it('fails when a module imports one that imports it back', () => {
+    // GIVEN two modules that import each other  WHEN linted  THEN each import is a cycle
+    expect(cycleResults.filter((m) => m.ruleId === 'import/no-cycle')).toHaveLength(2);
+  });
+
+  it('lets a capability import another that does not import it', () => {
+    expect(results.libOneWayImport).toEqual([]);
   });
 });
 

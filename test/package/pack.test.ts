@@ -20,7 +20,7 @@ const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'u
 const lockedVersion = (name: string): string => lock.packages[`node_modules/${name}`].version;
 
 // Only what a consumer needs: compiled constructs and their declarations, bundled handlers, docs.
-const SHIPPED = /^(package\.json|README\.md|LICENSE|lib\/[\w-]+\.(js|d\.ts)|assets\/[\w-]+\/index\.js)$/;
+const SHIPPED = /^(package\.json|README\.md|LICENSE|lib\/([\w-]+\/)*[\w-]+\.(js|d\.ts)|assets\/[\w-]+\/index\.js)$/;
 
 // A child environment without anything that would let the throwaway app see the repo. Under
 // `npm test`, npm exports its settings, among them npm_config_local_prefix=<repo>, which would make
@@ -92,9 +92,9 @@ describe('npm pack', () => {
 
   it('ships a .js and a .d.ts for every construct source, and every bundled handler', () => {
     const sources = fs
-      .readdirSync(path.join(ROOT, 'lib'))
+      .readdirSync(path.join(ROOT, 'lib'), { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
-      .map((f) => f.replace(/\.ts$/, ''));
+      .map((f) => f.split(path.sep).join('/').replace(/\.ts$/, ''));
     const handlers = fs.readdirSync(path.join(ROOT, 'assets')).map((d) => `assets/${d}/index.js`);
     expect(sources).toContain('index');
     expect(handlers.length).toBeGreaterThan(0);
@@ -122,7 +122,7 @@ describe('npm pack', () => {
       for (const [, spec] of code.matchAll(/require\("([^"]+)"\)/g)) {
         const ok =
           spec.startsWith('node:') ||
-          /^\.\/[\w-]+$/.test(spec) ||
+          /^\.\.?\/([\w-]+\/)*[\w-]+$/.test(spec) ||
           peers.some((p) => spec === p || spec.startsWith(`${p}/`)) ||
           ['fs', 'path', 'crypto', 'os'].includes(spec);
         if (!ok) offending.push(`${f}: require("${spec}")`);

@@ -19,7 +19,7 @@ import {
   TemplateResource,
   iamPolicyCharacters,
   measureTemplate,
-} from '../../lib/limits';
+} from '../../lib/shared/limits';
 
 type Template = { Resources: Record<string, TemplateResource & { DependsOn?: string[] }> };
 

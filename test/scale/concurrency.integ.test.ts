@@ -17,7 +17,7 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { resetMoto } from '../integ/moto-server';
+import { resetMoto } from '../support/moto-server';
 import { ThrottlingProxy, startThrottlingProxy } from './throttling-proxy';
 
 const BUNDLE = path.join(__dirname, '..', '..', 'assets', 'login-profile-handler', 'index.js');

@@ -1,0 +1,207 @@
+/** `LoginProfile`: a generated console password for an IAM user, kept in Secrets Manager. */
+import { CustomResource, RemovalPolicy, Token, Tokenization } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { IRotatableLoginProfile, LoginProfileRotation, RotationOptions, validateRotation } from '../rotation/rotation';
+import {
+  acknowledgeChangePasswordInline,
+  acknowledgeChangePasswordManagedPolicy,
+  acknowledgeSecretWithoutRotation,
+} from '../shared/nag';
+import { DEFAULT_PASSWORD_LENGTH } from '../shared/rules';
+import { signInUrl } from '../shared/sign-in-url';
+import { validatePasswordLength, validateResetToken, validateSecretName, validateUserName } from '../shared/validation';
+import { LOGIN_PROFILE_RESOURCE_TYPE, LoginProfileResourceProperties } from './contract';
+import { LoginProfileProvider } from './provider';
+
+/** Options of a login profile, shared by `LoginProfile` and `ConsoleUser`. */
+export interface LoginProfileOptions {
+  /**
+   * Whether the user must choose a new password at first sign-in.
+   *
+   * Changing it later updates the login profile in place; the password stays the same.
+   * @default true
+   */
+  readonly passwordResetRequired?: boolean;
+
+  /**
+   * Length of the generated password, 6 to 128. Raised to the account password policy's
+   * minimum length when that is longer. Takes effect for the next password issued.
+   * @default 24
+   */
+  readonly passwordLength?: number;
+
+  /**
+   * Any string; change it to issue a new password in place (same user, same profile, same secret,
+   * a new secret version).
+   * @default - no token; the password is issued once
+   */
+  readonly resetToken?: string;
+
+  /**
+   * Name of the secret that holds the password.
+   * @default - a name CloudFormation generates
+   */
+  readonly secretName?: string;
+
+  /**
+   * KMS key that encrypts the secret. The handler may use it only through Secrets Manager.
+   * @default - the account's AWS managed key for Secrets Manager (`aws/secretsmanager`)
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * What happens to the secret when it leaves the stack. The login profile itself is always
+   * deleted with the resource.
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Whether to let the user change their own password (`iam:ChangePassword` on the user itself,
+   * through the AWS managed policy `IAMUserChangePassword`, or an equivalent inline policy for an
+   * imported user). Without it a user told to reset at first sign-in cannot, unless the account
+   * password policy allows users to change their password.
+   * @default - the value of `passwordResetRequired`
+   */
+  readonly grantChangePassword?: boolean;
+
+  /**
+   * Rotate the password on a schedule through Secrets Manager (a rotation function per stack sets
+   * each new password on the login profile). Rotation with `passwordResetRequired: true` is
+   * allowed but warned about: the user would be asked to reset after every rotation.
+   * @default - no rotation
+   */
+  readonly rotation?: RotationOptions;
+}
+
+/** Props of `LoginProfile`. */
+export interface LoginProfileProps extends LoginProfileOptions {
+  /**
+   * The user that gets the login profile: one declared in this stack, or one imported with
+   * `iam.User.fromUserName` / `iam.User.fromUserArn` (use `fromUserArn` for a user with a path,
+   * so that the handler's permission names the right ARN).
+   */
+  readonly user: iam.IUser;
+}
+
+/**
+ * Gives an IAM user a console password that satisfies the account's live password policy.
+ *
+ * A custom resource generates the password at deploy time, writes it to a Secrets Manager secret
+ * owned by this construct (JSON with `username`, `password` and `signInUrl`) and sets it as the
+ * user's login profile. The password is never in the template, the events or the logs.
+ */
+export class LoginProfile extends Construct implements IRotatableLoginProfile {
+  /** The user that has the login profile. */
+  public readonly user: iam.IUser;
+  /** The secret holding the password: JSON with `username`, `password` and `signInUrl`. */
+  public readonly secret: secretsmanager.ISecret;
+  /** The account's console sign-in URL. */
+  public readonly signInUrl: string;
+  /** Whether the user must choose a new password at first sign-in. */
+  public readonly passwordResetRequired: boolean;
+  /** The requested password length (raised to the account policy's minimum when that is longer). */
+  public readonly passwordLength: number;
+  /** The custom resource; its physical ID is the user name. */
+  public readonly resource: CustomResource;
+  /** When the password rotates, if it does. */
+  public readonly rotation?: RotationOptions;
+
+  constructor(scope: Construct, id: string, props: LoginProfileProps) {
+    super(scope, id);
+    if (!props || !props.user) throw new Error("'user' is required: the IAM user that gets the login profile");
+    validateUserName('user.userName', userNameOf(props.user));
+    validatePasswordLength('passwordLength', props.passwordLength);
+    validateSecretName('secretName', props.secretName);
+    validateResetToken('resetToken', props.resetToken);
+    validateRotation('rotation.automaticallyAfter', props.rotation);
+    claimUser(this, props.user);
+
+    this.user = props.user;
+    this.passwordResetRequired = props.passwordResetRequired ?? true;
+    this.passwordLength = props.passwordLength ?? DEFAULT_PASSWORD_LENGTH;
+    this.rotation = props.rotation;
+    this.signInUrl = signInUrl(this);
+
+    const secret = new secretsmanager.Secret(this, 'Secret', {
+      secretName: props.secretName,
+      encryptionKey: props.encryptionKey,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
+      description: `Console password of an IAM user, managed by cdk-console-users (${this.node.path})`,
+    });
+    // An empty secret: the only versions are the ones the handler writes. A generated or literal
+    // SecretString here would put a non-password value in AWSCURRENT on every template change.
+    (secret.node.defaultChild as secretsmanager.CfnSecret).generateSecretString = undefined;
+    this.secret = secret;
+
+    const provider = LoginProfileProvider.of(this);
+    const permissions = provider.grantLoginProfile(props.user, secret);
+
+    const properties: LoginProfileResourceProperties = {
+      UserName: props.user.userName,
+      SecretArn: secret.secretArn,
+      SignInUrl: this.signInUrl,
+      PasswordLength: Tokenization.stringifyNumber(props.passwordLength ?? DEFAULT_PASSWORD_LENGTH),
+      PasswordResetRequired: String(this.passwordResetRequired),
+      ResetToken: props.resetToken,
+    };
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: LOGIN_PROFILE_RESOURCE_TYPE,
+      properties: { ...properties },
+    });
+    // The handler's permissions must exist before, and outlive, every login profile: the policy
+    // naming this user and secret explicitly, the rest through the service token's references.
+    this.resource.node.addDependency(permissions);
+
+    if (props.grantChangePassword ?? this.passwordResetRequired) grantChangePassword(this, props.user);
+    if (props.rotation) LoginProfileRotation.of(this).addLoginProfile(this, props.rotation);
+    else acknowledgeSecretWithoutRotation(secret);
+  }
+
+  /** Lets `grantee` read the password (`secretsmanager:GetSecretValue`, and decrypt with the key if any). */
+  public grantReadPassword(grantee: iam.IGrantable): iam.Grant {
+    return this.secret.grantRead(grantee);
+  }
+}
+
+/** The user name as written in the template, when the user is declared in this app. */
+function userNameOf(user: iam.IUser): string | undefined {
+  const cfn = user.node.defaultChild;
+  if (cfn instanceof iam.CfnUser) return cfn.userName;
+  return Token.isUnresolved(user.userName) ? undefined : user.userName;
+}
+
+const CLAIMED = Symbol.for('cdk-console-users.LoginProfile.claimed');
+
+/** One login profile per user: a second one for the same user construct is a synth error. */
+function claimUser(profile: LoginProfile, user: iam.IUser): void {
+  const holder = user as unknown as Record<symbol, string | undefined>;
+  const previous = holder[CLAIMED];
+  if (previous !== undefined) {
+    throw new Error(`User ${user.node.path} already has a login profile (${previous}); an IAM user has at most one`);
+  }
+  Object.defineProperty(user, CLAIMED, { value: profile.node.path, enumerable: false });
+}
+
+function grantChangePassword(profile: LoginProfile, user: iam.IUser): void {
+  if (user instanceof iam.User) {
+    user.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('IAMUserChangePassword'));
+    acknowledgeChangePasswordManagedPolicy(user);
+    return;
+  }
+  // Imported users cannot take managed policies through CDK; the same two permissions, inline, in
+  // a policy of their own (not the user's default policy) so that its acknowledged "*" covers
+  // nothing the app adds to the user.
+  const policy = new iam.Policy(profile, 'ChangePasswordPolicy', {
+    users: [user],
+    statements: [
+      new iam.PolicyStatement({ actions: ['iam:ChangePassword'], resources: [user.userArn] }),
+      new iam.PolicyStatement({ actions: ['iam:GetAccountPasswordPolicy'], resources: ['*'] }),
+    ],
+  });
+  acknowledgeChangePasswordInline(policy);
+}

@@ -1,0 +1,220 @@
+/** `AccountPasswordPolicy`: the IAM account password policy, set by a custom resource (CloudFormation has no resource for it). */
+import {
+  Annotations,
+  AspectPriority,
+  Aspects,
+  CfnResource,
+  CustomResource,
+  Duration,
+  IAspect,
+  Stage,
+  Tokenization,
+} from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct, IConstruct } from 'constructs';
+import { LOGIN_PROFILE_RESOURCE_TYPE } from '../login-profile/contract';
+import { LoginProfile } from '../login-profile/login-profile';
+import { LoginProfileRotation } from '../rotation/rotation';
+import { handlerFunction } from '../shared/handler-function';
+import {
+  NAG_REASONS,
+  acknowledgeAccountWideActions,
+  acknowledgeFramework,
+  acknowledgeFunctionRole,
+} from '../shared/nag';
+import { validateWholeNumber } from '../shared/validation';
+import { ACCOUNT_PASSWORD_POLICY_RESOURCE_TYPE, AccountPasswordPolicyResourceProperties } from './contract';
+
+/** Props of `AccountPasswordPolicy`: the fields of IAM's `UpdateAccountPasswordPolicy`, in camelCase. */
+export interface AccountPasswordPolicyProps {
+  /**
+   * Minimum number of characters in a password, 6 to 128.
+   * @default 6 (the API's default)
+   */
+  readonly minimumPasswordLength?: number;
+
+  /**
+   * Whether a password needs at least one of IAM's symbols `! @ # $ % ^ & * ( ) _ + - = [ ] { } | '`.
+   * @default false
+   */
+  readonly requireSymbols?: boolean;
+
+  /**
+   * Whether a password needs at least one digit.
+   * @default false
+   */
+  readonly requireNumbers?: boolean;
+
+  /**
+   * Whether a password needs at least one uppercase letter (A-Z).
+   * @default false
+   */
+  readonly requireUppercaseCharacters?: boolean;
+
+  /**
+   * Whether a password needs at least one lowercase letter (a-z).
+   * @default false
+   */
+  readonly requireLowercaseCharacters?: boolean;
+
+  /**
+   * Whether IAM users may change their own password (gives every user `iam:ChangePassword` on itself).
+   * @default false
+   */
+  readonly allowUsersToChangePassword?: boolean;
+
+  /**
+   * How long a password is valid: whole days, 1 to 1095 (a `Duration`, so `Duration.days(90)`;
+   * a `Duration` rather than a number of days so that units cannot be confused).
+   * @default - passwords never expire
+   */
+  readonly maxPasswordAge?: Duration;
+
+  /**
+   * How many previous passwords a user may not reuse, 1 to 24.
+   * @default - reuse is not checked
+   */
+  readonly passwordReusePrevention?: number;
+
+  /**
+   * Whether a user whose password expired is locked out until an administrator resets it
+   * (otherwise they must choose a new one at sign-in).
+   * @default false
+   */
+  readonly hardExpiry?: boolean;
+}
+
+/** Marks the stage (app) that holds an `AccountPasswordPolicy`. */
+const REGISTRY = Symbol.for('cdk-console-users.AccountPasswordPolicy');
+
+/**
+ * Sets the IAM account password policy, and puts back the previous one when it is deleted.
+ *
+ * At most one per app (per `Stage`): an account has one password policy. Every login profile of
+ * the same app is created after it (across stacks too, through a stack dependency), so their
+ * passwords are generated for this policy.
+ */
+export class AccountPasswordPolicy extends Construct {
+  /** The custom resource; its physical ID records the policy in force before it was created. */
+  public readonly resource: CustomResource;
+  /** The Lambda function that applies and restores the policy. */
+  public readonly handler: lambda.Function;
+  /** How long a password is valid, if the policy makes passwords expire. */
+  public readonly maxPasswordAge?: Duration;
+  /** Minimum password length of the policy. */
+  public readonly minimumPasswordLength: number;
+
+  constructor(scope: Construct, id: string, props: AccountPasswordPolicyProps = {}) {
+    super(scope, id);
+    validateProps(props);
+    claimStage(this);
+    this.maxPasswordAge = props.maxPasswordAge;
+    this.minimumPasswordLength = props.minimumPasswordLength ?? 6;
+
+    this.handler = handlerFunction(this, 'Handler', {
+      asset: 'account-password-policy-handler',
+      description: 'sets the IAM account password policy and restores the previous one on delete',
+      timeout: Duration.minutes(1),
+      memorySize: 128,
+    });
+    const policy = new iam.Policy(this, 'HandlerPolicy', {
+      roles: [this.handler.role!],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ManageAccountPasswordPolicy',
+          // The account password policy has no resource type: IAM only accepts "*" for these.
+          actions: [
+            'iam:GetAccountPasswordPolicy',
+            'iam:UpdateAccountPasswordPolicy',
+            'iam:DeleteAccountPasswordPolicy',
+          ],
+          resources: ['*'],
+        }),
+      ],
+    });
+    const provider = new cr.Provider(this, 'Provider', { onEventHandler: this.handler });
+    acknowledgeFunctionRole(this.handler);
+    acknowledgeAccountWideActions(policy, NAG_REASONS.accountPasswordPolicy);
+    acknowledgeFramework(provider, this.handler);
+
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: ACCOUNT_PASSWORD_POLICY_RESOURCE_TYPE,
+      properties: { ...resourceProperties(props) },
+    });
+    // The permissions must outlive the resource: its Delete restores the previous policy.
+    this.resource.node.addDependency(policy);
+
+    Aspects.of(Stage.of(this) ?? this.node.root).add(new LoginProfilesAfterPolicy(this), {
+      priority: AspectPriority.MUTATING,
+    });
+  }
+}
+
+/** Makes every login profile of the policy's stage depend on it, and checks rotation intervals against it. */
+class LoginProfilesAfterPolicy implements IAspect {
+  private readonly stage: Stage | undefined;
+
+  constructor(private readonly policy: AccountPasswordPolicy) {
+    this.stage = Stage.of(policy);
+  }
+
+  public visit(node: IConstruct): void {
+    if (Stage.of(node) !== this.stage) return;
+    if (node instanceof CfnResource && node.cfnResourceType === LOGIN_PROFILE_RESOURCE_TYPE) {
+      // Across stacks this becomes a stack dependency: the policy's stack deploys first.
+      node.node.addDependency(this.policy.resource);
+    }
+    const interval = node instanceof LoginProfile ? node.rotation?.automaticallyAfter : undefined;
+    const maxAge = this.policy.maxPasswordAge;
+    if (interval === undefined || maxAge === undefined || interval.isUnresolved() || maxAge.isUnresolved()) return;
+    if (interval.toMilliseconds() > maxAge.toMilliseconds()) {
+      Annotations.of(node).addWarningV2(
+        LoginProfileRotation.WARNING_EXCEEDS_MAX_PASSWORD_AGE,
+        `rotation every ${interval.toHumanString()} is longer than the account password policy's maxPasswordAge of ${maxAge.toHumanString()} (${this.policy.node.path}): the password expires before it rotates. Rotate at most every ${maxAge.toHumanString()}, or acknowledge this warning.`,
+      );
+    }
+  }
+}
+
+function resourceProperties(props: AccountPasswordPolicyProps): AccountPasswordPolicyResourceProperties {
+  const num = (n: number | undefined) => (n === undefined ? undefined : Tokenization.stringifyNumber(n));
+  const bool = (b: boolean | undefined) => (b === undefined ? undefined : String(b));
+  return {
+    MinimumPasswordLength: num(props.minimumPasswordLength),
+    RequireSymbols: bool(props.requireSymbols),
+    RequireNumbers: bool(props.requireNumbers),
+    RequireUppercaseCharacters: bool(props.requireUppercaseCharacters),
+    RequireLowercaseCharacters: bool(props.requireLowercaseCharacters),
+    AllowUsersToChangePassword: bool(props.allowUsersToChangePassword),
+    MaxPasswordAge: props.maxPasswordAge === undefined ? undefined : num(props.maxPasswordAge.toDays()),
+    PasswordReusePrevention: num(props.passwordReusePrevention),
+    HardExpiry: bool(props.hardExpiry),
+  };
+}
+
+function validateProps(props: AccountPasswordPolicyProps): void {
+  validateWholeNumber('minimumPasswordLength', props.minimumPasswordLength, 6, 128);
+  validateWholeNumber('passwordReusePrevention', props.passwordReusePrevention, 1, 24);
+  const age = props.maxPasswordAge;
+  if (age !== undefined && !age.isUnresolved()) {
+    const days = age.toDays({ integral: false });
+    if (!Number.isInteger(days) || days < 1 || days > 1095) {
+      throw new Error(`'maxPasswordAge' must be whole days from 1 to 1095, got ${age.toHumanString()}`);
+    }
+  }
+}
+
+/** One per stage: an account has one password policy, and two resources would undo each other. */
+function claimStage(policy: AccountPasswordPolicy): void {
+  const holder = (Stage.of(policy) ?? policy.node.root) as unknown as Record<symbol, string | undefined>;
+  const previous = holder[REGISTRY];
+  if (previous !== undefined) {
+    throw new Error(
+      `${policy.node.path}: an AccountPasswordPolicy already exists in this app (${previous}); an account has one password policy, declare it once`,
+    );
+  }
+  Object.defineProperty(holder, REGISTRY, { value: policy.node.path, enumerable: false });
+}

@@ -1,0 +1,289 @@
+/** Scheduled rotation of console passwords through Secrets Manager: one rotation function per stack. */
+import { Annotations, Duration, Stack, Tags, Token, Tokenization } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct, IConstruct, IDependable } from 'constructs';
+import { handlerFunction } from '../shared/handler-function';
+import {
+  MAX_MANAGED_POLICY_CHARS,
+  RenderEnvironment,
+  deployedLength,
+  environmentOf,
+  iamPolicyCharacters,
+} from '../shared/limits';
+import { NAG_REASONS, acknowledgeAccountWideActions, acknowledgeFunctionRole } from '../shared/nag';
+import { stackSingleton } from '../shared/stack-singleton';
+import { ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from './contract';
+
+/** Secrets Manager's limits for a rotation interval (`rate(...)` schedule expression). */
+const MIN_ROTATION_INTERVAL = Duration.hours(4);
+const MAX_ROTATION_INTERVAL = Duration.days(1000);
+
+/** When Secrets Manager rotates a login profile's password. */
+export interface RotationOptions {
+  /**
+   * Time between rotations: whole hours, from 4 hours to 1000 days (Secrets Manager's limits).
+   * Each rotation gives the user a new password; the old one stops working.
+   */
+  readonly automaticallyAfter: Duration;
+}
+
+/** What rotation needs of a login profile (`LoginProfile` is one). */
+export interface IRotatableLoginProfile extends IConstruct {
+  /** The user whose password rotates. */
+  readonly user: iam.IUser;
+  /** The secret holding the password; it must be a `secretsmanager.Secret` the login profile created. */
+  readonly secret: secretsmanager.ISecret;
+  /** Length of each new password. */
+  readonly passwordLength: number;
+  /** Whether the user must choose a new password after each rotation. */
+  readonly passwordResetRequired: boolean;
+  /** The resource that issues the first password: the schedule is created after it. */
+  readonly resource: IDependable;
+}
+
+/**
+ * The rotation function of a stack and its permissions. One per stack, created on first use by
+ * a login profile with `rotation`. Its permissions grow with each rotating login profile: the
+ * login-profile actions only on those users, the secret actions only on those secrets. They are
+ * packed into customer managed policies of at most 6,144 characters each (IAM's limit), because
+ * a role's inline policies together may hold only 10,240: about 45 rotating users.
+ */
+export class LoginProfileRotation extends Construct {
+  /** Construct id of the rotation function's construct under its stack. */
+  public static readonly ID = 'CdkConsoleUsersRotation';
+
+  /**
+   * Warning id: rotation combined with `passwordResetRequired: true`. Acknowledge with
+   * `Annotations.of(loginProfile).acknowledgeWarning(id, reason)`.
+   */
+  public static readonly WARNING_RESET_REQUIRED = 'cdk-console-users:rotation-with-password-reset-required';
+
+  /** Warning id: a rotation interval longer than the `maxPasswordAge` of an `AccountPasswordPolicy` in the same app. */
+  public static readonly WARNING_EXCEEDS_MAX_PASSWORD_AGE = 'cdk-console-users:rotation-exceeds-max-password-age';
+
+  /** The rotation construct of `scope`'s stack, created if it does not exist yet. */
+  public static of(scope: IConstruct): LoginProfileRotation {
+    return stackSingleton(
+      scope,
+      LoginProfileRotation.ID,
+      (c): c is LoginProfileRotation => c instanceof LoginProfileRotation,
+      (stack, id) => new LoginProfileRotation(stack, id),
+    );
+  }
+
+  /** The Lambda function Secrets Manager calls for each rotation step. */
+  public readonly handler: lambda.Function;
+  /** The inline policy with the permission every rotation needs (reading the account password policy). */
+  public readonly policy: iam.Policy;
+
+  private readonly shards: RotationShard[] = [];
+  /** Paths of the login profiles this function rotates. */
+  private readonly rotating = new Set<string>();
+  private readonly environment: RenderEnvironment;
+  /** The function as a reference, so that `RotationSchedule` adds no per-secret statements of its own. */
+  private readonly rotationLambda: lambda.IFunction;
+
+  private constructor(scope: Stack, id: string) {
+    super(scope, id);
+    this.handler = handlerFunction(this, 'Handler', {
+      asset: 'rotation-handler',
+      description: 'rotates console passwords kept in Secrets Manager',
+      timeout: Duration.minutes(2),
+      memorySize: 256,
+    });
+    // Secrets Manager invokes the function; only on behalf of this account (confused deputy).
+    this.handler.addPermission('SecretsManagerInvoke', {
+      principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
+      action: 'lambda:InvokeFunction',
+      sourceAccount: Stack.of(this).account,
+    });
+
+    this.environment = environmentOf(Stack.of(this));
+    this.policy = new iam.Policy(this, 'HandlerPolicy', {
+      roles: [this.handler.role!],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ReadAccountPasswordPolicy',
+          // GetAccountPasswordPolicy has no resource type: IAM only accepts "*" for it.
+          actions: ['iam:GetAccountPasswordPolicy'],
+          resources: ['*'],
+        }),
+      ],
+    });
+    acknowledgeFunctionRole(this.handler);
+    acknowledgeAccountWideActions(this.policy, NAG_REASONS.rotationPasswordPolicyRead);
+    this.rotationLambda = lambda.Function.fromFunctionAttributes(this, 'RotationLambda', {
+      functionArn: this.handler.functionArn,
+      sameEnvironment: true,
+    });
+  }
+
+  /**
+   * Rotates the password of `profile` every `options.automaticallyAfter`. The secret must be the
+   * one `profile` created; a secret this library does not own is refused.
+   */
+  public addLoginProfile(profile: IRotatableLoginProfile, options: RotationOptions): secretsmanager.RotationSchedule {
+    validateRotation('rotation.automaticallyAfter', options);
+    const secret = profile.secret;
+    if (!(secret instanceof secretsmanager.Secret) || secret.node.scope !== profile) {
+      throw new Error(
+        `rotation of ${profile.node.path}: secret ${secret.node.path} is not the one this LoginProfile created; the rotation function only rotates secrets the library owns`,
+      );
+    }
+    if (Stack.of(profile) !== Stack.of(this)) {
+      throw new Error(`rotation of ${profile.node.path}: the rotation function must be in the login profile's stack`);
+    }
+    if (this.rotating.has(profile.node.path)) throw new Error(`${profile.node.path} already rotates`);
+    const cfnUser = profile.user.node.defaultChild;
+    const userName = cfnUser instanceof iam.CfnUser ? cfnUser.userName : profile.user.userName;
+    if (userName !== undefined && !Token.isUnresolved(userName) && userName.includes(',')) {
+      // The user name travels as a secret tag, and Secrets Manager tag values cannot hold commas.
+      throw new Error(
+        `rotation of ${profile.node.path}: user name ${JSON.stringify(userName)} contains ',' which a Secrets Manager tag value cannot hold; rotation needs a user name without commas`,
+      );
+    }
+
+    // The function reads these at every step: which user, how long a password, which reset flag.
+    Tags.of(secret).add(ROTATION_TAGS.userName, profile.user.userName);
+    Tags.of(secret).add(ROTATION_TAGS.passwordLength, Tokenization.stringifyNumber(profile.passwordLength));
+    Tags.of(secret).add(ROTATION_TAGS.passwordResetRequired, String(profile.passwordResetRequired));
+
+    this.grant(profile.user, secret);
+
+    const schedule = secret.addRotationSchedule('RotationSchedule', {
+      rotationLambda: this.rotationLambda,
+      automaticallyAfter: options.automaticallyAfter,
+      // The first password was just issued; rotating it again at deploy would only churn.
+      rotateImmediatelyOnUpdate: false,
+    });
+    // Secrets Manager tests the function when the schedule is created: by then the function must
+    // be allowed to run, and the secret must hold the login profile's first password.
+    schedule.node.addDependency(this);
+    schedule.node.addDependency(profile.resource);
+    this.rotating.add(profile.node.path);
+
+    if (profile.passwordResetRequired) {
+      Annotations.of(profile).addWarningV2(
+        LoginProfileRotation.WARNING_RESET_REQUIRED,
+        'rotation with passwordResetRequired: true asks the user to choose a new password after every rotation, and the password they choose is not in the secret until the next rotation. Set passwordResetRequired: false for rotated passwords, or acknowledge this warning.',
+      );
+    }
+    return schedule;
+  }
+
+  /** Adds `user` and `secret` (and its key) to the last shard with room for them, or a new one. */
+  private grant(user: iam.IUser, secret: secretsmanager.ISecret): void {
+    const key = secret.encryptionKey;
+    const owners = [user, secret];
+    const cost = 2 * (this.estimate(user.userArn, owners) + 3) + this.estimate(secret.secretArn, owners) + 3;
+    const keyCost = (shard: RotationShard) =>
+      key === undefined || shard.keys.has(key.node.path)
+        ? 0
+        : this.estimate(key.keyArn, [key]) + 3 + (shard.keyStatement ? 0 : KEY_STATEMENT_BASE);
+    let shard = this.shards[this.shards.length - 1];
+    if (shard === undefined || shard.characters + cost + keyCost(shard) > SHARD_BUDGET) shard = this.addShard();
+    shard.characters += cost + keyCost(shard);
+    shard.userStatement.addResources(user.userArn);
+    shard.tagStatement.addResources(user.userArn);
+    shard.secretStatement.addResources(secret.secretArn);
+    if (key !== undefined && !shard.keys.has(key.node.path)) {
+      shard.keys.add(key.node.path);
+      if (!shard.keyStatement) {
+        shard.keyStatement = new iam.PolicyStatement({
+          sid: 'UseKeysOfDeclaredSecretsThroughSecretsManager',
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
+          },
+        });
+        shard.policy.addStatements(shard.keyStatement);
+      }
+      shard.keyStatement.addResources(key.keyArn);
+    }
+  }
+
+  private addShard(): RotationShard {
+    const n = this.shards.length + 1;
+    const userStatement = new iam.PolicyStatement({
+      sid: 'RotateLoginProfilesOfDeclaredUsers',
+      actions: ['iam:UpdateLoginProfile', 'iam:GetLoginProfile', 'iam:GetUser'],
+    });
+    const tagStatement = new iam.PolicyStatement({
+      sid: 'RecordRotatedVersionOnDeclaredUsers',
+      actions: ['iam:TagUser'],
+      // Only the rotation's own tag: the ownership tag stays the login-profile handler's.
+      conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [ROTATED_VERSION_TAG_KEY] } },
+    });
+    const secretStatement = new iam.PolicyStatement({
+      sid: 'RotateDeclaredPasswordSecrets',
+      actions: [
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:UpdateSecretVersionStage',
+      ],
+    });
+    const statements = [userStatement, tagStatement, secretStatement];
+    const policy = new iam.ManagedPolicy(this, `RotationPermissions${n}`, {
+      description: `cdk-console-users: login profiles the rotation function may rotate (part ${n})`,
+      roles: [this.handler.role!],
+      statements,
+    });
+    const base = iamPolicyCharacters({
+      Version: '2012-10-17',
+      Statement: statements.map((st) => ({ ...st.toStatementJson(), Resource: [] })),
+    });
+    const shard: RotationShard = {
+      policy,
+      userStatement,
+      tagStatement,
+      secretStatement,
+      keys: new Set(),
+      characters: base,
+    };
+    this.shards.push(shard);
+    return shard;
+  }
+
+  /** Characters `value` (an ARN, often a token) will have once deployed, measured pessimistically. */
+  private estimate(value: string, owners: IConstruct[]): number {
+    return deployedLength(Stack.of(this), this.environment, value, owners);
+  }
+}
+
+/** What a shard fills up to: IAM's managed policy limit, less a margin for rounding. */
+const SHARD_BUDGET = MAX_MANAGED_POLICY_CHARS - 100;
+/** Characters of the KMS statement without resources (generous: the longest region name). */
+const KEY_STATEMENT_BASE = 220;
+
+/** One customer managed policy of the rotation function and the statements filled into it. */
+interface RotationShard {
+  readonly policy: iam.ManagedPolicy;
+  readonly userStatement: iam.PolicyStatement;
+  readonly tagStatement: iam.PolicyStatement;
+  readonly secretStatement: iam.PolicyStatement;
+  keyStatement?: iam.PolicyStatement;
+  readonly keys: Set<string>;
+  /** Estimated characters, as IAM will count them. */
+  characters: number;
+}
+
+/** Synth-time check of a rotation interval against Secrets Manager's limits. */
+export function validateRotation(prop: string, options: RotationOptions | undefined): void {
+  if (options === undefined) return;
+  const interval = options.automaticallyAfter;
+  if (interval === undefined || interval === null) throw new Error(`'${prop}' is required when rotation is set`);
+  if (interval.isUnresolved()) return;
+  const hours = interval.toHours({ integral: false });
+  if (
+    !Number.isInteger(hours) ||
+    interval.toMilliseconds() < MIN_ROTATION_INTERVAL.toMilliseconds() ||
+    interval.toMilliseconds() > MAX_ROTATION_INTERVAL.toMilliseconds()
+  ) {
+    throw new Error(
+      `'${prop}' must be whole hours from 4 hours to 1000 days (Secrets Manager's limits), got ${interval.toHumanString()}`,
+    );
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * cdk-nag findings that this library's own design justifies, acknowledged where they arise, with
+ * their reasons, through aws-cdk-lib core's `Validations.of(scope).acknowledge` (cdk-nag 3 reads the
+ * acknowledgements from construct metadata). Users need no cdk-nag dependency, and each
+ * acknowledgement is scoped to the construct the library created, so it hides nothing of theirs.
+ */
+import * as cdk from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { IConstruct } from 'constructs';
+
+/** Metadata key aws-cdk-lib's `Validations.acknowledge` writes and cdk-nag 3 reads. */
+const ACKNOWLEDGED_RULES_METADATA_KEY = 'aws:cdk:acknowledged-rules';
+
+/** The reasons, one per kind of finding (also listed in the README). */
+export const NAG_REASONS = {
+  lambdaBasicExecution:
+    'AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch Logs (CreateLogGroup, ' +
+    'CreateLogStream, PutLogEvents); aws-cdk-lib attaches it to every function it creates a role for.',
+  accountPasswordPolicyRead:
+    'iam:GetAccountPasswordPolicy has no resource type: IAM accepts only "*" for it. It is the only wildcard ' +
+    'the handler has; login profiles and secrets are named one by one.',
+  rotationPasswordPolicyRead:
+    'iam:GetAccountPasswordPolicy has no resource type: IAM accepts only "*" for it. It is the only wildcard ' +
+    'the rotation function has; users and secrets are named one by one.',
+  accountPasswordPolicy:
+    'iam:GetAccountPasswordPolicy, UpdateAccountPasswordPolicy and DeleteAccountPasswordPolicy act on the ' +
+    'account, have no resource type, and IAM accepts only "*" for them; the role has nothing else.',
+  deleteClaimedProfiles:
+    "iam:GetUser and iam:DeleteLoginProfile on user/* apply only to users tagged with this stack's ID " +
+    '(aws:ResourceTag condition), which the handler sets on the users it claims: CloudFormation updates the ' +
+    'policy before it deletes a login profile that left the stack, so the per-user statements cannot cover it.',
+  frameworkInvoke:
+    'The custom-resource provider framework (aws-cdk-lib) may invoke the handler function and its versions ' +
+    '("<function ARN>:*"); nothing else.',
+  secretWithoutRotation:
+    'The password is rotated by changing resetToken (a new password set on the login profile in place) or ' +
+    'by the rotation option; plain Secrets Manager rotation would change the secret without IAM.',
+  changePasswordManagedPolicy:
+    'IAMUserChangePassword is the AWS managed policy for exactly this: iam:ChangePassword on the user ' +
+    'itself (${aws:username}) and iam:GetAccountPasswordPolicy, so a user told to reset can.',
+  changePasswordInline:
+    'A user changing their own password must read the account password policy: iam:GetAccountPasswordPolicy ' +
+    'accepts only "*". ChangePassword itself is granted on this user only.',
+} as const;
+
+/** Records `rules` (finding id -> reason) on `scope` (and its children) as acknowledged. */
+function acknowledge(scope: IConstruct, rules: Record<string, string>): void {
+  // aws-cdk-lib releases before `Validations.acknowledge` (peer range ^2.245) lack it: write the same
+  // metadata entry it would write, which is what cdk-nag reads.
+  const validations = (cdk as { Validations?: typeof cdk.Validations }).Validations;
+  if (typeof validations?.of === 'function' && typeof validations.of(scope).acknowledge === 'function') {
+    validations.of(scope).acknowledge(...Object.entries(rules).map(([id, reason]) => ({ id, reason })));
+  } else {
+    scope.node.addMetadata(ACKNOWLEDGED_RULES_METADATA_KEY, { ...rules });
+  }
+}
+
+/** The AwsSolutions-IAM4 finding id of an AWS managed policy, as cdk-nag names it. */
+function managedPolicyFinding(name: string): string {
+  return `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${name}]`;
+}
+
+const BASIC_EXECUTION_FINDING = managedPolicyFinding('service-role/AWSLambdaBasicExecutionRole');
+
+/** Acknowledges the AWSLambdaBasicExecutionRole that aws-cdk-lib attached to the role of `handler`. */
+export function acknowledgeFunctionRole(handler: lambda.Function): void {
+  if (handler.role) acknowledge(handler.role, { [BASIC_EXECUTION_FINDING]: NAG_REASONS.lambdaBasicExecution });
+}
+
+/** Acknowledges the `"*"` of `policy`, which holds only actions that IAM accepts on no other resource. */
+export function acknowledgeAccountWideActions(
+  policy: iam.Policy,
+  reason: (typeof NAG_REASONS)['accountPasswordPolicyRead' | 'rotationPasswordPolicyRead' | 'accountPasswordPolicy'],
+): void {
+  acknowledge(policy, { 'AwsSolutions-IAM5[Resource::*]': reason });
+}
+
+/** Acknowledges the `user/*` (conditioned on the stack tag) of the login-profile handler's `policy`. */
+export function acknowledgeClaimedProfileDeletes(policy: iam.Policy): void {
+  const stack = cdk.Stack.of(policy);
+  const account = cdk.Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  acknowledge(policy, {
+    [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${account}:user/*]`]: NAG_REASONS.deleteClaimedProfiles,
+  });
+}
+
+/** Acknowledges the findings of the provider framework (aws-cdk-lib) in front of `handler`. */
+export function acknowledgeFramework(framework: cr.Provider, handler: lambda.Function): void {
+  const handlerLogicalId = cdk.Stack.of(handler).resolve((handler.node.defaultChild as lambda.CfnFunction).logicalId);
+  acknowledge(framework, {
+    [BASIC_EXECUTION_FINDING]: NAG_REASONS.lambdaBasicExecution,
+    [`AwsSolutions-IAM5[Resource::<${handlerLogicalId}.Arn>:*]`]: NAG_REASONS.frameworkInvoke,
+  });
+}
+
+/** Acknowledges that a login profile's secret has no Secrets Manager rotation (call only when it has none). */
+export function acknowledgeSecretWithoutRotation(secret: secretsmanager.Secret): void {
+  acknowledge(secret, { 'AwsSolutions-SMG4': NAG_REASONS.secretWithoutRotation });
+}
+
+/** Acknowledges the AWS managed policy IAMUserChangePassword the library attached to `user`. */
+export function acknowledgeChangePasswordManagedPolicy(user: iam.User): void {
+  acknowledge(user, { [managedPolicyFinding('IAMUserChangePassword')]: NAG_REASONS.changePasswordManagedPolicy });
+}
+
+/** Acknowledges the `*` of the inline change-password policy the library gave an imported user. */
+export function acknowledgeChangePasswordInline(policy: iam.Policy): void {
+  acknowledge(policy, { 'AwsSolutions-IAM5[Resource::*]': NAG_REASONS.changePasswordInline });
+}

@@ -1,0 +1,77 @@
+/**
+ * Random fault schedules (fast-check): up to three faults on any calls, any realistic kind, from
+ * any call on, for any count, before or after the change applied; then CloudFormation's next
+ * step. The matrix covers every single fault; this looks for the combinations it does not list.
+ */
+import fc from 'fast-check';
+import { FakeAws, Fault, FaultKind, installFake } from '../support/fake-aws';
+import { LAMBDA_TIMEOUT_MS, assertNoPasswordIn, lostPasswords } from '../support/fault-harness';
+import { EventType, runScenario } from '../support/scenarios';
+
+const TYPES: EventType[] = ['create', 'reset-flag', 'reset-token', 'rename', 'new-secret', 'delete'];
+const COMMANDS = [
+  'GetUser',
+  'TagUser',
+  'GetAccountPasswordPolicy',
+  'PutSecretValue',
+  'GetSecretValue',
+  'DescribeSecret',
+  'UpdateSecretVersionStage',
+  'CreateLoginProfile',
+  'UpdateLoginProfile',
+  'DeleteLoginProfile',
+];
+const KINDS: FaultKind[] = [
+  'Throttling',
+  'ServiceFailure',
+  'InternalServiceError',
+  'Timeout',
+  'EntityTemporarilyUnmodifiable',
+  'PasswordPolicyViolation',
+  'LimitExceeded',
+  'ConcurrentModification',
+  'NoSuchEntity',
+];
+
+/** Only these can come after the server applied the change; a 4xx answer means it refused. */
+const AMBIGUOUS: FaultKind[] = ['ServiceFailure', 'InternalServiceError', 'Timeout'];
+
+const fault: fc.Arbitrary<Fault> = fc
+  .record({
+    command: fc.constantFrom(...COMMANDS),
+    kind: fc.constantFrom(...KINDS),
+    from: fc.integer({ min: 1, max: 4 }),
+    count: fc.oneof(fc.integer({ min: 1, max: 6 }), fc.constant(Number.POSITIVE_INFINITY)),
+    afterApply: fc.boolean(),
+  })
+  .map((f) => ({ ...f, afterApply: f.afterApply && AMBIGUOUS.includes(f.kind) }))
+  // IAM answers DeleteLoginProfile with NoSuchEntity only when there is no profile ("done").
+  .filter((f) => !(f.command === 'DeleteLoginProfile' && f.kind === 'NoSuchEntity'));
+
+beforeEach(() => jest.useFakeTimers());
+afterEach(() => jest.useRealTimers());
+
+test('no random fault schedule loses or leaks a password, or keeps the handler past its timeout', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.constantFrom(...TYPES),
+      fc.array(fault, { minLength: 1, maxLength: 3 }),
+      async (type, faults) => {
+        // GIVEN the world before the event; WHEN the event runs with the faults, then CloudFormation's next step
+        const fake = new FakeAws();
+        installFake(fake);
+        const run = await runScenario(fake, type, (f) => f.inject(...faults));
+        // THEN the invariants hold
+        expect(run.afterFirst).toEqual([]);
+        expect(lostPasswords(fake)).toEqual([]);
+        for (const inv of [run.first, ...run.followUps]) {
+          assertNoPasswordIn(fake, inv.output);
+          expect(inv.elapsedMs).toBeLessThan(LAMBDA_TIMEOUT_MS);
+        }
+        expect(run.cfnProblems).toEqual([]);
+        expect(run.expectFinal()).toEqual([]);
+      },
+    ),
+    { numRuns: 300, seed: Number(process.env.FUZZ_SEED ?? 20261126) },
+  );
+}, 600_000);

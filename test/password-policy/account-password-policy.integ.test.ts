@@ -1,0 +1,158 @@
+/**
+ * The BUNDLED account-password-policy handler against moto: Create, Update, Delete restores; and a
+ * login profile (then a rotation) created after a 40-character policy that requires every class.
+ * moto does not enforce password policies, so compliance is checked here.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  CreateUserCommand,
+  GetAccountPasswordPolicyCommand,
+  IAMClient,
+  UpdateAccountPasswordPolicyCommand,
+} from '@aws-sdk/client-iam';
+import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { normalise } from '../../lambda/password-policy/policy';
+import { policyViolations } from '../../lambda/shared/password';
+import { ROTATION_TAGS } from '../../lib/rotation/contract';
+import { resetMoto } from '../support/moto-server';
+import { bundledHandler, motoLoginProfile } from '../support/moto-state';
+
+type Response = { PhysicalResourceId: string };
+const iam = new IAMClient({});
+const sm = new SecretsManagerClient({});
+const policyHandler = bundledHandler<Record<string, unknown>, Response>('account-password-policy-handler');
+const loginProfile = bundledHandler<Record<string, unknown>, Response>('login-profile-handler');
+const rotate = bundledHandler<Record<string, unknown>, void>('rotation-handler');
+
+const STRICT = {
+  MinimumPasswordLength: '40',
+  RequireSymbols: 'true',
+  RequireNumbers: 'true',
+  RequireUppercaseCharacters: 'true',
+  RequireLowercaseCharacters: 'true',
+};
+
+function event(requestType: string, props: Record<string, string>, physicalId?: string) {
+  return {
+    RequestType: requestType,
+    RequestId: randomUUID(),
+    StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/s/1',
+    LogicalResourceId: 'PasswordPolicy',
+    ResourceType: 'Custom::AccountPasswordPolicy',
+    PhysicalResourceId: physicalId,
+    ResourceProperties: props,
+  };
+}
+
+/** The account's policy as UpdateAccountPasswordPolicy would take it, or undefined when there is none. */
+async function livePolicy() {
+  try {
+    return normalise((await iam.send(new GetAccountPasswordPolicyCommand({}))).PasswordPolicy ?? {});
+  } catch (error) {
+    if ((error as Error).name === 'NoSuchEntityException') return undefined;
+    throw error;
+  }
+}
+
+beforeEach(async () => {
+  await resetMoto(process.env.MOTO_ENDPOINT!);
+  jest.spyOn(console, 'log').mockImplementation(() => undefined);
+});
+afterEach(() => jest.restoreAllMocks());
+
+test('Create applies, Update applies, Delete removes the policy when the account had none', async () => {
+  expect(await livePolicy()).toBeUndefined();
+
+  const created = await policyHandler(event('Create', STRICT));
+  expect(await livePolicy()).toMatchObject({
+    MinimumPasswordLength: 40,
+    RequireSymbols: true,
+    RequireNumbers: true,
+    RequireUppercaseCharacters: true,
+    RequireLowercaseCharacters: true,
+  });
+
+  const updated = await policyHandler(
+    event('Update', { ...STRICT, MinimumPasswordLength: '20', MaxPasswordAge: '90' }, created.PhysicalResourceId),
+  );
+  expect(updated.PhysicalResourceId).toBe(created.PhysicalResourceId);
+  expect(await livePolicy()).toMatchObject({ MinimumPasswordLength: 20, MaxPasswordAge: 90 });
+
+  await policyHandler(event('Delete', STRICT, created.PhysicalResourceId));
+  expect(await livePolicy()).toBeUndefined();
+});
+
+test('Delete restores exactly the policy the account had before Create', async () => {
+  // GIVEN an account with its own policy
+  const before = {
+    MinimumPasswordLength: 12,
+    RequireNumbers: true,
+    AllowUsersToChangePassword: true,
+    MaxPasswordAge: 180,
+    PasswordReusePrevention: 3,
+  };
+  await iam.send(new UpdateAccountPasswordPolicyCommand(before));
+  const recorded = await livePolicy();
+  // WHEN the construct's resource is created, updated and deleted
+  const created = await policyHandler(event('Create', STRICT));
+  await policyHandler(event('Update', { ...STRICT, HardExpiry: 'true' }, created.PhysicalResourceId));
+  expect((await livePolicy())?.MinimumPasswordLength).toBe(40);
+  await policyHandler(event('Delete', STRICT, created.PhysicalResourceId));
+  // THEN the account has its old policy back, field for field
+  expect(await livePolicy()).toEqual(recorded);
+  expect(recorded).toMatchObject(before);
+});
+
+test('a login profile created after a 40-character all-classes policy, and its rotation, satisfy it', async () => {
+  // GIVEN the policy (the construct orders every login profile of the app after it)
+  await policyHandler(event('Create', STRICT));
+  const policy = (await iam.send(new GetAccountPasswordPolicyCommand({}))).PasswordPolicy!;
+  await iam.send(new CreateUserCommand({ UserName: 'strict' }));
+  const arn = (
+    await sm.send(
+      new CreateSecretCommand({
+        Name: 'strict-password',
+        Tags: [
+          { Key: ROTATION_TAGS.userName, Value: 'strict' },
+          { Key: ROTATION_TAGS.passwordLength, Value: '24' },
+          { Key: ROTATION_TAGS.passwordResetRequired, Value: 'false' },
+        ],
+      }),
+    )
+  ).ARN!;
+
+  // WHEN a login profile asking for 24 characters is created
+  await loginProfile({
+    ...event('Create', {
+      UserName: 'strict',
+      SecretArn: arn,
+      SignInUrl: 'https://123456789012.signin.aws.amazon.com/console',
+      PasswordLength: '24',
+      PasswordResetRequired: 'false',
+    }),
+    LogicalResourceId: 'StrictLoginProfile',
+    ResourceType: 'Custom::ConsoleLoginProfile',
+  });
+
+  // THEN its password has 40 characters of every class, and it is the one IAM holds
+  const first = await currentPassword(arn);
+  expect(first).toHaveLength(40);
+  expect(policyViolations(first, policy)).toEqual([]);
+  expect((await motoLoginProfile('strict')).password === first).toBe(true);
+
+  // and WHEN it rotates, THEN the new password satisfies the policy too
+  const token = randomUUID();
+  for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
+    await rotate({ SecretId: arn, ClientRequestToken: token, Step: step });
+  }
+  const rotated = await currentPassword(arn);
+  expect(rotated === first).toBe(false);
+  expect(rotated).toHaveLength(40);
+  expect(policyViolations(rotated, policy)).toEqual([]);
+  expect((await motoLoginProfile('strict')).password === rotated).toBe(true);
+});
+
+async function currentPassword(arn: string): Promise<string> {
+  const value = await sm.send(new GetSecretValueCommand({ SecretId: arn, VersionStage: 'AWSCURRENT' }));
+  return JSON.parse(value.SecretString!).password;
+}

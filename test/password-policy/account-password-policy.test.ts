@@ -1,0 +1,198 @@
+/** Synth-time behaviour of AccountPasswordPolicy: resource properties, permissions, ordering, warnings, errors. */
+import { App, Annotations as CoreAnnotations, Duration, Stack, Stage } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { AccountPasswordPolicy, ConsoleUser, LoginProfile, LoginProfileRotation } from '../../lib';
+
+const ENV = { account: '123456789012', region: 'us-east-1' };
+
+function stack(scope: Construct = new App(), id = 'Users'): Stack {
+  return new Stack(scope, id, { env: ENV });
+}
+
+describe('AccountPasswordPolicy', () => {
+  test('sets the UpdateAccountPasswordPolicy fields as strings, and needs only the password-policy actions', () => {
+    const s = stack(new App(), 'Policy');
+    new AccountPasswordPolicy(s, 'PasswordPolicy', {
+      minimumPasswordLength: 40,
+      requireSymbols: true,
+      requireNumbers: true,
+      requireUppercaseCharacters: true,
+      requireLowercaseCharacters: false,
+      allowUsersToChangePassword: true,
+      maxPasswordAge: Duration.days(90),
+      passwordReusePrevention: 24,
+      hardExpiry: false,
+    });
+    const t = Template.fromStack(s);
+    t.hasResourceProperties('Custom::AccountPasswordPolicy', {
+      MinimumPasswordLength: '40',
+      RequireSymbols: 'true',
+      RequireNumbers: 'true',
+      RequireUppercaseCharacters: 'true',
+      RequireLowercaseCharacters: 'false',
+      AllowUsersToChangePassword: 'true',
+      MaxPasswordAge: '90',
+      PasswordReusePrevention: '24',
+      HardExpiry: 'false',
+    });
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Sid: 'ManageAccountPasswordPolicy',
+            Effect: 'Allow',
+            Action: [
+              'iam:GetAccountPasswordPolicy',
+              'iam:UpdateAccountPasswordPolicy',
+              'iam:DeleteAccountPasswordPolicy',
+            ],
+            Resource: '*',
+          },
+        ],
+      },
+    });
+    // the resource depends on its permissions, so that they outlive it (Delete restores the old policy)
+    const resource = Object.values(t.findResources('Custom::AccountPasswordPolicy'))[0];
+    expect(resource.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^PasswordPolicyHandlerPolicy/)]));
+  });
+
+  test('leaves out the fields that are not set (the API defaults apply)', () => {
+    const s = stack(new App(), 'Policy');
+    new AccountPasswordPolicy(s, 'PasswordPolicy', { minimumPasswordLength: 14 });
+    const resource = Object.values(Template.fromStack(s).findResources('Custom::AccountPasswordPolicy'))[0];
+    expect(Object.keys(resource.Properties).sort()).toEqual(['MinimumPasswordLength', 'ServiceToken']);
+  });
+
+  test('login profiles in the same stack are created after the policy, whatever the declaration order', () => {
+    const s = stack();
+    const before = new ConsoleUser(s, 'Before', { userName: 'before' });
+    const policy = new AccountPasswordPolicy(s, 'PasswordPolicy', { minimumPasswordLength: 40 });
+    const after = new LoginProfile(s, 'After', { user: iam.User.fromUserName(s, 'Imported', 'imported') });
+    const t = Template.fromStack(s);
+    const policyId = s.getLogicalId(policy.resource.node.defaultChild as never);
+    for (const profile of [before.loginProfile, after]) {
+      const id = s.getLogicalId(profile.resource.node.defaultChild as never);
+      expect(t.toJSON().Resources[id].DependsOn).toContain(policyId);
+    }
+  });
+
+  test('login profiles in other stacks of the app deploy after the policy stack', () => {
+    const app = new App();
+    const users = stack(app, 'Users');
+    const policyStack = stack(app, 'Policy');
+    new ConsoleUser(users, 'Alice', { userName: 'alice' });
+    new AccountPasswordPolicy(policyStack, 'PasswordPolicy', { minimumPasswordLength: 40 });
+    const assembly = app.synth();
+    expect(assembly.getStackByName('Users').dependencies.map((d) => d.id)).toContain('Policy');
+    expect(assembly.getStackByName('Policy').dependencies.map((d) => d.id)).not.toContain('Users');
+  });
+
+  test('a stage of its own (another account) keeps its own policy and ordering', () => {
+    const app = new App();
+    new AccountPasswordPolicy(stack(app, 'Policy'), 'PasswordPolicy', { minimumPasswordLength: 40 });
+    const prod = new Stage(app, 'Prod');
+    const prodUsers = stack(prod, 'Users');
+    new ConsoleUser(prodUsers, 'Alice', { userName: 'alice' });
+    const prodPolicy = stack(prod, 'ProdPolicy');
+    expect(() => new AccountPasswordPolicy(prodPolicy, 'PasswordPolicy', {})).not.toThrow();
+    const assembly = prod.synth();
+    expect(assembly.getStackArtifact(prodUsers.artifactId).dependencies.map((d) => d.id)).toContain(
+      prodPolicy.artifactId,
+    );
+  });
+
+  test('fails when a second AccountPasswordPolicy is declared in the same app', () => {
+    const app = new App();
+    new AccountPasswordPolicy(stack(app, 'One'), 'PasswordPolicy', {});
+    expect(() => new AccountPasswordPolicy(stack(app, 'Two'), 'PasswordPolicy', {})).toThrow(
+      /Two\/PasswordPolicy: an AccountPasswordPolicy already exists in this app \(One\/PasswordPolicy\)/,
+    );
+  });
+
+  test.each([
+    [
+      'minimumPasswordLength 5',
+      { minimumPasswordLength: 5 },
+      "'minimumPasswordLength' must be a whole number from 6 to 128, got 5",
+    ],
+    [
+      'minimumPasswordLength 129',
+      { minimumPasswordLength: 129 },
+      "'minimumPasswordLength' must be a whole number from 6 to 128, got 129",
+    ],
+    [
+      'minimumPasswordLength 12.5',
+      { minimumPasswordLength: 12.5 },
+      "'minimumPasswordLength' must be a whole number from 6 to 128, got 12.5",
+    ],
+    [
+      'passwordReusePrevention 0',
+      { passwordReusePrevention: 0 },
+      "'passwordReusePrevention' must be a whole number from 1 to 24, got 0",
+    ],
+    [
+      'passwordReusePrevention 25',
+      { passwordReusePrevention: 25 },
+      "'passwordReusePrevention' must be a whole number from 1 to 24, got 25",
+    ],
+    [
+      'maxPasswordAge 0 days',
+      { maxPasswordAge: Duration.days(0) },
+      "'maxPasswordAge' must be whole days from 1 to 1095, got 0 days",
+    ],
+    [
+      'maxPasswordAge 1096 days',
+      { maxPasswordAge: Duration.days(1096) },
+      "'maxPasswordAge' must be whole days from 1 to 1095, got 1096 days",
+    ],
+    [
+      'maxPasswordAge 36 hours',
+      { maxPasswordAge: Duration.hours(36) },
+      "'maxPasswordAge' must be whole days from 1 to 1095, got 1 day 12 hours",
+    ],
+  ])('fails when %s is outside the AWS range', (_label, props, message) => {
+    expect(() => new AccountPasswordPolicy(stack(), 'PasswordPolicy', props)).toThrow(message);
+  });
+
+  test('warns when a rotation interval is longer than the policy maxPasswordAge, in any stack of the app', () => {
+    const app = new App();
+    const users = stack(app, 'Users');
+    new ConsoleUser(users, 'Slow', {
+      userName: 'slow',
+      passwordResetRequired: false,
+      rotation: { automaticallyAfter: Duration.days(120) },
+    });
+    new ConsoleUser(users, 'Fast', {
+      userName: 'fast',
+      passwordResetRequired: false,
+      rotation: { automaticallyAfter: Duration.days(90) },
+    });
+    new AccountPasswordPolicy(stack(app, 'Policy'), 'PasswordPolicy', { maxPasswordAge: Duration.days(90) });
+    const annotations = Annotations.fromStack(users);
+    annotations.hasWarning(
+      '/Users/Slow/LoginProfile',
+      Match.stringLikeRegexp(
+        "rotation every 120 days is longer than the account password policy's maxPasswordAge of 90 days",
+      ),
+    );
+    annotations.hasNoWarning('/Users/Fast/LoginProfile', Match.anyValue());
+  });
+
+  test('the maxPasswordAge warning can be acknowledged', () => {
+    const app = new App();
+    const users = stack(app, 'Users');
+    const slow = new ConsoleUser(users, 'Slow', {
+      userName: 'slow',
+      passwordResetRequired: false,
+      rotation: { automaticallyAfter: Duration.days(120) },
+    });
+    CoreAnnotations.of(slow.loginProfile).acknowledgeWarning(
+      LoginProfileRotation.WARNING_EXCEEDS_MAX_PASSWORD_AGE,
+      'hard expiry is off',
+    );
+    new AccountPasswordPolicy(stack(app, 'Policy'), 'PasswordPolicy', { maxPasswordAge: Duration.days(90) });
+    Annotations.fromStack(users).hasNoWarning('/Users/Slow/LoginProfile', Match.anyValue());
+  });
+});

@@ -1,0 +1,259 @@
+/** Synth-time behaviour of rotation: schedule, tags, permissions, warnings, errors. */
+import { App, Annotations as CoreAnnotations, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { ConsoleUser, LoginProfile, LoginProfileRotation } from '../../lib';
+import { ROTATION_TAGS } from '../../lib/rotation/contract';
+
+const ENV = { account: '123456789012', region: 'us-east-1' };
+const MONTHLY = { automaticallyAfter: Duration.days(30) };
+
+function stack(scope: Construct = new App(), id = 'Users'): Stack {
+  return new Stack(scope, id, { env: ENV });
+}
+
+function logicalId(s: Stack, construct: { node: { defaultChild?: unknown } }): string {
+  return s.getLogicalId(construct.node.defaultChild as never);
+}
+
+describe('rotation', () => {
+  test('adds a rotation schedule calling the stack rotation function, after the first password exists', () => {
+    // GIVEN / WHEN
+    const s = stack();
+    const user = new ConsoleUser(s, 'Alice', { userName: 'alice', passwordResetRequired: false, rotation: MONTHLY });
+    // THEN
+    const t = Template.fromStack(s);
+    const fn = s.getLogicalId(LoginProfileRotation.of(s).handler.node.defaultChild as never);
+    t.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      SecretId: { Ref: logicalId(s, user.secret) },
+      RotationLambdaARN: { 'Fn::GetAtt': [fn, 'Arn'] },
+      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+      RotateImmediatelyOnUpdate: false,
+    });
+    // the schedule waits for the login profile (its first password) and the function's permissions
+    const schedule = Object.values(t.findResources('AWS::SecretsManager::RotationSchedule'))[0];
+    const dependsOn = schedule.DependsOn as string[];
+    expect(dependsOn).toContain(s.getLogicalId(user.loginProfile.resource.node.defaultChild as never));
+    expect(dependsOn).toContain(s.getLogicalId(LoginProfileRotation.of(s).policy.node.defaultChild as never));
+    expect(dependsOn.some((d) => /^CdkConsoleUsersRotationRotationPermissions1/.test(d))).toBe(true);
+    expect(dependsOn.some((d) => /^CdkConsoleUsersRotationHandlerSecretsManagerInvoke/.test(d))).toBe(true);
+  });
+
+  test('tags the secret with what the rotation function reads', () => {
+    const s = stack();
+    new ConsoleUser(s, 'Alice', {
+      userName: 'alice',
+      passwordLength: 32,
+      passwordResetRequired: false,
+      rotation: MONTHLY,
+    });
+    Template.fromStack(s).hasResourceProperties('AWS::SecretsManager::Secret', {
+      Tags: Match.arrayWith([
+        // CDK sorts tags by key
+        { Key: ROTATION_TAGS.passwordLength, Value: '32' },
+        { Key: ROTATION_TAGS.passwordResetRequired, Value: 'false' },
+        { Key: ROTATION_TAGS.userName, Value: { Ref: Match.stringLikeRegexp('^Alice') } },
+      ]),
+    });
+  });
+
+  test('one rotation function per stack, whose permissions name exactly the rotating users and secrets', () => {
+    // GIVEN two rotating users and one that does not rotate
+    const s = stack();
+    const alice = new ConsoleUser(s, 'Alice', { userName: 'alice', passwordResetRequired: false, rotation: MONTHLY });
+    const bob = new LoginProfile(s, 'BobProfile', {
+      user: iam.User.fromUserName(s, 'Bob', 'bob'),
+      passwordResetRequired: false,
+      rotation: { automaticallyAfter: Duration.days(90) },
+    });
+    new ConsoleUser(s, 'Carol', { userName: 'carol' });
+    const t = Template.fromStack(s);
+
+    // THEN one rotation function
+    t.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      { Description: Match.stringLikeRegexp('rotates console passwords') },
+      1,
+    );
+    // its user and secret statements list alice and bob only (never user/* or secret:*)
+    t.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'RotateLoginProfilesOfDeclaredUsers',
+            Action: ['iam:UpdateLoginProfile', 'iam:GetLoginProfile', 'iam:GetUser'],
+            Resource: [
+              { 'Fn::GetAtt': [logicalId(s, alice), 'Arn'] },
+              Match.objectLike({ 'Fn::Join': Match.anyValue() }),
+            ],
+          }),
+          Match.objectLike({
+            Sid: 'RecordRotatedVersionOnDeclaredUsers',
+            Action: 'iam:TagUser',
+            Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['cdk-console-users:rotated-version'] } },
+          }),
+          Match.objectLike({
+            Sid: 'RotateDeclaredPasswordSecrets',
+            Resource: [{ Ref: logicalId(s, alice.secret) }, { Ref: logicalId(s, bob.secret) }],
+          }),
+        ]),
+      },
+    });
+    // (The login-profile handler's tag-scoped user/* statement is covered by test/login-profile/least-privilege.test.ts.)
+    const rotationResources = Object.entries(t.toJSON().Resources).filter(([id]) =>
+      id.startsWith('CdkConsoleUsersRotation'),
+    );
+    expect(rotationResources.length).toBeGreaterThan(0);
+    expect(JSON.stringify(rotationResources)).not.toMatch(/:user\/\*|secret:\*/);
+    const text = JSON.stringify(t.toJSON());
+    // RotationSchedule adds no statements of its own to the function's role (no GetRandomPassword on *)
+    expect(text).not.toMatch(/GetRandomPassword/);
+    // Secrets Manager may invoke the function, on behalf of this account only
+    t.hasResourceProperties('AWS::Lambda::Permission', {
+      Principal: 'secretsmanager.amazonaws.com',
+      Action: 'lambda:InvokeFunction',
+      SourceAccount: '123456789012',
+    });
+    t.resourceCountIs('AWS::SecretsManager::RotationSchedule', 2);
+  });
+
+  test('grants the secret key through Secrets Manager only', () => {
+    const s = stack();
+    const key = new kms.Key(s, 'Key');
+    new ConsoleUser(s, 'Alice', {
+      userName: 'alice',
+      passwordResetRequired: false,
+      encryptionKey: key,
+      rotation: MONTHLY,
+    });
+    Template.fromStack(s).hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      Description: Match.stringLikeRegexp('rotation function'),
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+            Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } },
+            Resource: { 'Fn::GetAtt': [logicalId(s, key), 'Arn'] },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('warns when rotation is combined with passwordResetRequired: true, and the warning can be acknowledged', () => {
+    // GIVEN two users with rotation and the default passwordResetRequired (true); one acknowledges
+    const s = stack();
+    new ConsoleUser(s, 'Warned', { userName: 'warned', rotation: MONTHLY });
+    const acked = new ConsoleUser(s, 'Acked', { userName: 'acked', rotation: MONTHLY });
+    CoreAnnotations.of(acked.loginProfile).acknowledgeWarning(
+      LoginProfileRotation.WARNING_RESET_REQUIRED,
+      'they want it',
+    );
+    // THEN only the other one is warned
+    const annotations = Annotations.fromStack(s);
+    annotations.hasWarning(
+      '/Users/Warned/LoginProfile',
+      Match.stringLikeRegexp('asks the user to choose a new password after every rotation'),
+    );
+    annotations.hasNoWarning('/Users/Acked/LoginProfile', Match.anyValue());
+  });
+
+  test('does not warn about passwordResetRequired without rotation', () => {
+    const s = stack();
+    new ConsoleUser(s, 'Plain', { userName: 'plain' });
+    Annotations.fromStack(s).hasNoWarning('*', Match.stringLikeRegexp('rotation'));
+  });
+
+  test.each([
+    ['3 hours', Duration.hours(3)],
+    ['1001 days', Duration.days(1001)],
+    ['4 hours 30 minutes', Duration.minutes(270)],
+    ['0 days', Duration.days(0)],
+  ])('fails when the rotation interval is %s (outside 4 hours to 1000 days, or not whole hours)', (shown, interval) => {
+    const s = stack();
+    expect(
+      () =>
+        new ConsoleUser(s, 'Alice', {
+          userName: 'alice',
+          passwordResetRequired: false,
+          rotation: { automaticallyAfter: interval },
+        }),
+    ).toThrow(
+      `'rotation.automaticallyAfter' must be whole hours from 4 hours to 1000 days (Secrets Manager's limits), got ${shown}`,
+    );
+  });
+
+  test('accepts the limits themselves: 4 hours and 1000 days', () => {
+    const s = stack();
+    new ConsoleUser(s, 'A', {
+      userName: 'a',
+      passwordResetRequired: false,
+      rotation: { automaticallyAfter: Duration.hours(4) },
+    });
+    new ConsoleUser(s, 'B', {
+      userName: 'b',
+      passwordResetRequired: false,
+      rotation: { automaticallyAfter: Duration.days(1000) },
+    });
+    const t = Template.fromStack(s);
+    t.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      RotationRules: { ScheduleExpression: 'rate(4 hours)' },
+    });
+    t.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      RotationRules: { ScheduleExpression: 'rate(1000 days)' },
+    });
+  });
+
+  test('fails when asked to rotate a secret the library does not own', () => {
+    const s = stack();
+    const profile = new LoginProfile(s, 'Profile', {
+      user: iam.User.fromUserName(s, 'U', 'u'),
+      passwordResetRequired: false,
+    });
+    const foreign = secretsmanager.Secret.fromSecretNameV2(s, 'Foreign', 'someone-elses-secret');
+    const impostor = Object.create(profile, { secret: { value: foreign } }) as LoginProfile;
+    expect(() => LoginProfileRotation.of(s).addLoginProfile(impostor, MONTHLY)).toThrow(
+      /secret Users\/Foreign is not the one this LoginProfile created; the rotation function only rotates secrets the library owns/,
+    );
+  });
+
+  test('fails when the user name has a comma (a Secrets Manager tag value cannot hold one)', () => {
+    const s = stack();
+    expect(
+      () => new ConsoleUser(s, 'Comma', { userName: 'last,first', passwordResetRequired: false, rotation: MONTHLY }),
+    ).toThrow(/user name "last,first" contains ',' which a Secrets Manager tag value cannot hold/);
+  });
+
+  test('fails when the same login profile is given a second rotation', () => {
+    const s = stack();
+    const user = new ConsoleUser(s, 'Alice', { userName: 'alice', passwordResetRequired: false, rotation: MONTHLY });
+    expect(() => LoginProfileRotation.of(s).addLoginProfile(user.loginProfile, MONTHLY)).toThrow(/already rotates/);
+  });
+
+  test('packs the permissions of many rotating users into managed policies within IAM limits', () => {
+    const s = stack();
+    for (let i = 0; i < 60; i++) {
+      new ConsoleUser(s, `User${i}`, {
+        userName: `rotating-user-${i}`,
+        passwordResetRequired: false,
+        rotation: MONTHLY,
+      });
+    }
+    const policies = Template.fromStack(s).findResources('AWS::IAM::ManagedPolicy', {
+      Properties: { Description: Match.stringLikeRegexp('rotation function') },
+    });
+    expect(Object.keys(policies).length).toBeGreaterThan(1);
+    expect(Object.keys(policies).length).toBeLessThanOrEqual(9);
+    // every rotating secret is named in exactly one of them
+    const secrets = Object.values(policies).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as Array<{ Sid: string; Resource: unknown[] }>)
+        .filter((st) => st.Sid === 'RotateDeclaredPasswordSecrets')
+        .flatMap((st) => st.Resource),
+    );
+    expect(secrets).toHaveLength(60);
+    expect(new Set(secrets.map((r) => JSON.stringify(r))).size).toBe(60);
+  });
+});

@@ -1,0 +1,195 @@
+/**
+ * Runs the login-profile handler against the fake the way CloudFormation and the provider
+ * framework drive it: events with request IDs, a Lambda context with a deadline (on jest's fake
+ * clock, so SDK backoff and injected timeouts cost no real time), and every byte of output captured.
+ */
+import { inspect } from 'node:util';
+import { handler } from '../../lambda/login-profile';
+import type { CustomResourceEventBase, CustomResourceResponse, LambdaContext } from '../../lambda/runtime/cfn';
+import { ACCOUNT, FakeAws, REGION } from './fake-aws';
+
+export const STACK_ID = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/app/11111111-2222-3333-4444-555555555555`;
+export const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:app-LoginProfileHandler`;
+export const SIGN_IN_URL = `https://${ACCOUNT}.signin.aws.amazon.com/console`;
+/** The provider's default Lambda timeout (lib/login-profile/provider.ts). */
+export const LAMBDA_TIMEOUT_MS = 120_000;
+
+// Real clock functions, captured when this module loads (before any test fakes the clock). The SDK
+// does some real I/O (its shared-config loading reads files) that no fake timer stands for; the
+// fake clock must not race past the Lambda deadline while that I/O is still in flight.
+const realSetTimeout = setTimeout;
+const realHrtime = process.hrtime.bigint;
+const realMs = () => Number(realHrtime() / 1_000_000n);
+/** Real milliseconds an invocation may spend waiting for real I/O while no fake timer is pending. */
+const REAL_IO_BUDGET_MS = 500;
+
+export type Handler = (event: CustomResourceEventBase, context?: LambdaContext) => Promise<CustomResourceResponse>;
+
+export interface Props {
+  UserName: string;
+  SecretArn: string;
+  SignInUrl?: string;
+  PasswordLength?: string;
+  PasswordResetRequired?: string;
+  ResetToken?: string;
+}
+
+export function properties(p: Props): Record<string, unknown> {
+  return {
+    ServiceToken: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:framework-onEvent`,
+    SignInUrl: SIGN_IN_URL,
+    PasswordLength: '24',
+    PasswordResetRequired: 'true',
+    ...p,
+  };
+}
+
+let requestCounter = 0;
+/** A fresh CloudFormation request ID (a replay reuses the event object, and so its ID). */
+export function requestId(): string {
+  return `req-${++requestCounter}-${Math.random().toString(16).slice(2)}`;
+}
+
+export function createEvent(logicalId: string, props: Props): CustomResourceEventBase {
+  return base('Create', logicalId, properties(props));
+}
+
+export function updateEvent(logicalId: string, physicalId: string, props: Props, old: Props): CustomResourceEventBase {
+  return {
+    ...base('Update', logicalId, properties(props)),
+    PhysicalResourceId: physicalId,
+    OldResourceProperties: properties(old),
+  };
+}
+
+export function deleteEvent(logicalId: string, physicalId: string, props: Props): CustomResourceEventBase {
+  return { ...base('Delete', logicalId, properties(props)), PhysicalResourceId: physicalId };
+}
+
+function base(type: string, logicalId: string, props: Record<string, unknown>): CustomResourceEventBase {
+  return {
+    RequestType: type,
+    RequestId: requestId(),
+    StackId: STACK_ID,
+    LogicalResourceId: logicalId,
+    ResourceType: 'Custom::ConsoleLoginProfile',
+    ResourceProperties: props,
+  };
+}
+
+/** What one invocation did, as seen from outside. */
+export interface Invocation {
+  readonly response?: CustomResourceResponse;
+  readonly error?: unknown;
+  /** The invocation never answered before the Lambda timeout (it was killed). */
+  readonly timedOut: boolean;
+  /** Virtual milliseconds from invocation to answer. */
+  readonly elapsedMs: number;
+  /** Everything the handler wrote (console, stdout, stderr), its error (with stack and cause) and response. */
+  readonly output: string;
+}
+
+/**
+ * Invokes `fn` (the handler by default) on jest's fake clock with a Lambda context whose deadline
+ * is `timeoutMs` away, and captures all its output. Call `jest.useFakeTimers()` first.
+ */
+export async function invoke(event: unknown, options: { timeoutMs?: number; fn?: Handler } = {}): Promise<Invocation> {
+  const timeoutMs = options.timeoutMs ?? LAMBDA_TIMEOUT_MS;
+  const fn = options.fn ?? handler;
+  const start = Date.now();
+  const context: LambdaContext = {
+    invokedFunctionArn: FUNCTION_ARN,
+    getRemainingTimeInMillis: () => start + timeoutMs - Date.now(),
+  };
+  const captured: string[] = [];
+  const restore = captureOutput(captured);
+  let response: CustomResourceResponse | undefined;
+  let error: unknown;
+  let settled = false;
+  try {
+    const pending = fn(event as CustomResourceEventBase, context).then(
+      (r) => {
+        response = r;
+        settled = true;
+      },
+      (e: unknown) => {
+        error = e;
+        settled = true;
+      },
+    );
+    // Drive the fake clock until the handler answers or Lambda kills it at its timeout. While no
+    // fake timer is pending the handler is waiting on real I/O (or on a call that never answers):
+    // give it real time first, within a budget, then let the fake clock run.
+    let realBudget = REAL_IO_BUDGET_MS;
+    while (!settled && Date.now() - start < timeoutMs) {
+      if (jest.getTimerCount() === 0 && realBudget > 0) {
+        const before = realMs();
+        await new Promise((resolve) => realSetTimeout(resolve, 2));
+        realBudget -= Math.max(1, realMs() - before);
+      } else {
+        await jest.advanceTimersByTimeAsync(250);
+      }
+    }
+    if (settled) await pending;
+  } finally {
+    restore();
+  }
+  const elapsedMs = Date.now() - start;
+  const timedOut = !settled;
+  if (timedOut) error = new Error(`Task timed out after ${timeoutMs / 1000} seconds`);
+  if (error !== undefined) captured.push(String(error), inspect(error, { depth: 10 }), (error as Error)?.stack ?? '');
+  if (response !== undefined) captured.push(JSON.stringify(response));
+  return { response, error, timedOut, elapsedMs, output: captured.join('\n') };
+}
+
+/** Replaces console.* and process.stdout/stderr writes with collectors; returns the restorer. */
+export function captureOutput(sink: string[]): () => void {
+  const spies = (['log', 'info', 'warn', 'error', 'debug', 'trace'] as const).map((method) =>
+    jest.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+      sink.push(args.map((a) => (typeof a === 'string' ? a : inspect(a, { depth: 10 }))).join(' '));
+    }),
+  );
+  const writes = [process.stdout, process.stderr].map((stream) =>
+    jest.spyOn(stream, 'write').mockImplementation((chunk: unknown) => {
+      sink.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+      return true;
+    }),
+  );
+  return () => [...spies, ...writes].forEach((spy) => spy.mockRestore());
+}
+
+/**
+ * The leak detector: throws if any password the fake ever saw appears in `texts`.
+ * The message names how many leaked and where, never the password itself.
+ */
+export function assertNoPasswordIn(fake: FakeAws, ...texts: string[]): void {
+  const all = texts.join('\n');
+  const leaked = [...fake.passwordsEverSeen].filter((password) => password.length > 0 && all.includes(password));
+  if (leaked.length > 0) {
+    const at = all.indexOf(leaked[0]);
+    const context = all.slice(Math.max(0, at - 60), at).replace(/\s+/g, ' ');
+    throw new Error(`${leaked.length} password(s) leaked into the output, first one after: ...${context}`);
+  }
+}
+
+/**
+ * Invariant 1 ("nothing lost"): every login profile's password is in a live secret, at
+ * `AWSCURRENT` (or `AWSPENDING` when `allowPending`: a retry is still due), in a version naming
+ * that user. Returns the violations (empty when the invariant holds).
+ */
+export function lostPasswords(fake: FakeAws, options: { allowPending?: boolean } = {}): string[] {
+  const stages = options.allowPending ? ['AWSCURRENT', 'AWSPENDING'] : ['AWSCURRENT'];
+  const violations: string[] = [];
+  for (const [name, user] of fake.users) {
+    if (!user.profile) continue;
+    const found = [...fake.secrets.keys()].some((arn) =>
+      stages.some((stage) => {
+        const value = fake.valueAt(arn, stage);
+        return value?.password === user.profile!.password && value.username === name;
+      }),
+    );
+    if (!found)
+      violations.push(`user ${name} has a login profile whose password is in no live secret's ${stages.join('/')}`);
+  }
+  return violations;
+}

@@ -1,0 +1,248 @@
+/**
+ * The event types of the fault matrix, each with the world before it, its event, and what
+ * CloudFormation does after the handler answers (success: cleanup; failure: rollback, or a retry).
+ */
+import type { CustomResourceEventBase } from '../../lambda/runtime/cfn';
+import { FakeAws } from './fake-aws';
+import { Invocation, Props, createEvent, deleteEvent, invoke, lostPasswords, updateEvent } from './fault-harness';
+
+export type EventType = 'create' | 'reset-flag' | 'reset-token' | 'rename' | 'new-secret' | 'delete';
+
+/** What a run of a scenario leaves for the assertions. */
+export interface Run {
+  readonly fake: FakeAws;
+  readonly first: Invocation;
+  readonly followUps: Invocation[];
+  /** Invariant violations seen right after the first answer (AWSPENDING allowed: a retry is due). */
+  readonly afterFirst: string[];
+  /** CloudFormation steps that could not complete (e.g. DeleteUser refused while a profile exists). */
+  readonly cfnProblems: string[];
+  /** How many calls the injected fault failed during the first delivery. */
+  readonly faultsHit: number;
+  /** Human-readable summary of what the scenario expects at the end, checked by `expectFinal`. */
+  readonly expectFinal: () => string[];
+}
+
+interface Scenario {
+  /** Builds the world before the event (deploys done fault-free). */
+  setup(fake: FakeAws): Promise<Context>;
+}
+
+interface Context {
+  readonly event: CustomResourceEventBase;
+  /** CloudFormation's reaction to a successful event. */
+  onSuccess(inv: Invocation): Promise<Invocation[]>;
+  /** CloudFormation's reaction to a failed event. */
+  onFailure(): Promise<Invocation[]>;
+  /** Problems with the final state, given whether the event (or its rollback) won. */
+  final(succeeded: boolean): string[];
+  readonly cfnProblems: string[];
+}
+
+const L = 'AliceLoginProfile';
+
+async function deploy(event: CustomResourceEventBase): Promise<void> {
+  const result = await invoke(event);
+  if (result.error !== undefined) throw new Error(`setup deploy failed: ${String(result.error)}`);
+}
+
+function deleteUserAsCfn(fake: FakeAws, name: string, problems: string[]): void {
+  try {
+    fake.deleteUser(name);
+  } catch (error) {
+    problems.push(`CloudFormation could not delete user ${name}: ${(error as Error).name}`);
+  }
+}
+
+/** The profile of `user` exists, its password is `secret`'s AWSCURRENT, and its reset flag is `reset`. */
+function expectProfile(fake: FakeAws, user: string, secret: string, reset?: boolean): string[] {
+  const profile = fake.profileOf(user);
+  if (!profile) return [`${user} has no login profile`];
+  const problems: string[] = [];
+  if (fake.valueAt(secret, 'AWSCURRENT')?.password !== profile.password) {
+    problems.push(`${user}'s password is not the AWSCURRENT of its secret`);
+  }
+  if (reset !== undefined && profile.resetRequired !== reset) problems.push(`${user}'s reset flag is not ${reset}`);
+  return problems;
+}
+
+export const SCENARIOS: Record<EventType, Scenario> = {
+  'create': {
+    async setup(fake) {
+      fake.createUser('alice');
+      const secret = fake.createSecret('alice-password');
+      const props: Props = { UserName: 'alice', SecretArn: secret };
+      const cfnProblems: string[] = [];
+      return {
+        event: createEvent(L, props),
+        cfnProblems,
+        onSuccess: async () => [],
+        // The provider framework skips the Delete after a failed Create; the rollback deletes the
+        // stack's other new resources: the secret and the user.
+        onFailure: async () => {
+          fake.deleteSecret(secret);
+          deleteUserAsCfn(fake, 'alice', cfnProblems);
+          return [];
+        },
+        final: (ok) =>
+          ok
+            ? expectProfile(fake, 'alice', secret, true)
+            : fake.users.has('alice')
+              ? ['alice should have been deleted by the rollback']
+              : [],
+      };
+    },
+  },
+  'reset-flag': {
+    async setup(fake) {
+      fake.createUser('alice');
+      const secret = fake.createSecret('alice-password');
+      const oldProps: Props = { UserName: 'alice', SecretArn: secret };
+      await deploy(createEvent(L, oldProps));
+      const props: Props = { ...oldProps, PasswordResetRequired: 'false' };
+      const before = fake.profileOf('alice')!.password;
+      return {
+        event: updateEvent(L, 'alice', props, oldProps),
+        cfnProblems: [],
+        onSuccess: async () => [],
+        onFailure: async () => [await invoke(updateEvent(L, 'alice', oldProps, props))],
+        final: (ok) => [
+          ...expectProfile(fake, 'alice', secret, !ok),
+          ...(fake.profileOf('alice')?.password === before ? [] : ['the reset flag changed the password']),
+        ],
+      };
+    },
+  },
+  'reset-token': {
+    async setup(fake) {
+      fake.createUser('alice');
+      const secret = fake.createSecret('alice-password');
+      const oldProps: Props = { UserName: 'alice', SecretArn: secret, ResetToken: '1' };
+      await deploy(createEvent(L, oldProps));
+      const props: Props = { ...oldProps, ResetToken: '2' };
+      const before = fake.profileOf('alice')!.password;
+      return {
+        event: updateEvent(L, 'alice', props, oldProps),
+        cfnProblems: [],
+        onSuccess: async () => [],
+        onFailure: async () => [await invoke(updateEvent(L, 'alice', oldProps, props))],
+        final: () => [
+          ...expectProfile(fake, 'alice', secret, true),
+          // Both the reset and its rollback issue a new password (a rollback cannot un-issue one).
+          ...(fake.profileOf('alice')?.password !== before ? [] : ['the reset did not issue a new password']),
+        ],
+      };
+    },
+  },
+  'rename': {
+    // A ConsoleUser whose userName changed: CloudFormation creates user bob, updates the login
+    // profile (new physical ID), and in cleanup deletes the old physical ID and then user alice.
+    async setup(fake) {
+      fake.createUser('alice');
+      const secret = fake.createSecret('user-password');
+      const oldProps: Props = { UserName: 'alice', SecretArn: secret };
+      await deploy(createEvent(L, oldProps));
+      fake.createUser('bob');
+      const props: Props = { UserName: 'bob', SecretArn: secret };
+      const cfnProblems: string[] = [];
+      return {
+        event: updateEvent(L, 'alice', props, oldProps),
+        cfnProblems,
+        onSuccess: async (inv) => {
+          if (inv.response?.PhysicalResourceId !== 'bob')
+            cfnProblems.push('the rename did not return bob as physical ID');
+          const cleanup = await invoke(deleteEvent(L, 'alice', oldProps));
+          if (cleanup.error === undefined) deleteUserAsCfn(fake, 'alice', cfnProblems);
+          else cfnProblems.push('cleanup Delete of alice failed');
+          return [cleanup];
+        },
+        onFailure: async () => {
+          const rollback = await invoke(updateEvent(L, 'alice', oldProps, props));
+          // The rollback's cleanup deletes the user the failed update created.
+          deleteUserAsCfn(fake, 'bob', cfnProblems);
+          return [rollback];
+        },
+        final: (ok) => (ok ? expectProfile(fake, 'bob', secret, true) : expectProfile(fake, 'alice', secret, true)),
+      };
+    },
+  },
+  'new-secret': {
+    // The secret was replaced (e.g. secretName changed): the new, empty secret gets a password.
+    async setup(fake) {
+      fake.createUser('alice');
+      const oldSecret = fake.createSecret('old-name');
+      const oldProps: Props = { UserName: 'alice', SecretArn: oldSecret };
+      await deploy(createEvent(L, oldProps));
+      const newSecret = fake.createSecret('new-name');
+      const props: Props = { UserName: 'alice', SecretArn: newSecret };
+      return {
+        event: updateEvent(L, 'alice', props, oldProps),
+        cfnProblems: [],
+        onSuccess: async () => {
+          fake.deleteSecret(oldSecret);
+          return [];
+        },
+        onFailure: async () => {
+          const rollback = await invoke(updateEvent(L, 'alice', oldProps, props));
+          fake.deleteSecret(newSecret);
+          return [rollback];
+        },
+        final: (ok) => expectProfile(fake, 'alice', ok ? newSecret : oldSecret, true),
+      };
+    },
+  },
+  'delete': {
+    // Stack delete with the user in the same stack: the profile must go before the user.
+    async setup(fake) {
+      fake.createUser('alice');
+      const secret = fake.createSecret('alice-password');
+      const props: Props = { UserName: 'alice', SecretArn: secret };
+      await deploy(createEvent(L, props));
+      const cfnProblems: string[] = [];
+      const finish = () => {
+        deleteUserAsCfn(fake, 'alice', cfnProblems);
+        fake.deleteSecret(secret);
+      };
+      return {
+        event: deleteEvent(L, 'alice', props),
+        cfnProblems,
+        onSuccess: async () => {
+          finish();
+          return [];
+        },
+        // DELETE_FAILED; the operator deletes the stack again: a new Delete event.
+        onFailure: async () => {
+          const retry = await invoke(deleteEvent(L, 'alice', props));
+          if (retry.error === undefined) finish();
+          else cfnProblems.push('the second stack delete failed too');
+          return [retry];
+        },
+        final: () => (fake.users.has('alice') ? ['alice was not deleted'] : []),
+      };
+    },
+  },
+};
+
+/** Runs `type` with `inject` applied to the first delivery only; CloudFormation's next steps run fault-free. */
+export async function runScenario(fake: FakeAws, type: EventType, inject: (fake: FakeAws) => void): Promise<Run> {
+  const context = await SCENARIOS[type].setup(fake);
+  inject(fake);
+  const first = await invoke(context.event);
+  const afterFirst = lostPasswords(fake, { allowPending: first.error !== undefined });
+  const faultsHit = fake.faultsHit;
+  fake.clearFaults();
+  const followUps = first.error === undefined ? await context.onSuccess(first) : await context.onFailure();
+  const won = first.error === undefined || (type !== 'create' && followUps.every((f) => f.error === undefined));
+  return {
+    fake,
+    first,
+    followUps,
+    afterFirst,
+    faultsHit,
+    cfnProblems: context.cfnProblems,
+    expectFinal: () => [
+      ...context.final(first.error === undefined && won),
+      ...followUps.filter((f) => f.error !== undefined).map((f) => `a follow-up event failed: ${String(f.error)}`),
+    ],
+  };
+}
