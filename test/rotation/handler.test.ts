@@ -15,6 +15,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { SecretsManagerRotationEventStep } from 'aws-lambda';
 import { handler } from '../../lambda/rotation';
 import { resetClients } from '../../lambda/shared/aws';
 import { policyViolations } from '../../lambda/shared/password';
@@ -110,7 +111,7 @@ function given(world: World): void {
 }
 
 function step(name: string, token = TOKEN) {
-  return handler({ SecretId: ARN, ClientRequestToken: token, Step: name });
+  return handler({ SecretId: ARN, ClientRequestToken: token, Step: name as SecretsManagerRotationEventStep });
 }
 
 /** The versions as Secrets Manager shows them after RotateSecret started a rotation to TOKEN. */
