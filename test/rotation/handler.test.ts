@@ -252,6 +252,24 @@ describe('setSecret', () => {
     expect(iam.commandCalls(TagUserCommand)).toHaveLength(0);
   });
 
+  test('fails when IAM stays unmodifiable and the next retry would pass the deadline, without waiting for it', async () => {
+    // GIVEN a profile IAM keeps answering EntityTemporarilyUnmodifiable for, and a Lambda with
+    // 10.4 s left: after the 10 s safety margin, 400 ms, less than the shortest retry delay (500 ms)
+    given({ versions: ROTATING, pending: PENDING_PASSWORD });
+    iam.on(UpdateLoginProfileCommand).rejects(awsError('EntityTemporarilyUnmodifiableException'));
+    const context = { getRemainingTimeInMillis: () => 10_400 };
+    // WHEN setSecret runs
+    const event = { SecretId: ARN, ClientRequestToken: TOKEN, Step: 'setSecret' as const };
+    const started = Date.now();
+    await expect(handler(event, context)).rejects.toThrow(
+      /rotation step setSecret failed: EntityTemporarilyUnmodifiable/,
+    );
+    // THEN it tried once and answered at once, and did not record the version
+    expect(iam.commandCalls(UpdateLoginProfileCommand)).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(iam.commandCalls(TagUserCommand)).toHaveLength(0);
+  });
+
   test('fails when the login profile belongs to another secret', async () => {
     given({ versions: ROTATING, pending: PENDING_PASSWORD, userTags: { [OWNER_TAG_KEY]: `${ARN}-other` } });
     await expect(step('setSecret')).rejects.toThrow(/is not owned by secret/);
