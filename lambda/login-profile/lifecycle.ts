@@ -8,49 +8,26 @@
  *   version its first delivery wrote and sets that same password instead of a new one.
  * - A reset writes the new password as `AWSPENDING` and promotes it only after IAM took it.
  */
-import { createHash } from 'node:crypto';
 import { OWNER_TAG_KEY, STACK_TAG_KEY } from '../../lib/login-profile/contract';
-import * as aws from '../shared/aws';
 import { HandlerError, errorName, isAwsError, mayHaveApplied } from '../runtime/errors';
+import { Invocation } from '../runtime/invocation';
 import { log } from '../runtime/log';
+import { RETRY, retryOn } from '../runtime/retry';
+import * as aws from '../shared/aws';
 import { DEFAULT_PASSWORD_POLICY, PasswordPolicy, generatePassword } from '../shared/password';
-import { retryOn } from '../runtime/retry';
+import { formatSecretValue, parseSecretValue } from '../shared/secret-value';
+import {
+  EventIdentity,
+  MAX_POLICY_ATTEMPTS,
+  UpdatePlan,
+  ownedByAnotherSecret,
+  planUpdate,
+  settleReplay,
+  stageHolder,
+  versionToken,
+  versionTokens,
+} from './plan';
 import { LoginProfileSettings } from './properties';
-
-/** How many freshly generated passwords to try when IAM answers `PasswordPolicyViolation`. */
-export const MAX_POLICY_ATTEMPTS = 3;
-
-/** What the handler knows about the event besides the properties. */
-export interface EventIdentity {
-  readonly stackId: string;
-  readonly logicalResourceId: string;
-  readonly requestId: string;
-  readonly requestType: string;
-}
-
-/** The clock the handler must answer by: milliseconds left before the Lambda times out. */
-export type Deadline = () => number;
-
-/** Every password this invocation generated or read, so error messages can be scrubbed. */
-export const passwordsSeen = new Set<string>();
-
-/** The secret's JSON value. */
-export interface SecretValue {
-  readonly username: string;
-  readonly password: string;
-  readonly signInUrl: string;
-}
-
-/**
- * The client request token of the secret version written for `event` (attempt `attempt`):
- * the same event always maps to the same token, a different event never does.
- */
-export function versionToken(event: EventIdentity, attempt: number): string {
-  const hex = createHash('sha256')
-    .update([event.stackId, event.logicalResourceId, event.requestId, String(attempt)].join('\n'))
-    .digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
 
 /** How a new password reaches the secret and IAM. */
 enum Issue {
@@ -64,23 +41,18 @@ enum Issue {
 export async function createProfile(
   settings: LoginProfileSettings,
   event: EventIdentity,
-  deadline: Deadline,
+  inv: Invocation,
 ): Promise<string> {
-  const previousOwner = await claimUser(settings, event.stackId, deadline);
+  const previousOwner = await claimUser(settings, event.stackId, inv);
   const progress: Progress = { profileTouched: false };
   try {
-    return await issuePassword(settings, event, Issue.CREATE, deadline, progress);
+    return await issuePassword(settings, event, Issue.CREATE, inv, progress);
   } catch (error) {
     // After a failed Create the provider framework sends no Delete, and the rollback deletes the
     // new secret: a profile this event may have set would keep a password that is nowhere.
     // (A failed Update is followed by the rollback Update instead, which sets a stored password.)
     if (event.requestType === 'Create') {
-      await undoCreate(
-        settings,
-        previousOwner,
-        progress.profileTouched || previousOwner === settings.secretArn,
-        deadline,
-      );
+      await undoCreate(settings, previousOwner, progress.profileTouched || previousOwner === settings.secretArn, inv);
     }
     throw error;
   }
@@ -100,17 +72,12 @@ async function undoCreate(
   settings: LoginProfileSettings,
   previousOwner: string | undefined,
   deleteProfileToo: boolean,
-  deadline: Deadline,
+  inv: Invocation,
 ): Promise<void> {
   const userName = settings.userName;
   if (deleteProfileToo) {
     try {
-      const deleted = await retryOn(() => aws.deleteLoginProfile(userName), {
-        codes: ['EntityTemporarilyUnmodifiable'],
-        attempts: 3,
-        baseDelayMs: 1_000,
-        deadline,
-      });
+      const deleted = await retryOn(() => aws.deleteLoginProfile(userName), RETRY.undoCreate, inv.clock);
       log(deleted ? 'failed Create: removed the login profile it set' : 'failed Create: no login profile to remove', {
         userName,
         action: 'DeleteLoginProfile',
@@ -129,72 +96,60 @@ async function undoCreate(
   }
 }
 
-/** Update: decide from old and new settings whether to issue a password, flip the flag, or do nothing. */
+/** Update: carries out the plan `planUpdate` makes from the old and new settings. */
 export async function updateProfile(
   settings: LoginProfileSettings,
   old: LoginProfileSettings,
   event: EventIdentity,
-  deadline: Deadline,
+  inv: Invocation,
 ): Promise<string | undefined> {
-  if (settings.userName !== old.userName) {
-    // Another user: a new physical resource. The old user's profile goes first, while its
-    // password is still AWSCURRENT: the new user's password is about to take that stage, and
-    // CloudFormation ignores a failed cleanup Delete, which would leave it with a lost password.
-    await deleteProfile(old.userName, old.secretArn, deadline);
-    return createProfile(settings, event, deadline);
-  }
-  if (settings.secretArn !== old.secretArn) {
-    // Another secret: it holds no password yet; the old one keeps the current password until then.
-    return createProfile(settings, event, deadline);
-  }
-  if (settings.resetToken !== old.resetToken) {
-    return issuePassword(settings, event, Issue.RESET, deadline);
-  }
-  if (settings.passwordResetRequired !== old.passwordResetRequired) {
-    try {
-      await retryOn(() => aws.updateLoginProfile(settings.userName, undefined, settings.passwordResetRequired), {
-        codes: ['EntityTemporarilyUnmodifiable'],
-        attempts: 5,
-        baseDelayMs: 1_000,
-        deadline,
-      });
-    } catch (error) {
-      if (!isAwsError(error, 'NoSuchEntity')) throw error;
-      // Someone deleted the profile by hand: give it back, with the password the secret holds
-      // (failing here would also fail the rollback, which flips the flag back the same way).
-      await restoreProfile(settings, deadline);
+  switch (planUpdate(old, settings)) {
+    case UpdatePlan.NEW_USER:
+      // The old user's profile goes first, while its password is still AWSCURRENT: the new user's
+      // password is about to take that stage, and CloudFormation ignores a failed cleanup Delete,
+      // which would leave it with a lost password.
+      await deleteProfile(old.userName, old.secretArn, inv);
+      return createProfile(settings, event, inv);
+    case UpdatePlan.NEW_SECRET:
+      // The old secret keeps the current password until the new one holds one.
+      return createProfile(settings, event, inv);
+    case UpdatePlan.NEW_PASSWORD:
+      return issuePassword(settings, event, Issue.RESET, inv);
+    case UpdatePlan.RESET_FLAG:
+      try {
+        await retryOn(
+          () => aws.updateLoginProfile(settings.userName, undefined, settings.passwordResetRequired),
+          RETRY.unmodifiable,
+          inv.clock,
+        );
+      } catch (error) {
+        if (!isAwsError(error, 'NoSuchEntity')) throw error;
+        // Someone deleted the profile by hand: give it back, with the password the secret holds
+        // (failing here would also fail the rollback, which flips the flag back the same way).
+        await restoreProfile(settings, inv);
+        return undefined;
+      }
+      log('updated the reset flag', { userName: settings.userName, action: 'UpdateLoginProfile' });
       return undefined;
-    }
-    log('updated the reset flag', { userName: settings.userName, action: 'UpdateLoginProfile' });
-    return undefined;
+    case UpdatePlan.NOTHING:
+      log('nothing to change', { userName: settings.userName });
+      return undefined;
   }
-  log('nothing to change', { userName: settings.userName });
-  return undefined;
 }
 
 /**
  * Delete: remove the login profile, unless another secret has claimed the user since (a
  * replacement custom resource for the same user was created before this one is deleted).
  */
-export async function deleteProfile(
-  userName: string,
-  secretArn: string | undefined,
-  deadline: Deadline,
-): Promise<void> {
+export async function deleteProfile(userName: string, secretArn: string | undefined, inv: Invocation): Promise<void> {
   const tags = await aws.userTags(userName);
   // GetUser can answer NoSuchEntity for a user IAM has not caught up with yet: the
   // DeleteLoginProfile below is what settles whether there is a profile (NoSuchEntity = none).
-  const owner = tags?.[OWNER_TAG_KEY];
-  if (owner !== undefined && owner !== secretArn) {
+  if (ownedByAnotherSecret(tags?.[OWNER_TAG_KEY], secretArn)) {
     log('login profile belongs to another secret now; leaving it', { userName });
     return;
   }
-  const deleted = await retryOn(() => aws.deleteLoginProfile(userName), {
-    codes: ['EntityTemporarilyUnmodifiable'],
-    attempts: 6,
-    baseDelayMs: 1_000,
-    deadline,
-  });
+  const deleted = await retryOn(() => aws.deleteLoginProfile(userName), RETRY.deleteProfile, inv.clock);
   log(deleted ? 'deleted the login profile' : 'login profile was already gone', {
     userName,
     action: 'DeleteLoginProfile',
@@ -202,16 +157,22 @@ export async function deleteProfile(
 }
 
 /** Creates the login profile again with the secret's AWSCURRENT password. */
-async function restoreProfile(settings: LoginProfileSettings, deadline: Deadline): Promise<void> {
-  const password = passwordOf(await aws.getSecretString(settings.secretArn, { stage: 'AWSCURRENT' }));
-  passwordsSeen.add(password);
-  const retry = { codes: ['EntityTemporarilyUnmodifiable'], attempts: 5, baseDelayMs: 1_000, deadline };
+async function restoreProfile(settings: LoginProfileSettings, inv: Invocation): Promise<void> {
+  const password = await readPassword(settings.secretArn, { stage: 'AWSCURRENT' }, inv);
   try {
-    await retryOn(() => aws.createLoginProfile(settings.userName, password, settings.passwordResetRequired), retry);
+    await retryOn(
+      () => aws.createLoginProfile(settings.userName, password, settings.passwordResetRequired),
+      RETRY.unmodifiable,
+      inv.clock,
+    );
   } catch (error) {
     if (!isAwsError(error, 'EntityAlreadyExists')) throw error;
     // IAM's NoSuchEntity was stale: the profile is there; only the flag was asked for.
-    await retryOn(() => aws.updateLoginProfile(settings.userName, undefined, settings.passwordResetRequired), retry);
+    await retryOn(
+      () => aws.updateLoginProfile(settings.userName, undefined, settings.passwordResetRequired),
+      RETRY.unmodifiable,
+      inv.clock,
+    );
     log('updated the reset flag', { userName: settings.userName, action: 'UpdateLoginProfile' });
     return;
   }
@@ -229,7 +190,7 @@ async function restoreProfile(settings: LoginProfileSettings, deadline: Deadline
 async function claimUser(
   settings: LoginProfileSettings,
   stackId: string,
-  deadline: Deadline,
+  inv: Invocation,
 ): Promise<string | undefined> {
   // Only the undo of a failed Create needs the previous owner, so reading it is best effort. A
   // user IAM does not show yet (just created) has no tags: undefined is the right answer then.
@@ -245,12 +206,8 @@ async function claimUser(
   try {
     await retryOn(
       () => aws.tagUser(settings.userName, OWNER_TAG_KEY, settings.secretArn, { [STACK_TAG_KEY]: stackId }),
-      {
-        codes: ['NoSuchEntity', 'ConcurrentModification'],
-        attempts: 5,
-        baseDelayMs: 1_000,
-        deadline,
-      },
+      RETRY.newUser,
+      inv.clock,
     );
   } catch (error) {
     if (isAwsError(error, 'NoSuchEntity')) {
@@ -265,7 +222,7 @@ async function issuePassword(
   settings: LoginProfileSettings,
   event: EventIdentity,
   mode: Issue,
-  deadline: Deadline,
+  inv: Invocation,
   progress: Progress = { profileTouched: false },
 ): Promise<string> {
   let policy = await readPolicy();
@@ -273,20 +230,19 @@ async function issuePassword(
     const stage = mode === Issue.CREATE ? 'AWSCURRENT' : 'AWSPENDING';
     const token = versionToken(event, attempt);
     const fresh = generatePassword(settings.passwordLength, policy);
-    passwordsSeen.add(fresh);
-    const value: SecretValue = { username: settings.userName, password: fresh, signInUrl: settings.signInUrl };
-    const stored = await aws.putSecretVersion(settings.secretArn, token, JSON.stringify(value), stage);
-    const password = passwordOf(stored.secretString);
-    passwordsSeen.add(password);
+    inv.redaction.add(fresh);
+    const value = formatSecretValue({ username: settings.userName, password: fresh, signInUrl: settings.signInUrl });
+    const stored = await aws.putSecretVersion(settings.secretArn, token, value, stage);
+    const password = inv.redaction.add(parseSecretValue(stored.secretString).password);
     const replayed = stored.existingStages;
     if (replayed !== undefined && !replayed.includes(stage) && !replayed.includes('AWSCURRENT')) {
       // A delivery of an event whose version has since lost its stage: to a later attempt of
       // this same event, or to a later event. Setting this version's password would undo that.
-      return settleOvertakenReplay(settings, event, mode, stored.versionId, deadline, progress);
+      return settleOvertakenReplay(settings, event, mode, stored.versionId, inv, progress);
     }
 
     try {
-      await setPassword(settings, password, mode, deadline, progress);
+      await setPassword(settings, password, mode, inv, progress);
     } catch (error) {
       if (isAwsError(error, 'PasswordPolicyViolation') && attempt + 1 < MAX_POLICY_ATTEMPTS) {
         // The policy changed between our read and IAM's check: read it again and regenerate.
@@ -318,14 +274,11 @@ async function settleOvertakenReplay(
   event: EventIdentity,
   mode: Issue,
   overtakenVersionId: string,
-  deadline: Deadline,
+  inv: Invocation,
   progress: Progress,
 ): Promise<string> {
   const stages = await aws.secretVersionStages(settings.secretArn);
-  const holder = (stage: string) => Object.keys(stages).find((id) => stages[id].includes(stage));
-  const current = holder('AWSCURRENT');
-  const own = new Set(Array.from({ length: MAX_POLICY_ATTEMPTS }, (_, attempt) => versionToken(event, attempt)));
-  const latest = [holder('AWSPENDING'), current].find((id) => id !== undefined && own.has(id));
+  const { finish: latest, current } = settleReplay(stages, versionTokens(event));
   if (latest === undefined) {
     log('a later change overtook this event; a late delivery changes nothing', {
       userName: settings.userName,
@@ -333,9 +286,8 @@ async function settleOvertakenReplay(
     });
     return current ?? overtakenVersionId;
   }
-  const password = passwordOf(await aws.getSecretString(settings.secretArn, { versionId: latest }));
-  passwordsSeen.add(password);
-  await setPassword(settings, password, mode, deadline, progress);
+  const password = await readPassword(settings.secretArn, { versionId: latest }, inv);
+  await setPassword(settings, password, mode, inv, progress);
   if (latest !== current) await promote(settings.secretArn, latest);
   log('login profile password set', { userName: settings.userName, action: mode, secretVersionId: latest });
   return latest;
@@ -346,10 +298,9 @@ async function setPassword(
   settings: LoginProfileSettings,
   password: string,
   mode: Issue,
-  deadline: Deadline,
+  inv: Invocation,
   progress: Progress,
 ): Promise<void> {
-  const retry = { codes: ['EntityTemporarilyUnmodifiable', 'NoSuchEntity'], attempts: 5, baseDelayMs: 1_000, deadline };
   // Remember whether IAM may have taken the password: a failed Create must then remove the profile.
   const touching = (call: () => Promise<void>) => async () => {
     try {
@@ -364,27 +315,27 @@ async function setPassword(
   const update = touching(() => aws.updateLoginProfile(settings.userName, password, settings.passwordResetRequired));
   if (mode === Issue.CREATE) {
     try {
-      await retryOn(create, retry);
+      await retryOn(create, RETRY.newProfile, inv.clock);
     } catch (error) {
       // A replay of this event, or a profile that existed before us: make it ours.
       if (!isAwsError(error, 'EntityAlreadyExists')) throw error;
-      await retryOn(update, { ...retry, codes: ['EntityTemporarilyUnmodifiable'] });
+      await retryOn(update, RETRY.unmodifiable, inv.clock);
     }
     return;
   }
   try {
-    await retryOn(update, { ...retry, codes: ['EntityTemporarilyUnmodifiable'] });
+    await retryOn(update, RETRY.unmodifiable, inv.clock);
   } catch (error) {
     // Someone deleted the profile by hand: give it back.
     if (!isAwsError(error, 'NoSuchEntity')) throw error;
-    await retryOn(create, retry);
+    await retryOn(create, RETRY.newProfile, inv.clock);
   }
 }
 
 /** Makes `versionId` the secret's `AWSCURRENT` version (idempotent) and clears `AWSPENDING`. */
 async function promote(secretArn: string, versionId: string): Promise<void> {
   const stages = await aws.secretVersionStages(secretArn);
-  const current = Object.keys(stages).find((id) => stages[id].includes('AWSCURRENT'));
+  const current = stageHolder(stages, 'AWSCURRENT');
   if (current !== versionId) await aws.moveStage(secretArn, 'AWSCURRENT', versionId, current);
   if ((stages[versionId] ?? []).includes('AWSPENDING')) await aws.removeStage(secretArn, 'AWSPENDING', versionId);
 }
@@ -393,17 +344,7 @@ async function readPolicy(): Promise<PasswordPolicy> {
   return (await aws.readPasswordPolicy()) ?? DEFAULT_PASSWORD_POLICY;
 }
 
-/** The password in a stored secret string, checked for shape (never echoed). */
-function passwordOf(secretString: string): string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(secretString);
-  } catch {
-    throw new HandlerError('the secret version is not JSON');
-  }
-  const password = (parsed as Partial<SecretValue> | null)?.password;
-  if (typeof password !== 'string' || password.length === 0) {
-    throw new HandlerError('the secret version holds no password');
-  }
-  return password;
+/** The password of one version of the secret, remembered for redaction (never echoed). */
+async function readPassword(secretArn: string, version: { versionId?: string; stage?: string }, inv: Invocation) {
+  return inv.redaction.add(parseSecretValue(await aws.getSecretString(secretArn, version)).password);
 }

@@ -1,7 +1,7 @@
 /** Parses and checks the custom resource's properties (they arrive as strings from CloudFormation). */
 import type { LoginProfileResourceProperties } from '../../lib/login-profile/contract';
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USER_NAME_PATTERN } from '../../lib/shared/rules';
 import { HandlerError } from '../runtime/errors';
+import { parseBooleanText, parsePasswordLength, parseUserName, requireString } from '../shared/parse';
 
 /** The properties, parsed into their real types. */
 export interface LoginProfileSettings {
@@ -25,12 +25,7 @@ export function parseProperties(raw: Record<string, unknown> | undefined, accoun
   }
   const props = raw as Partial<Record<keyof LoginProfileResourceProperties, unknown>>;
 
-  const userName = requireString(props.UserName, 'UserName');
-  if (!isUserName(userName)) {
-    throw new HandlerError(
-      `UserName must be 1-64 characters of letters, digits and +=,.@_- ; got ${JSON.stringify(userName)}`,
-    );
-  }
+  const userName = parseUserName('UserName', requireString(props.UserName, 'UserName'));
 
   const secretArn = requireString(props.SecretArn, 'SecretArn');
   const arn = SECRET_ARN.exec(secretArn);
@@ -46,18 +41,11 @@ export function parseProperties(raw: Record<string, unknown> | undefined, accoun
     throw new HandlerError(`SignInUrl must be an https URL; got ${JSON.stringify(signInUrl)}`);
   }
 
-  const lengthText = requireString(props.PasswordLength, 'PasswordLength');
-  const passwordLength = Number(lengthText);
-  if (!/^\d+$/.test(lengthText) || passwordLength < MIN_PASSWORD_LENGTH || passwordLength > MAX_PASSWORD_LENGTH) {
-    throw new HandlerError(
-      `PasswordLength must be a whole number from ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH}; got ${JSON.stringify(lengthText)}`,
-    );
-  }
-
-  const resetText = requireString(props.PasswordResetRequired, 'PasswordResetRequired');
-  if (resetText !== 'true' && resetText !== 'false') {
-    throw new HandlerError(`PasswordResetRequired must be "true" or "false"; got ${JSON.stringify(resetText)}`);
-  }
+  const passwordLength = parsePasswordLength('PasswordLength', requireString(props.PasswordLength, 'PasswordLength'));
+  const passwordResetRequired = parseBooleanText(
+    'PasswordResetRequired',
+    requireString(props.PasswordResetRequired, 'PasswordResetRequired'),
+  );
 
   const resetToken = props.ResetToken === undefined ? '' : requireString(props.ResetToken, 'ResetToken', true);
 
@@ -66,22 +54,7 @@ export function parseProperties(raw: Record<string, unknown> | undefined, accoun
     secretArn,
     signInUrl,
     passwordLength,
-    passwordResetRequired: resetText === 'true',
+    passwordResetRequired,
     resetToken,
   };
-}
-
-/** True when `value` is a valid IAM user name. */
-export function isUserName(value: string): boolean {
-  return USER_NAME_PATTERN.test(value);
-}
-
-function requireString(value: unknown, name: string, allowEmpty = false): string {
-  // CloudFormation sends scalars as strings; a number or boolean arriving directly (a direct
-  // invocation) is accepted in its string form.
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (value === undefined || value === null) throw new HandlerError(`${name} is required but missing`);
-  if (typeof value !== 'string') throw new HandlerError(`${name} must be a string; got ${typeof value}`);
-  if (!allowEmpty && value.length === 0) throw new HandlerError(`${name} must not be empty`);
-  return value;
 }

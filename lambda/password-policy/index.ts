@@ -3,28 +3,30 @@
  * Create records the policy in force in the physical ID, then applies the new one; Update
  * applies; Delete puts back what Create recorded (or removes the policy if there was none).
  */
-import * as aws from '../shared/aws';
-import { CustomResourceEventBase, CustomResourceResponse } from '../runtime/cfn';
-import { HandlerError, errorMessage, errorName } from '../runtime/errors';
+import type { AccountPasswordPolicyResourceProperties } from '../../lib/password-policy/contract';
+import {
+  CustomResourceEvent,
+  CustomResourceResponse,
+  handleCustomResource,
+  respond,
+  unknownRequestType,
+} from '../runtime/custom-resource';
+import { InvocationContext } from '../runtime/invocation';
 import { log } from '../runtime/log';
+import * as aws from '../shared/aws';
 import { decodePhysicalId, encodePhysicalId, normalise, parseProperties } from './policy';
 
-export async function handler(event: CustomResourceEventBase): Promise<CustomResourceResponse> {
-  const requestType = typeof event?.RequestType === 'string' ? event.RequestType : String(event?.RequestType);
-  log('received event', { requestType });
-  try {
-    const response = await dispatch(event);
-    log('done', { requestType });
-    return response;
-  } catch (error) {
-    const message = `${errorName(error)}: ${errorMessage(error)}`;
-    log('failed', { requestType, error: message });
-    throw new HandlerError(`${requestType} of the account password policy failed: ${message}`);
-  }
+/** The event this handler receives (its properties are still checked: see `policy.ts`). */
+export type AccountPasswordPolicyEvent = CustomResourceEvent<AccountPasswordPolicyResourceProperties>;
+
+export function handler(
+  event: AccountPasswordPolicyEvent,
+  context?: InvocationContext,
+): Promise<CustomResourceResponse> {
+  return handleCustomResource(event, context, () => 'the account password policy', dispatch);
 }
 
-async function dispatch(event: CustomResourceEventBase): Promise<CustomResourceResponse> {
-  if (typeof event !== 'object' || event === null) throw new HandlerError('the event is not an object');
+async function dispatch(event: AccountPasswordPolicyEvent): Promise<CustomResourceResponse> {
   switch (event.RequestType) {
     case 'Create': {
       const wanted = parseProperties(event.ResourceProperties);
@@ -36,14 +38,14 @@ async function dispatch(event: CustomResourceEventBase): Promise<CustomResourceR
       log(found === undefined ? 'applied; there was no policy before' : 'applied; recorded the previous policy', {
         action: 'UpdateAccountPasswordPolicy',
       });
-      return { PhysicalResourceId: physicalId };
+      return respond(physicalId);
     }
     case 'Update': {
       const wanted = parseProperties(event.ResourceProperties);
       decodePhysicalId(event.PhysicalResourceId);
       await aws.updateAccountPasswordPolicy(wanted);
       log('applied', { action: 'UpdateAccountPasswordPolicy' });
-      return { PhysicalResourceId: event.PhysicalResourceId! };
+      return respond(event.PhysicalResourceId);
     }
     case 'Delete': {
       const previous = decodePhysicalId(event.PhysicalResourceId);
@@ -56,11 +58,9 @@ async function dispatch(event: CustomResourceEventBase): Promise<CustomResourceR
         await aws.updateAccountPasswordPolicy(previous);
         log('restored the previous policy', { action: 'UpdateAccountPasswordPolicy' });
       }
-      return { PhysicalResourceId: event.PhysicalResourceId! };
+      return respond(event.PhysicalResourceId);
     }
     default:
-      throw new HandlerError(
-        `unknown RequestType ${JSON.stringify(event.RequestType)}; expected Create, Update or Delete`,
-      );
+      throw unknownRequestType((event as { RequestType?: unknown }).RequestType);
   }
 }

@@ -9,6 +9,7 @@
  */
 import type { AccountPasswordPolicyResourceProperties } from '../../lib/password-policy/contract';
 import { HandlerError } from '../runtime/errors';
+import { parseBooleanText, parseWholeNumber } from '../shared/parse';
 
 /** The fields of `UpdateAccountPasswordPolicy` (and of `GetAccountPasswordPolicy`'s answer). */
 export interface PolicyFields {
@@ -107,19 +108,10 @@ export function normalise(policy: PolicyFields & { ExpirePasswords?: boolean }):
 }
 
 function parseNumber(name: NumberField, value: unknown): number {
-  const text = String(value);
   const [min, max] = NUMBER_RANGES[name];
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max) {
-    throw new HandlerError(`${name} must be a whole number from ${min} to ${max}; got ${JSON.stringify(text)}`);
-  }
-  return n;
+  return parseWholeNumber(name, String(value), min, max);
 }
 
 function parseBoolean(name: BooleanField, value: unknown): boolean {
-  const text = String(value);
-  if (text !== 'true' && text !== 'false') {
-    throw new HandlerError(`${name} must be "true" or "false"; got ${JSON.stringify(text)}`);
-  }
-  return text === 'true';
+  return parseBooleanText(name, String(value));
 }

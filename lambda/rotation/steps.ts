@@ -12,15 +12,14 @@
  */
 import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
 import { ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from '../../lib/rotation/contract';
-import * as aws from '../shared/aws';
 import { HandlerError, isAwsError } from '../runtime/errors';
+import { Invocation } from '../runtime/invocation';
 import { log } from '../runtime/log';
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USER_NAME_PATTERN } from '../../lib/shared/rules';
+import { RETRY, retryOn } from '../runtime/retry';
+import * as aws from '../shared/aws';
+import { parseBooleanText, parsePasswordLength, parseUserName } from '../shared/parse';
 import { DEFAULT_PASSWORD_POLICY, generatePassword } from '../shared/password';
-import { retryOn } from '../runtime/retry';
-
-/** Every password this invocation generated or read, so error messages can be scrubbed. */
-export const passwordsSeen = new Set<string>();
+import { SecretValue, formatSecretValue, parseSecretValue } from '../shared/secret-value';
 
 /** The rotation settings of a secret, from its tags (written at synth by `LoginProfile`). */
 export interface RotationSettings {
@@ -31,15 +30,6 @@ export interface RotationSettings {
   /** Version ID -> stages. */
   readonly versions: Record<string, string[]>;
 }
-
-/** The secret's JSON value (the same shape the login-profile handler writes). */
-interface SecretValue {
-  readonly username: string;
-  readonly password: string;
-  readonly signInUrl: string;
-}
-
-const UNMODIFIABLE_RETRY = { codes: ['EntityTemporarilyUnmodifiable'], attempts: 5, baseDelayMs: 1_000 };
 
 /** Reads the secret's tags and versions; refuses a secret this library does not rotate. */
 export async function readSettings(secretId: string): Promise<RotationSettings> {
@@ -52,31 +42,17 @@ export async function readSettings(secretId: string): Promise<RotationSettings> 
       `secret ${secret.arn} is not a cdk-console-users login profile secret with rotation (tags ${Object.values(ROTATION_TAGS).join(', ')} are required)`,
     );
   }
-  if (!USER_NAME_PATTERN.test(userName)) {
-    throw new HandlerError(`tag ${ROTATION_TAGS.userName} must be an IAM user name; got ${JSON.stringify(userName)}`);
-  }
-  const passwordLength = Number(lengthText);
-  if (!/^\d+$/.test(lengthText) || passwordLength < MIN_PASSWORD_LENGTH || passwordLength > MAX_PASSWORD_LENGTH) {
-    throw new HandlerError(
-      `tag ${ROTATION_TAGS.passwordLength} must be a whole number from ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH}; got ${JSON.stringify(lengthText)}`,
-    );
-  }
-  if (resetText !== 'true' && resetText !== 'false') {
-    throw new HandlerError(
-      `tag ${ROTATION_TAGS.passwordResetRequired} must be "true" or "false"; got ${JSON.stringify(resetText)}`,
-    );
-  }
   return {
     secretArn: secret.arn,
-    userName,
-    passwordLength,
-    passwordResetRequired: resetText === 'true',
+    userName: parseUserName(`tag ${ROTATION_TAGS.userName}`, userName),
+    passwordLength: parsePasswordLength(`tag ${ROTATION_TAGS.passwordLength}`, lengthText),
+    passwordResetRequired: parseBooleanText(`tag ${ROTATION_TAGS.passwordResetRequired}`, resetText),
     versions: secret.versions,
   };
 }
 
 /** createSecret: writes a new compliant password as `AWSPENDING` version `token` (once per token). */
-export async function createSecret(settings: RotationSettings, token: string): Promise<void> {
+export async function createSecret(settings: RotationSettings, token: string, inv: Invocation): Promise<void> {
   const stages = settings.versions[token] ?? [];
   if (stages.includes('AWSCURRENT')) {
     log('version is already current; nothing to create', { step: 'createSecret', secretVersionId: token });
@@ -85,28 +61,27 @@ export async function createSecret(settings: RotationSettings, token: string): P
   if (settings.versions[token] !== undefined && !stages.includes('AWSPENDING')) {
     throw new HandlerError(`version ${token} is neither AWSPENDING nor AWSCURRENT; it cannot be rotated to`);
   }
-  if ((await readVersion(settings, token)) !== undefined) {
+  if ((await readVersion(settings, token, inv)) !== undefined) {
     log('pending version already written', { step: 'createSecret', secretVersionId: token });
     return;
   }
-  const current = await readCurrent(settings);
+  const current = await readCurrent(settings, inv);
   // The live policy: the one in force when IAM checks the password at setSecret.
   const policy = (await aws.readPasswordPolicy()) ?? DEFAULT_PASSWORD_POLICY;
-  const password = generatePassword(settings.passwordLength, policy);
-  passwordsSeen.add(password);
-  const value: SecretValue = { username: settings.userName, password, signInUrl: current.signInUrl };
+  const password = inv.redaction.add(generatePassword(settings.passwordLength, policy));
+  const value = formatSecretValue({ username: settings.userName, password, signInUrl: current.signInUrl });
   // Idempotent on the token: a concurrent duplicate gets ResourceExists and keeps the first value.
-  await aws.putSecretVersion(settings.secretArn, token, JSON.stringify(value), 'AWSPENDING');
+  await aws.putSecretVersion(settings.secretArn, token, value, 'AWSPENDING');
   log('wrote the pending password', { step: 'createSecret', userName: settings.userName, secretVersionId: token });
 }
 
 /** setSecret: gives the user the pending password, then records on the user which version IAM holds. */
-export async function setSecret(settings: RotationSettings, token: string): Promise<void> {
+export async function setSecret(settings: RotationSettings, token: string, inv: Invocation): Promise<void> {
   if (isCurrent(settings, token)) {
     log('version is already current; nothing to set', { step: 'setSecret', secretVersionId: token });
     return;
   }
-  const pending = await requirePending(settings, token);
+  const pending = await requirePending(settings, token, inv);
   const tags = await requireOwnedUser(settings);
   if (tags[ROTATED_VERSION_TAG_KEY] === token) {
     // A retry after IAM took this password: setting it again could trip PasswordReusePrevention.
@@ -116,7 +91,8 @@ export async function setSecret(settings: RotationSettings, token: string): Prom
   try {
     await retryOn(
       () => aws.updateLoginProfile(settings.userName, pending.password, settings.passwordResetRequired),
-      UNMODIFIABLE_RETRY,
+      RETRY.unmodifiable,
+      inv.clock,
     );
   } catch (error) {
     if (isAwsError(error, 'NoSuchEntity')) {
@@ -143,7 +119,7 @@ export async function setSecret(settings: RotationSettings, token: string): Prom
  * When Secrets Manager only tests the configuration (the pending version holds no new password),
  * the checks on the user and profile are all there is.
  */
-export async function testSecret(settings: RotationSettings, token: string): Promise<void> {
+export async function testSecret(settings: RotationSettings, token: string, inv: Invocation): Promise<void> {
   if (isCurrent(settings, token)) {
     log('version is already current; nothing to test', { step: 'testSecret', secretVersionId: token });
     return;
@@ -155,8 +131,8 @@ export async function testSecret(settings: RotationSettings, token: string): Pro
   if (!(await aws.hasLoginProfile(settings.userName))) {
     throw new HandlerError(`user ${settings.userName} has no login profile`);
   }
-  const pending = await readVersion(settings, token);
-  const current = await readCurrent(settings);
+  const pending = await readVersion(settings, token, inv);
+  const current = await readCurrent(settings, inv);
   if (pending === undefined || pending.password === current.password) {
     log('configuration test passed (no new password in the pending version)', { step: 'testSecret' });
     return;
@@ -171,7 +147,8 @@ export async function testSecret(settings: RotationSettings, token: string): Pro
     // AWSCURRENT password back so that what works is what the secret says.
     await retryOn(
       () => aws.updateLoginProfile(settings.userName, current.password, settings.passwordResetRequired),
-      UNMODIFIABLE_RETRY,
+      RETRY.unmodifiable,
+      inv.clock,
     );
     throw new HandlerError(
       `user ${settings.userName} does not hold pending version ${token} (tag ${ROTATED_VERSION_TAG_KEY} differs); restored the AWSCURRENT password`,
@@ -210,9 +187,9 @@ async function requireOwnedUser(settings: RotationSettings): Promise<Record<stri
   return tags;
 }
 
-async function requirePending(settings: RotationSettings, token: string): Promise<SecretValue> {
+async function requirePending(settings: RotationSettings, token: string, inv: Invocation): Promise<SecretValue> {
   const pending = (settings.versions[token] ?? []).includes('AWSPENDING')
-    ? await readVersion(settings, token)
+    ? await readVersion(settings, token, inv)
     : undefined;
   if (pending === undefined)
     throw new HandlerError(`version ${token} holds no pending password; run createSecret first`);
@@ -225,18 +202,22 @@ async function requirePending(settings: RotationSettings, token: string): Promis
 }
 
 /** Version `token` with stage AWSPENDING, or `undefined` when it holds no value yet. */
-async function readVersion(settings: RotationSettings, token: string): Promise<SecretValue | undefined> {
+async function readVersion(
+  settings: RotationSettings,
+  token: string,
+  inv: Invocation,
+): Promise<SecretValue | undefined> {
   try {
-    return parseValue(await aws.getSecretString(settings.secretArn, { versionId: token, stage: 'AWSPENDING' }));
+    return remembered(await aws.getSecretString(settings.secretArn, { versionId: token, stage: 'AWSPENDING' }), inv);
   } catch (error) {
     if (isAwsError(error, 'ResourceNotFound')) return undefined;
     throw error;
   }
 }
 
-async function readCurrent(settings: RotationSettings): Promise<SecretValue> {
+async function readCurrent(settings: RotationSettings, inv: Invocation): Promise<SecretValue> {
   try {
-    return parseValue(await aws.getSecretString(settings.secretArn, { stage: 'AWSCURRENT' }));
+    return remembered(await aws.getSecretString(settings.secretArn, { stage: 'AWSCURRENT' }), inv);
   } catch (error) {
     if (isAwsError(error, 'ResourceNotFound')) {
       throw new HandlerError(
@@ -248,18 +229,9 @@ async function readCurrent(settings: RotationSettings): Promise<SecretValue> {
   }
 }
 
-/** Parses a stored secret string (never echoing it). */
-function parseValue(secretString: string): SecretValue {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(secretString);
-  } catch {
-    throw new HandlerError('the secret version is not JSON');
-  }
-  const value = parsed as Partial<SecretValue> | null;
-  if (typeof value?.password !== 'string' || value.password.length === 0 || typeof value.username !== 'string') {
-    throw new HandlerError('the secret version holds no username and password');
-  }
-  passwordsSeen.add(value.password);
-  return { username: value.username, password: value.password, signInUrl: String(value.signInUrl ?? '') };
+/** Parses a stored secret string (never echoing it) and remembers its password for redaction. */
+function remembered(secretString: string, inv: Invocation): SecretValue {
+  const value = parseSecretValue(secretString);
+  inv.redaction.add(value.password);
+  return value;
 }

@@ -41,12 +41,3 @@ export class HandlerError extends Error {
     this.name = 'HandlerError';
   }
 }
-
-/** Replaces every occurrence of each of `secrets` in `text`. */
-export function redact(text: string, secrets: Iterable<string>): string {
-  let result = text;
-  for (const secret of secrets) {
-    if (secret.length > 0) result = result.split(secret).join('[REDACTED]');
-  }
-  return result;
-}

@@ -15,7 +15,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler } from '../../lambda/login-profile';
+import { LoginProfileEvent, handler } from '../../lambda/login-profile';
 import { OWNER_TAG_KEY, STACK_TAG_KEY } from '../../lib/login-profile/contract';
 import { policyViolations } from '../../lambda/shared/password';
 
@@ -39,16 +39,18 @@ function awsError(name: string, message = name) {
   return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
 }
 
-function event(requestType: string, extra: Record<string, unknown> = {}) {
+function event(requestType: string, extra: Record<string, unknown> = {}): LoginProfileEvent {
   return {
     RequestType: requestType,
+    ServiceToken: PROPS.ServiceToken,
+    ResponseURL: 'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/response',
     RequestId: 'request-1',
     StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/s/1',
     LogicalResourceId: 'AliceLoginProfile',
     ResourceType: 'Custom::ConsoleLoginProfile',
     ResourceProperties: PROPS,
     ...extra,
-  };
+  } as LoginProfileEvent;
 }
 
 /** Every password the mocks saw, from IAM calls and secret writes. */

@@ -9,7 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { ConsoleUser, LoginProfile } from '../../lib';
 import { handler } from '../../lambda/login-profile';
 import * as aws from '../../lambda/shared/aws';
-import type { CustomResourceEventBase } from '../../lambda/runtime/cfn';
+import type { LoginProfileEvent as CustomResourceEventBase } from '../../lambda/login-profile';
 import { FakeAws, installFake } from '../support/fake-aws';
 import { Handler, assertNoPasswordIn, createEvent, invoke, requestId, STACK_ID } from '../support/fault-harness';
 import { TemplateWorld } from '../support/template-world';

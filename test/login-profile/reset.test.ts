@@ -14,8 +14,8 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler } from '../../lambda/login-profile';
-import { versionToken } from '../../lambda/login-profile/lifecycle';
+import { LoginProfileEvent, handler } from '../../lambda/login-profile';
+import { versionToken } from '../../lambda/login-profile/plan';
 import { resetClients } from '../../lambda/shared/aws';
 import { policyViolations } from '../../lambda/shared/password';
 
@@ -90,7 +90,7 @@ beforeEach(() => {
 afterEach(() => jest.restoreAllMocks());
 
 function update(props: Record<string, string>) {
-  return handler({ ...EVENT, ResourceProperties: { ...PROPS, ...props } }, context);
+  return handler({ ...EVENT, ResourceProperties: { ...PROPS, ...props } } as LoginProfileEvent, context);
 }
 
 test('a new reset token issues a new compliant password in place: AWSPENDING, IAM, then AWSCURRENT', async () => {

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import * as fc from 'fast-check';
-import { handler } from '../../lambda/password-policy';
+import { AccountPasswordPolicyEvent, handler } from '../../lambda/password-policy';
 import {
   PHYSICAL_ID_PREFIX,
   PolicyFields,
@@ -60,16 +60,18 @@ const WANTED_REQUEST = {
   MaxPasswordAge: 90,
 };
 
-function event(requestType: string, extra: Record<string, unknown> = {}) {
+function event(requestType: string, extra: Record<string, unknown> = {}): AccountPasswordPolicyEvent {
   return {
     RequestType: requestType,
+    ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:f',
+    ResponseURL: 'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/response',
     RequestId: 'r',
     StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/s/1',
     LogicalResourceId: 'PasswordPolicy',
     ResourceType: 'Custom::AccountPasswordPolicy',
     ResourceProperties: { ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:f', ...WANTED },
     ...extra,
-  };
+  } as AccountPasswordPolicyEvent;
 }
 
 beforeEach(() => {

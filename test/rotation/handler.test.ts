@@ -15,6 +15,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { SecretsManagerRotationEventStep } from 'aws-lambda';
 import { handler } from '../../lambda/rotation';
 import { resetClients } from '../../lambda/shared/aws';
 import { policyViolations } from '../../lambda/shared/password';
@@ -110,7 +111,7 @@ function given(world: World): void {
 }
 
 function step(name: string, token = TOKEN) {
-  return handler({ SecretId: ARN, ClientRequestToken: token, Step: name });
+  return handler({ SecretId: ARN, ClientRequestToken: token, Step: name as SecretsManagerRotationEventStep });
 }
 
 /** The versions as Secrets Manager shows them after RotateSecret started a rotation to TOKEN. */
@@ -248,6 +249,24 @@ describe('setSecret', () => {
     given({ versions: ROTATING, pending: PENDING_PASSWORD });
     iam.on(UpdateLoginProfileCommand).rejects(awsError('NoSuchEntityException'));
     await expect(step('setSecret')).rejects.toThrow(/has no login profile; rotation does not create one/);
+    expect(iam.commandCalls(TagUserCommand)).toHaveLength(0);
+  });
+
+  test('fails when IAM stays unmodifiable and the next retry would pass the deadline, without waiting for it', async () => {
+    // GIVEN a profile IAM keeps answering EntityTemporarilyUnmodifiable for, and a Lambda with
+    // 10.4 s left: after the 10 s safety margin, 400 ms, less than the shortest retry delay (500 ms)
+    given({ versions: ROTATING, pending: PENDING_PASSWORD });
+    iam.on(UpdateLoginProfileCommand).rejects(awsError('EntityTemporarilyUnmodifiableException'));
+    const context = { getRemainingTimeInMillis: () => 10_400 };
+    // WHEN setSecret runs
+    const event = { SecretId: ARN, ClientRequestToken: TOKEN, Step: 'setSecret' as const };
+    const started = Date.now();
+    await expect(handler(event, context)).rejects.toThrow(
+      /rotation step setSecret failed: EntityTemporarilyUnmodifiable/,
+    );
+    // THEN it tried once and answered at once, and did not record the version
+    expect(iam.commandCalls(UpdateLoginProfileCommand)).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(500);
     expect(iam.commandCalls(TagUserCommand)).toHaveLength(0);
   });
 

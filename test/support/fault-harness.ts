@@ -5,7 +5,9 @@
  */
 import { inspect } from 'node:util';
 import { handler } from '../../lambda/login-profile';
-import type { CustomResourceEventBase, CustomResourceResponse, LambdaContext } from '../../lambda/runtime/cfn';
+import type { LoginProfileEvent as CustomResourceEventBase } from '../../lambda/login-profile';
+import type { CustomResourceResponse } from '../../lambda/runtime/custom-resource';
+import type { InvocationContext as LambdaContext } from '../../lambda/runtime/invocation';
 import { ACCOUNT, FakeAws, REGION } from './fake-aws';
 
 export const STACK_ID = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/app/11111111-2222-3333-4444-555555555555`;
@@ -59,11 +61,11 @@ export function updateEvent(logicalId: string, physicalId: string, props: Props,
     ...base('Update', logicalId, properties(props)),
     PhysicalResourceId: physicalId,
     OldResourceProperties: properties(old),
-  };
+  } as CustomResourceEventBase;
 }
 
 export function deleteEvent(logicalId: string, physicalId: string, props: Props): CustomResourceEventBase {
-  return { ...base('Delete', logicalId, properties(props)), PhysicalResourceId: physicalId };
+  return { ...base('Delete', logicalId, properties(props)), PhysicalResourceId: physicalId } as CustomResourceEventBase;
 }
 
 function base(type: string, logicalId: string, props: Record<string, unknown>): CustomResourceEventBase {
@@ -74,7 +76,7 @@ function base(type: string, logicalId: string, props: Record<string, unknown>): 
     LogicalResourceId: logicalId,
     ResourceType: 'Custom::ConsoleLoginProfile',
     ResourceProperties: props,
-  };
+  } as CustomResourceEventBase;
 }
 
 /** What one invocation did, as seen from outside. */

@@ -2,7 +2,7 @@
  * The event types of the fault matrix, each with the world before it, its event, and what
  * CloudFormation does after the handler answers (success: cleanup; failure: rollback, or a retry).
  */
-import type { CustomResourceEventBase } from '../../lambda/runtime/cfn';
+import type { LoginProfileEvent as CustomResourceEventBase } from '../../lambda/login-profile';
 import { FakeAws } from './fake-aws';
 import { Invocation, Props, createEvent, deleteEvent, invoke, lostPasswords, updateEvent } from './fault-harness';
 

@@ -1,0 +1,96 @@
+/**
+ * The login-profile handler's decisions, as pure functions of what it knows: no AWS calls, no
+ * clock, so each is tested on its own (`test/login-profile/plan.test.ts`). `lifecycle.ts` makes
+ * the calls these decisions ask for.
+ */
+import { createHash } from 'node:crypto';
+import type { LoginProfileSettings } from './properties';
+
+/** What the handler knows about the event besides the properties. */
+export interface EventIdentity {
+  readonly stackId: string;
+  readonly logicalResourceId: string;
+  readonly requestId: string;
+  readonly requestType: string;
+}
+
+/** How many freshly generated passwords to try when IAM answers `PasswordPolicyViolation`. */
+export const MAX_POLICY_ATTEMPTS = 3;
+
+/**
+ * The client request token of the secret version written for `event` (attempt `attempt`):
+ * the same event always maps to the same token, a different event never does.
+ */
+export function versionToken(event: EventIdentity, attempt: number): string {
+  const hex = createHash('sha256')
+    .update([event.stackId, event.logicalResourceId, event.requestId, String(attempt)].join('\n'))
+    .digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The tokens of every version `event` may have written (one per policy attempt). */
+export function versionTokens(event: EventIdentity): ReadonlySet<string> {
+  return new Set(Array.from({ length: MAX_POLICY_ATTEMPTS }, (_, attempt) => versionToken(event, attempt)));
+}
+
+/** What an Update does, from the old and new settings. */
+export enum UpdatePlan {
+  /** Another user: a new physical resource. The old user's profile goes, the new user gets one. */
+  NEW_USER = 'new-user',
+  /** Another secret for the same user: it holds no password yet, so a new one is issued (as on Create). */
+  NEW_SECRET = 'new-secret',
+  /** A new reset token: a new password, in place. */
+  NEW_PASSWORD = 'new-password',
+  /** Only `passwordResetRequired` changed: flip the flag, keep the password. */
+  RESET_FLAG = 'reset-flag',
+  /** Nothing the login profile depends on changed (e.g. the password length alone). */
+  NOTHING = 'nothing',
+}
+
+/**
+ * The plan for an Update from `old` to `next`. The first difference in this order decides: a new
+ * user or secret needs a password in the new place whatever else changed; a new token issues a new
+ * password, which carries the reset flag with it.
+ */
+export function planUpdate(old: LoginProfileSettings, next: LoginProfileSettings): UpdatePlan {
+  if (next.userName !== old.userName) return UpdatePlan.NEW_USER;
+  if (next.secretArn !== old.secretArn) return UpdatePlan.NEW_SECRET;
+  if (next.resetToken !== old.resetToken) return UpdatePlan.NEW_PASSWORD;
+  if (next.passwordResetRequired !== old.passwordResetRequired) return UpdatePlan.RESET_FLAG;
+  return UpdatePlan.NOTHING;
+}
+
+/**
+ * Whether a Delete must leave the user's login profile alone: another secret has claimed the user
+ * since (a replacement resource for the same user was created before this one is deleted). An
+ * absent owner tag (a user IAM does not show yet, or one never claimed) does not stop the Delete.
+ */
+export function ownedByAnotherSecret(ownerTag: string | undefined, secretArn: string | undefined): boolean {
+  return ownerTag !== undefined && ownerTag !== secretArn;
+}
+
+/** The version that holds `stage`, if any. */
+export function stageHolder(stages: Readonly<Record<string, readonly string[]>>, stage: string): string | undefined {
+  return Object.keys(stages).find((id) => stages[id].includes(stage));
+}
+
+/** What a replayed event whose first version lost its stage does. */
+export type OvertakenReplay =
+  /** Finish with `versionId`, one of this event's own later attempts: set its password, promote it. */
+  | { readonly finish: string; readonly current: string | undefined }
+  /** A later event changed the password since: change nothing, answer with the current version. */
+  | { readonly finish: undefined; readonly current: string | undefined };
+
+/**
+ * Decides a replay whose first version was overtaken, from the secret's version stages and the
+ * tokens this event may have written: the version holding `AWSPENDING`, else `AWSCURRENT`, when
+ * it is one of the event's own.
+ */
+export function settleReplay(
+  stages: Readonly<Record<string, readonly string[]>>,
+  ownTokens: ReadonlySet<string>,
+): OvertakenReplay {
+  const current = stageHolder(stages, 'AWSCURRENT');
+  const finish = [stageHolder(stages, 'AWSPENDING'), current].find((id) => id !== undefined && ownTokens.has(id));
+  return { finish, current };
+}
