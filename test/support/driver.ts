@@ -13,7 +13,7 @@
  * What is real: `AWS::IAM::User` (CreateUser/DeleteUser, with Path) and `AWS::SecretsManager::Secret`
  * (CreateSecret/DeleteSecret, with Name, Description, KmsKeyId) are created in moto, and every
  * event of a custom resource type in HANDLER_ASSETS goes to its BUNDLED handler (assets/<dir>),
- * invoked in-process with a Lambda-like context; it reaches moto over HTTP (through the wire tap).
+ * invoked in-process with a Lambda-like context; it reaches moto over HTTP (through the moto proxy).
  * Intrinsics resolved: Ref, Fn::GetAtt, Fn::Join, Fn::FindInMap, Fn::Select, Fn::Sub (no variable
  * map), and the pseudo parameters (AWS::AccountId is moto's 123456789012).
  *
