@@ -8,8 +8,6 @@
  * request, in memory) with the password in the secret's AWSCURRENT version. No password is
  * printed: mismatches are reported by user name only.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { CreateUserCommand, GetLoginProfileCommand, IAMClient } from '@aws-sdk/client-iam';
 import {
   CreateSecretCommand,
@@ -17,19 +15,16 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { BundledHandler, freshBundledHandler } from '../support/bundles';
 import { resetMoto } from '../support/moto-server';
 import { MotoProxy, startMotoProxy } from '../support/moto-proxy';
 
-const BUNDLE = path.join(__dirname, '..', '..', 'assets', 'login-profile-handler', 'index.js');
 const USERS = 150;
 /** The handler's Lambda timeout (LoginProfileProvider's default). */
 const LAMBDA_TIMEOUT_MS = 120_000;
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:handler';
 
-type Handler = (
-  event: unknown,
-  context: unknown,
-) => Promise<{ PhysicalResourceId: string; Data?: Record<string, string> }>;
+type Handler = BundledHandler<unknown, { PhysicalResourceId: string; Data?: Record<string, string> }>;
 
 const motoEndpoint = () => {
   const endpoint = process.env.MOTO_ENDPOINT;
@@ -40,19 +35,8 @@ const motoEndpoint = () => {
 const iam = () => new IAMClient({ endpoint: motoEndpoint() });
 const secrets = () => new SecretsManagerClient({ endpoint: motoEndpoint() });
 
-/**
- * A fresh instance of the bundled handler: the bundle's code evaluated again (its own module state,
- * SDK clients and retry quota), like a new Lambda container; the @aws-sdk modules it requires are
- * shared, as the runtime's are. (Jest's require cache cannot be cleared for one module.)
- */
-const bundleCode = fs.readFileSync(BUNDLE, 'utf8');
-function freshHandler(): Handler {
-  const module = { exports: {} as { handler?: Handler } };
-  const evaluate = new Function('exports', 'require', 'module', '__filename', '__dirname', bundleCode);
-  evaluate(module.exports, require, module, BUNDLE, path.dirname(BUNDLE));
-  if (!module.exports.handler) throw new Error(`${BUNDLE} exports no handler`);
-  return module.exports.handler;
-}
+/** A fresh instance of the bundled handler, as a new Lambda container (see freshBundledHandler). */
+const freshHandler = (): Handler => freshBundledHandler('login-profile-handler');
 
 interface Declared {
   readonly userName: string;
