@@ -41,7 +41,7 @@ export const TIMEOUT_FAULT_MS = 4_000;
 
 export type Service = 'iam' | 'secretsmanager';
 
-/** Failures the fault layer can inject, named as in the issue. */
+/** Failures the fault layer can inject: AWS error names, plus a network timeout and a Lambda crash. */
 export type FaultKind =
   | 'Throttling'
   | 'ServiceFailure'
