@@ -1,9 +1,10 @@
 /**
  * Least privilege, proven: the synthesized permissions of the login-profile handler's role
- * (every policy attached to the role, whatever its logical ID or kind), evaluated by a small
- * IAM evaluator, allow login-profile actions only on the users the stack declares and secret
- * writes only on its secrets; and a forged event for anything else fails with AccessDenied in the
- * fake, which enforces those same statements, leaving no profile behind.
+ * (every policy attached to the role, whatever its logical ID or kind, and the KMS key policy),
+ * evaluated as AWS evaluates them (by iam-simulate, see test/support/policy-simulator.ts), allow
+ * login-profile actions only on the users the stack declares and secret writes only on its
+ * secrets; and a forged event for anything else fails with AccessDenied in the fake, which
+ * enforces those same policies, leaving no profile behind.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -11,7 +12,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { OWNER_TAG_KEY, STACK_TAG_KEY } from '../../lib/login-profile/contract';
 import { ConsoleUser, LoginProfile } from '../../lib';
-import { ACCOUNT, FakeAws, REGION, installFake } from '../support/fake-aws';
+import { ACCOUNT, Authorizer, FakeAws, REGION, installFake } from '../support/fake-aws';
 import {
   Props,
   STACK_ID,
@@ -21,109 +22,43 @@ import {
   invoke,
   requestId,
 } from '../support/fault-harness';
+import {
+  PrincipalPolicies,
+  RequestContext,
+  Statement,
+  addStatements,
+  handlerRolePolicies,
+  isAllowed,
+  keepStatements,
+  resourceTagContext,
+  statementsOf,
+} from '../support/policy-simulator';
 import { TemplateJson, TemplateWorld } from '../support/template-world';
-
-/** An IAM policy statement after intrinsic functions were resolved. */
-interface Statement {
-  readonly Effect: 'Allow' | 'Deny';
-  readonly Action: string | string[];
-  readonly Resource: string | string[];
-  readonly Condition?: unknown;
-}
-
-/** AWS managed policies a Lambda role may carry, with their documents (from the IAM console). */
-const KNOWN_AWS_MANAGED: Record<string, Statement[]> = {
-  'service-role/AWSLambdaBasicExecutionRole': [
-    { Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: '*' },
-  ],
-};
 
 const list = (value: string | string[]): string[] => (Array.isArray(value) ? value : [value]);
 
-function glob(pattern: string, value: string, ignoreCase: boolean): boolean {
-  const escaped = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`, ignoreCase ? 'i' : '').test(value);
-}
-
-/**
- * A small IAM evaluator: allowed when an Allow statement matches the action (case-insensitive,
- * wildcards) and the resource (wildcards), and no Deny does. Of conditions it knows one:
- * `StringEquals` on `aws:ResourceTag/KEY`, checked against `resourceTags` (the resource's tags);
- * any other conditional Allow never matches.
- */
-function isAllowed(
-  statements: Statement[],
-  action: string,
-  resource: string,
-  resourceTags: Record<string, string> = {},
-): boolean {
-  const matches = (s: Statement) =>
-    list(s.Action).some((a) => glob(a, action, true)) && list(s.Resource).some((r) => glob(r, resource, false));
-  const conditionHolds = (s: Statement) => {
-    if (s.Condition === undefined) return true;
-    const entries = Object.entries(s.Condition as Record<string, Record<string, string>>);
-    return entries.every(
-      ([operator, tests]) =>
-        operator === 'StringEquals' &&
-        Object.entries(tests).every(([key, value]) => {
-          const tag = /^aws:ResourceTag\/(.+)$/.exec(key)?.[1];
-          return tag !== undefined && resourceTags[tag] === value;
-        }),
-    );
-  };
-  if (statements.some((s) => s.Effect === 'Deny' && matches(s))) return false;
-  return statements.some((s) => s.Effect === 'Allow' && matches(s) && conditionHolds(s));
-}
-
-/** The tags of the IAM user an ARN names, in the fake (none for other resources). */
-function tagsOfResource(fake: FakeAws, resource: string): Record<string, string> {
+/** The tags of the IAM user an ARN names, in the fake, as request context (none for other resources). */
+function tagsOfResource(fake: FakeAws, resource: string): RequestContext {
   const user = /^arn:aws:iam::\d{12}:user\/(?:.*\/)?([^/]+)$/.exec(resource)?.[1];
-  return user ? fake.tagsOf(user) : {};
+  return user ? resourceTagContext(fake.tagsOf(user)) : {};
 }
 
-/** Every statement that applies to the role `roleId`: inline, attached customer-managed and AWS-managed policies. */
-function roleStatements(template: TemplateJson, deployed: TemplateWorld, roleId: string): Statement[] {
-  const statements: unknown[] = [];
-  const attachedTo = (roles: unknown) =>
-    Array.isArray(roles) && roles.some((r) => (r as { Ref?: string }).Ref === roleId);
-  const role = template.Resources[roleId];
-  for (const policy of (role.Properties?.Policies as { PolicyDocument: { Statement: unknown[] } }[]) ?? []) {
-    statements.push(...policy.PolicyDocument.Statement);
-  }
-  for (const arn of (role.Properties?.ManagedPolicyArns as unknown[]) ?? []) {
-    const ref = (arn as { Ref?: string }).Ref;
-    if (ref && template.Resources[ref]?.Type === 'AWS::IAM::ManagedPolicy') continue; // read below
-    const resolved = String(deployed.resolve(arn));
-    const name = /^arn:aws:iam::aws:policy\/(.+)$/.exec(resolved)?.[1];
-    if (!name || !KNOWN_AWS_MANAGED[name])
-      throw new Error(`the role carries a policy this test does not know: ${resolved}`);
-    statements.push(...KNOWN_AWS_MANAGED[name]);
-  }
-  for (const [id, resource] of Object.entries(template.Resources)) {
-    const props = resource.Properties ?? {};
-    const viaRoleArns =
-      resource.Type === 'AWS::IAM::ManagedPolicy' &&
-      ((role.Properties?.ManagedPolicyArns as unknown[]) ?? []).some((a) => (a as { Ref?: string }).Ref === id);
-    if (
-      (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy') &&
-      (attachedTo(props.Roles) || viaRoleArns)
-    ) {
-      statements.push(...(props.PolicyDocument as { Statement: unknown[] }).Statement);
-    }
-  }
-  return deployed.resolve(statements) as Statement[];
+/** An authorizer for the fake: AWS's decision under `policies`, with the user's tags as context. */
+function authorizerFor(fake: FakeAws, policies: PrincipalPolicies): Authorizer {
+  return (action, resource) => isAllowed(policies, action, resource, tagsOfResource(fake, resource));
 }
 
-interface Synthesized {
-  template: TemplateJson;
-  handlerRoleId: string;
+/** The logical ID of the role of the (one) login-profile handler function. */
+function handlerRole(template: TemplateJson): string {
+  const handlers = Object.values(template.Resources).filter(
+    (r) => r.Type === 'AWS::Lambda::Function' && /login profile/i.test(String(r.Properties?.Description)),
+  );
+  expect(handlers).toHaveLength(1);
+  return (handlers[0].Properties!.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
 }
 
-let synthesized: Synthesized;
-beforeAll(() => {
+let template: TemplateJson;
+beforeAll(async () => {
   // GIVEN a stack with a ConsoleUser, a login profile for an imported user (its secret with a
   // KMS key), and a bystander user with no login profile
   const stack = new Stack(new App(), 'app');
@@ -133,36 +68,40 @@ beforeAll(() => {
     encryptionKey: new kms.Key(stack, 'Key'),
   });
   new iam.User(stack, 'Bystander', { userName: 'bystander' });
-  const template = Template.fromStack(stack).toJSON() as TemplateJson;
-  const handlers = Object.entries(template.Resources).filter(
-    ([, r]) => r.Type === 'AWS::Lambda::Function' && /login profile/i.test(String(r.Properties?.Description)),
-  );
-  expect(handlers).toHaveLength(1);
-  const role = handlers[0][1].Properties!.Role as { 'Fn::GetAtt': [string, string] };
-  synthesized = { template, handlerRoleId: role['Fn::GetAtt'][0] };
+  template = Template.fromStack(stack).toJSON() as TemplateJson;
+  // The simulator reads its IAM data files on first use: load them before any test fakes the clock.
+  const policies = handlerRolePolicies(new TemplateWorld(template, new FakeAws()), handlerRole(template));
+  for (const action of ['iam:GetUser', 'secretsmanager:GetSecretValue', 'kms:Decrypt', 'logs:PutLogEvents']) {
+    await isAllowed(policies, action, '*');
+  }
 }, 120_000);
 
 let fake: FakeAws;
 let deployed: TemplateWorld;
+let policies: PrincipalPolicies;
 let statements: Statement[];
 let secretOf: (user: string) => string;
 const userArn = (name: string) => `arn:aws:iam::${ACCOUNT}:user/${name}`;
+const ANY_USER = `arn:aws:iam::${ACCOUNT}:user/*`;
+const ANY_SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:*`;
+const CLAIMED: RequestContext = resourceTagContext({ [STACK_TAG_KEY]: STACK_ID });
 
 beforeEach(() => {
   jest.useFakeTimers();
   fake = new FakeAws();
   installFake(fake);
-  deployed = new TemplateWorld(synthesized.template, fake);
+  deployed = new TemplateWorld(template, fake);
   fake.createUser('auditor');
   fake.createUser('mallory');
-  statements = roleStatements(synthesized.template, deployed, synthesized.handlerRoleId);
+  policies = handlerRolePolicies(deployed, handlerRole(template));
+  statements = statementsOf(policies);
   secretOf = (user) => {
-    const [id] = Object.entries(synthesized.template.Resources).find(
+    const [id] = Object.entries(template.Resources).find(
       ([, r]) =>
         r.Type === 'Custom::ConsoleLoginProfile' &&
         JSON.stringify(deployed.resolve(r.Properties?.UserName)) === JSON.stringify(user),
     )!;
-    return String(deployed.resolve(synthesized.template.Resources[id].Properties!.SecretArn));
+    return String(deployed.resolve(template.Resources[id].Properties!.SecretArn));
   };
 });
 afterEach(() => jest.useRealTimers());
@@ -170,14 +109,33 @@ afterEach(() => jest.useRealTimers());
 const PROFILE_ACTIONS = ['iam:CreateLoginProfile', 'iam:UpdateLoginProfile', 'iam:DeleteLoginProfile', 'iam:TagUser'];
 const SECRET_WRITES = ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'];
 
+/** The resources an action of the list below is about, as a pattern covering all of them. */
+const ANY_RESOURCE_OF: Record<string, string> = {
+  'iam:CreateUser': ANY_USER,
+  'iam:AttachUserPolicy': ANY_USER,
+  'iam:PutUserPolicy': ANY_USER,
+  'iam:CreateAccessKey': ANY_USER,
+  'iam:ChangePassword': ANY_USER,
+  'iam:UpdateAccountPasswordPolicy': '*',
+  'secretsmanager:DeleteSecret': ANY_SECRET,
+  'secretsmanager:PutResourcePolicy': ANY_SECRET,
+};
+
+/** Whether `action` is allowed on any resource of its kind, whether or not the resource is tagged with this stack. */
+async function grantedAnywhere(on: PrincipalPolicies, action: string): Promise<boolean> {
+  const resource = ANY_RESOURCE_OF[action];
+  return (await isAllowed(on, action, resource)) || (await isAllowed(on, action, resource, CLAIMED));
+}
+
 describe('the handler role', () => {
-  test('allows login-profile actions only on the declared users', () => {
+  test('allows login-profile actions only on the declared users', async () => {
     for (const action of PROFILE_ACTIONS) {
-      expect(isAllowed(statements, action, userArn('operator'))).toBe(true);
-      expect(isAllowed(statements, action, userArn('auditor'))).toBe(true);
-      expect(isAllowed(statements, action, userArn('bystander'))).toBe(false);
-      expect(isAllowed(statements, action, userArn('mallory'))).toBe(false);
-      expect(isAllowed(statements, action, `arn:aws:iam::${ACCOUNT}:user/admins/root-like`)).toBe(false);
+      expect(await isAllowed(policies, action, userArn('operator'))).toBe(true);
+      expect(await isAllowed(policies, action, userArn('auditor'))).toBe(true);
+      expect(await isAllowed(policies, action, userArn('bystander'))).toBe(false);
+      expect(await isAllowed(policies, action, userArn('mallory'))).toBe(false);
+      expect(await isAllowed(policies, action, `arn:aws:iam::${ACCOUNT}:user/admins/root-like`)).toBe(false);
+      expect(await isAllowed(policies, action, `arn:aws:iam::${ACCOUNT}:user/admins/operator`)).toBe(false);
     }
     // ...and the unconditional statements name exactly those users: no wildcard user ARN
     const userResources = statements
@@ -186,29 +144,36 @@ describe('the handler role', () => {
     expect(new Set(userResources)).toEqual(new Set([userArn('operator'), userArn('auditor')]));
   });
 
-  test('beyond the declared users, allows only GetUser and DeleteLoginProfile, only on users tagged with this stack', () => {
+  test('beyond the declared users, allows only GetUser and DeleteLoginProfile, only on users tagged with this stack', async () => {
     const conditional = statements.filter((s) => s.Effect === 'Allow' && s.Condition !== undefined);
     const onUsers = conditional.filter((s) => list(s.Resource).some((r) => r.includes(':user/')));
     expect(onUsers).toHaveLength(1);
     expect(new Set(list(onUsers[0].Action))).toEqual(new Set(['iam:GetUser', 'iam:DeleteLoginProfile']));
     expect(onUsers[0].Condition).toEqual({ StringEquals: { [`aws:ResourceTag/${STACK_TAG_KEY}`]: STACK_ID } });
-    const claimed = { [STACK_TAG_KEY]: STACK_ID };
-    const otherStack = { [STACK_TAG_KEY]: STACK_ID.replace('/app/', '/other/') };
-    expect(isAllowed(statements, 'iam:DeleteLoginProfile', userArn('bystander'), claimed)).toBe(true);
-    expect(isAllowed(statements, 'iam:DeleteLoginProfile', userArn('bystander'), otherStack)).toBe(false);
-    expect(isAllowed(statements, 'iam:DeleteLoginProfile', userArn('bystander'))).toBe(false);
+    const otherStack = resourceTagContext({ [STACK_TAG_KEY]: STACK_ID.replace('/app/', '/other/') });
+    for (const action of ['iam:DeleteLoginProfile', 'iam:GetUser']) {
+      expect(await isAllowed(policies, action, userArn('bystander'), CLAIMED)).toBe(true);
+      expect(await isAllowed(policies, action, userArn('bystander'), otherStack)).toBe(false);
+      expect(await isAllowed(policies, action, userArn('bystander'))).toBe(false);
+    }
+    // the tag value must match exactly (StringEquals: no prefix, no case folding)
+    const lookalike = resourceTagContext({ [STACK_TAG_KEY]: STACK_ID.toUpperCase() });
+    expect(await isAllowed(policies, 'iam:DeleteLoginProfile', userArn('bystander'), lookalike)).toBe(false);
     for (const action of ['iam:CreateLoginProfile', 'iam:UpdateLoginProfile', 'iam:TagUser']) {
-      expect(isAllowed(statements, action, userArn('bystander'), claimed)).toBe(false);
+      expect(await isAllowed(policies, action, userArn('bystander'), CLAIMED)).toBe(false);
     }
   });
 
-  test('allows secret writes only on the declared secrets', () => {
+  test('allows secret writes only on the declared secrets', async () => {
     const declared = [secretOf('operator'), secretOf('auditor')];
     const other = fake.createSecret('someone-elses');
+    // the same name with another random suffix: a different secret (e.g. one deleted and created again)
+    const sameNameOtherSecret = declared[0].replace(/-[A-Za-z0-9]{6}$/, '-ZZZZZZ');
+    expect(sameNameOtherSecret).not.toBe(declared[0]);
     for (const action of SECRET_WRITES) {
-      for (const arn of declared) expect(isAllowed(statements, action, arn)).toBe(true);
-      expect(isAllowed(statements, action, other)).toBe(false);
-      expect(isAllowed(statements, action, `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:*`)).toBe(false);
+      for (const arn of declared) expect(await isAllowed(policies, action, arn)).toBe(true);
+      expect(await isAllowed(policies, action, other)).toBe(false);
+      expect(await isAllowed(policies, action, sameNameOtherSecret)).toBe(false);
     }
     const secretResources = statements
       .filter((s) => list(s.Action).some((a) => a.startsWith('secretsmanager:')))
@@ -216,51 +181,64 @@ describe('the handler role', () => {
     expect(new Set(secretResources)).toEqual(new Set(declared));
   });
 
-  test.each([
-    'iam:*',
-    'secretsmanager:*',
-    '*',
-    'iam:CreateUser',
-    'iam:AttachUserPolicy',
-    'iam:PutUserPolicy',
-    'iam:CreateAccessKey',
-    'iam:ChangePassword',
-    'iam:UpdateAccountPasswordPolicy',
-    'secretsmanager:DeleteSecret',
-    'secretsmanager:PutResourcePolicy',
-  ])('grants nothing like %s', (action) => {
+  test.each(['iam:*', 'secretsmanager:*', '*'])('names no action %s', (action) => {
     for (const s of statements.filter((st) => st.Effect === 'Allow')) {
-      for (const a of list(s.Action)) {
-        expect(a).not.toBe(action);
-        if (!action.includes('*')) expect(glob(a, action, true)).toBe(false);
-      }
+      for (const a of list(s.Action)) expect(a).not.toBe(action);
     }
   });
 
-  test('iam:GetAccountPasswordPolicy is the only IAM, Secrets Manager or KMS action on "*"', () => {
+  test.each(Object.keys(ANY_RESOURCE_OF))('allows %s on no resource at all', async (action) => {
+    expect(await grantedAnywhere(policies, action)).toBe(false);
+  });
+
+  test('the "allows on no resource" check catches a grant by wildcard action, on "*", or on a tagged user', async () => {
+    const grants: [string, Statement][] = [
+      ['iam:CreateUser', { Effect: 'Allow', Action: 'iam:Create*', Resource: '*' }],
+      ['iam:AttachUserPolicy', { Effect: 'Allow', Action: 'iam:*', Resource: userArn('someone') }],
+      [
+        'iam:ChangePassword',
+        {
+          Effect: 'Allow',
+          Action: 'iam:ChangePassword',
+          Resource: ANY_USER,
+          Condition: { StringEquals: { [`aws:ResourceTag/${STACK_TAG_KEY}`]: STACK_ID } },
+        },
+      ],
+      [
+        'secretsmanager:DeleteSecret',
+        { Effect: 'Allow', Action: 'secretsmanager:*', Resource: `${ANY_SECRET.slice(0, -1)}x-*` },
+      ],
+      ['iam:UpdateAccountPasswordPolicy', { Effect: 'Allow', Action: '*', Resource: '*' }],
+    ];
+    for (const [action, grant] of grants)
+      expect(await grantedAnywhere(addStatements(policies, grant), action)).toBe(true);
+  });
+
+  test('iam:GetAccountPasswordPolicy is the only IAM, Secrets Manager or KMS action on "*"', async () => {
     const onStar = statements
       .filter((s) => s.Effect === 'Allow' && list(s.Resource).includes('*'))
       .flatMap((s) => list(s.Action))
       .filter((a) => /^(iam|secretsmanager|kms):/i.test(a));
     expect(onStar).toEqual(['iam:GetAccountPasswordPolicy']);
+    expect(await isAllowed(policies, 'iam:GetAccountPasswordPolicy', '*')).toBe(true);
     // (The Lambda basic execution role adds logs:CreateLogGroup/CreateLogStream/PutLogEvents on "*".)
   });
 
   test('every login profile depends on each policy that grants on its user, so the grant outlives it', () => {
-    const resources = synthesized.template.Resources as Record<
+    const resources = template.Resources as Record<
       string,
       { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }
     >;
-    const policies = Object.entries(resources).filter(
+    const roleId = handlerRole(template);
+    const policyResources = Object.entries(resources).filter(
       ([, r]) =>
-        /^AWS::IAM::(Managed)?Policy$/.test(r.Type) &&
-        JSON.stringify(r.Properties?.Roles ?? []).includes(synthesized.handlerRoleId),
+        /^AWS::IAM::(Managed)?Policy$/.test(r.Type) && JSON.stringify(r.Properties?.Roles ?? []).includes(roleId),
     );
     const profiles = Object.entries(resources).filter(([, r]) => r.Type === 'Custom::ConsoleLoginProfile');
     expect(profiles).toHaveLength(2);
     for (const [id, profile] of profiles) {
       const user = String(deployed.resolve(profile.Properties!.UserName));
-      const granting = policies.filter(([, p]) =>
+      const granting = policyResources.filter(([, p]) =>
         JSON.stringify(deployed.resolve(p.Properties!.PolicyDocument)).includes(userArn(user)),
       );
       expect(granting.length).toBeGreaterThan(0);
@@ -272,12 +250,30 @@ describe('the handler role', () => {
     }
   });
 
-  test('KMS use is limited to the declared key, through Secrets Manager only', () => {
+  test('KMS use is limited to the declared key, through Secrets Manager only', async () => {
     const kmsStatements = statements.filter((s) => list(s.Action).some((a) => a.startsWith('kms:')));
     expect(kmsStatements.length).toBeGreaterThan(0);
     for (const s of kmsStatements) {
       expect(list(s.Resource).every((r) => r.startsWith(`arn:aws:kms:${REGION}:${ACCOUNT}:key/`))).toBe(true);
       expect(JSON.stringify(s.Condition)).toContain('kms:ViaService');
+    }
+    // Evaluated with the key policy: through Secrets Manager in this region, yes; directly, through
+    // another service or region, or on another key, no.
+    const key = Object.keys(policies.resourcePolicies);
+    expect(key).toHaveLength(1);
+    const via = (service: string) => ({ 'kms:ViaService': service });
+    const secretsManager = via(`secretsmanager.${REGION}.amazonaws.com`);
+    for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) {
+      expect(await isAllowed(policies, action, key[0], secretsManager)).toBe(true);
+      expect(await isAllowed(policies, action, key[0])).toBe(false);
+      expect(await isAllowed(policies, action, key[0], via(`s3.${REGION}.amazonaws.com`))).toBe(false);
+      expect(await isAllowed(policies, action, key[0], via('secretsmanager.eu-west-1.amazonaws.com'))).toBe(false);
+      expect(await isAllowed(policies, action, `arn:aws:kms:${REGION}:${ACCOUNT}:key/other`, secretsManager)).toBe(
+        false,
+      );
+    }
+    for (const action of ['kms:Encrypt', 'kms:CreateGrant', 'kms:ScheduleKeyDeletion', 'kms:PutKeyPolicy']) {
+      expect(await isAllowed(policies, action, key[0], secretsManager)).toBe(false);
     }
   });
 });
@@ -301,7 +297,7 @@ describe('a forged event, under the evaluated policy', () => {
   }
 
   beforeEach(() => {
-    fake.authorize = (action, resource) => isAllowed(statements, action, resource, tagsOfResource(fake, resource));
+    fake.authorize = authorizerFor(fake, policies);
   });
 
   test('works for the declared users (the evaluator is not simply denying everything)', async () => {
@@ -353,19 +349,12 @@ describe('a login profile removed from a stack that stays', () => {
     for (const name of users) new ConsoleUser(stack, name, { userName: name });
     return Template.fromStack(stack).toJSON() as TemplateJson;
   }
-  function handlerRole(template: TemplateJson): string {
-    const [, fn] = Object.entries(template.Resources).find(
-      ([, r]) => r.Type === 'AWS::Lambda::Function' && /login profile/i.test(String(r.Properties?.Description)),
-    )!;
-    return (fn.Properties!.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-  }
 
   test('its Delete, under the updated policy, still removes the profile (and only a claimed one)', async () => {
     // GIVEN v1 of the stack with two console users, deployed under v1's permissions
     const v1 = synth(['keeper', 'leaver']);
     const world = new TemplateWorld(v1, fake);
-    const v1Statements = roleStatements(v1, world, handlerRole(v1));
-    fake.authorize = (action, resource) => isAllowed(v1Statements, action, resource, tagsOfResource(fake, resource));
+    fake.authorize = authorizerFor(fake, handlerRolePolicies(world, handlerRole(v1)));
     const profiles = Object.entries(v1.Resources).filter(([, r]) => r.Type === 'Custom::ConsoleLoginProfile');
     const leaver = profiles.find(([, r]) => JSON.stringify(world.resolve(r.Properties!.UserName)) === '"leaver"')!;
     const leaverProps = world.resolve(leaver[1].Properties) as unknown as Props;
@@ -377,9 +366,9 @@ describe('a login profile removed from a stack that stays', () => {
 
     // WHEN v2 drops 'leaver': the policy is updated first, then the old resource's Delete runs
     const v2 = synth(['keeper']);
-    const v2Statements = roleStatements(v2, new TemplateWorld(v2, new FakeAws()), handlerRole(v2));
-    expect(isAllowed(v2Statements, 'iam:DeleteLoginProfile', userArn('leaver'))).toBe(false); // not named any more
-    fake.authorize = (action, resource) => isAllowed(v2Statements, action, resource, tagsOfResource(fake, resource));
+    const v2Policies = handlerRolePolicies(new TemplateWorld(v2, new FakeAws()), handlerRole(v2));
+    expect(await isAllowed(v2Policies, 'iam:DeleteLoginProfile', userArn('leaver'))).toBe(false); // not named any more
+    fake.authorize = authorizerFor(fake, v2Policies);
     const result = await invoke(deleteEvent(leaver[0], 'leaver', leaverProps));
 
     // THEN the Delete succeeds and the profile is gone; the kept user's profile is untouched
@@ -389,11 +378,11 @@ describe('a login profile removed from a stack that stays', () => {
 
     // AND without the tag-scoped statement (the per-user statements alone) the same Delete is denied:
     // this test would catch the regression.
-    const perUserOnly = v2Statements.filter((s) => s.Condition === undefined);
+    const perUserOnly = keepStatements(v2Policies, (s) => s.Condition === undefined);
     fake.createUser('leaver-again');
     fake.authorize = undefined;
     expect((await invoke(createEvent(leaver[0], { ...leaverProps, UserName: 'leaver-again' }))).error).toBeUndefined();
-    fake.authorize = (action, resource) => isAllowed(perUserOnly, action, resource, tagsOfResource(fake, resource));
+    fake.authorize = authorizerFor(fake, perUserOnly);
     const denied = await invoke(deleteEvent(leaver[0], 'leaver-again', { ...leaverProps, UserName: 'leaver-again' }));
     expect(String(denied.error)).toMatch(/AccessDenied/);
   });

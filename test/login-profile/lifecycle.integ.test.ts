@@ -102,7 +102,7 @@ describe('update', () => {
     const { secretArn } = driver.loginProfile('dave');
     const versionsBefore = await moto.versions(secretArn);
     const before = await moto.readSecret(secretArn);
-    moto.tap.calls.splice(0);
+    moto.proxy.calls.splice(0);
 
     // WHEN passwordResetRequired changes to false
     await driver.deploy(
@@ -119,7 +119,7 @@ describe('update', () => {
     expect(await moto.versions(secretArn)).toEqual(versionsBefore);
     expect((await moto.readSecret(secretArn)).samePasswordAs(before)).toBe(true);
     expect(driver.loginProfile('dave').attributes).toEqual({ UserName: 'dave' });
-    // ...and the profile has the new flag (the tap keeps moto's password as AWS would:
+    // ...and the profile has the new flag (the proxy keeps moto's password as AWS would:
     // MOTO_DIFFERENCES.flagOnlyUpdateDropsPassword)
     expect(await moto.profile('dave')).toEqual({ exists: true, passwordResetRequired: false });
   });

@@ -3,7 +3,8 @@ import { CreateUserCommand, IAMClient, UpdateAccountPasswordPolicyCommand } from
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { policyViolations } from '../../lambda/shared/password';
 import { resetMoto } from '../support/moto-server';
-import { bundledHandler, motoLoginProfile, versionStages } from '../support/moto-state';
+import { bundledHandler } from '../support/bundles';
+import { motoLoginProfile, versionStages } from '../support/moto-state';
 
 const iam = new IAMClient({});
 const sm = new SecretsManagerClient({});

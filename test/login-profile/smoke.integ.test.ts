@@ -1,14 +1,13 @@
 import { IAMClient, CreateUserCommand, GetLoginProfileCommand } from '@aws-sdk/client-iam';
 import { SecretsManagerClient, CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import * as path from 'node:path';
+import { bundledHandler } from '../support/bundles';
 
 test('bundled handler creates a login profile in moto', async () => {
   const iam = new IAMClient({});
   const sm = new SecretsManagerClient({});
   await iam.send(new CreateUserCommand({ UserName: 'smoke' }));
   const secret = await sm.send(new CreateSecretCommand({ Name: 'smoke-secret' }));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { handler } = require(path.join(__dirname, '..', '..', 'assets', 'login-profile-handler', 'index.js'));
+  const handler = bundledHandler('login-profile-handler');
   await handler({
     RequestType: 'Create',
     RequestId: 'r1',

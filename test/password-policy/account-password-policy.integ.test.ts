@@ -15,7 +15,8 @@ import { normalise } from '../../lambda/password-policy/policy';
 import { policyViolations } from '../../lambda/shared/password';
 import { ROTATION_TAGS } from '../../lib/rotation/contract';
 import { resetMoto } from '../support/moto-server';
-import { bundledHandler, motoLoginProfile } from '../support/moto-state';
+import { bundledHandler } from '../support/bundles';
+import { motoLoginProfile } from '../support/moto-state';
 
 type Response = { PhysicalResourceId: string };
 const iam = new IAMClient({});

@@ -16,7 +16,8 @@ import { policyViolations } from '../../lambda/shared/password';
 import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
 import { ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from '../../lib/rotation/contract';
 import { resetMoto } from '../support/moto-server';
-import { bundledHandler, formatStages, motoLoginProfile, versionStages } from '../support/moto-state';
+import { bundledHandler } from '../support/bundles';
+import { formatStages, motoLoginProfile, versionStages } from '../support/moto-state';
 
 const iam = new IAMClient({});
 const sm = new SecretsManagerClient({});

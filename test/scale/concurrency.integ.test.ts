@@ -1,6 +1,6 @@
 /**
  * Concurrency: 150 Create events delivered at once to the BUNDLED handler against moto, with a
- * fraction of the AWS calls answered with throttling errors by a proxy in front of moto.
+ * fraction of the AWS calls answered with throttling errors by the moto proxy (test/support/moto-proxy.ts).
  *
  * Each event runs in its own instance of the bundle (its own SDK clients and retry quota), as
  * 150 concurrent Lambda invocations would. The check of "nothing lost" compares, per user, the
@@ -8,8 +8,6 @@
  * request, in memory) with the password in the secret's AWSCURRENT version. No password is
  * printed: mismatches are reported by user name only.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { CreateUserCommand, GetLoginProfileCommand, IAMClient } from '@aws-sdk/client-iam';
 import {
   CreateSecretCommand,
@@ -17,19 +15,16 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { BundledHandler, freshBundledHandler } from '../support/bundles';
 import { resetMoto } from '../support/moto-server';
-import { ThrottlingProxy, startThrottlingProxy } from './throttling-proxy';
+import { MotoProxy, startMotoProxy } from '../support/moto-proxy';
 
-const BUNDLE = path.join(__dirname, '..', '..', 'assets', 'login-profile-handler', 'index.js');
 const USERS = 150;
 /** The handler's Lambda timeout (LoginProfileProvider's default). */
 const LAMBDA_TIMEOUT_MS = 120_000;
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:handler';
 
-type Handler = (
-  event: unknown,
-  context: unknown,
-) => Promise<{ PhysicalResourceId: string; Data?: Record<string, string> }>;
+type Handler = BundledHandler<unknown, { PhysicalResourceId: string; Data?: Record<string, string> }>;
 
 const motoEndpoint = () => {
   const endpoint = process.env.MOTO_ENDPOINT;
@@ -40,19 +35,8 @@ const motoEndpoint = () => {
 const iam = () => new IAMClient({ endpoint: motoEndpoint() });
 const secrets = () => new SecretsManagerClient({ endpoint: motoEndpoint() });
 
-/**
- * A fresh instance of the bundled handler: the bundle's code evaluated again (its own module state,
- * SDK clients and retry quota), like a new Lambda container; the @aws-sdk modules it requires are
- * shared, as the runtime's are. (Jest's require cache cannot be cleared for one module.)
- */
-const bundleCode = fs.readFileSync(BUNDLE, 'utf8');
-function freshHandler(): Handler {
-  const module = { exports: {} as { handler?: Handler } };
-  const evaluate = new Function('exports', 'require', 'module', '__filename', '__dirname', bundleCode);
-  evaluate(module.exports, require, module, BUNDLE, path.dirname(BUNDLE));
-  if (!module.exports.handler) throw new Error(`${BUNDLE} exports no handler`);
-  return module.exports.handler;
-}
+/** A fresh instance of the bundled handler, as a new Lambda container (see freshBundledHandler). */
+const freshHandler = (): Handler => freshBundledHandler('login-profile-handler');
 
 interface Declared {
   readonly userName: string;
@@ -140,8 +124,18 @@ async function stateOf(user: Declared) {
   return { hasProfile, currentVersion, current };
 }
 
+/**
+ * The moto proxy throttling `fraction` of the SDK operations on their first `attempts` attempts (the
+ * SDK makes up to 4). Plain moto login profiles: the concurrency checks need no reset-flag emulation.
+ */
+async function startThrottlingProxy(throttling: { fraction: number; attempts: number }): Promise<MotoProxy> {
+  const proxy = await startMotoProxy({ target: motoEndpoint(), awsLoginProfiles: false });
+  proxy.inject({ kind: 'Throttling', ...throttling });
+  return proxy;
+}
+
 /** Runs `fn` with the handler's endpoints pointing at `proxy`, its log lines captured (not printed). */
-async function throughProxy<T>(proxy: ThrottlingProxy, logs: string[], fn: () => Promise<T>): Promise<T> {
+async function throughProxy<T>(proxy: MotoProxy, logs: string[], fn: () => Promise<T>): Promise<T> {
   const saved = { iam: process.env.AWS_ENDPOINT_URL_IAM, sm: process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER };
   process.env.AWS_ENDPOINT_URL_IAM = proxy.endpoint;
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = proxy.endpoint;
@@ -169,7 +163,7 @@ function leaked(texts: string[], passwords: Iterable<string>): number {
 }
 
 describe('150 concurrent Create events under throttling', () => {
-  let proxy: ThrottlingProxy | undefined;
+  let proxy: MotoProxy | undefined;
   afterEach(async () => {
     await proxy?.close();
     proxy = undefined;
@@ -179,20 +173,25 @@ describe('150 concurrent Create events under throttling', () => {
     // GIVEN 150 users with empty secrets, and a proxy throttling 30% of the calls on their first
     // two attempts (the SDK makes up to 4)
     const declared = await declareUsers('scale');
-    proxy = await startThrottlingProxy({ target: motoEndpoint(), fraction: 0.3, attempts: 2 });
+    proxy = await startThrottlingProxy({ fraction: 0.3, attempts: 2 });
     const logs: string[] = [];
 
     // WHEN 150 Create events arrive at once, each in its own handler instance
     const outcomes = await throughProxy(proxy, logs, () => createAll(declared));
 
     // THEN throttling happened on both services, and the SDK's retries absorbed all of it
+    const throttled = {
+      iam: proxy.count('iam', 'Throttling'),
+      secretsmanager: proxy.count('secretsmanager', 'Throttling'),
+    };
+    const forwarded = { iam: proxy.count('iam', undefined), secretsmanager: proxy.count('secretsmanager', undefined) };
     process.stdout.write(
-      `throttled ${JSON.stringify(proxy.throttled)}, forwarded ${JSON.stringify(proxy.forwarded)}, ` +
+      `throttled ${JSON.stringify(throttled)}, forwarded ${JSON.stringify(forwarded)}, ` +
         `slowest event ${Math.max(...outcomes.map((o) => o.ms))} ms, ` +
         `SDK slow-answer warnings ${logs.filter((l) => l.includes('requestTimeout')).length}\n`,
     );
-    expect(proxy.throttled.iam).toBeGreaterThan(USERS * 0.3);
-    expect(proxy.throttled.secretsmanager).toBeGreaterThan(USERS * 0.1);
+    expect(throttled.iam).toBeGreaterThan(USERS * 0.3);
+    expect(throttled.secretsmanager).toBeGreaterThan(USERS * 0.1);
     expect(outcomes.filter((o) => o.error).map((o) => `${o.userName}: ${o.error}`)).toEqual([]);
     expect(outcomes.filter((o) => o.ms >= LAMBDA_TIMEOUT_MS).map((o) => o.userName)).toEqual([]);
 
@@ -200,7 +199,7 @@ describe('150 concurrent Create events under throttling', () => {
     const mismatches: string[] = [];
     for (const [i, user] of declared.entries()) {
       const state = await stateOf(user);
-      const set = proxy.passwordsSet.get(user.userName);
+      const set = proxy.passwordsAccepted.get(user.userName);
       const outcome = outcomes[i];
       if (!state.hasProfile) mismatches.push(`${user.userName}: no login profile`);
       else if (set === undefined) mismatches.push(`${user.userName}: IAM accepted no password`);
@@ -214,16 +213,16 @@ describe('150 concurrent Create events under throttling', () => {
       }
     }
     expect(mismatches).toEqual([]);
-    expect(proxy.passwordsSet.size).toBe(USERS);
+    expect(proxy.passwordsAccepted.size).toBe(USERS);
 
     // AND no password reached a log line or a response
-    expect(leaked([...logs, JSON.stringify(outcomes)], proxy.passwordsSet.values())).toBe(0);
+    expect(leaked([...logs, JSON.stringify(outcomes)], proxy.passwordsAccepted.values())).toBe(0);
   });
 
   test('fails when throttling outlasts the SDK retries, and still loses no password', async () => {
     // GIVEN a proxy that throttles 20% of the calls on every attempt
     const declared = await declareUsers('throttled');
-    proxy = await startThrottlingProxy({ target: motoEndpoint(), fraction: 0.2, attempts: 99 });
+    proxy = await startThrottlingProxy({ fraction: 0.2, attempts: 99 });
     const logs: string[] = [];
 
     // WHEN 150 Create events arrive at once
@@ -247,12 +246,12 @@ describe('150 concurrent Create events under throttling', () => {
         if (!outcomes[i].error) lost.push(`${user.userName}: succeeded without a profile`);
         continue;
       }
-      if (state.current?.password !== proxy.passwordsSet.get(user.userName)) {
+      if (state.current?.password !== proxy.passwordsAccepted.get(user.userName)) {
         lost.push(`${user.userName}: profile password not in AWSCURRENT`);
       }
       if (outcomes[i].error) lost.push(`${user.userName}: failed but left a profile`);
     }
     expect(lost).toEqual([]);
-    expect(leaked([...logs, JSON.stringify(outcomes)], proxy.passwordsSet.values())).toBe(0);
+    expect(leaked([...logs, JSON.stringify(outcomes)], proxy.passwordsAccepted.values())).toBe(0);
   });
 });

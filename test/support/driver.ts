@@ -13,9 +13,10 @@
  * What is real: `AWS::IAM::User` (CreateUser/DeleteUser, with Path) and `AWS::SecretsManager::Secret`
  * (CreateSecret/DeleteSecret, with Name, Description, KmsKeyId) are created in moto, and every
  * event of a custom resource type in HANDLER_ASSETS goes to its BUNDLED handler (assets/<dir>),
- * invoked in-process with a Lambda-like context; it reaches moto over HTTP (through the wire tap).
- * Intrinsics resolved: Ref, Fn::GetAtt, Fn::Join, Fn::FindInMap, Fn::Select, Fn::Sub (no variable
- * map), and the pseudo parameters (AWS::AccountId is moto's 123456789012).
+ * invoked in-process with a Lambda-like context; it reaches moto over HTTP (through the moto proxy).
+ * Intrinsics are resolved by the tests' one resolver (intrinsics.ts: Ref, Fn::GetAtt, Fn::Join,
+ * Fn::Sub, Fn::FindInMap, Fn::Select, Fn::Split, pseudo parameters; AWS::AccountId is moto's
+ * 123456789012).
  *
  * What is not: every other resource type (roles, policies, functions, keys, groups) is a
  * placeholder with a made-up physical ID and made-up attributes; IAM policies are not evaluated;
@@ -31,7 +32,6 @@
  * delivered twice with the same RequestId (Lambda retries asynchronous invocations).
  */
 import { randomUUID } from 'node:crypto';
-import * as path from 'node:path';
 import {
   CreateUserCommand,
   DeleteUserCommand,
@@ -42,14 +42,14 @@ import {
 import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { bundledHandler } from './bundles';
+import { IntrinsicError, IntrinsicScope, resolveIntrinsics } from './intrinsics';
 import { saveTemplate } from './templates';
 
 /** moto's default account: what CloudFormation would put in AWS::AccountId. */
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
 export const PARTITION = 'aws';
-
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 /** Bundled handlers per custom resource type (directories under assets/). */
 export const HANDLER_ASSETS: Readonly<Record<string, string>> = {
@@ -442,10 +442,7 @@ export class Driver {
   private async invoke(event: CustomResourceEvent, delivery: number): Promise<HandlerResponse> {
     const asset = HANDLER_ASSETS[event.ResourceType];
     if (!asset) throw new DriverError(`no bundled handler registered for ${event.ResourceType} (HANDLER_ASSETS)`);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { handler } = require(path.join(REPO_ROOT, 'assets', asset, 'index.js')) as {
-      handler: (event: unknown, context: unknown) => Promise<HandlerResponse>;
-    };
+    const handler = bundledHandler<CustomResourceEvent, HandlerResponse>(asset);
     const deadline = Date.now() + this.timeoutMs;
     const context = {
       functionName: `${this.stackName}-${asset}`,
@@ -482,73 +479,34 @@ export class Driver {
     return `${this.stackName}-${logicalId}-${randomSuffix()}`.slice(-max);
   }
 
-  /** Resolves intrinsic functions and pseudo parameters against the live resources. */
+  /** Resolves intrinsic functions and pseudo parameters against the live resources (see intrinsics.ts). */
   private resolve(value: unknown): unknown {
-    if (Array.isArray(value)) return value.map((v) => this.resolve(v)).filter((v) => v !== NO_VALUE);
-    // CloudFormation hands custom resources every scalar as a string.
-    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-    if (value === null || typeof value !== 'object') return value;
-    const entries = Object.entries(value as Record<string, unknown>);
-    if (entries.length === 1 && (entries[0][0] === 'Ref' || entries[0][0].startsWith('Fn::'))) {
-      return this.intrinsic(entries[0][0], entries[0][1]);
-    }
-    const out: Record<string, unknown> = {};
-    for (const [key, v] of entries) {
-      const resolved = this.resolve(v);
-      if (resolved !== NO_VALUE) out[key] = resolved;
-    }
-    return out;
-  }
-
-  private intrinsic(name: string, arg: unknown): unknown {
-    switch (name) {
-      case 'Ref':
-        return this.ref(String(arg));
-      case 'Fn::GetAtt': {
-        const [logicalId, attribute] = Array.isArray(arg) ? arg.map(String) : String(arg).split('.', 2);
-        return this.getAtt(logicalId, attribute);
-      }
-      case 'Fn::Join': {
-        const [separator, parts] = arg as [string, unknown[]];
-        return (this.resolve(parts) as unknown[]).map(String).join(separator);
-      }
-      case 'Fn::FindInMap': {
-        const [map, first, second] = (arg as unknown[]).map((a) => String(this.resolve(a)));
-        const found = this.template.Mappings?.[map]?.[first]?.[second];
-        if (found === undefined) throw new DriverError(`Fn::FindInMap: no ${map}.${first}.${second} in the template`);
-        return found;
-      }
-      case 'Fn::Select': {
-        const [index, list] = arg as [unknown, unknown];
-        return (this.resolve(list) as unknown[])[Number(this.resolve(index))];
-      }
-      case 'Fn::Sub': {
-        if (typeof arg !== 'string') throw new DriverError('Fn::Sub with a variable map is not supported');
-        return arg.replace(/\$\{([^}!]+)\}/g, (_, ref: string) =>
-          String(ref.includes('.') ? this.getAtt(...(ref.split('.', 2) as [string, string])) : this.ref(ref)),
-        );
-      }
-      default:
-        throw new DriverError(`the driver does not support ${name}`);
-    }
-  }
-
-  private ref(name: string): unknown {
-    const pseudo: Record<string, unknown> = {
-      'AWS::AccountId': ACCOUNT,
-      'AWS::Partition': PARTITION,
-      'AWS::Region': REGION,
-      'AWS::StackId': this.stackId,
-      'AWS::StackName': this.stackName,
-      'AWS::URLSuffix': 'amazonaws.com',
-      'AWS::NoValue': NO_VALUE,
+    const scope: IntrinsicScope = {
+      pseudo: {
+        accountId: ACCOUNT,
+        partition: PARTITION,
+        region: REGION,
+        stackId: this.stackId,
+        stackName: this.stackName,
+        urlSuffix: 'amazonaws.com',
+      },
+      mappings: this.template.Mappings,
+      ref: (name) => {
+        const parameter = this.template.Parameters?.[name];
+        if (parameter) return parameter.Default;
+        const resource = this.live.get(name);
+        if (!resource) throw new DriverError(`Ref ${name}: no such resource created yet (dependency order?)`);
+        return resource.physicalId;
+      },
+      getAtt: (logicalId, attribute) => this.getAtt(logicalId, attribute),
     };
-    if (name in pseudo) return pseudo[name];
-    const parameter = this.template.Parameters?.[name];
-    if (parameter) return parameter.Default;
-    const resource = this.live.get(name);
-    if (!resource) throw new DriverError(`Ref ${name}: no such resource created yet (dependency order?)`);
-    return resource.physicalId;
+    try {
+      // CloudFormation hands custom resources every scalar as a string.
+      return resolveIntrinsics(value, scope, { scalarsAsStrings: true });
+    } catch (error) {
+      if (error instanceof IntrinsicError) throw new DriverError(error.message);
+      throw error;
+    }
   }
 
   private getAtt(logicalId: string, attribute: string): unknown {
@@ -563,8 +521,6 @@ export class Driver {
     return `${resource.physicalId}.${attribute}`;
   }
 }
-
-const NO_VALUE = Symbol('AWS::NoValue');
 
 function isCustomResource(type: string): boolean {
   return type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';

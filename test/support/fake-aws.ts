@@ -41,7 +41,7 @@ export const TIMEOUT_FAULT_MS = 4_000;
 
 export type Service = 'iam' | 'secretsmanager';
 
-/** Failures the fault layer can inject, named as in the issue. */
+/** Failures the fault layer can inject: AWS error names, plus a network timeout and a Lambda crash. */
 export type FaultKind =
   | 'Throttling'
   | 'ServiceFailure'
@@ -71,8 +71,8 @@ export interface Fault {
   readonly echoInput?: boolean;
 }
 
-/** Decides whether `action` on `resource` is allowed (used for least-privilege tests). */
-export type Authorizer = (action: string, resource: string) => boolean;
+/** Decides whether `action` on `resource` is allowed (least-privilege tests evaluate the role's policies). */
+export type Authorizer = (action: string, resource: string) => boolean | Promise<boolean>;
 
 export interface LoginProfileState {
   password: string;
@@ -248,7 +248,7 @@ export class FakeAws {
       return f.command === command && n >= first && n < first + (f.count ?? 1);
     })?.fault;
     try {
-      this.checkAccess(service, command, input);
+      if (this.authorize) await this.checkAccess(this.authorize, service, command, input);
       if (fault && !fault.afterApply) {
         this.faultsHit++;
         throw echo(await faultError(service, fault.kind), fault, input);
@@ -266,14 +266,18 @@ export class FakeAws {
     }
   }
 
-  private checkAccess(service: Service, command: string, input: Record<string, unknown>): void {
-    if (!this.authorize) return;
+  private async checkAccess(
+    authorize: Authorizer,
+    service: Service,
+    command: string,
+    input: Record<string, unknown>,
+  ): Promise<void> {
     let resource = '*';
     if (service === 'iam' && typeof input.UserName === 'string') {
       resource = this.users.get(input.UserName)?.arn ?? `arn:aws:iam::${ACCOUNT}:user/${input.UserName}`;
     }
     if (service === 'secretsmanager') resource = this.findSecret(input.SecretId, false)?.arn ?? String(input.SecretId);
-    if (!this.authorize(`${service}:${command}`, resource)) {
+    if (!(await authorize(`${service}:${command}`, resource))) {
       const message = `User: arn:aws:sts::${ACCOUNT}:assumed-role/handler is not authorized to perform: ${service}:${command} on resource: ${resource}`;
       throw service === 'iam'
         ? new IAMServiceException({ name: 'AccessDenied', $fault: 'client', message, $metadata: meta(403) })

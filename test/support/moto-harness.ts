@@ -1,9 +1,10 @@
 /**
  * Per-test-file setup of the moto suite, and read-only views of moto's state for assertions.
  *
- * `useMoto()` (call at the top of a test file) starts a wire tap in front of the suite's
- * moto_server, points the bundled handlers at it (AWS_ENDPOINT_URL_IAM / _SECRETS_MANAGER), and
- * resets moto before each test. Tests read state straight from moto (not through the tap).
+ * `useMoto()` (call at the top of a test file) starts the moto proxy (moto-proxy.ts) in front of
+ * the suite's moto_server, points the bundled handlers at it (AWS_ENDPOINT_URL_IAM /
+ * _SECRETS_MANAGER), and resets moto (and the proxy's records and faults) before each test. Tests
+ * read state straight from moto (not through the proxy).
  *
  * Passwords never reach test output: `readSecret` returns a `StoredSecret` whose password is
  * private; tests compare and check it through methods that return booleans or rule names.
@@ -26,7 +27,7 @@ import {
 import { PasswordPolicy, policyViolations } from '../../lambda/shared/password';
 import { Driver, DriverOptions, REGION } from './driver';
 import { resetMoto } from './moto-server';
-import { TappedCall, WireTap, secretDigest, startWireTap } from './wire-tap';
+import { MotoProxy, ProxiedCall, secretDigest, startMotoProxy } from './moto-proxy';
 
 /** A secret's JSON value, with the password kept out of reach of printing. */
 export class StoredSecret {
@@ -59,7 +60,7 @@ export class StoredSecret {
     return this.#password.length > 0 && this.#password === other.#password;
   }
 
-  /** The wire tap's digest of the password (compare with what IAM was sent). */
+  /** The proxy's digest of the password (compare with what IAM was sent). */
   public passwordDigest(): string {
     return secretDigest(this.#password);
   }
@@ -84,10 +85,10 @@ export interface ProfileState {
 
 /** The harness a test file uses. */
 export interface MotoHarness {
-  /** moto's endpoint (direct, not tapped). */
+  /** moto's endpoint (direct, not through the proxy). */
   readonly endpoint: string;
-  /** The tap the handlers talk through (calls since the last reset). */
-  readonly tap: WireTap;
+  /** The proxy the handlers talk through (calls since the last reset; inject faults here). */
+  readonly proxy: MotoProxy;
   /** Clients straight to moto, for arranging and asserting. */
   readonly iam: IAMClient;
   readonly secrets: SecretsManagerClient;
@@ -102,10 +103,10 @@ export interface MotoHarness {
   /** Whether the secret exists (DescribeSecret succeeds). */
   secretExists(secretArn: string): Promise<boolean>;
   setPasswordPolicy(policy: UpdateAccountPasswordPolicyCommandInput): Promise<void>;
-  /** Digest of the last password IAM accepted for `userName` through the tap (Create/UpdateLoginProfile). */
+  /** Digest of the last password IAM accepted for `userName` through the proxy (Create/UpdateLoginProfile). */
   lastPasswordSet(userName: string): string | undefined;
-  /** Calls through the tap of `service` whose action is one of `actions` (all when empty). */
-  calls(service: string, ...actions: string[]): TappedCall[];
+  /** Calls through the proxy of `service` whose action is one of `actions` (all when empty). */
+  calls(service: string, ...actions: string[]): ProxiedCall[];
 }
 
 /** Sets up the harness for the current test file (beforeAll/beforeEach/afterAll). */
@@ -117,27 +118,27 @@ export function useMoto(): MotoHarness {
   const config = { endpoint, region: REGION };
   const iam = new IAMClient(config);
   const secrets = new SecretsManagerClient(config);
-  let tap: WireTap | undefined;
+  let proxy: MotoProxy | undefined;
 
   beforeAll(async () => {
-    tap = await startWireTap(endpoint);
+    proxy = await startMotoProxy({ target: endpoint });
     // The bundled handlers create their SDK clients once per module load, from these variables.
-    process.env.AWS_ENDPOINT_URL_IAM = tap.endpoint;
-    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = tap.endpoint;
+    process.env.AWS_ENDPOINT_URL_IAM = proxy.endpoint;
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = proxy.endpoint;
   });
   beforeEach(async () => {
     await resetMoto(endpoint);
-    tap?.forget();
+    proxy?.forget();
   });
   afterAll(async () => {
-    await tap?.close();
+    await proxy?.close();
   });
 
   return {
     endpoint,
-    get tap(): WireTap {
-      if (!tap) throw new Error('the wire tap is not started yet (use the harness inside tests)');
-      return tap;
+    get proxy(): MotoProxy {
+      if (!proxy) throw new Error('the moto proxy is not started yet (use the harness inside tests)');
+      return proxy;
     },
     iam,
     secrets,
@@ -189,7 +190,7 @@ export function useMoto(): MotoHarness {
       await iam.send(new UpdateAccountPasswordPolicyCommand(policy));
     },
     lastPasswordSet(userName) {
-      const sets = (tap?.calls ?? []).filter(
+      const sets = (proxy?.calls ?? []).filter(
         (c) =>
           c.service === 'iam' &&
           (c.action === 'CreateLoginProfile' || c.action === 'UpdateLoginProfile') &&
@@ -200,7 +201,7 @@ export function useMoto(): MotoHarness {
       return sets.length === 0 ? undefined : String(sets[sets.length - 1].params.Password);
     },
     calls(service, ...actions) {
-      return (tap?.calls ?? []).filter(
+      return (proxy?.calls ?? []).filter(
         (c) => c.service === service && (actions.length === 0 || actions.includes(c.action)),
       );
     },
@@ -214,12 +215,12 @@ export function useMoto(): MotoHarness {
 export const MOTO_DIFFERENCES = {
   resetFlagOnCreate:
     'CreateLoginProfile ignores PasswordResetRequired: GetLoginProfile answers false after a create with true. ' +
-    'The wire tap follows such a create with an UpdateLoginProfile setting the flag (wire-tap.ts), and tests ' +
+    'The moto proxy follows such a create with an UpdateLoginProfile setting the flag (moto-proxy.ts), and tests ' +
     'also check the flag the handler sent.',
   flagOnlyUpdateDropsPassword:
     'UpdateLoginProfile without Password (change only the reset flag) removes the password in moto, so the ' +
     'profile disappears (and a replay of that event then fails with NoSuchEntity); AWS keeps the password. ' +
-    'The wire tap forwards such a call with the password IAM last accepted (kept in memory only); tests ' +
+    'The moto proxy forwards such a call with the password IAM last accepted (kept in memory only); tests ' +
     'check on the wire that the handler sent no Password.',
   noPasswordPolicyEnforcement:
     'moto never answers PasswordPolicyViolation: tests check compliance of the stored password with ' +

@@ -2,7 +2,6 @@
  * Reads moto's internal state (`/moto-api/data.json`) for what IAM's API never returns: the
  * password a login profile holds. Tests only compare it with the secret's value, never print it.
  */
-import * as path from 'node:path';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 /** What moto holds for an IAM user's login profile. */
@@ -41,10 +40,4 @@ export function formatStages(stages: Record<string, string[]>, names: Record<str
         `    ${id}${names[id] ? ` (${names[id]})` : ''}  ${labels.length ? labels.join(',') : '(no label)'}`,
     )
     .join('\n');
-}
-
-/** Loads a bundled handler from assets/ (what the package ships), fresh for each test file. */
-export function bundledHandler<E, R>(name: string): (event: E) => Promise<R> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(path.join(__dirname, '..', '..', 'assets', name, 'index.js')).handler;
 }

@@ -1,9 +1,10 @@
 /**
  * Turns a synthesized template into a "deployed" world in the fake: users and secrets created with
- * realistic names and ARNs, and intrinsic functions (Ref, Fn::GetAtt, Fn::Join, Fn::FindInMap,
- * Fn::Select, Fn::Split, pseudo parameters) resolved to what CloudFormation would pass.
+ * realistic names and ARNs, and intrinsic functions resolved (by intrinsics.ts) to what
+ * CloudFormation would pass.
  */
 import { ACCOUNT, FakeAws, REGION } from './fake-aws';
+import { resolveIntrinsics } from './intrinsics';
 
 /** A CloudFormation template as JSON. */
 export interface TemplateJson {
@@ -49,60 +50,23 @@ export class TemplateWorld {
     }
   }
 
-  /** The value CloudFormation would substitute for `value`. */
+  /** The value CloudFormation would substitute for `value` (see intrinsics.ts). */
   resolve(value: unknown): unknown {
-    if (Array.isArray(value)) return value.map((v) => this.resolve(v));
-    if (value === null || typeof value !== 'object') return value;
-    const entries = Object.entries(value as Record<string, unknown>);
-    if (entries.length === 1) {
-      const [fn, arg] = entries[0];
-      switch (fn) {
-        case 'Ref':
-          return this.ref(String(arg));
-        case 'Fn::GetAtt': {
-          const [id, attribute] = arg as [string, string];
-          if (attribute === 'Arn') return this.need(this.arns, id);
-          return `${this.need(this.refs, id)}.${attribute}`;
-        }
-        case 'Fn::Join': {
-          const [separator, parts] = arg as [string, unknown[]];
-          return (this.resolve(parts) as unknown[]).map(String).join(separator);
-        }
-        case 'Fn::FindInMap': {
-          const [map, top, second] = this.resolve(arg) as string[];
-          return this.template.Mappings?.[map]?.[top]?.[second];
-        }
-        case 'Fn::Select': {
-          const [index, list] = this.resolve(arg) as [number, unknown[]];
-          return list[Number(index)];
-        }
-        case 'Fn::Split': {
-          const [separator, text] = this.resolve(arg) as [string, string];
-          return text.split(separator);
-        }
-      }
-    }
-    return Object.fromEntries(entries.map(([k, v]) => [k, this.resolve(v)]));
-  }
-
-  private ref(id: string): string {
-    switch (id) {
-      case 'AWS::Partition':
-        return 'aws';
-      case 'AWS::AccountId':
-        return ACCOUNT;
-      case 'AWS::Region':
-        return REGION;
-      case 'AWS::URLSuffix':
-        return 'amazonaws.com';
-      case 'AWS::StackName':
-        return this.stackName;
-      case 'AWS::StackId':
+    return resolveIntrinsics(value, {
+      pseudo: {
+        accountId: ACCOUNT,
+        partition: 'aws',
+        region: REGION,
+        stackName: this.stackName,
         // The same ID the harness puts in events (STACK_ID) for the stack named 'app'.
-        return `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${this.stackName}/11111111-2222-3333-4444-555555555555`;
-      default:
-        return this.need(this.refs, id);
-    }
+        stackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${this.stackName}/11111111-2222-3333-4444-555555555555`,
+        urlSuffix: 'amazonaws.com',
+      },
+      mappings: this.template.Mappings,
+      ref: (id) => this.need(this.refs, id),
+      getAtt: (id, attribute) =>
+        attribute === 'Arn' ? this.need(this.arns, id) : `${this.need(this.refs, id)}.${attribute}`,
+    });
   }
 
   private need(map: Map<string, string>, id: string): string {

@@ -119,7 +119,7 @@ describe('the driver', () => {
   test('fails when the template uses an intrinsic it does not support, naming it', async () => {
     const driver = moto.driver();
     await expect(driver.deploy(userOnly({ Path: { 'Fn::If': ['C', '/a/', '/b/'] } }))).rejects.toThrow(
-      new DriverError('the driver does not support Fn::If'),
+      new DriverError('the test resolver does not support Fn::If'),
     );
   });
 
