@@ -43,4 +43,19 @@ export default tseslint.config(
     files: ['lambda/**/*.ts', 'test/**/*.ts', 'bin/**/*.ts', 'scripts/**/*.ts'],
     rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true }] },
   },
+  {
+    // Test-only tools under copyleft licences (iam-simulate is AGPL) must never reach what ships:
+    // the constructs or the bundled handlers.
+    files: ['lib/**/*.ts', 'lambda/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@cloud-copilot/*'], message: 'test-only (AGPL): never import it from lib/ or lambda/' },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -73,6 +73,10 @@ const CASES = {
       '',
     ].join('\n'),
   },
+  lambdaImportsIamSimulate: {
+    filePath: 'lambda/zz-lint-probe/index.ts',
+    code: "import { runSimulation } from '@cloud-copilot/iam-simulate';\nexport const simulate = runSimulation;\n",
+  },
   libFloatingPromise: {
     filePath: 'lib/zz-lint-probe.ts',
     code: 'async function work(): Promise<void> {}\nexport function start(): void {\n  work();\n}\n',
@@ -141,6 +145,15 @@ describe('import/no-extraneous-dependencies', () => {
 
   it('lets lambda/ import the SDK clients it leaves external (the Lambda runtime provides them)', () => {
     expect(results.lambdaImportsSdk).toEqual([]);
+  });
+});
+
+describe('no-restricted-imports', () => {
+  it('fails when lambda/ imports the AGPL policy simulator (a test-only tool that must never ship)', () => {
+    expect(results.lambdaImportsIamSimulate).toContainEqual({
+      ruleId: 'no-restricted-imports',
+      message: expect.stringContaining('AGPL'),
+    });
   });
 });
 
