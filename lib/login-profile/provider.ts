@@ -14,10 +14,10 @@ import {
 } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct, IDependable } from 'constructs';
-import { handlerFunction } from '../shared/handler-function';
+import { handlerFunction, handlerProvider, validatedLogRetention } from '../shared/handler-function';
 import {
   LimitViolation,
   MAX_MANAGED_POLICY_CHARS,
@@ -54,6 +54,14 @@ export interface LoginProfileProviderProps {
    * @default Duration.minutes(2)
    */
   readonly timeout?: Duration;
+
+  /**
+   * How long the log groups of the handler and of the provider framework's function keep their
+   * events; the stack's rotation function (`LoginProfileRotation`) uses the same retention. Each
+   * function logs to a log group of its own, deleted with the stack.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
 }
 
 /**
@@ -90,6 +98,8 @@ export class LoginProfileProvider extends Construct {
   public readonly policy: iam.Policy;
   /** Service token for `Custom::ConsoleLoginProfile` resources. */
   public readonly serviceToken: string;
+  /** How long the log groups of the stack's functions (handler, provider framework, rotation) keep their events. */
+  public readonly logRetention: logs.RetentionDays;
 
   /**
    * Customer managed policies holding the per-profile permissions, each filled up to IAM's 6,144
@@ -106,12 +116,18 @@ export class LoginProfileProvider extends Construct {
         `LoginProfileProvider must be created directly under a stack with id LoginProfileProvider.ID ('${LoginProfileProvider.ID}'), got '${id}' under ${scope.node.path || 'the app'}`,
       );
     }
+    this.logRetention = validatedLogRetention(
+      `LoginProfileProvider ${this.node.path}`,
+      'logRetention',
+      props.logRetention,
+    );
     this.handler = handlerFunction(this, 'Handler', {
       asset: 'login-profile-handler',
       description: 'creates console login profiles with generated passwords kept in Secrets Manager',
       runtime: props.runtime,
       timeout: validatedTimeout(props.timeout),
       memorySize: 256,
+      logRetention: this.logRetention,
     });
 
     this.policy = new iam.Policy(this, 'HandlerPolicy', {
@@ -140,7 +156,7 @@ export class LoginProfileProvider extends Construct {
     // The function resource only: its role is referenced by the policy.
     this.handler.node.defaultChild!.node.addDependency(this.policy);
 
-    const provider = new cr.Provider(this, 'Provider', { onEventHandler: this.handler });
+    const provider = handlerProvider(this, 'Provider', this.handler, this.logRetention);
     this.serviceToken = provider.serviceToken;
     acknowledgeFunctionRole(this.handler);
     acknowledgeAccountWideActions(this.policy, NAG_REASONS.accountPasswordPolicyRead);

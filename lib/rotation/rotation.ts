@@ -4,7 +4,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct, IDependable } from 'constructs';
-import { handlerFunction } from '../shared/handler-function';
+import { LoginProfileProvider } from '../login-profile/provider';
+import { DEFAULT_LOG_RETENTION, handlerFunction } from '../shared/handler-function';
 import {
   MAX_MANAGED_POLICY_CHARS,
   RenderEnvironment,
@@ -49,6 +50,9 @@ export interface IRotatableLoginProfile extends IConstruct {
  * login-profile actions only on those users, the secret actions only on those secrets. They are
  * packed into customer managed policies of at most 6,144 characters each (IAM's limit), because
  * a role's inline policies together may hold only 10,240: about 45 rotating users.
+ *
+ * The function logs to a log group of its own, deleted with the stack, that keeps its events for
+ * the `logRetention` of the stack's `LoginProfileProvider` (one year unless set there).
  */
 export class LoginProfileRotation extends Construct {
   /** Construct id of the rotation function's construct under its stack. */
@@ -92,6 +96,8 @@ export class LoginProfileRotation extends Construct {
       description: 'rotates console passwords kept in Secrets Manager',
       timeout: Duration.minutes(2),
       memorySize: 256,
+      // One setting for the stack's functions: the provider's, which every login profile creates first.
+      logRetention: providerOf(scope)?.logRetention ?? DEFAULT_LOG_RETENTION,
     });
     // Secrets Manager invokes the function; only on behalf of this account (confused deputy).
     this.handler.addPermission('SecretsManagerInvoke', {
@@ -251,6 +257,12 @@ export class LoginProfileRotation extends Construct {
   private estimate(value: string, owners: IConstruct[]): number {
     return deployedLength(Stack.of(this), this.environment, value, owners);
   }
+}
+
+/** The login-profile provider of `stack`, if it has one. */
+function providerOf(stack: Stack): LoginProfileProvider | undefined {
+  const child = stack.node.tryFindChild(LoginProfileProvider.ID);
+  return child instanceof LoginProfileProvider ? child : undefined;
 }
 
 /** What a shard fills up to: IAM's managed policy limit, less a margin for rounding. */

@@ -68,8 +68,10 @@ describe('150 console users in one stack', () => {
         const measure = measureTemplate(template, environment(stack));
         expect(measure.resources).toBeLessThanOrEqual(MAX_STACK_RESOURCES);
         expect(measure.templateBytes).toBeLessThanOrEqual(MAX_TEMPLATE_BYTES);
-        // 3 per user (user, secret, login profile), the provider, and the permission policies.
-        expect(measure.resources).toBe(150 * 3 + 6 + ofType(template, 'AWS::IAM::ManagedPolicy').length);
+        // 3 per user (user, secret, login profile), the provider (2 functions, their roles and
+        // policies, and a log group each), and the permission policies.
+        expect(measure.resources).toBe(150 * 3 + 8 + ofType(template, 'AWS::IAM::ManagedPolicy').length);
+        expect(ofType(template, 'AWS::Logs::LogGroup')).toHaveLength(2);
       });
 
       test('every managed policy stays within 6,144 characters, ARNs rendered as deployed', () => {
@@ -213,7 +215,7 @@ describe('150 console users in one stack', () => {
 
 describe('synth-time limit errors', () => {
   test('fails when the stack passes 500 resources', () => {
-    // GIVEN 164 console users: 3 x 164 + 6 + 6 policies = 504 resources
+    // GIVEN 164 console users: 3 x 164 + 8 + 6 policies = 506 resources
     const { app } = stackWith(164);
     // WHEN / THEN synth fails, naming the limit and the count
     expect(() => app.synth()).toThrow(
