@@ -73,7 +73,7 @@ function synthesize(pattern: Pattern, users: number): SynthMeasure {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { ConsoleUser } = require('../lib') as typeof import('../lib');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const limits = require('../lib/shared/limits') as typeof import('../lib/shared/limits');
+  const limits = require('../test/scale/deployed-template') as typeof import('../test/scale/deployed-template');
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${pattern}-`));
   try {
     gc();

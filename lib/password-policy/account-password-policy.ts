@@ -12,12 +12,12 @@ import {
 } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as cr from 'aws-cdk-lib/custom-resources';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { LOGIN_PROFILE_RESOURCE_TYPE } from '../login-profile/contract';
 import { LoginProfile } from '../login-profile/login-profile';
 import { LoginProfileRotation } from '../rotation/rotation';
-import { handlerFunction } from '../shared/handler-function';
+import { handlerFunction, handlerProvider, validatedLogRetention } from '../shared/handler-function';
 import {
   NAG_REASONS,
   acknowledgeAccountWideActions,
@@ -84,6 +84,13 @@ export interface AccountPasswordPolicyProps {
    * @default false
    */
   readonly hardExpiry?: boolean;
+
+  /**
+   * How long the log groups of the handler and of the provider framework's function keep their
+   * events. Each function logs to a log group of its own, deleted with the stack.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
 }
 
 /** Marks the stage (app) that holds an `AccountPasswordPolicy`. */
@@ -109,6 +116,11 @@ export class AccountPasswordPolicy extends Construct {
   constructor(scope: Construct, id: string, props: AccountPasswordPolicyProps = {}) {
     super(scope, id);
     validateProps(props);
+    const logRetention = validatedLogRetention(
+      `AccountPasswordPolicy ${this.node.path}`,
+      'logRetention',
+      props.logRetention,
+    );
     claimStage(this);
     this.maxPasswordAge = props.maxPasswordAge;
     this.minimumPasswordLength = props.minimumPasswordLength ?? 6;
@@ -118,6 +130,7 @@ export class AccountPasswordPolicy extends Construct {
       description: 'sets the IAM account password policy and restores the previous one on delete',
       timeout: Duration.minutes(1),
       memorySize: 128,
+      logRetention,
     });
     const policy = new iam.Policy(this, 'HandlerPolicy', {
       roles: [this.handler.role!],
@@ -134,7 +147,7 @@ export class AccountPasswordPolicy extends Construct {
         }),
       ],
     });
-    const provider = new cr.Provider(this, 'Provider', { onEventHandler: this.handler });
+    const provider = handlerProvider(this, 'Provider', this.handler, logRetention);
     acknowledgeFunctionRole(this.handler);
     acknowledgeAccountWideActions(policy, NAG_REASONS.accountPasswordPolicy);
     acknowledgeFramework(provider, this.handler);

@@ -4,15 +4,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct, IDependable } from 'constructs';
-import { handlerFunction } from '../shared/handler-function';
-import {
-  MAX_MANAGED_POLICY_CHARS,
-  RenderEnvironment,
-  deployedLength,
-  environmentOf,
-  iamPolicyCharacters,
-} from '../shared/limits';
+import { LoginProfileProvider } from '../login-profile/provider';
+import { DEFAULT_LOG_RETENTION, handlerFunction } from '../shared/handler-function';
+import { keyArnBound, secretArnBound, userArnBound } from '../shared/limits';
 import { NAG_REASONS, acknowledgeAccountWideActions, acknowledgeFunctionRole } from '../shared/nag';
+import { PermissionPacker, SECRET_KEY_STATEMENT, secretKeyStatement } from '../shared/permission-packer';
 import { stackSingleton } from '../shared/stack-singleton';
 import { ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from './contract';
 
@@ -49,6 +45,9 @@ export interface IRotatableLoginProfile extends IConstruct {
  * login-profile actions only on those users, the secret actions only on those secrets. They are
  * packed into customer managed policies of at most 6,144 characters each (IAM's limit), because
  * a role's inline policies together may hold only 10,240: about 45 rotating users.
+ *
+ * The function logs to a log group of its own, deleted with the stack, that keeps its events for
+ * the `logRetention` of the stack's `LoginProfileProvider` (one year unless set there).
  */
 export class LoginProfileRotation extends Construct {
   /** Construct id of the rotation function's construct under its stack. */
@@ -78,10 +77,10 @@ export class LoginProfileRotation extends Construct {
   /** The inline policy with the permission every rotation needs (reading the account password policy). */
   public readonly policy: iam.Policy;
 
-  private readonly shards: RotationShard[] = [];
+  /** The per-profile permissions, packed into customer managed policies (`RotationPermissionsN`). */
+  private readonly permissions: PermissionPacker;
   /** Paths of the login profiles this function rotates. */
   private readonly rotating = new Set<string>();
-  private readonly environment: RenderEnvironment;
   /** The function as a reference, so that `RotationSchedule` adds no per-secret statements of its own. */
   private readonly rotationLambda: lambda.IFunction;
 
@@ -92,6 +91,8 @@ export class LoginProfileRotation extends Construct {
       description: 'rotates console passwords kept in Secrets Manager',
       timeout: Duration.minutes(2),
       memorySize: 256,
+      // One setting for the stack's functions: the provider's, which every login profile creates first.
+      logRetention: providerOf(scope)?.logRetention ?? DEFAULT_LOG_RETENTION,
     });
     // Secrets Manager invokes the function; only on behalf of this account (confused deputy).
     this.handler.addPermission('SecretsManagerInvoke', {
@@ -100,7 +101,6 @@ export class LoginProfileRotation extends Construct {
       sourceAccount: Stack.of(this).account,
     });
 
-    this.environment = environmentOf(Stack.of(this));
     this.policy = new iam.Policy(this, 'HandlerPolicy', {
       roles: [this.handler.role!],
       statements: [
@@ -114,6 +114,31 @@ export class LoginProfileRotation extends Construct {
     });
     acknowledgeFunctionRole(this.handler);
     acknowledgeAccountWideActions(this.policy, NAG_REASONS.rotationPasswordPolicyRead);
+    this.permissions = new PermissionPacker(
+      this,
+      'RotationPermissions',
+      'cdk-console-users: login profiles the rotation function may rotate',
+      this.handler.role!,
+      [
+        { sid: USER_STATEMENT, actions: ['iam:UpdateLoginProfile', 'iam:GetLoginProfile', 'iam:GetUser'] },
+        {
+          sid: TAG_STATEMENT,
+          actions: ['iam:TagUser'],
+          // Only the rotation's own tag: the ownership tag stays the login-profile handler's.
+          conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [ROTATED_VERSION_TAG_KEY] } },
+        },
+        {
+          sid: SECRET_STATEMENT,
+          actions: [
+            'secretsmanager:DescribeSecret',
+            'secretsmanager:GetSecretValue',
+            'secretsmanager:PutSecretValue',
+            'secretsmanager:UpdateSecretVersionStage',
+          ],
+        },
+        secretKeyStatement(Stack.of(this)),
+      ],
+    );
     this.rotationLambda = lambda.Function.fromFunctionAttributes(this, 'RotationLambda', {
       functionArn: this.handler.functionArn,
       sameEnvironment: true,
@@ -150,7 +175,14 @@ export class LoginProfileRotation extends Construct {
     Tags.of(secret).add(ROTATION_TAGS.passwordLength, Tokenization.stringifyNumber(profile.passwordLength));
     Tags.of(secret).add(ROTATION_TAGS.passwordResetRequired, String(profile.passwordResetRequired));
 
-    this.grant(profile.user, secret);
+    const key = secret.encryptionKey;
+    const user = { arn: profile.user.userArn, bound: userArnBound(profile.user) };
+    this.permissions.grant([
+      [USER_STATEMENT, [user]],
+      [TAG_STATEMENT, [user]],
+      [SECRET_STATEMENT, [{ arn: secret.secretArn, bound: secretArnBound(secret) }]],
+      ...(key ? ([[SECRET_KEY_STATEMENT, [{ arn: key.keyArn, bound: keyArnBound(key) }]]] as const) : []),
+    ]);
 
     const schedule = secret.addRotationSchedule('RotationSchedule', {
       rotationLambda: this.rotationLambda,
@@ -172,103 +204,17 @@ export class LoginProfileRotation extends Construct {
     }
     return schedule;
   }
-
-  /** Adds `user` and `secret` (and its key) to the last shard with room for them, or a new one. */
-  private grant(user: iam.IUser, secret: secretsmanager.ISecret): void {
-    const key = secret.encryptionKey;
-    const owners = [user, secret];
-    const cost = 2 * (this.estimate(user.userArn, owners) + 3) + this.estimate(secret.secretArn, owners) + 3;
-    const keyCost = (shard: RotationShard) =>
-      key === undefined || shard.keys.has(key.node.path)
-        ? 0
-        : this.estimate(key.keyArn, [key]) + 3 + (shard.keyStatement ? 0 : KEY_STATEMENT_BASE);
-    let shard = this.shards[this.shards.length - 1];
-    if (shard === undefined || shard.characters + cost + keyCost(shard) > SHARD_BUDGET) shard = this.addShard();
-    shard.characters += cost + keyCost(shard);
-    shard.userStatement.addResources(user.userArn);
-    shard.tagStatement.addResources(user.userArn);
-    shard.secretStatement.addResources(secret.secretArn);
-    if (key !== undefined && !shard.keys.has(key.node.path)) {
-      shard.keys.add(key.node.path);
-      if (!shard.keyStatement) {
-        shard.keyStatement = new iam.PolicyStatement({
-          sid: 'UseKeysOfDeclaredSecretsThroughSecretsManager',
-          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-          conditions: {
-            StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
-          },
-        });
-        shard.policy.addStatements(shard.keyStatement);
-      }
-      shard.keyStatement.addResources(key.keyArn);
-    }
-  }
-
-  private addShard(): RotationShard {
-    const n = this.shards.length + 1;
-    const userStatement = new iam.PolicyStatement({
-      sid: 'RotateLoginProfilesOfDeclaredUsers',
-      actions: ['iam:UpdateLoginProfile', 'iam:GetLoginProfile', 'iam:GetUser'],
-    });
-    const tagStatement = new iam.PolicyStatement({
-      sid: 'RecordRotatedVersionOnDeclaredUsers',
-      actions: ['iam:TagUser'],
-      // Only the rotation's own tag: the ownership tag stays the login-profile handler's.
-      conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [ROTATED_VERSION_TAG_KEY] } },
-    });
-    const secretStatement = new iam.PolicyStatement({
-      sid: 'RotateDeclaredPasswordSecrets',
-      actions: [
-        'secretsmanager:DescribeSecret',
-        'secretsmanager:GetSecretValue',
-        'secretsmanager:PutSecretValue',
-        'secretsmanager:UpdateSecretVersionStage',
-      ],
-    });
-    const statements = [userStatement, tagStatement, secretStatement];
-    const policy = new iam.ManagedPolicy(this, `RotationPermissions${n}`, {
-      description: `cdk-console-users: login profiles the rotation function may rotate (part ${n})`,
-      roles: [this.handler.role!],
-      statements,
-    });
-    const base = iamPolicyCharacters({
-      Version: '2012-10-17',
-      Statement: statements.map((st) => ({ ...st.toStatementJson(), Resource: [] })),
-    });
-    const shard: RotationShard = {
-      policy,
-      userStatement,
-      tagStatement,
-      secretStatement,
-      keys: new Set(),
-      characters: base,
-    };
-    this.shards.push(shard);
-    return shard;
-  }
-
-  /** Characters `value` (an ARN, often a token) will have once deployed, measured pessimistically. */
-  private estimate(value: string, owners: IConstruct[]): number {
-    return deployedLength(Stack.of(this), this.environment, value, owners);
-  }
 }
 
-/** What a shard fills up to: IAM's managed policy limit, less a margin for rounding. */
-const SHARD_BUDGET = MAX_MANAGED_POLICY_CHARS - 100;
-/** Characters of the KMS statement without resources (generous: the longest region name). */
-const KEY_STATEMENT_BASE = 220;
-
-/** One customer managed policy of the rotation function and the statements filled into it. */
-interface RotationShard {
-  readonly policy: iam.ManagedPolicy;
-  readonly userStatement: iam.PolicyStatement;
-  readonly tagStatement: iam.PolicyStatement;
-  readonly secretStatement: iam.PolicyStatement;
-  keyStatement?: iam.PolicyStatement;
-  readonly keys: Set<string>;
-  /** Estimated characters, as IAM will count them. */
-  characters: number;
+/** The login-profile provider of `stack`, if it has one. */
+function providerOf(stack: Stack): LoginProfileProvider | undefined {
+  const child = stack.node.tryFindChild(LoginProfileProvider.ID);
+  return child instanceof LoginProfileProvider ? child : undefined;
 }
+
+const USER_STATEMENT = 'RotateLoginProfilesOfDeclaredUsers';
+const TAG_STATEMENT = 'RecordRotatedVersionOnDeclaredUsers';
+const SECRET_STATEMENT = 'RotateDeclaredPasswordSecrets';
 
 /** Synth-time check of a rotation interval against Secrets Manager's limits. */
 export function validateRotation(prop: string, options: RotationOptions | undefined): void {

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { ConsoleUser, LoginProfile, LoginProfileProvider } from '../../lib';
 
 function newStack(): Stack {
@@ -290,6 +291,49 @@ describe('LoginProfileProvider', () => {
     expect(() => new LoginProfileProvider(stack, LoginProfileProvider.ID, { timeout })).toThrow(message);
   });
 
+  test('each function (handler, provider framework) logs to a log group of its own, kept a year and deleted with the stack', () => {
+    // GIVEN
+    const stack = newStack();
+    // WHEN
+    new ConsoleUser(stack, 'A');
+    // THEN
+    const logGroups = logGroupsOfFunctions(Template.fromStack(stack));
+    expect(logGroups).toHaveLength(2);
+    expect(new Set(logGroups.map((g) => g.logGroupId)).size).toBe(2);
+    for (const { logGroup } of logGroups) {
+      expect(logGroup).toEqual({
+        Type: 'AWS::Logs::LogGroup',
+        Properties: { RetentionInDays: 365 },
+        DeletionPolicy: 'Delete',
+        UpdateReplacePolicy: 'Delete',
+      });
+    }
+  });
+
+  test('logRetention sets the retention of both log groups', () => {
+    // GIVEN
+    const stack = newStack();
+    // WHEN
+    new LoginProfileProvider(stack, LoginProfileProvider.ID, { logRetention: logs.RetentionDays.ONE_MONTH });
+    new ConsoleUser(stack, 'A');
+    // THEN
+    const logGroups = logGroupsOfFunctions(Template.fromStack(stack));
+    expect(logGroups).toHaveLength(2);
+    for (const { logGroup } of logGroups) {
+      expect(logGroup).toMatchObject({ Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Delete' });
+    }
+  });
+
+  test('fails when logRetention is not one of logs.RetentionDays', () => {
+    const stack = newStack();
+    expect(
+      () =>
+        new LoginProfileProvider(stack, LoginProfileProvider.ID, { logRetention: 42 as unknown as logs.RetentionDays }),
+    ).toThrow(
+      /^LoginProfileProvider TestStack\/CdkConsoleUsersLoginProfileProvider: 'logRetention' must be one of the logs.RetentionDays values \(1, 3, 5, .*, 3653 days, or 9999 for INFINITE\), got 42$/,
+    );
+  });
+
   test('fails when created anywhere but directly under a stack with its id', () => {
     const stack = newStack();
     expect(() => new LoginProfileProvider(stack, 'Other')).toThrow(
@@ -313,4 +357,15 @@ function handlerStatements(template: Template): Array<Record<string, unknown>> {
     .filter((r) => attached(r.Properties.Roles))
     .map((r) => r.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>);
   return documents.flat();
+}
+
+/** For each Lambda function of `template`: the log group its `LoggingConfig` names, as a template resource. */
+function logGroupsOfFunctions(
+  template: Template,
+): Array<{ functionId: string; logGroupId: string; logGroup: unknown }> {
+  const logGroups = template.findResources('AWS::Logs::LogGroup');
+  return Object.entries(template.findResources('AWS::Lambda::Function')).map(([functionId, fn]) => {
+    const logGroupId = fn.Properties.LoggingConfig?.LogGroup?.Ref as string;
+    return { functionId, logGroupId, logGroup: logGroups[logGroupId] };
+  });
 }

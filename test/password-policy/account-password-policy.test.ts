@@ -2,6 +2,7 @@
 import { App, Annotations as CoreAnnotations, Duration, Stack, Stage } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AccountPasswordPolicy, ConsoleUser, LoginProfile, LoginProfileRotation } from '../../lib';
 
@@ -100,6 +101,50 @@ describe('AccountPasswordPolicy', () => {
     const assembly = prod.synth();
     expect(assembly.getStackArtifact(prodUsers.artifactId).dependencies.map((d) => d.id)).toContain(
       prodPolicy.artifactId,
+    );
+  });
+
+  test('each function (handler, provider framework) logs to a log group of its own, kept a year and deleted with the stack', () => {
+    // GIVEN
+    const s = stack();
+    // WHEN
+    new AccountPasswordPolicy(s, 'PasswordPolicy');
+    // THEN
+    const t = Template.fromStack(s);
+    const logGroups = t.findResources('AWS::Logs::LogGroup');
+    const functions = Object.values(t.findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(2);
+    const named = new Set(functions.map((fn) => fn.Properties.LoggingConfig?.LogGroup?.Ref as string));
+    expect(named.size).toBe(2);
+    for (const id of named) {
+      expect(logGroups[id]).toEqual({
+        Type: 'AWS::Logs::LogGroup',
+        Properties: { RetentionInDays: 365 },
+        DeletionPolicy: 'Delete',
+        UpdateReplacePolicy: 'Delete',
+      });
+    }
+  });
+
+  test('logRetention sets the retention of both log groups', () => {
+    const s = stack();
+    new AccountPasswordPolicy(s, 'PasswordPolicy', { logRetention: logs.RetentionDays.THREE_MONTHS });
+    const t = Template.fromStack(s);
+    const logGroups = t.findResources('AWS::Logs::LogGroup');
+    for (const fn of Object.values(t.findResources('AWS::Lambda::Function'))) {
+      expect(logGroups[fn.Properties.LoggingConfig.LogGroup.Ref]).toMatchObject({
+        Properties: { RetentionInDays: 90 },
+        DeletionPolicy: 'Delete',
+      });
+    }
+  });
+
+  test('fails when logRetention is not one of logs.RetentionDays', () => {
+    expect(
+      () =>
+        new AccountPasswordPolicy(stack(), 'PasswordPolicy', { logRetention: 366 as unknown as logs.RetentionDays }),
+    ).toThrow(
+      /^AccountPasswordPolicy Users\/PasswordPolicy: 'logRetention' must be one of the logs.RetentionDays values \(1, 3, 5, .*, 3653 days, or 9999 for INFINITE\), got 366$/,
     );
   });
 

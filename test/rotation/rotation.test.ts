@@ -3,9 +3,10 @@ import { App, Annotations as CoreAnnotations, Duration, Stack } from 'aws-cdk-li
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ConsoleUser, LoginProfile, LoginProfileRotation } from '../../lib';
+import { ConsoleUser, LoginProfile, LoginProfileProvider, LoginProfileRotation } from '../../lib';
 import { ROTATION_TAGS } from '../../lib/rotation/contract';
 
 const ENV = { account: '123456789012', region: 'us-east-1' };
@@ -118,6 +119,33 @@ describe('rotation', () => {
       SourceAccount: '123456789012',
     });
     t.resourceCountIs('AWS::SecretsManager::RotationSchedule', 2);
+  });
+
+  test('the rotation function logs to a log group of its own, kept a year and deleted with the stack', () => {
+    // GIVEN
+    const s = stack();
+    // WHEN
+    new ConsoleUser(s, 'Alice', { passwordResetRequired: false, rotation: MONTHLY });
+    // THEN
+    expect(rotationLogGroup(Template.fromStack(s))).toEqual({
+      Type: 'AWS::Logs::LogGroup',
+      Properties: { RetentionInDays: 365 },
+      DeletionPolicy: 'Delete',
+      UpdateReplacePolicy: 'Delete',
+    });
+  });
+
+  test("the rotation function's log retention is the stack provider's logRetention", () => {
+    // GIVEN
+    const s = stack();
+    new LoginProfileProvider(s, LoginProfileProvider.ID, { logRetention: logs.RetentionDays.ONE_WEEK });
+    // WHEN
+    new ConsoleUser(s, 'Alice', { passwordResetRequired: false, rotation: MONTHLY });
+    // THEN
+    expect(rotationLogGroup(Template.fromStack(s))).toMatchObject({
+      Properties: { RetentionInDays: 7 },
+      DeletionPolicy: 'Delete',
+    });
   });
 
   test('grants the secret key through Secrets Manager only', () => {
@@ -257,3 +285,15 @@ describe('rotation', () => {
     expect(new Set(secrets.map((r) => JSON.stringify(r))).size).toBe(60);
   });
 });
+
+/** The log group the rotation function's `LoggingConfig` names, as a template resource. */
+function rotationLogGroup(t: Template): unknown {
+  const functions = Object.values(
+    t.findResources('AWS::Lambda::Function', {
+      Properties: { Description: Match.stringLikeRegexp('rotates console passwords') },
+    }),
+  );
+  expect(functions).toHaveLength(1);
+  const logGroupId = functions[0].Properties.LoggingConfig?.LogGroup?.Ref as string;
+  return t.findResources('AWS::Logs::LogGroup')[logGroupId];
+}
