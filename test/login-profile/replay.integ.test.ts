@@ -134,8 +134,7 @@ test('fails to roll back when the last deploy did not fail', async () => {
 });
 
 // A Create delivered again AFTER a later reset must not set the Create's password (now
-// AWSPREVIOUS) on IAM: IAM's password must stay the AWSCURRENT one. (Failed against the handler
-// before commit 9b6bb45.)
+// AWSPREVIOUS) on IAM: IAM's password must stay the AWSCURRENT one.
 test('a late redelivery of the Create after a reset does not bring back the old password', async () => {
   // GIVEN a created profile whose password was then reset by a new token
   const driver = moto.driver();
