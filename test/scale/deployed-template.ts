@@ -1,10 +1,11 @@
 /**
  * Measures a synthesized template as CloudFormation and IAM will count it once deployed, for the
- * capacity tests and the benchmark: `TemplateRenderer` turns `Ref`, `Fn::GetAtt`, `Fn::Join`,
- * `Fn::Sub` and pseudo parameters into realistic values of the length they will have (generated
- * IAM names at their longest), so a policy can be measured as IAM measures it. The library itself
- * only bounds lengths (`lib/shared/limits.ts`); this checks those bounds against realistic ARNs.
+ * capacity tests and the benchmark: `TemplateRenderer` turns references, attributes and pseudo
+ * parameters into realistic values of the length they will have (generated IAM names at their
+ * longest), so a policy can be measured as IAM measures it. The library itself only bounds
+ * lengths (`lib/shared/limits.ts`); this checks those bounds against realistic ARNs.
  */
+import { IntrinsicScope, resolveIntrinsics } from '../support/intrinsics';
 
 /** Resources in one CloudFormation template. */
 export const MAX_STACK_RESOURCES = 500;
@@ -39,7 +40,7 @@ const GENERATED_SUFFIX = 'A1B2C3D4E5F6';
 /** Random suffix Secrets Manager appends to a secret's name in its ARN. */
 const SECRET_ARN_SUFFIX = '-AbCdEf';
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
-/** Length assumed for a value nothing here knows how to render (an import, a parameter). */
+/** Length assumed for a reference or attribute nothing here knows how to render (an import, a parameter). */
 const UNKNOWN_VALUE = 'x'.repeat(64);
 
 /** The parts of a template resource the renderer reads. */
@@ -50,76 +51,39 @@ export interface TemplateResource {
 
 /**
  * Replaces CloudFormation intrinsics with the strings they will resolve to (realistic values
- * of realistic length), so that a policy can be measured as IAM will measure it.
+ * of realistic length), so that a policy can be measured as IAM will measure it. The intrinsics
+ * are resolved by the tests' one resolver (`test/support/intrinsics.ts`); this supplies what the
+ * resources' references and attributes will be once deployed.
  */
 export class TemplateRenderer {
+  private readonly scope: IntrinsicScope;
+
   constructor(
     private readonly env: RenderEnvironment,
     private readonly resources: Readonly<Record<string, TemplateResource>> = {},
-  ) {}
+    mappings?: Record<string, Record<string, Record<string, unknown>>>,
+  ) {
+    this.scope = {
+      pseudo: {
+        accountId: env.account,
+        region: env.region,
+        partition: env.partition,
+        urlSuffix: env.urlSuffix,
+        stackName: env.stackName,
+        stackId: this.arn('cloudformation', env.region, `stack/${env.stackName}/${KEY_ID}`),
+      },
+      mappings,
+      ref: (id) => this.ref(id),
+      getAtt: (id, attribute) => this.getAtt(id, attribute),
+    };
+  }
 
   /** `value` with every intrinsic replaced by a string. */
   public render(value: unknown): unknown {
-    if (Array.isArray(value)) return value.map((v) => this.render(v));
-    if (value === null || typeof value !== 'object') return value;
-    const entries = Object.entries(value as Record<string, unknown>);
-    if (entries.length === 1 && (entries[0][0] === 'Ref' || entries[0][0].startsWith('Fn::'))) {
-      return this.intrinsic(entries[0][0], entries[0][1]);
-    }
-    return Object.fromEntries(entries.map(([k, v]) => [k, this.render(v)]));
-  }
-
-  private intrinsic(name: string, arg: unknown): unknown {
-    switch (name) {
-      case 'Ref':
-        return this.ref(String(arg));
-      case 'Fn::GetAtt': {
-        const [id, attribute] = Array.isArray(arg) ? arg : String(arg).split('.');
-        return this.getAtt(String(id), String(attribute));
-      }
-      case 'Fn::Join': {
-        const [separator, parts] = arg as [string, unknown[]];
-        const rendered = this.render(parts);
-        return Array.isArray(rendered) ? rendered.map(String).join(separator) : UNKNOWN_VALUE;
-      }
-      case 'Fn::Sub':
-        return this.sub(arg);
-      case 'Fn::Select': {
-        const [index, list] = arg as [number, unknown];
-        const rendered = this.render(list);
-        return Array.isArray(rendered) ? (rendered[Number(index)] ?? UNKNOWN_VALUE) : UNKNOWN_VALUE;
-      }
-      case 'Fn::Split': {
-        const [separator, source] = arg as [string, unknown];
-        return String(this.render(source)).split(separator);
-      }
-      case 'Fn::If': {
-        // Either branch may be taken: assume the longer one.
-        const [, whenTrue, whenFalse] = arg as [unknown, unknown, unknown];
-        const a = JSON.stringify(this.render(whenTrue)) ?? '';
-        const b = JSON.stringify(this.render(whenFalse)) ?? '';
-        return a.length >= b.length ? this.render(whenTrue) : this.render(whenFalse);
-      }
-      default:
-        return UNKNOWN_VALUE;
-    }
+    return resolveIntrinsics(value, this.scope);
   }
 
   private ref(id: string): string {
-    switch (id) {
-      case 'AWS::AccountId':
-        return this.env.account;
-      case 'AWS::Region':
-        return this.env.region;
-      case 'AWS::Partition':
-        return this.env.partition;
-      case 'AWS::URLSuffix':
-        return this.env.urlSuffix;
-      case 'AWS::StackName':
-        return this.env.stackName;
-      case 'AWS::StackId':
-        return this.arn('cloudformation', this.env.region, `stack/${this.env.stackName}/${KEY_ID}`);
-    }
     const resource = this.resources[id];
     switch (resource?.Type) {
       case 'AWS::IAM::User':
@@ -160,15 +124,6 @@ export class TemplateRenderer {
       }
     }
     return UNKNOWN_VALUE;
-  }
-
-  private sub(arg: unknown): string {
-    const [template, variables] = Array.isArray(arg) ? (arg as [string, Record<string, unknown>]) : [String(arg), {}];
-    return template.replace(/\$\{([^}!]+)\}/g, (_, key: string) => {
-      if (variables && key in variables) return String(this.render(variables[key]));
-      const dot = key.indexOf('.');
-      return dot < 0 ? this.ref(key) : this.getAtt(key.slice(0, dot), key.slice(dot + 1));
-    });
   }
 
   private arn(service: string, region: string, resource: string): string {
@@ -228,11 +183,14 @@ export interface TemplateMeasure {
 
 /** Measures a template (as synthesized, or as `Stack._toCloudFormation` returns it) in `env`. */
 export function measureTemplate(
-  template: { Resources?: Record<string, TemplateResource> },
+  template: {
+    Resources?: Record<string, TemplateResource>;
+    Mappings?: Record<string, Record<string, Record<string, unknown>>>;
+  },
   env: RenderEnvironment,
 ): TemplateMeasure {
   const resources = template.Resources ?? {};
-  const renderer = new TemplateRenderer(env, resources);
+  const renderer = new TemplateRenderer(env, resources, template.Mappings);
   const roles: Record<string, { inline: number; managed: number }> = {};
   const roleOf = (ref: unknown) => {
     const id = (ref as { Ref?: unknown } | null)?.Ref;
