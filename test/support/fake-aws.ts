@@ -256,6 +256,11 @@ export class FakeAws {
     return result;
   }
 
+  /** Forgets the call log (e.g. after setting a world up through the handler); fault counts go on. */
+  forgetCalls(): void {
+    this.calls.splice(0);
+  }
+
   /** How many SDK attempts of `command` the fake received. */
   callCount(command: string): number {
     return this.callCounts.get(command) ?? 0;
@@ -266,9 +271,25 @@ export class FakeAws {
     return this.calls.map((c) => c.command);
   }
 
-  /** The inputs of every attempt of `command`, in order. */
-  inputsOf(command: string): Record<string, unknown>[] {
-    return this.calls.filter((c) => c.command === command).map((c) => c.input);
+  /**
+   * The inputs of every attempt of `command`, in order, with every password the fake has seen
+   * replaced by its name in `names` (password -> name), or by `<password>`: a failing assertion on
+   * them prints no password.
+   */
+  inputsOf(command: string, names: Record<string, string> = {}): Record<string, unknown>[] {
+    const known = new Map(Object.entries(names).map(([password, name]) => [password, name]));
+    for (const password of this.passwordsEverSeen) if (!known.has(password)) known.set(password, '<password>');
+    // Longest first, so that a password containing another is replaced whole.
+    const ordered = [...known].filter(([p]) => p.length > 0).sort(([a], [b]) => b.length - a.length);
+    const scrub = (value: unknown): unknown => {
+      if (typeof value === 'string') return ordered.reduce((text, [p, name]) => text.split(p).join(name), value);
+      if (Array.isArray(value)) return value.map(scrub);
+      if (value !== null && typeof value === 'object') {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)]));
+      }
+      return value;
+    };
+    return this.calls.filter((c) => c.command === command).map((c) => scrub(c.input) as Record<string, unknown>);
   }
 
   // ---------------------------------------------------------------- fault injection

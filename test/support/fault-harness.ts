@@ -171,3 +171,10 @@ export function lostPasswords(fake: FakeAws, options: { allowPending?: boolean }
   }
   return violations;
 }
+
+/** The message of the error an invocation failed with (fails the test when it did not fail, or timed out). */
+export function failureOf(inv: Invocation<unknown>): string {
+  expect(inv.timedOut).toBe(false);
+  expect(inv.error).toBeInstanceOf(Error);
+  return (inv.error as Error).message;
+}
