@@ -4,8 +4,8 @@
  *
  * Builds the handler bundle first (so it never measures a stale one), then in one process
  * synthesizes stacks of 1, 10, 50 and 150 users with both, alternating which goes first, and
- * measures the bundle, its load time, the AWS calls per event (the bundled handler against mocked
- * SDK clients), and the password generator. Prints a table and writes BENCHMARKS.md.
+ * measures the bundle, its load time, the AWS calls per event (the bundled handler against the
+ * in-memory fake AWS of the tests), and the password generator. Prints a table and writes BENCHMARKS.md.
  *
  * BENCH_RUNS (default 7) sets the timed runs per size and pattern; BENCH_OUT the output file.
  */
@@ -178,99 +178,76 @@ interface CallCounts {
   readonly delete: string[];
 }
 
-/** Runs the bundled handler against mocked SDK clients (no retries happen) and lists the AWS calls of each event. */
-async function awsCalls(): Promise<CallCounts> {
+/**
+ * Runs the bundled handler against the in-memory fake AWS (test/support/fake-aws.ts, with the SDK's
+ * own middleware and retry strategy; no faults, so no retries) through one life cycle of a login
+ * profile, and lists the AWS calls of each event.
+ */
+export async function awsCalls(): Promise<CallCounts> {
+  // The fake answers below the SDK's signing step: dummy credentials and a region, never sent anywhere.
+  process.env.AWS_REGION = ENV.region;
+  process.env.AWS_ACCESS_KEY_ID = 'bench';
+  process.env.AWS_SECRET_ACCESS_KEY = 'bench';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { mockClient } = require('aws-sdk-client-mock') as typeof import('aws-sdk-client-mock');
-  const iamSdk = require('@aws-sdk/client-iam') as typeof import('@aws-sdk/client-iam');
-  const smSdk = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
-  const { OWNER_TAG_KEY } = require('../lib/login-profile/contract') as typeof import('../lib/login-profile/contract');
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-AbCdEf';
-  const iamMock = mockClient(iamSdk.IAMClient);
-  const smMock = mockClient(smSdk.SecretsManagerClient);
-  iamMock.resolves({});
-  smMock.resolves({});
-  iamMock.on(iamSdk.GetAccountPasswordPolicyCommand).resolves({
-    PasswordPolicy: {
-      MinimumPasswordLength: 14,
-      RequireSymbols: true,
-      RequireNumbers: true,
-      RequireUppercaseCharacters: true,
-      RequireLowercaseCharacters: true,
-    },
-  });
-  iamMock.on(iamSdk.GetUserCommand).resolves({
-    User: {
-      UserName: 'bench',
-      UserId: 'AIDAEXAMPLE',
-      Arn: 'arn:aws:iam::123456789012:user/bench',
-      Path: '/',
-      CreateDate: new Date(),
-      Tags: [{ Key: OWNER_TAG_KEY, Value: secretArn }],
-    },
-  });
-  iamMock.on(iamSdk.GetLoginProfileCommand).resolves({
-    LoginProfile: { UserName: 'bench', CreateDate: new Date(), PasswordResetRequired: true },
-  });
-  smMock.on(smSdk.DescribeSecretCommand).resolves({ VersionIdsToStages: {} });
-
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { FakeAws, installFakeInSdk } =
+    require('../test/support/fake-aws') as typeof import('../test/support/fake-aws');
+  const fixtures = require('../test/support/lambda-fixtures') as typeof import('../test/support/lambda-fixtures');
   const { handler } = require(BUNDLE) as { handler: (event: unknown, context?: unknown) => Promise<unknown> };
-  const properties = {
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const fake = new FakeAws();
+  fake.passwordPolicy = {
+    MinimumPasswordLength: 14,
+    RequireSymbols: true,
+    RequireNumbers: true,
+    RequireUppercaseCharacters: true,
+    RequireLowercaseCharacters: true,
+  };
+  fake.createUser('bench');
+  const secretArn = fake.createSecret('bench');
+  const uninstall = installFakeInSdk(fake);
+  const properties = fixtures.loginProfileProperties({
     UserName: 'bench',
     SecretArn: secretArn,
-    SignInUrl: 'https://123456789012.signin.aws.amazon.com/console',
     PasswordLength: String(DEFAULT_LENGTH),
     PasswordResetRequired: 'true',
-  };
-  const base = {
-    RequestId: 'r',
-    StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/Bench/1',
-    LogicalResourceId: 'UserLoginProfile',
-    ResourceType: 'Custom::ConsoleLoginProfile',
-  };
-  const run = async (event: Record<string, unknown>): Promise<string[]> => {
-    iamMock.resetHistory();
-    smMock.resetHistory();
+  });
+  const source = (props = properties) => ({
+    logicalResourceId: 'UserLoginProfile',
+    resourceType: 'Custom::ConsoleLoginProfile',
+    properties: props,
+  });
+  const run = async (event: unknown): Promise<string[]> => {
+    fake.forgetCalls();
     const log = console.log;
     console.log = () => undefined; // the handler's structured log lines, not ours
     try {
-      await handler({ ...base, ...event }, { invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f' });
+      await handler(event, fixtures.lambdaContext());
     } finally {
       console.log = log;
     }
-    return (
-      [...iamMock.calls(), ...smMock.calls()]
-        // sinon numbers every call across all stubs: the order the handler made them in.
-        .map((call) => ({
-          name: call.args[0].constructor.name.replace(/Command$/, ''),
-          order: (call as unknown as { callId: number }).callId,
-        }))
-        .sort((a, b) => a.order - b.order)
-        .map((c) => c.name)
-    );
+    // Every call must have succeeded: a failure would make the counts those of a failed event.
+    const failed = fake.calls.filter((c) => c.outcome !== 'ok' && c.command !== 'GetAccountPasswordPolicy');
+    if (failed.length > 0) throw new Error(`unexpected failures: ${failed.map((c) => `${c.command} ${c.outcome}`)}`);
+    return fake.commands();
   };
-  const counts: CallCounts = {
-    create: await run({ RequestType: 'Create', ResourceProperties: properties }),
-    resetFlagUpdate: await run({
-      RequestType: 'Update',
-      PhysicalResourceId: 'bench',
-      ResourceProperties: { ...properties, PasswordResetRequired: 'false' },
-      OldResourceProperties: properties,
-    }),
-    resetTokenUpdate: await run({
-      RequestType: 'Update',
-      RequestId: 'r2',
-      PhysicalResourceId: 'bench',
-      ResourceProperties: { ...properties, ResetToken: '2' },
-      OldResourceProperties: properties,
-    }),
-    delete: await run({ RequestType: 'Delete', PhysicalResourceId: 'bench', ResourceProperties: properties }),
-  };
-  iamMock.restore();
-  smMock.restore();
-  return counts;
+  try {
+    return {
+      create: await run(fixtures.createEventOf(source())),
+      resetFlagUpdate: await run(
+        fixtures.updateEventOf(source({ ...properties, PasswordResetRequired: 'false' }), 'bench', properties),
+      ),
+      resetTokenUpdate: await run(
+        fixtures.updateEventOf(source({ ...properties, PasswordResetRequired: 'false', ResetToken: '2' }), 'bench', {
+          ...properties,
+          PasswordResetRequired: 'false',
+        }),
+      ),
+      delete: await run(fixtures.deleteEventOf(source(), 'bench')),
+    };
+  } finally {
+    uninstall();
+  }
 }
 
 function generator(): { perSecond: number; entropy: number } {
@@ -446,7 +423,9 @@ async function main(): Promise<void> {
   process.stdout.write(`${formatted}\nwritten to ${path.relative(ROOT, OUT)}\n`);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,11 +1,4 @@
-/** The account-password-policy handler with mocked IAM, and its pure physical-ID encoding. */
-import {
-  DeleteAccountPasswordPolicyCommand,
-  GetAccountPasswordPolicyCommand,
-  IAMClient,
-  UpdateAccountPasswordPolicyCommand,
-} from '@aws-sdk/client-iam';
-import { mockClient } from 'aws-sdk-client-mock';
+/** The account-password-policy handler against the fake IAM, and its pure physical-ID encoding. */
 import * as fc from 'fast-check';
 import { AccountPasswordPolicyEvent, handler } from '../../lambda/password-policy';
 import {
@@ -15,9 +8,11 @@ import {
   encodePhysicalId,
   parseProperties,
 } from '../../lambda/password-policy/policy';
-import { resetClients } from '../../lambda/shared/aws';
+import type { AccountPasswordPolicyResourceProperties } from '../../lib/password-policy/contract';
+import { FakeAws, installFake } from '../support/fake-aws';
+import { failureOf, invoke } from '../support/fault-harness';
+import { EventSource, createEventOf, deleteEventOf, updateEventOf } from '../support/lambda-fixtures';
 
-const iam = mockClient(IAMClient);
 const NONE_ID = `${PHYSICAL_ID_PREFIX}none`;
 /** What GetAccountPasswordPolicy answers for an account with a policy of its own. */
 const EXISTING = {
@@ -43,7 +38,7 @@ const EXISTING_REQUEST = {
   PasswordReusePrevention: 5,
   HardExpiry: false,
 };
-const WANTED = {
+const WANTED: AccountPasswordPolicyResourceProperties = {
   MinimumPasswordLength: '40',
   RequireSymbols: 'true',
   RequireNumbers: 'true',
@@ -59,130 +54,132 @@ const WANTED_REQUEST = {
   RequireLowercaseCharacters: true,
   MaxPasswordAge: 90,
 };
+/** What GetAccountPasswordPolicy answers after WANTED_REQUEST was applied (fields left out take their defaults). */
+const WANTED_IN_FORCE = {
+  ...WANTED_REQUEST,
+  AllowUsersToChangePassword: false,
+  ExpirePasswords: true,
+  HardExpiry: false,
+};
 
-function event(requestType: string, extra: Record<string, unknown> = {}): AccountPasswordPolicyEvent {
-  return {
-    RequestType: requestType,
-    ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:f',
-    ResponseURL: 'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/response',
-    RequestId: 'r',
-    StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/s/1',
-    LogicalResourceId: 'PasswordPolicy',
-    ResourceType: 'Custom::AccountPasswordPolicy',
-    ResourceProperties: { ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:f', ...WANTED },
-    ...extra,
-  } as AccountPasswordPolicyEvent;
+function source(
+  properties: AccountPasswordPolicyResourceProperties,
+): EventSource<AccountPasswordPolicyResourceProperties> {
+  return { logicalResourceId: 'PasswordPolicy', resourceType: 'Custom::AccountPasswordPolicy', properties };
 }
+const createEvent = (properties = WANTED) => createEventOf(source(properties));
+const run = (event: AccountPasswordPolicyEvent) => invoke(event, { fn: handler });
 
+let fake: FakeAws;
 beforeEach(() => {
-  resetClients();
-  iam.reset();
-  iam.onAnyCommand().rejects(new Error('unexpected IAM call'));
-  iam.on(UpdateAccountPasswordPolicyCommand).resolves({});
-  iam.on(DeleteAccountPasswordPolicyCommand).resolves({});
-  jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  jest.useFakeTimers();
+  fake = new FakeAws();
+  installFake(fake);
 });
-afterEach(() => jest.restoreAllMocks());
-
-const noPolicy = () =>
-  iam.on(GetAccountPasswordPolicyCommand).rejects(Object.assign(new Error('none'), { name: 'NoSuchEntityException' }));
+afterEach(() => jest.useRealTimers());
 
 describe('Create', () => {
   test('records "none" when the account has no policy, then applies the props', async () => {
-    noPolicy();
-    const response = await handler(event('Create'));
+    // GIVEN an account without a password policy
+    // WHEN
+    const { response, error } = await run(createEvent());
+    // THEN it read, found none, and applied exactly the props
+    expect(error).toBeUndefined();
     expect(response).toEqual({ PhysicalResourceId: NONE_ID });
-    expect(iam.commandCalls(UpdateAccountPasswordPolicyCommand).map((c) => c.args[0].input)).toEqual([WANTED_REQUEST]);
+    expect(fake.calls.map((c) => [c.command, c.outcome])).toEqual([
+      ['GetAccountPasswordPolicy', 'NoSuchEntityException'],
+      ['UpdateAccountPasswordPolicy', 'ok'],
+    ]);
+    expect(fake.inputsOf('UpdateAccountPasswordPolicy')).toEqual([WANTED_REQUEST]);
+    expect(fake.passwordPolicy).toEqual(WANTED_IN_FORCE);
   });
 
   test('records the previous policy in the physical ID (as UpdateAccountPasswordPolicy takes it)', async () => {
-    iam.on(GetAccountPasswordPolicyCommand).resolves({ PasswordPolicy: EXISTING });
-    const response = await handler(event('Create'));
-    expect(response.PhysicalResourceId.startsWith(PHYSICAL_ID_PREFIX)).toBe(true);
-    expect(decodePhysicalId(response.PhysicalResourceId)).toEqual(EXISTING_REQUEST);
-    expect(iam.commandCalls(UpdateAccountPasswordPolicyCommand).map((c) => c.args[0].input)).toEqual([WANTED_REQUEST]);
-    // read before write
-    const order = iam.calls().map((c) => c.args[0].constructor.name);
-    expect(order).toEqual(['GetAccountPasswordPolicyCommand', 'UpdateAccountPasswordPolicyCommand']);
+    fake.passwordPolicy = EXISTING;
+    const { response } = await run(createEvent());
+    expect(response!.PhysicalResourceId.startsWith(PHYSICAL_ID_PREFIX)).toBe(true);
+    expect(decodePhysicalId(response!.PhysicalResourceId)).toEqual(EXISTING_REQUEST);
+    expect(fake.inputsOf('UpdateAccountPasswordPolicy')).toEqual([WANTED_REQUEST]);
+    // read before write, nothing else
+    expect(fake.commands()).toEqual(['GetAccountPasswordPolicy', 'UpdateAccountPasswordPolicy']);
   });
 
   test('fails when IAM rejects the policy, naming the request type', async () => {
-    noPolicy();
-    iam
-      .on(UpdateAccountPasswordPolicyCommand)
-      .rejects(Object.assign(new Error('bad policy'), { name: 'MalformedPolicyDocumentException' }));
-    await expect(handler(event('Create'))).rejects.toThrow(
-      /Create of the account password policy failed: MalformedPolicyDocumentException: bad policy/,
+    fake.inject({ command: 'UpdateAccountPasswordPolicy', kind: 'MalformedPolicyDocument' });
+    const failed = await run(createEvent());
+    expect(failureOf(failed)).toMatch(
+      /^Create of the account password policy failed: MalformedPolicyDocumentException: The policy document is malformed\.$/,
     );
+    // one attempt (not retried), and the account keeps having no policy
+    expect(fake.commands()).toEqual(['GetAccountPasswordPolicy', 'UpdateAccountPasswordPolicy']);
+    expect(fake.passwordPolicy).toBeUndefined();
   });
 
   test('fails when a property is outside its AWS range, before any call', async () => {
-    await expect(
-      handler(event('Create', { ResourceProperties: { ...WANTED, MinimumPasswordLength: '5' } })),
-    ).rejects.toThrow(/MinimumPasswordLength must be a whole number from 6 to 128; got "5"/);
-    expect(iam.calls()).toHaveLength(0);
+    const failed = await run(createEvent({ ...WANTED, MinimumPasswordLength: '5' }));
+    expect(failureOf(failed)).toMatch(/MinimumPasswordLength must be a whole number from 6 to 128; got "5"/);
+    expect(fake.calls).toEqual([]);
   });
 });
 
 describe('Update', () => {
   test('applies the new props and keeps the physical ID (the record of the previous policy)', async () => {
+    fake.passwordPolicy = WANTED_IN_FORCE;
     const physicalId = encodePhysicalId(EXISTING_REQUEST);
-    const response = await handler(
-      event('Update', {
-        PhysicalResourceId: physicalId,
-        ResourceProperties: { ...WANTED, MinimumPasswordLength: '32' },
-        OldResourceProperties: WANTED,
-      }),
+    const { response } = await run(
+      updateEventOf(source({ ...WANTED, MinimumPasswordLength: '32' }), physicalId, WANTED),
     );
-    expect(response.PhysicalResourceId).toBe(physicalId);
-    expect(iam.commandCalls(UpdateAccountPasswordPolicyCommand).map((c) => c.args[0].input)).toEqual([
-      { ...WANTED_REQUEST, MinimumPasswordLength: 32 },
-    ]);
-    expect(iam.commandCalls(GetAccountPasswordPolicyCommand)).toHaveLength(0);
+    expect(response!.PhysicalResourceId).toBe(physicalId);
+    expect(fake.commands()).toEqual(['UpdateAccountPasswordPolicy']);
+    expect(fake.inputsOf('UpdateAccountPasswordPolicy')).toEqual([{ ...WANTED_REQUEST, MinimumPasswordLength: 32 }]);
+    expect(fake.passwordPolicy).toEqual({ ...WANTED_IN_FORCE, MinimumPasswordLength: 32 });
   });
 
   test('fails when the physical ID is not one this handler wrote', async () => {
-    await expect(handler(event('Update', { PhysicalResourceId: 'something-else' }))).rejects.toThrow(
-      /does not record a previous password policy/,
-    );
-    expect(iam.commandCalls(UpdateAccountPasswordPolicyCommand)).toHaveLength(0);
+    const failed = await run(updateEventOf(source(WANTED), 'something-else', WANTED));
+    expect(failureOf(failed)).toMatch(/does not record a previous password policy/);
+    expect(fake.calls).toEqual([]);
   });
 });
 
 describe('Delete', () => {
   test('restores the recorded previous policy', async () => {
-    await handler(event('Delete', { PhysicalResourceId: encodePhysicalId(EXISTING_REQUEST) }));
-    expect(iam.commandCalls(UpdateAccountPasswordPolicyCommand).map((c) => c.args[0].input)).toEqual([
-      EXISTING_REQUEST,
-    ]);
-    expect(iam.commandCalls(DeleteAccountPasswordPolicyCommand)).toHaveLength(0);
+    fake.passwordPolicy = WANTED_IN_FORCE;
+    await run(deleteEventOf(source(WANTED), encodePhysicalId(EXISTING_REQUEST)));
+    expect(fake.commands()).toEqual(['UpdateAccountPasswordPolicy']);
+    expect(fake.inputsOf('UpdateAccountPasswordPolicy')).toEqual([EXISTING_REQUEST]);
+    // GetAccountPasswordPolicy answers what Create found (MaxPasswordAge 0 is "none": left out)
+    expect(fake.passwordPolicy).toEqual({ ...EXISTING, MaxPasswordAge: undefined });
   });
 
   test('removes the policy when there was none before', async () => {
-    await handler(event('Delete', { PhysicalResourceId: NONE_ID }));
-    expect(iam.commandCalls(DeleteAccountPasswordPolicyCommand)).toHaveLength(1);
-    expect(iam.commandCalls(UpdateAccountPasswordPolicyCommand)).toHaveLength(0);
+    fake.passwordPolicy = WANTED_IN_FORCE;
+    await run(deleteEventOf(source(WANTED), NONE_ID));
+    expect(fake.commands()).toEqual(['DeleteAccountPasswordPolicy']);
+    expect(fake.inputsOf('DeleteAccountPasswordPolicy')).toEqual([{}]);
+    expect(fake.passwordPolicy).toBeUndefined();
   });
 
   test('succeeds when the policy is already gone', async () => {
-    iam
-      .on(DeleteAccountPasswordPolicyCommand)
-      .rejects(Object.assign(new Error('none'), { name: 'NoSuchEntityException' }));
-    await expect(handler(event('Delete', { PhysicalResourceId: NONE_ID }))).resolves.toEqual({
-      PhysicalResourceId: NONE_ID,
-    });
+    const { response, error } = await run(deleteEventOf(source(WANTED), NONE_ID));
+    expect(error).toBeUndefined();
+    expect(response).toEqual({ PhysicalResourceId: NONE_ID });
+    expect(fake.calls.map((c) => [c.command, c.outcome])).toEqual([
+      ['DeleteAccountPasswordPolicy', 'NoSuchEntityException'],
+    ]);
   });
 
   test('fails when the physical ID records an unknown field', async () => {
-    await expect(
-      handler(event('Delete', { PhysicalResourceId: `${PHYSICAL_ID_PREFIX}MinimumPasswordLength=8&Colour=blue` })),
-    ).rejects.toThrow(/unknown field "Colour"/);
-    expect(iam.calls()).toHaveLength(0);
+    const failed = await run(deleteEventOf(source(WANTED), `${PHYSICAL_ID_PREFIX}MinimumPasswordLength=8&Colour=blue`));
+    expect(failureOf(failed)).toMatch(/unknown field "Colour"/);
+    expect(fake.calls).toEqual([]);
   });
 });
 
 test('fails when the request type is unknown', async () => {
-  await expect(handler(event('Replace'))).rejects.toThrow(/unknown RequestType "Replace"/);
+  const failed = await run({ ...createEvent(), RequestType: 'Replace' } as never);
+  expect(failureOf(failed)).toMatch(/unknown RequestType "Replace"/);
+  expect(fake.calls).toEqual([]);
 });
 
 describe('physical ID encoding', () => {

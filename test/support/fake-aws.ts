@@ -1,6 +1,7 @@
 /**
- * A stateful in-memory fake of the IAM and Secrets Manager APIs the login-profile handler uses,
- * with a fault-injection layer.
+ * A stateful in-memory fake of the IAM and Secrets Manager APIs the three handlers use (login
+ * profile, rotation, account password policy), with a fault-injection layer and a log of every
+ * call with its exact input, in order (tests assert the whole list: an unexpected call fails them).
  *
  * Why not `aws-sdk-client-mock`: it stubs `Client#send`, so the SDK's middleware stack (and with it
  * the standard retry strategy the handler relies on for throttling, 5xx and timeouts) never runs.
@@ -10,6 +11,7 @@
  */
 import {
   IAMClient,
+  PasswordPolicy as IamPasswordPolicy,
   ConcurrentModificationException,
   DeleteConflictException,
   EntityAlreadyExistsException,
@@ -17,6 +19,7 @@ import {
   IAMServiceException,
   InvalidInputException,
   LimitExceededException as IamLimitExceededException,
+  MalformedPolicyDocumentException,
   NoSuchEntityException,
   PasswordPolicyViolationException,
   ServiceFailureException,
@@ -26,16 +29,17 @@ import {
   InvalidParameterException,
   InvalidRequestException,
   LimitExceededException as SmLimitExceededException,
+  SecretsManagerClient,
   ResourceExistsException,
   ResourceNotFoundException,
   SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
 import type { MetadataBearer } from '@aws-sdk/types';
 import * as aws from '../../lambda/shared/aws';
-import { PasswordPolicy, policyViolations } from '../../lambda/shared/password';
+import { policyViolations } from '../../lambda/shared/password';
+import { ACCOUNT, REGION, userArn } from './lambda-fixtures';
 
-export const ACCOUNT = '123456789012';
-export const REGION = 'us-east-1';
+export { ACCOUNT, REGION } from './lambda-fixtures';
 /** How long an injected network timeout hangs before failing (the handler's requestTimeout). */
 export const TIMEOUT_FAULT_MS = 4_000;
 
@@ -54,6 +58,7 @@ export type FaultKind =
   | 'InternalServiceError'
   | 'ResourceNotFound'
   | 'AccessDenied'
+  | 'MalformedPolicyDocument'
   /** The Lambda dies during this call (its answer never comes): models a crash or a kill at timeout. */
   | 'Crash';
 
@@ -88,22 +93,26 @@ interface UserState {
 
 interface VersionState {
   readonly id: string;
-  readonly secretString: string;
+  /** Undefined for a version that has stages but no value yet (RotateSecret's AWSPENDING before createSecret). */
+  secretString: string | undefined;
   readonly stages: Set<string>;
 }
 
 interface SecretState {
   readonly arn: string;
   readonly name: string;
+  readonly tags: Map<string, string>;
   readonly versions: Map<string, VersionState>;
   deleted: boolean;
 }
 
-/** One call the fake received (input kept in memory only; never printed). */
+/** One SDK attempt the fake received (input kept in memory only; never printed). */
 export interface CallRecord {
   readonly service: Service;
   readonly command: string;
+  /** A copy of the input as the SDK sent it. */
   readonly input: Record<string, unknown>;
+  /** 'ok', or the name of the error the call failed with. */
   readonly outcome: 'ok' | string;
 }
 
@@ -117,6 +126,8 @@ const SERVICE_OF: Record<string, Service> = {
   DeleteLoginProfile: 'iam',
   GetLoginProfile: 'iam',
   GetAccountPasswordPolicy: 'iam',
+  UpdateAccountPasswordPolicy: 'iam',
+  DeleteAccountPasswordPolicy: 'iam',
   PutSecretValue: 'secretsmanager',
   GetSecretValue: 'secretsmanager',
   DescribeSecret: 'secretsmanager',
@@ -129,7 +140,8 @@ const MAX_UNLABELED_VERSIONS = 100;
 export class FakeAws {
   readonly users = new Map<string, UserState>();
   readonly secrets = new Map<string, SecretState>();
-  passwordPolicy: PasswordPolicy | undefined;
+  /** The account's password policy as GetAccountPasswordPolicy answers it; undefined: none (NoSuchEntity). */
+  passwordPolicy: IamPasswordPolicy | undefined;
   /** Every password IAM was given or Secrets Manager stored: what the leak detector looks for. */
   readonly passwordsEverSeen = new Set<string>();
   readonly calls: CallRecord[] = [];
@@ -144,18 +156,42 @@ export class FakeAws {
 
   // ---------------------------------------------------------------- setup helpers (not API calls)
 
-  createUser(name: string, path = '/'): string {
-    const arn = `arn:aws:iam::${ACCOUNT}:user${path}${name}`;
-    this.users.set(name, { name, arn, tags: new Map() });
+  createUser(name: string, path = '/', tags: Record<string, string> = {}): string {
+    const arn = userArn(name, path);
+    this.users.set(name, { name, arn, tags: new Map(Object.entries(tags)) });
     return arn;
   }
 
-  /** Creates an empty secret (like the construct's secret: no version until the handler writes one). */
-  createSecret(name: string): string {
+  /**
+   * Creates an empty secret (like the construct's secret: no version until the handler writes one),
+   * with `tags`; `arn` when the test needs a fixed one (default: a new ARN for `name`).
+   */
+  createSecret(name: string, options: { tags?: Record<string, string>; arn?: string } = {}): string {
     const suffix = (++this.secretCounter).toString(36).padStart(6, 'x').slice(-6);
-    const arn = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-${suffix}`;
-    this.secrets.set(arn, { arn, name, versions: new Map(), deleted: false });
+    const arn = options.arn ?? `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-${suffix}`;
+    this.secrets.set(arn, {
+      arn,
+      name,
+      tags: new Map(Object.entries(options.tags ?? {})),
+      versions: new Map(),
+      deleted: false,
+    });
     return arn;
+  }
+
+  /**
+   * Adds version `versionId` holding `secretString` (undefined: no value yet, as RotateSecret leaves
+   * the AWSPENDING version before createSecret) with exactly `stages` (moved from other versions).
+   */
+  putVersionByHand(arn: string, versionId: string, secretString: string | undefined, stages: string[]): void {
+    const secret = this.secrets.get(arn);
+    if (!secret) throw new Error(`no secret ${arn}`);
+    if (secretString !== undefined) this.rememberPassword(secretString);
+    secret.versions.set(versionId, { id: versionId, secretString, stages: new Set() });
+    for (const stage of stages) {
+      for (const v of secret.versions.values()) v.stages.delete(stage);
+      secret.versions.get(versionId)!.stages.add(stage);
+    }
   }
 
   /** What CloudFormation does to a `Secret` it deletes. */
@@ -178,9 +214,9 @@ export class FakeAws {
   }
 
   /** Sets a profile directly (a profile that existed before the stack, or one set by hand). */
-  setProfileByHand(name: string, password: string): void {
+  setProfileByHand(name: string, password: string, resetRequired = false): void {
     this.passwordsEverSeen.add(password);
-    this.user(name).profile = { password, resetRequired: false };
+    this.user(name).profile = { password, resetRequired };
   }
 
   profileOf(name: string): LoginProfileState | undefined {
@@ -196,7 +232,9 @@ export class FakeAws {
     const secret = this.secrets.get(arn);
     if (!secret || secret.deleted) return undefined;
     for (const version of secret.versions.values()) {
-      if (version.stages.has(stage)) return JSON.parse(version.secretString) as { password?: string };
+      if (version.stages.has(stage) && version.secretString !== undefined) {
+        return JSON.parse(version.secretString) as { password?: string };
+      }
     }
     return undefined;
   }
@@ -218,8 +256,40 @@ export class FakeAws {
     return result;
   }
 
+  /** Forgets the call log (e.g. after setting a world up through the handler); fault counts go on. */
+  forgetCalls(): void {
+    this.calls.splice(0);
+  }
+
+  /** How many SDK attempts of `command` the fake received. */
   callCount(command: string): number {
     return this.callCounts.get(command) ?? 0;
+  }
+
+  /** The commands of every SDK attempt the fake answered, in order (what the whole-list assertions compare). */
+  commands(): string[] {
+    return this.calls.map((c) => c.command);
+  }
+
+  /**
+   * The inputs of every attempt of `command`, in order, with every password the fake has seen
+   * replaced by its name in `names` (password -> name), or by `<password>`: a failing assertion on
+   * them prints no password.
+   */
+  inputsOf(command: string, names: Record<string, string> = {}): Record<string, unknown>[] {
+    const known = new Map(Object.entries(names).map(([password, name]) => [password, name]));
+    for (const password of this.passwordsEverSeen) if (!known.has(password)) known.set(password, '<password>');
+    // Longest first, so that a password containing another is replaced whole.
+    const ordered = [...known].filter(([p]) => p.length > 0).sort(([a], [b]) => b.length - a.length);
+    const scrub = (value: unknown): unknown => {
+      if (typeof value === 'string') return ordered.reduce((text, [p, name]) => text.split(p).join(name), value);
+      if (Array.isArray(value)) return value.map(scrub);
+      if (value !== null && typeof value === 'object') {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)]));
+      }
+      return value;
+    };
+    return this.calls.filter((c) => c.command === command).map((c) => scrub(c.input) as Record<string, unknown>);
   }
 
   // ---------------------------------------------------------------- fault injection
@@ -237,7 +307,8 @@ export class FakeAws {
   // ---------------------------------------------------------------- the API
 
   /** Handles one SDK attempt of `command` (called by the middleware once per attempt). */
-  async call(command: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+  async call(command: string, sent: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const input = structuredClone(sent);
     const service = SERVICE_OF[command];
     if (!service) throw new Error(`the fake does not implement ${command}`);
     const n = (this.callCounts.get(command) ?? 0) + 1;
@@ -300,6 +371,51 @@ export class FakeAws {
           });
         }
         return { PasswordPolicy: { ...this.passwordPolicy } };
+      case 'UpdateAccountPasswordPolicy': {
+        // No partial updates: every field left out takes its default (the API reference's).
+        const given = input as IamPasswordPolicy;
+        const maxAge = given.MaxPasswordAge ?? 0;
+        this.passwordPolicy = {
+          MinimumPasswordLength: given.MinimumPasswordLength ?? 6,
+          RequireSymbols: given.RequireSymbols ?? false,
+          RequireNumbers: given.RequireNumbers ?? false,
+          RequireUppercaseCharacters: given.RequireUppercaseCharacters ?? false,
+          RequireLowercaseCharacters: given.RequireLowercaseCharacters ?? false,
+          AllowUsersToChangePassword: given.AllowUsersToChangePassword ?? false,
+          ExpirePasswords: maxAge > 0,
+          ...(maxAge > 0 ? { MaxPasswordAge: maxAge } : {}),
+          ...(given.PasswordReusePrevention !== undefined
+            ? { PasswordReusePrevention: given.PasswordReusePrevention }
+            : {}),
+          HardExpiry: given.HardExpiry ?? false,
+        };
+        return {};
+      }
+      case 'DeleteAccountPasswordPolicy':
+        if (!this.passwordPolicy) {
+          throw new NoSuchEntityException({
+            message: `The account policy with name PasswordPolicy cannot be found.`,
+            $metadata: meta(404),
+          });
+        }
+        this.passwordPolicy = undefined;
+        return {};
+      case 'GetLoginProfile': {
+        const user = this.user(input.UserName);
+        if (!user.profile) {
+          throw new NoSuchEntityException({
+            message: `Login Profile for User ${user.name} cannot be found.`,
+            $metadata: meta(404),
+          });
+        }
+        return {
+          LoginProfile: {
+            UserName: user.name,
+            CreateDate: new Date(0),
+            PasswordResetRequired: user.profile.resetRequired,
+          },
+        };
+      }
       case 'GetUser': {
         const user = this.user(input.UserName);
         return {
@@ -367,7 +483,7 @@ export class FakeAws {
           (v) =>
             (input.VersionId === undefined || v.id === input.VersionId) && (stage === undefined || v.stages.has(stage)),
         );
-        if (!version) {
+        if (!version || version.secretString === undefined) {
           throw new ResourceNotFoundException({
             message: "Secrets Manager can't find the specified secret value for staging label or version",
             $metadata: meta(400),
@@ -386,7 +502,13 @@ export class FakeAws {
         const stages: Record<string, string[]> = {};
         // Real DescribeSecret lists only versions that have staging labels.
         for (const v of secret.versions.values()) if (v.stages.size > 0) stages[v.id] = [...v.stages];
-        return { ARN: secret.arn, Name: secret.name, VersionIdsToStages: stages };
+        const tags = [...secret.tags].map(([Key, Value]) => ({ Key, Value }));
+        return {
+          ARN: secret.arn,
+          Name: secret.name,
+          ...(tags.length > 0 ? { Tags: tags } : {}),
+          VersionIdsToStages: stages,
+        };
       }
       case 'UpdateSecretVersionStage':
         return this.updateSecretVersionStage(input);
@@ -409,6 +531,14 @@ export class FakeAws {
       throw new InvalidRequestException({ message: 'SecretString is required here', $metadata: meta(400) });
     }
     const existing = secret.versions.get(token);
+    if (existing && existing.secretString === undefined) {
+      // The version RotateSecret staged without a value: this call gives it one.
+      this.rememberPassword(secretString);
+      existing.secretString = secretString;
+      const stages = (input.VersionStages as string[] | undefined) ?? ['AWSCURRENT'];
+      for (const stage of stages) this.attachStage(secret, stage, token);
+      return { ARN: secret.arn, VersionId: token, VersionStages: [...existing.stages] };
+    }
     if (existing) {
       // Idempotency: same token and same value is a no-op (staging labels untouched).
       if (existing.secretString === secretString)
@@ -608,6 +738,11 @@ async function faultError(service: Service, kind: FaultKind): Promise<Error> {
         message: "Secrets Manager can't find the resource",
         $metadata: meta(400),
       });
+    case 'MalformedPolicyDocument':
+      return new MalformedPolicyDocumentException({
+        message: 'The policy document is malformed.',
+        $metadata: meta(400),
+      });
     case 'AccessDenied':
       return service === 'iam'
         ? new IAMServiceException({ name: 'AccessDenied', $fault: 'client', message: 'denied', $metadata: meta(403) })
@@ -620,20 +755,50 @@ async function faultError(service: Service, kind: FaultKind): Promise<Error> {
   }
 }
 
+/** Adds the middleware that answers every attempt of `client` from `fake` (below the SDK retry). */
+function answerFrom(fake: FakeAws, client: IAMClient | SecretsManagerClient): void {
+  (client.middlewareStack as IAMClient['middlewareStack']).add(
+    (_next, context) => async (args) => {
+      const command = String(context.commandName ?? '').replace(/Command$/, '');
+      const output = await fake.call(command, args.input as Record<string, unknown>);
+      return { output: { $metadata: meta(200), ...output }, response: {} };
+    },
+    { step: 'deserialize', priority: 'high', name: 'fakeAwsMiddleware' },
+  );
+}
+
 /**
  * Routes the handler's SDK clients to `fake`: resets the cached clients, then adds a
  * `deserialize`-step middleware that answers every attempt from the fake (below the SDK retry).
  */
 export function installFake(fake: FakeAws): void {
   aws.resetClients();
-  for (const client of [aws.iam(), aws.secrets()]) {
-    (client.middlewareStack as IAMClient['middlewareStack']).add(
-      (_next, context) => async (args) => {
-        const command = String(context.commandName ?? '').replace(/Command$/, '');
-        const output = await fake.call(command, args.input as Record<string, unknown>);
-        return { output: { $metadata: meta(200), ...output }, response: {} };
-      },
-      { step: 'deserialize', priority: 'high', name: 'fakeAwsMiddleware' },
-    );
-  }
+  answerFrom(fake, aws.iam());
+  answerFrom(fake, aws.secrets());
+}
+
+/**
+ * Routes every IAM and Secrets Manager client to `fake`, also those a bundled handler creates
+ * itself (from the same `@aws-sdk/*` packages): each client gets the fake's middleware before its
+ * first call. Returns the function that undoes it.
+ */
+export function installFakeInSdk(fake: FakeAws): () => void {
+  const routed = new WeakSet<object>();
+  const undo = [IAMClient, SecretsManagerClient].map((Client) => {
+    const prototype = Client.prototype as { send: (...args: unknown[]) => unknown };
+    const own = Object.getOwnPropertyDescriptor(prototype, 'send');
+    const send = prototype.send;
+    prototype.send = function (this: IAMClient | SecretsManagerClient, ...args: unknown[]) {
+      if (!routed.has(this)) {
+        routed.add(this);
+        answerFrom(fake, this);
+      }
+      return send.apply(this, args);
+    };
+    return () => {
+      if (own) Object.defineProperty(prototype, 'send', own);
+      else delete (prototype as { send?: unknown }).send;
+    };
+  });
+  return () => undo.forEach((restore) => restore());
 }

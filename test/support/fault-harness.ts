@@ -8,13 +8,19 @@ import { handler } from '../../lambda/login-profile';
 import type { LoginProfileEvent as CustomResourceEventBase } from '../../lambda/login-profile';
 import type { CustomResourceResponse } from '../../lambda/runtime/custom-resource';
 import type { InvocationContext as LambdaContext } from '../../lambda/runtime/invocation';
-import { ACCOUNT, FakeAws, REGION } from './fake-aws';
+import { FakeAws } from './fake-aws';
+import {
+  LAMBDA_TIMEOUT_MS,
+  LoginProfileProps,
+  createEventOf,
+  deleteEventOf,
+  lambdaContext,
+  loginProfileProperties,
+  loginProfileSource,
+  updateEventOf,
+} from './lambda-fixtures';
 
-export const STACK_ID = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/app/11111111-2222-3333-4444-555555555555`;
-export const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:app-LoginProfileHandler`;
-export const SIGN_IN_URL = `https://${ACCOUNT}.signin.aws.amazon.com/console`;
-/** The provider's default Lambda timeout (lib/login-profile/provider.ts). */
-export const LAMBDA_TIMEOUT_MS = 120_000;
+export { FUNCTION_ARN, LAMBDA_TIMEOUT_MS, SIGN_IN_URL, STACK_ID, requestId } from './lambda-fixtures';
 
 // Real clock functions, captured when this module loads (before any test fakes the clock). The SDK
 // does some real I/O (its shared-config loading reads files) that no fake timer stands for; the
@@ -27,61 +33,28 @@ const REAL_IO_BUDGET_MS = 500;
 
 export type Handler = (event: CustomResourceEventBase, context?: LambdaContext) => Promise<CustomResourceResponse>;
 
-export interface Props {
-  UserName: string;
-  SecretArn: string;
-  SignInUrl?: string;
-  PasswordLength?: string;
-  PasswordResetRequired?: string;
-  ResetToken?: string;
-}
+/** A login profile's properties: user and secret, the rest defaulted as `LoginProfile` does. */
+export type Props = LoginProfileProps;
 
 export function properties(p: Props): Record<string, unknown> {
-  return {
-    ServiceToken: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:framework-onEvent`,
-    SignInUrl: SIGN_IN_URL,
-    PasswordLength: '24',
-    PasswordResetRequired: 'true',
-    ...p,
-  };
-}
-
-let requestCounter = 0;
-/** A fresh CloudFormation request ID (a replay reuses the event object, and so its ID). */
-export function requestId(): string {
-  return `req-${++requestCounter}-${Math.random().toString(16).slice(2)}`;
+  return { ...createEventOf(loginProfileSource('L', p)).ResourceProperties };
 }
 
 export function createEvent(logicalId: string, props: Props): CustomResourceEventBase {
-  return base('Create', logicalId, properties(props));
+  return createEventOf(loginProfileSource(logicalId, props));
 }
 
 export function updateEvent(logicalId: string, physicalId: string, props: Props, old: Props): CustomResourceEventBase {
-  return {
-    ...base('Update', logicalId, properties(props)),
-    PhysicalResourceId: physicalId,
-    OldResourceProperties: properties(old),
-  } as CustomResourceEventBase;
+  return updateEventOf(loginProfileSource(logicalId, props), physicalId, loginProfileProperties(old));
 }
 
 export function deleteEvent(logicalId: string, physicalId: string, props: Props): CustomResourceEventBase {
-  return { ...base('Delete', logicalId, properties(props)), PhysicalResourceId: physicalId } as CustomResourceEventBase;
-}
-
-function base(type: string, logicalId: string, props: Record<string, unknown>): CustomResourceEventBase {
-  return {
-    RequestType: type,
-    RequestId: requestId(),
-    StackId: STACK_ID,
-    LogicalResourceId: logicalId,
-    ResourceType: 'Custom::ConsoleLoginProfile',
-    ResourceProperties: props,
-  } as CustomResourceEventBase;
+  return deleteEventOf(loginProfileSource(logicalId, props), physicalId);
 }
 
 /** What one invocation did, as seen from outside. */
-export interface Invocation {
-  readonly response?: CustomResourceResponse;
+export interface Invocation<R = CustomResourceResponse> {
+  readonly response?: R;
   readonly error?: unknown;
   /** The invocation never answered before the Lambda timeout (it was killed). */
   readonly timedOut: boolean;
@@ -91,25 +64,28 @@ export interface Invocation {
   readonly output: string;
 }
 
+/** Any of the handlers: an event and the Lambda context in, an answer (or nothing) out. */
+export type AnyHandler<R> = (event: never, context: LambdaContext) => Promise<R>;
+
 /**
- * Invokes `fn` (the handler by default) on jest's fake clock with a Lambda context whose deadline
- * is `timeoutMs` away, and captures all its output. Call `jest.useFakeTimers()` first.
+ * Invokes `fn` (the login-profile handler by default) on jest's fake clock with a Lambda context
+ * whose deadline is `timeoutMs` away, and captures all its output. Call `jest.useFakeTimers()` first.
  */
-export async function invoke(event: unknown, options: { timeoutMs?: number; fn?: Handler } = {}): Promise<Invocation> {
+export async function invoke<R = CustomResourceResponse>(
+  event: unknown,
+  options: { timeoutMs?: number; fn?: AnyHandler<R> } = {},
+): Promise<Invocation<R>> {
   const timeoutMs = options.timeoutMs ?? LAMBDA_TIMEOUT_MS;
-  const fn = options.fn ?? handler;
+  const fn = (options.fn ?? handler) as (event: unknown, context: LambdaContext) => Promise<R>;
   const start = Date.now();
-  const context: LambdaContext = {
-    invokedFunctionArn: FUNCTION_ARN,
-    getRemainingTimeInMillis: () => start + timeoutMs - Date.now(),
-  };
+  const context = lambdaContext(timeoutMs);
   const captured: string[] = [];
   const restore = captureOutput(captured);
-  let response: CustomResourceResponse | undefined;
+  let response: R | undefined;
   let error: unknown;
   let settled = false;
   try {
-    const pending = fn(event as CustomResourceEventBase, context).then(
+    const pending = fn(event, context).then(
       (r) => {
         response = r;
         settled = true;
@@ -194,4 +170,11 @@ export function lostPasswords(fake: FakeAws, options: { allowPending?: boolean }
       violations.push(`user ${name} has a login profile whose password is in no live secret's ${stages.join('/')}`);
   }
   return violations;
+}
+
+/** The message of the error an invocation failed with (fails the test when it did not fail, or timed out). */
+export function failureOf(inv: Invocation<unknown>): string {
+  expect(inv.timedOut).toBe(false);
+  expect(inv.error).toBeInstanceOf(Error);
+  return (inv.error as Error).message;
 }
