@@ -147,7 +147,8 @@ describe('a call applied and never answered', () => {
     // THEN the client gives up on its own timeout (no answer, no reset, no error from the proxy)...
     expect(error.name).toBe('TimeoutError');
     expect(error.message).toMatch(/exceeded the configured 1000 ms requestTimeout/);
-    expect(ms).toBeGreaterThanOrEqual(1_000);
+    // (Node's timers may fire a millisecond or two early by the wall clock: allow for it.)
+    expect(ms).toBeGreaterThanOrEqual(1_000 - 50);
     // ...while moto applied the call: the user has a login profile
     expect((await moto.iam.send(new GetLoginProfileCommand({ UserName: 'hung' }))).LoginProfile?.UserName).toBe('hung');
     expect(summary(moto.proxy.calls)).toEqual([
@@ -172,7 +173,7 @@ describe('a call applied and never answered', () => {
     const token = '11111111-2222-4333-8444-555555555555';
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), 500);
-    const { error, ms } = await rejection(
+    const { error } = await rejection(
       secrets.send(
         new PutSecretValueCommand({ SecretId: created.ARN, SecretString: password(), ClientRequestToken: token }),
         { abortSignal: abort.signal },
@@ -182,7 +183,7 @@ describe('a call applied and never answered', () => {
 
     // THEN only the abort ended the call...
     expect(error.name).toBe('AbortError');
-    expect(ms).toBeGreaterThanOrEqual(500);
+    expect(abort.signal.aborted).toBe(true);
     // ...and moto holds the version, staged AWSCURRENT
     const versions = await moto.secrets.send(new ListSecretVersionIdsCommand({ SecretId: created.ARN }));
     expect(versions.Versions?.map((v) => [v.VersionId, v.VersionStages])).toEqual([[token, ['AWSCURRENT']]]);
@@ -218,8 +219,9 @@ describe('a call applied and never answered', () => {
       expect((await moto.iam.send(new GetUserCommand({ UserName: 'unanswered' }))).User?.UserName).toBe('unanswered');
 
       // AND closing the proxy ends the connection (it does not wait for it)
+      const closed = new Promise((resolve) => request.once('close', resolve));
       await proxy.close();
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await closed;
       expect(events).toContain('close');
       expect(events).not.toContain('response');
     } finally {
