@@ -5,7 +5,7 @@
  * TypeScript program type-checks them all. A block preceded by `<!-- fragment -->` is a
  * deliberate excerpt: it is wrapped in the constructor of a `Stack` subclass with the common
  * imports. Also: the README stays a front door (at most 15,000 bytes, complete first example),
- * and the docs' links to files of this repo resolve.
+ * and the docs' links to files of this repo (and to their headings) resolve.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -162,6 +162,23 @@ function typeCheck(dir: string, written: WrittenExample[]): string[] {
   return messages;
 }
 
+/** GitHub's anchors for the headings of a Markdown text. */
+function anchorsOf(markdown: string): Set<string> {
+  const prose = markdown.replace(/^(`{3,}|~{3,})[^\n]*\n[\s\S]*?^\1[ \t]*$/gm, '');
+  const anchors = new Set<string>();
+  for (const m of prose.matchAll(/^#{1,6}\s+(.*)$/gm)) {
+    const slug = m[1]
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
+    let unique = slug;
+    for (let n = 1; anchors.has(unique); n++) unique = `${slug}-${n}`;
+    anchors.add(unique);
+  }
+  return anchors;
+}
+
 /** Links of a Markdown text: [text](target), without the ones inside code blocks. */
 function linksOf(markdown: string): string[] {
   const prose = markdown.replace(/^(`{3,}|~{3,})[^\n]*\n[\s\S]*?^\1[ \t]*$/gm, '');
@@ -202,16 +219,21 @@ describe('documentation', () => {
     }
   }, 120_000);
 
-  test("links to this repo's files resolve", () => {
+  test("links to this repo's files and their headings resolve", () => {
     const broken: string[] = [];
     for (const doc of DOCS) {
       for (const link of linksOf(fs.readFileSync(path.join(REPO, doc), 'utf8'))) {
         let target: string;
         if (link.startsWith(REPO_URL)) target = link.slice(REPO_URL.length);
-        else if (/^[a-z]+:/i.test(link) || link.startsWith('#')) continue;
+        else if (link.startsWith('#')) target = doc + link;
+        else if (/^[a-z]+:/i.test(link)) continue;
         else target = path.join(path.dirname(doc), link);
-        target = target.split('#')[0];
-        if (!fs.existsSync(path.join(REPO, target))) broken.push(`${doc}: ${link}`);
+        const [file, anchor] = target.split('#');
+        const full = path.join(REPO, file);
+        if (!fs.existsSync(full)) broken.push(`${doc}: ${link}`);
+        else if (anchor && file.endsWith('.md') && !anchorsOf(fs.readFileSync(full, 'utf8')).has(anchor)) {
+          broken.push(`${doc}: ${link} (no heading for #${anchor})`);
+        }
       }
     }
     expect(broken).toEqual([]);
