@@ -2,7 +2,8 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { LoginProfile, LoginProfileOptions } from './login-profile';
+import { PropValidationError } from '../shared/validation';
+import { LoginProfile, LoginProfileOptions, userNameOf, validateLoginProfileOptions } from './login-profile';
 
 /** Props of `ConsoleUser`: everything of `iam.UserProps` except `password`, and the login profile options. */
 export interface ConsoleUserProps extends iam.UserProps, LoginProfileOptions {}
@@ -32,6 +33,14 @@ export class ConsoleUser extends iam.User {
 
   constructor(scope: Construct, id: string, props: ConsoleUserProps = {}) {
     super(scope, id, userPropsOf(props));
+    if (props.password !== undefined) {
+      throw new PropValidationError(
+        this,
+        "'password' cannot be set on a ConsoleUser: its password is generated at deploy time and kept in Secrets Manager",
+      );
+    }
+    // Checked here, so that errors name this construct and its props (the LoginProfile inside checks again).
+    validateLoginProfileOptions(this, props, "'userName'", userNameOf(this));
     const options: Record<string, unknown> = {};
     for (const key of LOGIN_PROFILE_OPTIONS) options[key] = props[key];
     this.loginProfile = new LoginProfile(this, 'LoginProfile', { ...(options as LoginProfileOptions), user: this });
@@ -45,13 +54,9 @@ export class ConsoleUser extends iam.User {
   }
 }
 
+/** The props of the `iam.User`: the login profile options and `password` left out. */
 function userPropsOf(props: ConsoleUserProps): iam.UserProps {
-  if (props.password !== undefined) {
-    throw new Error(
-      "'password' cannot be set on a ConsoleUser: its password is generated at deploy time and kept in Secrets Manager",
-    );
-  }
-  const userProps: Record<string, unknown> = { ...props };
+  const userProps: Record<string, unknown> = { ...props, password: undefined };
   for (const key of LOGIN_PROFILE_OPTIONS) delete userProps[key];
   return userProps as iam.UserProps;
 }

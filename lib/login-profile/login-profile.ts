@@ -3,7 +3,7 @@ import { CustomResource, RemovalPolicy, Token, Tokenization } from 'aws-cdk-lib'
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { IRotatableLoginProfile, LoginProfileRotation, RotationOptions, validateRotation } from '../rotation/rotation';
 import {
   acknowledgeChangePasswordInline,
@@ -12,7 +12,13 @@ import {
 } from '../shared/nag';
 import { DEFAULT_PASSWORD_LENGTH } from '../shared/rules';
 import { signInUrl } from '../shared/sign-in-url';
-import { validatePasswordLength, validateResetToken, validateSecretName, validateUserName } from '../shared/validation';
+import {
+  PropValidationError,
+  validatePasswordLength,
+  validateResetToken,
+  validateSecretName,
+  validateUserName,
+} from '../shared/validation';
 import { LOGIN_PROFILE_RESOURCE_TYPE, LoginProfileResourceProperties } from './contract';
 import { LoginProfileProvider } from './provider';
 
@@ -112,12 +118,10 @@ export class LoginProfile extends Construct implements IRotatableLoginProfile {
 
   constructor(scope: Construct, id: string, props: LoginProfileProps) {
     super(scope, id);
-    if (!props || !props.user) throw new Error("'user' is required: the IAM user that gets the login profile");
-    validateUserName('user.userName', userNameOf(props.user));
-    validatePasswordLength('passwordLength', props.passwordLength);
-    validateSecretName('secretName', props.secretName);
-    validateResetToken('resetToken', props.resetToken);
-    validateRotation('rotation.automaticallyAfter', props.rotation);
+    if (!props || !props.user) {
+      throw new PropValidationError(this, "'user' is required: the IAM user that gets the login profile");
+    }
+    validateLoginProfileOptions(this, props, "the user name of 'user'", userNameOf(props.user));
     claimUser(this, props.user);
 
     this.user = props.user;
@@ -168,8 +172,32 @@ export class LoginProfile extends Construct implements IRotatableLoginProfile {
   }
 }
 
+/**
+ * Checks the options of a login profile written on `construct` (a `LoginProfile`, or the
+ * `ConsoleUser` that holds one), and the user name, named in messages as `userNameProp`.
+ */
+export function validateLoginProfileOptions(
+  construct: IConstruct,
+  options: LoginProfileOptions,
+  userNameProp: string,
+  userName: string | undefined,
+): void {
+  validateUserName(construct, userNameProp, userName);
+  validatePasswordLength(construct, 'passwordLength', options.passwordLength);
+  validateSecretName(construct, 'secretName', options.secretName);
+  validateResetToken(construct, 'resetToken', options.resetToken);
+  validateRotation(construct, "'rotation.automaticallyAfter'", options.rotation);
+  if (options.rotation && userName !== undefined && !Token.isUnresolved(userName) && userName.includes(',')) {
+    // The user name travels as a secret tag, and Secrets Manager tag values cannot hold commas.
+    throw new PropValidationError(
+      construct,
+      `${userNameProp} ${JSON.stringify(userName)} contains ',' which a Secrets Manager tag value cannot hold; 'rotation' needs a user name without commas`,
+    );
+  }
+}
+
 /** The user name as written in the template, when the user is declared in this app. */
-function userNameOf(user: iam.IUser): string | undefined {
+export function userNameOf(user: iam.IUser): string | undefined {
   const cfn = user.node.defaultChild;
   if (cfn instanceof iam.CfnUser) return cfn.userName;
   return Token.isUnresolved(user.userName) ? undefined : user.userName;
@@ -182,7 +210,10 @@ function claimUser(profile: LoginProfile, user: iam.IUser): void {
   const holder = user as unknown as Record<symbol, string | undefined>;
   const previous = holder[CLAIMED];
   if (previous !== undefined) {
-    throw new Error(`User ${user.node.path} already has a login profile (${previous}); an IAM user has at most one`);
+    throw new PropValidationError(
+      profile,
+      `'user' ${user.node.path} already has a login profile (${previous}); an IAM user has at most one`,
+    );
   }
   Object.defineProperty(user, CLAIMED, { value: profile.node.path, enumerable: false });
 }

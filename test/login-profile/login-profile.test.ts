@@ -128,17 +128,56 @@ describe('ConsoleUser', () => {
   });
 
   test.each([
-    ['userName with a space', { userName: 'bad name' }, `'user.userName' must be 1-64 characters`],
-    ['userName of 65 characters', { userName: 'a'.repeat(65) }, `got "${'a'.repeat(65)}"`],
-    ['passwordLength 5', { passwordLength: 5 }, `'passwordLength' must be a whole number from 6 to 128, got 5`],
-    ['passwordLength 129', { passwordLength: 129 }, 'got 129'],
-    ['passwordLength 12.5', { passwordLength: 12.5 }, 'got 12.5'],
-    ['secretName with a space', { secretName: 'a b' }, `'secretName' must be 1-512 characters`],
-    ['empty resetToken', { resetToken: '' }, `'resetToken' must be 1-256 characters, got 0 characters`],
-    ['a password', { password: SecretValue.unsafePlainText('x') }, "'password' cannot be set on a ConsoleUser"],
-  ])('fails when given %s', (_name, props, message) => {
+    [
+      'userName with a space',
+      { userName: 'bad name' },
+      `TestStack/User: 'userName' must be 1-64 characters of letters, digits and +=,.@_- (IAM user name rules), got "bad name"`,
+    ],
+    [
+      'userName of 65 characters',
+      { userName: 'a'.repeat(65) },
+      `TestStack/User: 'userName' must be 1-64 characters of letters, digits and +=,.@_- (IAM user name rules), got "${'a'.repeat(65)}"`,
+    ],
+    [
+      'passwordLength 5',
+      { passwordLength: 5 },
+      `TestStack/User: 'passwordLength' must be a whole number from 6 to 128, got 5`,
+    ],
+    [
+      'passwordLength 129',
+      { passwordLength: 129 },
+      `TestStack/User: 'passwordLength' must be a whole number from 6 to 128, got 129`,
+    ],
+    [
+      'passwordLength 12.5',
+      { passwordLength: 12.5 },
+      `TestStack/User: 'passwordLength' must be a whole number from 6 to 128, got 12.5`,
+    ],
+    [
+      'secretName with a space',
+      { secretName: 'a b' },
+      `TestStack/User: 'secretName' must be 1-512 characters of letters, digits and /_+=.@- (Secrets Manager name rules), got "a b"`,
+    ],
+    ['empty resetToken', { resetToken: '' }, `TestStack/User: 'resetToken' must be 1-256 characters, got 0 characters`],
+    [
+      'a password',
+      { password: SecretValue.unsafePlainText('x') },
+      "TestStack/User: 'password' cannot be set on a ConsoleUser: its password is generated at deploy time and kept in Secrets Manager",
+    ],
+  ])('fails when given %s, naming the ConsoleUser and the prop', (_name, props, message) => {
     const stack = newStack();
-    expect(() => new ConsoleUser(stack, 'User', props)).toThrow(message);
+    const error = thrownBy(() => new ConsoleUser(stack, 'User', props));
+    expect(error.message).toBe(message);
+    expect(error.name).toBe('ValidationError');
+    expect(error).toMatchObject({ constructPath: 'TestStack/User' });
+  });
+
+  test('among many users, the error names the one whose prop is wrong', () => {
+    const stack = newStack();
+    for (let i = 0; i < 20; i++) new ConsoleUser(stack, `User${i}`, { userName: `user-${i}` });
+    expect(() => new ConsoleUser(stack, 'Alice', { userName: 'alice', passwordLength: 5 })).toThrow(
+      /^TestStack\/Alice: 'passwordLength' must be a whole number from 6 to 128, got 5$/,
+    );
   });
 
   test('unresolved tokens are left to the handler', () => {
@@ -175,7 +214,7 @@ describe('LoginProfile', () => {
     const user = new iam.User(stack, 'User');
     new LoginProfile(stack, 'First', { user });
     expect(() => new LoginProfile(stack, 'Second', { user })).toThrow(
-      'User TestStack/User already has a login profile (TestStack/First); an IAM user has at most one',
+      "TestStack/Second: 'user' TestStack/User already has a login profile (TestStack/First); an IAM user has at most one",
     );
   });
 
@@ -183,7 +222,7 @@ describe('LoginProfile', () => {
     const stack = newStack();
     const user = iam.User.fromUserName(stack, 'Bad', 'no spaces');
     expect(() => new LoginProfile(stack, 'P', { user })).toThrow(
-      `'user.userName' must be 1-64 characters of letters, digits and +=,.@_- (IAM user name rules), got "no spaces"`,
+      `TestStack/P: the user name of 'user' must be 1-64 characters of letters, digits and +=,.@_- (IAM user name rules), got "no spaces"`,
     );
   });
 
@@ -284,8 +323,14 @@ describe('LoginProfileProvider', () => {
   });
 
   test.each([
-    [Duration.seconds(10), "'timeout' must be from 30 seconds to 15 minutes, got 10 seconds"],
-    [Duration.minutes(16), "'timeout' must be from 30 seconds to 15 minutes, got 16 minutes"],
+    [
+      Duration.seconds(10),
+      "TestStack/CdkConsoleUsersLoginProfileProvider: 'timeout' must be from 30 seconds to 15 minutes, got 10 seconds",
+    ],
+    [
+      Duration.minutes(16),
+      "TestStack/CdkConsoleUsersLoginProfileProvider: 'timeout' must be from 30 seconds to 15 minutes, got 16 minutes",
+    ],
   ])('fails when the handler timeout is %s', (timeout, message) => {
     const stack = newStack();
     expect(() => new LoginProfileProvider(stack, LoginProfileProvider.ID, { timeout })).toThrow(message);
@@ -330,17 +375,35 @@ describe('LoginProfileProvider', () => {
       () =>
         new LoginProfileProvider(stack, LoginProfileProvider.ID, { logRetention: 42 as unknown as logs.RetentionDays }),
     ).toThrow(
-      /^LoginProfileProvider TestStack\/CdkConsoleUsersLoginProfileProvider: 'logRetention' must be one of the logs.RetentionDays values \(1, 3, 5, .*, 3653 days, or 9999 for INFINITE\), got 42$/,
+      /^TestStack\/CdkConsoleUsersLoginProfileProvider: 'logRetention' must be one of the logs.RetentionDays values \(1, 3, 5, .*, 3653 days, or 9999 for INFINITE\), got 42$/,
     );
   });
 
   test('fails when created anywhere but directly under a stack with its id', () => {
     const stack = newStack();
     expect(() => new LoginProfileProvider(stack, 'Other')).toThrow(
-      'LoginProfileProvider must be created directly under a stack with id LoginProfileProvider.ID',
+      "TestStack/Other: LoginProfileProvider must be created directly under a stack with id LoginProfileProvider.ID ('CdkConsoleUsersLoginProfileProvider'), got 'Other' under TestStack",
+    );
+  });
+
+  test("fails when another construct holds the provider's id", () => {
+    const stack = newStack();
+    new iam.Role(stack, LoginProfileProvider.ID, { assumedBy: new iam.AccountRootPrincipal() });
+    expect(() => new ConsoleUser(stack, 'A')).toThrow(
+      "TestStack/CdkConsoleUsersLoginProfileProvider: the id 'CdkConsoleUsersLoginProfileProvider' is taken by another construct; cdk-console-users needs it for its own construct in stack TestStack",
     );
   });
 });
+
+/** The error `build` throws (fails the test if it throws none). */
+function thrownBy(build: () => unknown): Error {
+  try {
+    build();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected an error, none was thrown');
+}
 
 /** The statements of every policy attached to the login-profile handler's role (inline and managed). */
 function handlerStatements(template: Template): Array<Record<string, unknown>> {
