@@ -21,6 +21,7 @@ import {
 } from '../shared/validation';
 import { LOGIN_PROFILE_RESOURCE_TYPE, LoginProfileResourceProperties } from './contract';
 import { LoginProfileProvider } from './provider';
+import { claimUser } from './user-claims';
 
 /** Options of a login profile, shared by `LoginProfile` and `ConsoleUser`. */
 export interface LoginProfileOptions {
@@ -122,7 +123,8 @@ export class LoginProfile extends Construct implements IRotatableLoginProfile {
       throw new PropValidationError(this, "'user' is required: the IAM user that gets the login profile");
     }
     validateLoginProfileOptions(this, props, "the user name of 'user'", userNameOf(props.user));
-    claimUser(this, props.user);
+    // Errors name the construct the user wrote: the ConsoleUser when this is its login profile.
+    claimUser(this.node.scope === props.user ? props.user : this, props.user, userNameOf(props.user));
 
     this.user = props.user;
     this.passwordResetRequired = props.passwordResetRequired ?? true;
@@ -201,21 +203,6 @@ export function userNameOf(user: iam.IUser): string | undefined {
   const cfn = user.node.defaultChild;
   if (cfn instanceof iam.CfnUser) return cfn.userName;
   return Token.isUnresolved(user.userName) ? undefined : user.userName;
-}
-
-const CLAIMED = Symbol.for('cdk-console-users.LoginProfile.claimed');
-
-/** One login profile per user: a second one for the same user construct is a synth error. */
-function claimUser(profile: LoginProfile, user: iam.IUser): void {
-  const holder = user as unknown as Record<symbol, string | undefined>;
-  const previous = holder[CLAIMED];
-  if (previous !== undefined) {
-    throw new PropValidationError(
-      profile,
-      `'user' ${user.node.path} already has a login profile (${previous}); an IAM user has at most one`,
-    );
-  }
-  Object.defineProperty(user, CLAIMED, { value: profile.node.path, enumerable: false });
 }
 
 function grantChangePassword(profile: LoginProfile, user: iam.IUser): void {

@@ -1,9 +1,10 @@
-import { App, CfnParameter, Duration, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, RemovalPolicy, SecretValue, Stack, Stage } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
 import { ConsoleUser, LoginProfile, LoginProfileProvider } from '../../lib';
 
 function newStack(): Stack {
@@ -234,6 +235,120 @@ describe('LoginProfile', () => {
     expect(gov.resolve(new ConsoleUser(gov, 'User').signInUrl)).toBe(
       'https://111122223333.signin.amazonaws-us-gov.com/console',
     );
+  });
+});
+
+describe('one login profile per IAM user per account', () => {
+  const inAccount = (scope: Construct, id: string, account: string) =>
+    new Stack(scope, id, { env: { account, region: 'eu-west-1' } });
+
+  test('fails when two imports of the same user name each get a login profile', () => {
+    // GIVEN a stack in a known account with a login profile for an imported "vendor"
+    const stack = inAccount(new App(), 'Users', '111111111111');
+    new LoginProfile(stack, 'VendorProfile', { user: iam.User.fromUserName(stack, 'Vendor', 'vendor') });
+    // WHEN a second import of "vendor" gets one too; THEN synth fails naming both
+    expect(
+      () => new LoginProfile(stack, 'VendorAgain', { user: iam.User.fromUserName(stack, 'Vendor2', 'vendor') }),
+    ).toThrow(
+      `Users/VendorAgain: IAM user "vendor" already has a login profile in account 111111111111 (Users/VendorProfile); an IAM user has at most one, and two would overwrite each other's password at deploy`,
+    );
+  });
+
+  test('fails when a ConsoleUser and a LoginProfile on an imported user share a name, naming the ConsoleUser', () => {
+    const stack = inAccount(new App(), 'Users', '111111111111');
+    new ConsoleUser(stack, 'Alice', { userName: 'alice' });
+    expect(
+      () => new LoginProfile(stack, 'AliceProfile', { user: iam.User.fromUserName(stack, 'Imported', 'alice') }),
+    ).toThrow(
+      /^Users\/AliceProfile: IAM user "alice" already has a login profile in account 111111111111 \(Users\/Alice\);/,
+    );
+  });
+
+  test('fails when the names differ only in case (IAM user names are unique regardless of case)', () => {
+    const stack = inAccount(new App(), 'Users', '111111111111');
+    new LoginProfile(stack, 'Lower', { user: iam.User.fromUserName(stack, 'L', 'alice') });
+    expect(() => new ConsoleUser(stack, 'Upper', { userName: 'Alice' })).toThrow(
+      /^Users\/Upper: IAM user "Alice" already has a login profile in account 111111111111 \(Users\/Lower as "alice"\);/,
+    );
+  });
+
+  test('fails across two stacks of one app in the same account', () => {
+    const app = new App();
+    const one = inAccount(app, 'One', '111111111111');
+    const two = new Stack(app, 'Two', { env: { account: '111111111111', region: 'us-east-1' } });
+    new ConsoleUser(one, 'Vendor', { userName: 'vendor' });
+    expect(
+      () => new LoginProfile(two, 'VendorProfile', { user: iam.User.fromUserName(two, 'Vendor', 'vendor') }),
+    ).toThrow(
+      /^Two\/VendorProfile: IAM user "vendor" already has a login profile in account 111111111111 \(One\/Vendor\);/,
+    );
+  });
+
+  test('fails across two stages of one app in the same account', () => {
+    const app = new App();
+    const beta = inAccount(new Stage(app, 'Beta'), 'Users', '111111111111');
+    const gamma = inAccount(new Stage(app, 'Gamma'), 'Users', '111111111111');
+    new ConsoleUser(beta, 'Alice', { userName: 'alice' });
+    expect(() => new ConsoleUser(gamma, 'Alice', { userName: 'alice' })).toThrow(
+      /^Gamma\/Users\/Alice: IAM user "alice" already has a login profile in account 111111111111 \(Beta\/Users\/Alice\);/,
+    );
+  });
+
+  test('fails for the same name twice in one env-agnostic stack (one stack deploys to one account)', () => {
+    const stack = newStack();
+    new ConsoleUser(stack, 'Alice', { userName: 'alice' });
+    expect(
+      () => new LoginProfile(stack, 'AliceProfile', { user: iam.User.fromUserName(stack, 'Imported', 'alice') }),
+    ).toThrow(
+      /^TestStack\/AliceProfile: IAM user "alice" already has a login profile in stack TestStack \(TestStack\/Alice\);/,
+    );
+  });
+
+  test('passes for the same name in two stacks of different accounts', () => {
+    const app = new App();
+    const prod = inAccount(app, 'Prod', '111111111111');
+    const dev = inAccount(app, 'Dev', '222222222222');
+    new ConsoleUser(prod, 'Alice', { userName: 'alice' });
+    new ConsoleUser(dev, 'Alice', { userName: 'alice' });
+    for (const stack of [prod, dev]) {
+      Template.fromStack(stack).hasResourceProperties('Custom::ConsoleLoginProfile', {
+        UserName: { Ref: Match.anyValue() },
+      });
+    }
+  });
+
+  test('passes for the same name in two env-agnostic stacks (their accounts are unknown)', () => {
+    const app = new App();
+    const one = new Stack(app, 'One');
+    const two = new Stack(app, 'Two');
+    new ConsoleUser(one, 'Alice', { userName: 'alice' });
+    new LoginProfile(two, 'AliceProfile', { user: iam.User.fromUserName(two, 'Alice', 'alice') });
+    Template.fromStack(two).hasResourceProperties('Custom::ConsoleLoginProfile', { UserName: 'alice' });
+  });
+
+  test('passes for an env-agnostic stack and a stack with an account', () => {
+    const app = new App();
+    new ConsoleUser(new Stack(app, 'Agnostic'), 'Alice', { userName: 'alice' });
+    expect(
+      () => new ConsoleUser(inAccount(app, 'Known', '111111111111'), 'Alice', { userName: 'alice' }),
+    ).not.toThrow();
+  });
+
+  test('passes for the same name and account in two separate apps in one process', () => {
+    for (const app of [new App(), new App()]) {
+      const stack = inAccount(app, 'Users', '111111111111');
+      expect(() => new ConsoleUser(stack, 'Alice', { userName: 'alice' })).not.toThrow();
+    }
+  });
+
+  test('does not compare users whose names are generated or tokens', () => {
+    const stack = inAccount(new App(), 'Users', '111111111111');
+    const name = new CfnParameter(stack, 'Name').valueAsString;
+    new ConsoleUser(stack, 'A');
+    new ConsoleUser(stack, 'B');
+    new LoginProfile(stack, 'P1', { user: iam.User.fromUserName(stack, 'I1', name) });
+    new LoginProfile(stack, 'P2', { user: iam.User.fromUserName(stack, 'I2', name) });
+    Template.fromStack(stack).resourceCountIs('Custom::ConsoleLoginProfile', 4);
   });
 });
 
