@@ -1,4 +1,5 @@
 /** `ConsoleUser`: an IAM user with a generated console password. */
+import { SecretValue } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -6,7 +7,24 @@ import { PropValidationError } from '../shared/validation';
 import { LoginProfile, LoginProfileOptions, userNameOf, validateLoginProfileOptions } from './login-profile';
 
 /** Props of `ConsoleUser`: everything of `iam.UserProps` except `password`, and the login profile options. */
-export interface ConsoleUserProps extends iam.UserProps, LoginProfileOptions {}
+export interface ConsoleUserProps extends iam.UserProps, LoginProfileOptions {
+  /**
+   * Not allowed on a `ConsoleUser`: its password is generated at deploy time and kept in `secret`;
+   * setting it fails at synth. (Redeclared with `iam.UserProps`' type so that this text replaces
+   * aws-iam's: jsii offers no way to remove an inherited prop.)
+   * @default - a password generated at deploy time
+   */
+  readonly password?: SecretValue;
+
+  /**
+   * Whether the user must choose a new password at first sign-in (the login profile option, not
+   * `iam.UserProps`' flag, whose default is false).
+   *
+   * Changing it later updates the login profile in place; the password stays the same.
+   * @default true
+   */
+  readonly passwordResetRequired?: boolean;
+}
 
 const LOGIN_PROFILE_OPTIONS: ReadonlyArray<keyof LoginProfileOptions> = [
   'passwordResetRequired',

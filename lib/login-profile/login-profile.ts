@@ -144,7 +144,7 @@ export class LoginProfile extends Construct implements IRotatableLoginProfile {
     this.secret = secret;
 
     const provider = LoginProfileProvider.of(this);
-    const permissions = provider.grantLoginProfile(props.user, secret);
+    const permissions = provider._grantLoginProfile(props.user, secret);
 
     const properties: LoginProfileResourceProperties = {
       UserName: props.user.userName,

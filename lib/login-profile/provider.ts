@@ -178,9 +178,10 @@ export class LoginProfileProvider extends Construct {
    * Lets the handler manage the login profile of `user` and write its password to `secret`
    * (and use the secret's KMS key through Secrets Manager). Returns the policy that holds these
    * permissions: the login profile's custom resource must depend on it, so that the permissions
-   * exist before it is created and outlive it when it is deleted.
+   * exist before it is created and outlive it when it is deleted. Only `LoginProfile` calls it.
+   * @internal
    */
-  public grantLoginProfile(user: iam.IUser, secret: secretsmanager.ISecret): IDependable {
+  public _grantLoginProfile(user: iam.IUser, secret: secretsmanager.ISecret): IDependable {
     const key = secret.encryptionKey;
     return this.permissions.grant([
       [USER_STATEMENT, [{ arn: user.userArn, bound: userArnBound(user) }]],

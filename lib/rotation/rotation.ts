@@ -44,8 +44,10 @@ export interface IRotatableLoginProfile extends IConstruct {
  * The rotation function of a stack and its permissions. One per stack, created on first use by
  * a login profile with `rotation`. Its permissions grow with each rotating login profile: the
  * login-profile actions only on those users, the secret actions only on those secrets. They are
- * packed into customer managed policies of at most 6,144 characters each (IAM's limit), because
- * a role's inline policies together may hold only 10,240: about 45 rotating users.
+ * packed into customer managed policies of at most 6,144 characters each (IAM's limit; about 24
+ * rotating users each), because a role's inline policies together may hold only 10,240 characters
+ * (about 45 rotating users). CloudFormation's 500 resources per stack bind first: about 95 rotating
+ * `ConsoleUser`s per stack (5 resources each).
  *
  * The function logs to a log group of its own, deleted with the stack, that keeps its events for
  * the `logRetention` of the stack's `LoginProfileProvider` (one year unless set there).
@@ -148,7 +150,9 @@ export class LoginProfileRotation extends Construct {
 
   /**
    * Rotates the password of `profile` every `options.automaticallyAfter`. The secret must be the
-   * one `profile` created; a secret this library does not own is refused.
+   * one `profile` created, and `profile` must be in this construct's stack; otherwise, or when
+   * `profile` already rotates, this fails naming `profile`'s path. A `LoginProfile` or
+   * `ConsoleUser` with the `rotation` option calls it itself.
    */
   public addLoginProfile(profile: IRotatableLoginProfile, options: RotationOptions): secretsmanager.RotationSchedule {
     validateRotation(profile, "'automaticallyAfter' of the rotation options", options);
