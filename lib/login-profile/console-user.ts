@@ -1,11 +1,30 @@
 /** `ConsoleUser`: an IAM user with a generated console password. */
+import { SecretValue } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { LoginProfile, LoginProfileOptions } from './login-profile';
+import { PropValidationError } from '../shared/validation';
+import { LoginProfile, LoginProfileOptions, userNameOf, validateLoginProfileOptions } from './login-profile';
 
 /** Props of `ConsoleUser`: everything of `iam.UserProps` except `password`, and the login profile options. */
-export interface ConsoleUserProps extends iam.UserProps, LoginProfileOptions {}
+export interface ConsoleUserProps extends iam.UserProps, LoginProfileOptions {
+  /**
+   * Not allowed on a `ConsoleUser`: its password is generated at deploy time and kept in `secret`;
+   * setting it fails at synth. (Redeclared with `iam.UserProps`' type so that this text replaces
+   * aws-iam's: jsii offers no way to remove an inherited prop.)
+   * @default - a password generated at deploy time
+   */
+  readonly password?: SecretValue;
+
+  /**
+   * Whether the user must choose a new password at first sign-in (the login profile option, not
+   * `iam.UserProps`' flag, whose default is false).
+   *
+   * Changing it later updates the login profile in place; the password stays the same.
+   * @default true
+   */
+  readonly passwordResetRequired?: boolean;
+}
 
 const LOGIN_PROFILE_OPTIONS: ReadonlyArray<keyof LoginProfileOptions> = [
   'passwordResetRequired',
@@ -32,6 +51,14 @@ export class ConsoleUser extends iam.User {
 
   constructor(scope: Construct, id: string, props: ConsoleUserProps = {}) {
     super(scope, id, userPropsOf(props));
+    if (props.password !== undefined) {
+      throw new PropValidationError(
+        this,
+        "'password' cannot be set on a ConsoleUser: its password is generated at deploy time and kept in Secrets Manager",
+      );
+    }
+    // Checked here, so that errors name this construct and its props (the LoginProfile inside checks again).
+    validateLoginProfileOptions(this, props, "'userName'", userNameOf(this));
     const options: Record<string, unknown> = {};
     for (const key of LOGIN_PROFILE_OPTIONS) options[key] = props[key];
     this.loginProfile = new LoginProfile(this, 'LoginProfile', { ...(options as LoginProfileOptions), user: this });
@@ -45,13 +72,9 @@ export class ConsoleUser extends iam.User {
   }
 }
 
+/** The props of the `iam.User`: the login profile options and `password` left out. */
 function userPropsOf(props: ConsoleUserProps): iam.UserProps {
-  if (props.password !== undefined) {
-    throw new Error(
-      "'password' cannot be set on a ConsoleUser: its password is generated at deploy time and kept in Secrets Manager",
-    );
-  }
-  const userProps: Record<string, unknown> = { ...props };
+  const userProps: Record<string, unknown> = { ...props, password: undefined };
   for (const key of LOGIN_PROFILE_OPTIONS) delete userProps[key];
   return userProps as iam.UserProps;
 }

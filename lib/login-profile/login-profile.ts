@@ -3,7 +3,7 @@ import { CustomResource, RemovalPolicy, Token, Tokenization } from 'aws-cdk-lib'
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { IRotatableLoginProfile, LoginProfileRotation, RotationOptions, validateRotation } from '../rotation/rotation';
 import {
   acknowledgeChangePasswordInline,
@@ -12,9 +12,16 @@ import {
 } from '../shared/nag';
 import { DEFAULT_PASSWORD_LENGTH } from '../shared/rules';
 import { signInUrl } from '../shared/sign-in-url';
-import { validatePasswordLength, validateResetToken, validateSecretName, validateUserName } from '../shared/validation';
+import {
+  PropValidationError,
+  validatePasswordLength,
+  validateResetToken,
+  validateSecretName,
+  validateUserName,
+} from '../shared/validation';
 import { LOGIN_PROFILE_RESOURCE_TYPE, LoginProfileResourceProperties } from './contract';
 import { LoginProfileProvider } from './provider';
+import { claimUser } from './user-claims';
 
 /** Options of a login profile, shared by `LoginProfile` and `ConsoleUser`. */
 export interface LoginProfileOptions {
@@ -112,13 +119,12 @@ export class LoginProfile extends Construct implements IRotatableLoginProfile {
 
   constructor(scope: Construct, id: string, props: LoginProfileProps) {
     super(scope, id);
-    if (!props || !props.user) throw new Error("'user' is required: the IAM user that gets the login profile");
-    validateUserName('user.userName', userNameOf(props.user));
-    validatePasswordLength('passwordLength', props.passwordLength);
-    validateSecretName('secretName', props.secretName);
-    validateResetToken('resetToken', props.resetToken);
-    validateRotation('rotation.automaticallyAfter', props.rotation);
-    claimUser(this, props.user);
+    if (!props || !props.user) {
+      throw new PropValidationError(this, "'user' is required: the IAM user that gets the login profile");
+    }
+    validateLoginProfileOptions(this, props, "the user name of 'user'", userNameOf(props.user));
+    // Errors name the construct the user wrote: the ConsoleUser when this is its login profile.
+    claimUser(this.node.scope === props.user ? props.user : this, props.user, userNameOf(props.user));
 
     this.user = props.user;
     this.passwordResetRequired = props.passwordResetRequired ?? true;
@@ -138,7 +144,7 @@ export class LoginProfile extends Construct implements IRotatableLoginProfile {
     this.secret = secret;
 
     const provider = LoginProfileProvider.of(this);
-    const permissions = provider.grantLoginProfile(props.user, secret);
+    const permissions = provider._grantLoginProfile(props.user, secret);
 
     const properties: LoginProfileResourceProperties = {
       UserName: props.user.userName,
@@ -168,23 +174,35 @@ export class LoginProfile extends Construct implements IRotatableLoginProfile {
   }
 }
 
+/**
+ * Checks the options of a login profile written on `construct` (a `LoginProfile`, or the
+ * `ConsoleUser` that holds one), and the user name, named in messages as `userNameProp`.
+ */
+export function validateLoginProfileOptions(
+  construct: IConstruct,
+  options: LoginProfileOptions,
+  userNameProp: string,
+  userName: string | undefined,
+): void {
+  validateUserName(construct, userNameProp, userName);
+  validatePasswordLength(construct, 'passwordLength', options.passwordLength);
+  validateSecretName(construct, 'secretName', options.secretName);
+  validateResetToken(construct, 'resetToken', options.resetToken);
+  validateRotation(construct, "'rotation.automaticallyAfter'", options.rotation);
+  if (options.rotation && userName !== undefined && !Token.isUnresolved(userName) && userName.includes(',')) {
+    // The user name travels as a secret tag, and Secrets Manager tag values cannot hold commas.
+    throw new PropValidationError(
+      construct,
+      `${userNameProp} ${JSON.stringify(userName)} contains ',' which a Secrets Manager tag value cannot hold; 'rotation' needs a user name without commas`,
+    );
+  }
+}
+
 /** The user name as written in the template, when the user is declared in this app. */
-function userNameOf(user: iam.IUser): string | undefined {
+export function userNameOf(user: iam.IUser): string | undefined {
   const cfn = user.node.defaultChild;
   if (cfn instanceof iam.CfnUser) return cfn.userName;
   return Token.isUnresolved(user.userName) ? undefined : user.userName;
-}
-
-const CLAIMED = Symbol.for('cdk-console-users.LoginProfile.claimed');
-
-/** One login profile per user: a second one for the same user construct is a synth error. */
-function claimUser(profile: LoginProfile, user: iam.IUser): void {
-  const holder = user as unknown as Record<symbol, string | undefined>;
-  const previous = holder[CLAIMED];
-  if (previous !== undefined) {
-    throw new Error(`User ${user.node.path} already has a login profile (${previous}); an IAM user has at most one`);
-  }
-  Object.defineProperty(user, CLAIMED, { value: profile.node.path, enumerable: false });
 }
 
 function grantChangePassword(profile: LoginProfile, user: iam.IUser): void {

@@ -16,6 +16,7 @@ import {
 } from '../shared/nag';
 import { PermissionPacker, SECRET_KEY_STATEMENT, secretKeyStatement } from '../shared/permission-packer';
 import { stackSingleton } from '../shared/stack-singleton';
+import { PropValidationError } from '../shared/validation';
 import { STACK_TAG_KEY } from './contract';
 
 /** Props of `LoginProfileProvider`. */
@@ -90,20 +91,17 @@ export class LoginProfileProvider extends Construct {
   constructor(scope: Construct, id: string, props: LoginProfileProviderProps = {}) {
     super(scope, id);
     if (!(scope instanceof Stack) || id !== LoginProfileProvider.ID) {
-      throw new Error(
+      throw new PropValidationError(
+        this,
         `LoginProfileProvider must be created directly under a stack with id LoginProfileProvider.ID ('${LoginProfileProvider.ID}'), got '${id}' under ${scope.node.path || 'the app'}`,
       );
     }
-    this.logRetention = validatedLogRetention(
-      `LoginProfileProvider ${this.node.path}`,
-      'logRetention',
-      props.logRetention,
-    );
+    this.logRetention = validatedLogRetention(this, 'logRetention', props.logRetention);
     this.handler = handlerFunction(this, 'Handler', {
       asset: 'login-profile-handler',
       description: 'creates console login profiles with generated passwords kept in Secrets Manager',
       runtime: props.runtime,
-      timeout: validatedTimeout(props.timeout),
+      timeout: validatedTimeout(this, props.timeout),
       memorySize: 256,
       logRetention: this.logRetention,
     });
@@ -180,9 +178,10 @@ export class LoginProfileProvider extends Construct {
    * Lets the handler manage the login profile of `user` and write its password to `secret`
    * (and use the secret's KMS key through Secrets Manager). Returns the policy that holds these
    * permissions: the login profile's custom resource must depend on it, so that the permissions
-   * exist before it is created and outlive it when it is deleted.
+   * exist before it is created and outlive it when it is deleted. Only `LoginProfile` calls it.
+   * @internal
    */
-  public grantLoginProfile(user: iam.IUser, secret: secretsmanager.ISecret): IDependable {
+  public _grantLoginProfile(user: iam.IUser, secret: secretsmanager.ISecret): IDependable {
     const key = secret.encryptionKey;
     return this.permissions.grant([
       [USER_STATEMENT, [{ arn: user.userArn, bound: userArnBound(user) }]],
@@ -196,12 +195,15 @@ const USER_STATEMENT = 'ManageLoginProfilesOfDeclaredUsers';
 const SECRET_STATEMENT = 'WriteDeclaredPasswordSecrets';
 
 /** The handler timeout, checked against the range the handler's retries fit in (skipping tokens). */
-function validatedTimeout(timeout: Duration | undefined): Duration {
+function validatedTimeout(provider: LoginProfileProvider, timeout: Duration | undefined): Duration {
   if (timeout === undefined) return Duration.minutes(2);
   if (!Token.isUnresolved(timeout.toSeconds())) {
     const seconds = timeout.toSeconds();
     if (seconds < 30 || seconds > 900) {
-      throw new Error(`'timeout' must be from 30 seconds to 15 minutes, got ${timeout.toHumanString()}`);
+      throw new PropValidationError(
+        provider,
+        `'timeout' must be from 30 seconds to 15 minutes, got ${timeout.toHumanString()}`,
+      );
     }
   }
   return timeout;

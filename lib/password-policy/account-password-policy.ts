@@ -24,7 +24,7 @@ import {
   acknowledgeFramework,
   acknowledgeFunctionRole,
 } from '../shared/nag';
-import { validateWholeNumber } from '../shared/validation';
+import { PropValidationError, validateWholeNumber } from '../shared/validation';
 import { ACCOUNT_PASSWORD_POLICY_RESOURCE_TYPE, AccountPasswordPolicyResourceProperties } from './contract';
 
 /** Props of `AccountPasswordPolicy`: the fields of IAM's `UpdateAccountPasswordPolicy`, in camelCase. */
@@ -115,12 +115,8 @@ export class AccountPasswordPolicy extends Construct {
 
   constructor(scope: Construct, id: string, props: AccountPasswordPolicyProps = {}) {
     super(scope, id);
-    validateProps(props);
-    const logRetention = validatedLogRetention(
-      `AccountPasswordPolicy ${this.node.path}`,
-      'logRetention',
-      props.logRetention,
-    );
+    validateProps(this, props);
+    const logRetention = validatedLogRetention(this, 'logRetention', props.logRetention);
     claimStage(this);
     this.maxPasswordAge = props.maxPasswordAge;
     this.minimumPasswordLength = props.minimumPasswordLength ?? 6;
@@ -208,14 +204,17 @@ function resourceProperties(props: AccountPasswordPolicyProps): AccountPasswordP
   };
 }
 
-function validateProps(props: AccountPasswordPolicyProps): void {
-  validateWholeNumber('minimumPasswordLength', props.minimumPasswordLength, 6, 128);
-  validateWholeNumber('passwordReusePrevention', props.passwordReusePrevention, 1, 24);
+function validateProps(policy: AccountPasswordPolicy, props: AccountPasswordPolicyProps): void {
+  validateWholeNumber(policy, 'minimumPasswordLength', props.minimumPasswordLength, 6, 128);
+  validateWholeNumber(policy, 'passwordReusePrevention', props.passwordReusePrevention, 1, 24);
   const age = props.maxPasswordAge;
   if (age !== undefined && !age.isUnresolved()) {
     const days = age.toDays({ integral: false });
     if (!Number.isInteger(days) || days < 1 || days > 1095) {
-      throw new Error(`'maxPasswordAge' must be whole days from 1 to 1095, got ${age.toHumanString()}`);
+      throw new PropValidationError(
+        policy,
+        `'maxPasswordAge' must be whole days from 1 to 1095, got ${age.toHumanString()}`,
+      );
     }
   }
 }
@@ -225,8 +224,9 @@ function claimStage(policy: AccountPasswordPolicy): void {
   const holder = (Stage.of(policy) ?? policy.node.root) as unknown as Record<symbol, string | undefined>;
   const previous = holder[REGISTRY];
   if (previous !== undefined) {
-    throw new Error(
-      `${policy.node.path}: an AccountPasswordPolicy already exists in this app (${previous}); an account has one password policy, declare it once`,
+    throw new PropValidationError(
+      policy,
+      `an AccountPasswordPolicy already exists in this app (${previous}); an account has one password policy, declare it once`,
     );
   }
   Object.defineProperty(holder, REGISTRY, { value: policy.node.path, enumerable: false });

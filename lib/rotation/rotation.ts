@@ -10,6 +10,7 @@ import { keyArnBound, secretArnBound, userArnBound } from '../shared/limits';
 import { NAG_REASONS, acknowledgeAccountWideActions, acknowledgeFunctionRole } from '../shared/nag';
 import { PermissionPacker, SECRET_KEY_STATEMENT, secretKeyStatement } from '../shared/permission-packer';
 import { stackSingleton } from '../shared/stack-singleton';
+import { PropValidationError } from '../shared/validation';
 import { ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from './contract';
 
 /** Secrets Manager's limits for a rotation interval (`rate(...)` schedule expression). */
@@ -43,8 +44,10 @@ export interface IRotatableLoginProfile extends IConstruct {
  * The rotation function of a stack and its permissions. One per stack, created on first use by
  * a login profile with `rotation`. Its permissions grow with each rotating login profile: the
  * login-profile actions only on those users, the secret actions only on those secrets. They are
- * packed into customer managed policies of at most 6,144 characters each (IAM's limit), because
- * a role's inline policies together may hold only 10,240: about 45 rotating users.
+ * packed into customer managed policies of at most 6,144 characters each (IAM's limit; about 24
+ * rotating users each), because a role's inline policies together may hold only 10,240 characters
+ * (about 45 rotating users). CloudFormation's 500 resources per stack bind first: about 95 rotating
+ * `ConsoleUser`s per stack (5 resources each).
  *
  * The function logs to a log group of its own, deleted with the stack, that keeps its events for
  * the `logRetention` of the stack's `LoginProfileProvider` (one year unless set there).
@@ -147,26 +150,33 @@ export class LoginProfileRotation extends Construct {
 
   /**
    * Rotates the password of `profile` every `options.automaticallyAfter`. The secret must be the
-   * one `profile` created; a secret this library does not own is refused.
+   * one `profile` created, and `profile` must be in this construct's stack; otherwise, or when
+   * `profile` already rotates, this fails naming `profile`'s path. A `LoginProfile` or
+   * `ConsoleUser` with the `rotation` option calls it itself.
    */
   public addLoginProfile(profile: IRotatableLoginProfile, options: RotationOptions): secretsmanager.RotationSchedule {
-    validateRotation('rotation.automaticallyAfter', options);
+    validateRotation(profile, "'automaticallyAfter' of the rotation options", options);
     const secret = profile.secret;
     if (!(secret instanceof secretsmanager.Secret) || secret.node.scope !== profile) {
-      throw new Error(
-        `rotation of ${profile.node.path}: secret ${secret.node.path} is not the one this LoginProfile created; the rotation function only rotates secrets the library owns`,
+      throw new PropValidationError(
+        profile,
+        `cannot rotate: secret ${secret.node.path} is not the one this LoginProfile created; the rotation function only rotates secrets the library owns`,
       );
     }
     if (Stack.of(profile) !== Stack.of(this)) {
-      throw new Error(`rotation of ${profile.node.path}: the rotation function must be in the login profile's stack`);
+      throw new PropValidationError(
+        profile,
+        `cannot rotate: the rotation function ${this.node.path} must be in the login profile's stack`,
+      );
     }
-    if (this.rotating.has(profile.node.path)) throw new Error(`${profile.node.path} already rotates`);
+    if (this.rotating.has(profile.node.path)) throw new PropValidationError(profile, 'already rotates');
     const cfnUser = profile.user.node.defaultChild;
     const userName = cfnUser instanceof iam.CfnUser ? cfnUser.userName : profile.user.userName;
     if (userName !== undefined && !Token.isUnresolved(userName) && userName.includes(',')) {
       // The user name travels as a secret tag, and Secrets Manager tag values cannot hold commas.
-      throw new Error(
-        `rotation of ${profile.node.path}: user name ${JSON.stringify(userName)} contains ',' which a Secrets Manager tag value cannot hold; rotation needs a user name without commas`,
+      throw new PropValidationError(
+        profile,
+        `cannot rotate: user name ${JSON.stringify(userName)} contains ',' which a Secrets Manager tag value cannot hold; rotation needs a user name without commas`,
       );
     }
 
@@ -216,11 +226,16 @@ const USER_STATEMENT = 'RotateLoginProfilesOfDeclaredUsers';
 const TAG_STATEMENT = 'RecordRotatedVersionOnDeclaredUsers';
 const SECRET_STATEMENT = 'RotateDeclaredPasswordSecrets';
 
-/** Synth-time check of a rotation interval against Secrets Manager's limits. */
-export function validateRotation(prop: string, options: RotationOptions | undefined): void {
+/**
+ * Synth-time check of a rotation interval against Secrets Manager's limits. `prop` is how the
+ * message names it on `construct`, quotes included.
+ */
+export function validateRotation(construct: IConstruct, prop: string, options: RotationOptions | undefined): void {
   if (options === undefined) return;
   const interval = options.automaticallyAfter;
-  if (interval === undefined || interval === null) throw new Error(`'${prop}' is required when rotation is set`);
+  if (interval === undefined || interval === null) {
+    throw new PropValidationError(construct, `${prop} is required when rotation is set`);
+  }
   if (interval.isUnresolved()) return;
   const hours = interval.toHours({ integral: false });
   if (
@@ -228,8 +243,9 @@ export function validateRotation(prop: string, options: RotationOptions | undefi
     interval.toMilliseconds() < MIN_ROTATION_INTERVAL.toMilliseconds() ||
     interval.toMilliseconds() > MAX_ROTATION_INTERVAL.toMilliseconds()
   ) {
-    throw new Error(
-      `'${prop}' must be whole hours from 4 hours to 1000 days (Secrets Manager's limits), got ${interval.toHumanString()}`,
+    throw new PropValidationError(
+      construct,
+      `${prop} must be whole hours from 4 hours to 1000 days (Secrets Manager's limits), got ${interval.toHumanString()}`,
     );
   }
 }

@@ -5,7 +5,8 @@ import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
+import { PropValidationError } from './validation';
 
 /** The bundled handlers, by the folder `npm run bundle` writes each one to under `assets/`. */
 export type HandlerAsset = 'login-profile-handler' | 'rotation-handler' | 'account-password-policy-handler';
@@ -79,14 +80,15 @@ const RETENTION_DAYS = new Set<number>(Object.values(logs.RetentionDays).filter(
  * (tokens are left to CloudFormation), else `DEFAULT_LOG_RETENTION` when it is not given.
  */
 export function validatedLogRetention(
-  construct: string,
+  construct: IConstruct,
   prop: string,
   value: logs.RetentionDays | undefined,
 ): logs.RetentionDays {
   if (value === undefined) return DEFAULT_LOG_RETENTION;
   if (!Token.isUnresolved(value) && !RETENTION_DAYS.has(value)) {
-    throw new Error(
-      `${construct}: '${prop}' must be one of the logs.RetentionDays values (${[...RETENTION_DAYS].filter((d) => d !== logs.RetentionDays.INFINITE).join(', ')} days, or ${logs.RetentionDays.INFINITE} for INFINITE), got ${value}`,
+    throw new PropValidationError(
+      construct,
+      `'${prop}' must be one of the logs.RetentionDays values (${[...RETENTION_DAYS].filter((d) => d !== logs.RetentionDays.INFINITE).join(', ')} days, or ${logs.RetentionDays.INFINITE} for INFINITE), got ${value}`,
     );
   }
   return value;

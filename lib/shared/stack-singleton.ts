@@ -1,6 +1,7 @@
 /** One construct of a kind per stack, found by its id directly under the stack. */
 import { Stack } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
+import { PropValidationError } from './validation';
 
 /** The construct `id` of `scope`'s stack (one `isT` accepts), made by `create` if it does not exist yet. */
 export function stackSingleton<T extends Construct>(
@@ -13,7 +14,10 @@ export function stackSingleton<T extends Construct>(
   const existing = stack.node.tryFindChild(id);
   if (existing !== undefined && isT(existing)) return existing;
   if (existing !== undefined) {
-    throw new Error(`'${id}' is used by another construct in stack ${stack.node.path}`);
+    throw new PropValidationError(
+      existing,
+      `the id '${id}' is taken by another construct; cdk-console-users needs it for its own construct in stack ${stack.node.path}`,
+    );
   }
   return create(stack, id);
 }

@@ -15,47 +15,59 @@ describe('bad props at synth', () => {
     [
       'a user name with a space',
       (s) => new ConsoleUser(s, 'U', { userName: 'bad name' }),
-      /'user\.userName'.*"bad name"/,
+      /^app\/U: 'userName' must be 1-64 .*, got "bad name"$/,
     ],
     [
       'a user name of 65 characters',
       (s) => new ConsoleUser(s, 'U', { userName: 'a'.repeat(65) }),
-      /'user\.userName' must be 1-64/,
+      /^app\/U: 'userName' must be 1-64/,
     ],
     [
       'an imported user whose name has a space',
       (s) => new LoginProfile(s, 'P', { user: iam.User.fromUserName(s, 'I', 'bad name') }),
-      /'user\.userName'.*"bad name"/,
+      /^app\/P: the user name of 'user' must be 1-64 .*, got "bad name"$/,
     ],
     [
       'passwordLength 5',
       (s) => new ConsoleUser(s, 'U', { passwordLength: 5 }),
-      /'passwordLength' must be a whole number from 6 to 128, got 5/,
+      /^app\/U: 'passwordLength' must be a whole number from 6 to 128, got 5$/,
     ],
-    ['passwordLength 129', (s) => new ConsoleUser(s, 'U', { passwordLength: 129 }), /'passwordLength'.*got 129/],
-    ['passwordLength 12.5', (s) => new ConsoleUser(s, 'U', { passwordLength: 12.5 }), /'passwordLength'.*got 12\.5/],
-    ['passwordLength NaN', (s) => new ConsoleUser(s, 'U', { passwordLength: NaN }), /'passwordLength'.*got NaN/],
+    [
+      'passwordLength 129',
+      (s) => new ConsoleUser(s, 'U', { passwordLength: 129 }),
+      /^app\/U: 'passwordLength'.*got 129$/,
+    ],
+    [
+      'passwordLength 12.5',
+      (s) => new ConsoleUser(s, 'U', { passwordLength: 12.5 }),
+      /^app\/U: 'passwordLength'.*got 12\.5$/,
+    ],
+    [
+      'passwordLength NaN',
+      (s) => new ConsoleUser(s, 'U', { passwordLength: NaN }),
+      /^app\/U: 'passwordLength'.*got NaN$/,
+    ],
     [
       'a secret name with a space',
       (s) => new ConsoleUser(s, 'U', { secretName: 'my secret' }),
-      /'secretName'.*"my secret"/,
+      /^app\/U: 'secretName'.*"my secret"$/,
     ],
     [
       'an empty reset token',
       (s) => new ConsoleUser(s, 'U', { resetToken: '' }),
-      /'resetToken' must be 1-256 characters, got 0/,
+      /^app\/U: 'resetToken' must be 1-256 characters, got 0 characters$/,
     ],
     [
       'a reset token of 257 characters',
       (s) => new ConsoleUser(s, 'U', { resetToken: 'x'.repeat(257) }),
-      /'resetToken'.*got 257/,
+      /^app\/U: 'resetToken'.*got 257 characters$/,
     ],
     [
       'a password on a ConsoleUser',
       (s) => new ConsoleUser(s, 'U', { password: { toString: () => 'literal' } as never }),
-      /'password' cannot be set on a ConsoleUser/,
+      /^app\/U: 'password' cannot be set on a ConsoleUser/,
     ],
-    ['a LoginProfile without a user', (s) => new LoginProfile(s, 'P', {} as never), /'user' is required/],
+    ['a LoginProfile without a user', (s) => new LoginProfile(s, 'P', {} as never), /^app\/P: 'user' is required/],
     [
       'two login profiles for one user',
       (s) => {
@@ -63,12 +75,12 @@ describe('bad props at synth', () => {
         new LoginProfile(s, 'P1', { user });
         new LoginProfile(s, 'P2', { user });
       },
-      /already has a login profile/,
+      /^app\/P2: 'user' app\/U already has a login profile \(app\/P1\)/,
     ],
     [
       'a provider created under the wrong id',
       (s) => new LoginProfileProvider(s, 'MyProvider'),
-      /LoginProfileProvider must be created directly under a stack with id/,
+      /^app\/MyProvider: LoginProfileProvider must be created directly under a stack with id/,
     ],
   ];
   test.each(cases)('fails on %s, naming the prop', (_name, build, message) => {

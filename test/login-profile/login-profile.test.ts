@@ -1,9 +1,10 @@
-import { App, CfnParameter, Duration, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, RemovalPolicy, SecretValue, Stack, Stage } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
 import { ConsoleUser, LoginProfile, LoginProfileProvider } from '../../lib';
 
 function newStack(): Stack {
@@ -128,17 +129,56 @@ describe('ConsoleUser', () => {
   });
 
   test.each([
-    ['userName with a space', { userName: 'bad name' }, `'user.userName' must be 1-64 characters`],
-    ['userName of 65 characters', { userName: 'a'.repeat(65) }, `got "${'a'.repeat(65)}"`],
-    ['passwordLength 5', { passwordLength: 5 }, `'passwordLength' must be a whole number from 6 to 128, got 5`],
-    ['passwordLength 129', { passwordLength: 129 }, 'got 129'],
-    ['passwordLength 12.5', { passwordLength: 12.5 }, 'got 12.5'],
-    ['secretName with a space', { secretName: 'a b' }, `'secretName' must be 1-512 characters`],
-    ['empty resetToken', { resetToken: '' }, `'resetToken' must be 1-256 characters, got 0 characters`],
-    ['a password', { password: SecretValue.unsafePlainText('x') }, "'password' cannot be set on a ConsoleUser"],
-  ])('fails when given %s', (_name, props, message) => {
+    [
+      'userName with a space',
+      { userName: 'bad name' },
+      `TestStack/User: 'userName' must be 1-64 characters of letters, digits and +=,.@_- (IAM user name rules), got "bad name"`,
+    ],
+    [
+      'userName of 65 characters',
+      { userName: 'a'.repeat(65) },
+      `TestStack/User: 'userName' must be 1-64 characters of letters, digits and +=,.@_- (IAM user name rules), got "${'a'.repeat(65)}"`,
+    ],
+    [
+      'passwordLength 5',
+      { passwordLength: 5 },
+      `TestStack/User: 'passwordLength' must be a whole number from 6 to 128, got 5`,
+    ],
+    [
+      'passwordLength 129',
+      { passwordLength: 129 },
+      `TestStack/User: 'passwordLength' must be a whole number from 6 to 128, got 129`,
+    ],
+    [
+      'passwordLength 12.5',
+      { passwordLength: 12.5 },
+      `TestStack/User: 'passwordLength' must be a whole number from 6 to 128, got 12.5`,
+    ],
+    [
+      'secretName with a space',
+      { secretName: 'a b' },
+      `TestStack/User: 'secretName' must be 1-512 characters of letters, digits and /_+=.@- (Secrets Manager name rules), got "a b"`,
+    ],
+    ['empty resetToken', { resetToken: '' }, `TestStack/User: 'resetToken' must be 1-256 characters, got 0 characters`],
+    [
+      'a password',
+      { password: SecretValue.unsafePlainText('x') },
+      "TestStack/User: 'password' cannot be set on a ConsoleUser: its password is generated at deploy time and kept in Secrets Manager",
+    ],
+  ])('fails when given %s, naming the ConsoleUser and the prop', (_name, props, message) => {
     const stack = newStack();
-    expect(() => new ConsoleUser(stack, 'User', props)).toThrow(message);
+    const error = thrownBy(() => new ConsoleUser(stack, 'User', props));
+    expect(error.message).toBe(message);
+    expect(error.name).toBe('ValidationError');
+    expect(error).toMatchObject({ constructPath: 'TestStack/User' });
+  });
+
+  test('among many users, the error names the one whose prop is wrong', () => {
+    const stack = newStack();
+    for (let i = 0; i < 20; i++) new ConsoleUser(stack, `User${i}`, { userName: `user-${i}` });
+    expect(() => new ConsoleUser(stack, 'Alice', { userName: 'alice', passwordLength: 5 })).toThrow(
+      /^TestStack\/Alice: 'passwordLength' must be a whole number from 6 to 128, got 5$/,
+    );
   });
 
   test('unresolved tokens are left to the handler', () => {
@@ -175,7 +215,7 @@ describe('LoginProfile', () => {
     const user = new iam.User(stack, 'User');
     new LoginProfile(stack, 'First', { user });
     expect(() => new LoginProfile(stack, 'Second', { user })).toThrow(
-      'User TestStack/User already has a login profile (TestStack/First); an IAM user has at most one',
+      "TestStack/Second: 'user' TestStack/User already has a login profile (TestStack/First); an IAM user has at most one",
     );
   });
 
@@ -183,7 +223,7 @@ describe('LoginProfile', () => {
     const stack = newStack();
     const user = iam.User.fromUserName(stack, 'Bad', 'no spaces');
     expect(() => new LoginProfile(stack, 'P', { user })).toThrow(
-      `'user.userName' must be 1-64 characters of letters, digits and +=,.@_- (IAM user name rules), got "no spaces"`,
+      `TestStack/P: the user name of 'user' must be 1-64 characters of letters, digits and +=,.@_- (IAM user name rules), got "no spaces"`,
     );
   });
 
@@ -195,6 +235,120 @@ describe('LoginProfile', () => {
     expect(gov.resolve(new ConsoleUser(gov, 'User').signInUrl)).toBe(
       'https://111122223333.signin.amazonaws-us-gov.com/console',
     );
+  });
+});
+
+describe('one login profile per IAM user per account', () => {
+  const inAccount = (scope: Construct, id: string, account: string) =>
+    new Stack(scope, id, { env: { account, region: 'eu-west-1' } });
+
+  test('fails when two imports of the same user name each get a login profile', () => {
+    // GIVEN a stack in a known account with a login profile for an imported "vendor"
+    const stack = inAccount(new App(), 'Users', '111111111111');
+    new LoginProfile(stack, 'VendorProfile', { user: iam.User.fromUserName(stack, 'Vendor', 'vendor') });
+    // WHEN a second import of "vendor" gets one too; THEN synth fails naming both
+    expect(
+      () => new LoginProfile(stack, 'VendorAgain', { user: iam.User.fromUserName(stack, 'Vendor2', 'vendor') }),
+    ).toThrow(
+      `Users/VendorAgain: IAM user "vendor" already has a login profile in account 111111111111 (Users/VendorProfile); an IAM user has at most one, and two would overwrite each other's password at deploy`,
+    );
+  });
+
+  test('fails when a ConsoleUser and a LoginProfile on an imported user share a name, naming the ConsoleUser', () => {
+    const stack = inAccount(new App(), 'Users', '111111111111');
+    new ConsoleUser(stack, 'Alice', { userName: 'alice' });
+    expect(
+      () => new LoginProfile(stack, 'AliceProfile', { user: iam.User.fromUserName(stack, 'Imported', 'alice') }),
+    ).toThrow(
+      /^Users\/AliceProfile: IAM user "alice" already has a login profile in account 111111111111 \(Users\/Alice\);/,
+    );
+  });
+
+  test('fails when the names differ only in case (IAM user names are unique regardless of case)', () => {
+    const stack = inAccount(new App(), 'Users', '111111111111');
+    new LoginProfile(stack, 'Lower', { user: iam.User.fromUserName(stack, 'L', 'alice') });
+    expect(() => new ConsoleUser(stack, 'Upper', { userName: 'Alice' })).toThrow(
+      /^Users\/Upper: IAM user "Alice" already has a login profile in account 111111111111 \(Users\/Lower as "alice"\);/,
+    );
+  });
+
+  test('fails across two stacks of one app in the same account', () => {
+    const app = new App();
+    const one = inAccount(app, 'One', '111111111111');
+    const two = new Stack(app, 'Two', { env: { account: '111111111111', region: 'us-east-1' } });
+    new ConsoleUser(one, 'Vendor', { userName: 'vendor' });
+    expect(
+      () => new LoginProfile(two, 'VendorProfile', { user: iam.User.fromUserName(two, 'Vendor', 'vendor') }),
+    ).toThrow(
+      /^Two\/VendorProfile: IAM user "vendor" already has a login profile in account 111111111111 \(One\/Vendor\);/,
+    );
+  });
+
+  test('fails across two stages of one app in the same account', () => {
+    const app = new App();
+    const beta = inAccount(new Stage(app, 'Beta'), 'Users', '111111111111');
+    const gamma = inAccount(new Stage(app, 'Gamma'), 'Users', '111111111111');
+    new ConsoleUser(beta, 'Alice', { userName: 'alice' });
+    expect(() => new ConsoleUser(gamma, 'Alice', { userName: 'alice' })).toThrow(
+      /^Gamma\/Users\/Alice: IAM user "alice" already has a login profile in account 111111111111 \(Beta\/Users\/Alice\);/,
+    );
+  });
+
+  test('fails for the same name twice in one env-agnostic stack (one stack deploys to one account)', () => {
+    const stack = newStack();
+    new ConsoleUser(stack, 'Alice', { userName: 'alice' });
+    expect(
+      () => new LoginProfile(stack, 'AliceProfile', { user: iam.User.fromUserName(stack, 'Imported', 'alice') }),
+    ).toThrow(
+      /^TestStack\/AliceProfile: IAM user "alice" already has a login profile in stack TestStack \(TestStack\/Alice\);/,
+    );
+  });
+
+  test('passes for the same name in two stacks of different accounts', () => {
+    const app = new App();
+    const prod = inAccount(app, 'Prod', '111111111111');
+    const dev = inAccount(app, 'Dev', '222222222222');
+    new ConsoleUser(prod, 'Alice', { userName: 'alice' });
+    new ConsoleUser(dev, 'Alice', { userName: 'alice' });
+    for (const stack of [prod, dev]) {
+      Template.fromStack(stack).hasResourceProperties('Custom::ConsoleLoginProfile', {
+        UserName: { Ref: Match.anyValue() },
+      });
+    }
+  });
+
+  test('passes for the same name in two env-agnostic stacks (their accounts are unknown)', () => {
+    const app = new App();
+    const one = new Stack(app, 'One');
+    const two = new Stack(app, 'Two');
+    new ConsoleUser(one, 'Alice', { userName: 'alice' });
+    new LoginProfile(two, 'AliceProfile', { user: iam.User.fromUserName(two, 'Alice', 'alice') });
+    Template.fromStack(two).hasResourceProperties('Custom::ConsoleLoginProfile', { UserName: 'alice' });
+  });
+
+  test('passes for an env-agnostic stack and a stack with an account', () => {
+    const app = new App();
+    new ConsoleUser(new Stack(app, 'Agnostic'), 'Alice', { userName: 'alice' });
+    expect(
+      () => new ConsoleUser(inAccount(app, 'Known', '111111111111'), 'Alice', { userName: 'alice' }),
+    ).not.toThrow();
+  });
+
+  test('passes for the same name and account in two separate apps in one process', () => {
+    for (const app of [new App(), new App()]) {
+      const stack = inAccount(app, 'Users', '111111111111');
+      expect(() => new ConsoleUser(stack, 'Alice', { userName: 'alice' })).not.toThrow();
+    }
+  });
+
+  test('does not compare users whose names are generated or tokens', () => {
+    const stack = inAccount(new App(), 'Users', '111111111111');
+    const name = new CfnParameter(stack, 'Name').valueAsString;
+    new ConsoleUser(stack, 'A');
+    new ConsoleUser(stack, 'B');
+    new LoginProfile(stack, 'P1', { user: iam.User.fromUserName(stack, 'I1', name) });
+    new LoginProfile(stack, 'P2', { user: iam.User.fromUserName(stack, 'I2', name) });
+    Template.fromStack(stack).resourceCountIs('Custom::ConsoleLoginProfile', 4);
   });
 });
 
@@ -284,8 +438,14 @@ describe('LoginProfileProvider', () => {
   });
 
   test.each([
-    [Duration.seconds(10), "'timeout' must be from 30 seconds to 15 minutes, got 10 seconds"],
-    [Duration.minutes(16), "'timeout' must be from 30 seconds to 15 minutes, got 16 minutes"],
+    [
+      Duration.seconds(10),
+      "TestStack/CdkConsoleUsersLoginProfileProvider: 'timeout' must be from 30 seconds to 15 minutes, got 10 seconds",
+    ],
+    [
+      Duration.minutes(16),
+      "TestStack/CdkConsoleUsersLoginProfileProvider: 'timeout' must be from 30 seconds to 15 minutes, got 16 minutes",
+    ],
   ])('fails when the handler timeout is %s', (timeout, message) => {
     const stack = newStack();
     expect(() => new LoginProfileProvider(stack, LoginProfileProvider.ID, { timeout })).toThrow(message);
@@ -330,17 +490,35 @@ describe('LoginProfileProvider', () => {
       () =>
         new LoginProfileProvider(stack, LoginProfileProvider.ID, { logRetention: 42 as unknown as logs.RetentionDays }),
     ).toThrow(
-      /^LoginProfileProvider TestStack\/CdkConsoleUsersLoginProfileProvider: 'logRetention' must be one of the logs.RetentionDays values \(1, 3, 5, .*, 3653 days, or 9999 for INFINITE\), got 42$/,
+      /^TestStack\/CdkConsoleUsersLoginProfileProvider: 'logRetention' must be one of the logs.RetentionDays values \(1, 3, 5, .*, 3653 days, or 9999 for INFINITE\), got 42$/,
     );
   });
 
   test('fails when created anywhere but directly under a stack with its id', () => {
     const stack = newStack();
     expect(() => new LoginProfileProvider(stack, 'Other')).toThrow(
-      'LoginProfileProvider must be created directly under a stack with id LoginProfileProvider.ID',
+      "TestStack/Other: LoginProfileProvider must be created directly under a stack with id LoginProfileProvider.ID ('CdkConsoleUsersLoginProfileProvider'), got 'Other' under TestStack",
+    );
+  });
+
+  test("fails when another construct holds the provider's id", () => {
+    const stack = newStack();
+    new iam.Role(stack, LoginProfileProvider.ID, { assumedBy: new iam.AccountRootPrincipal() });
+    expect(() => new ConsoleUser(stack, 'A')).toThrow(
+      "TestStack/CdkConsoleUsersLoginProfileProvider: the id 'CdkConsoleUsersLoginProfileProvider' is taken by another construct; cdk-console-users needs it for its own construct in stack TestStack",
     );
   });
 });
+
+/** The error `build` throws (fails the test if it throws none). */
+function thrownBy(build: () => unknown): Error {
+  try {
+    build();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected an error, none was thrown');
+}
 
 /** The statements of every policy attached to the login-profile handler's role (inline and managed). */
 function handlerStatements(template: Template): Array<Record<string, unknown>> {

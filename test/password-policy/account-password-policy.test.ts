@@ -144,7 +144,7 @@ describe('AccountPasswordPolicy', () => {
       () =>
         new AccountPasswordPolicy(stack(), 'PasswordPolicy', { logRetention: 366 as unknown as logs.RetentionDays }),
     ).toThrow(
-      /^AccountPasswordPolicy Users\/PasswordPolicy: 'logRetention' must be one of the logs.RetentionDays values \(1, 3, 5, .*, 3653 days, or 9999 for INFINITE\), got 366$/,
+      /^Users\/PasswordPolicy: 'logRetention' must be one of the logs.RetentionDays values \(1, 3, 5, .*, 3653 days, or 9999 for INFINITE\), got 366$/,
     );
   });
 
@@ -152,7 +152,7 @@ describe('AccountPasswordPolicy', () => {
     const app = new App();
     new AccountPasswordPolicy(stack(app, 'One'), 'PasswordPolicy', {});
     expect(() => new AccountPasswordPolicy(stack(app, 'Two'), 'PasswordPolicy', {})).toThrow(
-      /Two\/PasswordPolicy: an AccountPasswordPolicy already exists in this app \(One\/PasswordPolicy\)/,
+      /^Two\/PasswordPolicy: an AccountPasswordPolicy already exists in this app \(One\/PasswordPolicy\)/,
     );
   });
 
@@ -160,42 +160,42 @@ describe('AccountPasswordPolicy', () => {
     [
       'minimumPasswordLength 5',
       { minimumPasswordLength: 5 },
-      "'minimumPasswordLength' must be a whole number from 6 to 128, got 5",
+      "Users/PasswordPolicy: 'minimumPasswordLength' must be a whole number from 6 to 128, got 5",
     ],
     [
       'minimumPasswordLength 129',
       { minimumPasswordLength: 129 },
-      "'minimumPasswordLength' must be a whole number from 6 to 128, got 129",
+      "Users/PasswordPolicy: 'minimumPasswordLength' must be a whole number from 6 to 128, got 129",
     ],
     [
       'minimumPasswordLength 12.5',
       { minimumPasswordLength: 12.5 },
-      "'minimumPasswordLength' must be a whole number from 6 to 128, got 12.5",
+      "Users/PasswordPolicy: 'minimumPasswordLength' must be a whole number from 6 to 128, got 12.5",
     ],
     [
       'passwordReusePrevention 0',
       { passwordReusePrevention: 0 },
-      "'passwordReusePrevention' must be a whole number from 1 to 24, got 0",
+      "Users/PasswordPolicy: 'passwordReusePrevention' must be a whole number from 1 to 24, got 0",
     ],
     [
       'passwordReusePrevention 25',
       { passwordReusePrevention: 25 },
-      "'passwordReusePrevention' must be a whole number from 1 to 24, got 25",
+      "Users/PasswordPolicy: 'passwordReusePrevention' must be a whole number from 1 to 24, got 25",
     ],
     [
       'maxPasswordAge 0 days',
       { maxPasswordAge: Duration.days(0) },
-      "'maxPasswordAge' must be whole days from 1 to 1095, got 0 days",
+      "Users/PasswordPolicy: 'maxPasswordAge' must be whole days from 1 to 1095, got 0 days",
     ],
     [
       'maxPasswordAge 1096 days',
       { maxPasswordAge: Duration.days(1096) },
-      "'maxPasswordAge' must be whole days from 1 to 1095, got 1096 days",
+      "Users/PasswordPolicy: 'maxPasswordAge' must be whole days from 1 to 1095, got 1096 days",
     ],
     [
       'maxPasswordAge 36 hours',
       { maxPasswordAge: Duration.hours(36) },
-      "'maxPasswordAge' must be whole days from 1 to 1095, got 1 day 12 hours",
+      "Users/PasswordPolicy: 'maxPasswordAge' must be whole days from 1 to 1095, got 1 day 12 hours",
     ],
   ])('fails when %s is outside the AWS range', (_label, props, message) => {
     expect(() => new AccountPasswordPolicy(stack(), 'PasswordPolicy', props)).toThrow(message);

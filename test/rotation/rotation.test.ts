@@ -210,7 +210,7 @@ describe('rotation', () => {
           rotation: { automaticallyAfter: interval },
         }),
     ).toThrow(
-      `'rotation.automaticallyAfter' must be whole hours from 4 hours to 1000 days (Secrets Manager's limits), got ${shown}`,
+      `Users/Alice: 'rotation.automaticallyAfter' must be whole hours from 4 hours to 1000 days (Secrets Manager's limits), got ${shown}`,
     );
   });
 
@@ -244,7 +244,7 @@ describe('rotation', () => {
     const foreign = secretsmanager.Secret.fromSecretNameV2(s, 'Foreign', 'someone-elses-secret');
     const impostor = Object.create(profile, { secret: { value: foreign } }) as LoginProfile;
     expect(() => LoginProfileRotation.of(s).addLoginProfile(impostor, MONTHLY)).toThrow(
-      /secret Users\/Foreign is not the one this LoginProfile created; the rotation function only rotates secrets the library owns/,
+      /^Users\/Profile: cannot rotate: secret Users\/Foreign is not the one this LoginProfile created; the rotation function only rotates secrets the library owns$/,
     );
   });
 
@@ -252,13 +252,17 @@ describe('rotation', () => {
     const s = stack();
     expect(
       () => new ConsoleUser(s, 'Comma', { userName: 'last,first', passwordResetRequired: false, rotation: MONTHLY }),
-    ).toThrow(/user name "last,first" contains ',' which a Secrets Manager tag value cannot hold/);
+    ).toThrow(
+      /^Users\/Comma: 'userName' "last,first" contains ',' which a Secrets Manager tag value cannot hold; 'rotation' needs a user name without commas$/,
+    );
   });
 
   test('fails when the same login profile is given a second rotation', () => {
     const s = stack();
     const user = new ConsoleUser(s, 'Alice', { userName: 'alice', passwordResetRequired: false, rotation: MONTHLY });
-    expect(() => LoginProfileRotation.of(s).addLoginProfile(user.loginProfile, MONTHLY)).toThrow(/already rotates/);
+    expect(() => LoginProfileRotation.of(s).addLoginProfile(user.loginProfile, MONTHLY)).toThrow(
+      /^Users\/Alice\/LoginProfile: already rotates$/,
+    );
   });
 
   test('packs the permissions of many rotating users into managed policies within IAM limits', () => {
