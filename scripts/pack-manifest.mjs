@@ -1,9 +1,11 @@
 // The package.json that `npm pack` (and `npm publish`) puts in the tarball: this repo's, without
-// what only this repo uses, its scripts and devDependencies. A consumer installing the tarball then
-// has nothing that npm would run on install (no prepare, no lifecycle script to approve).
+// what only this repo uses: its scripts, devDependencies and allowScripts (npm's approval of the
+// install scripts of this repo's own dependencies, esbuild's). A consumer installing the tarball
+// then has nothing that npm would run on install (no prepare, no lifecycle script to approve).
 //
 //   node scripts/pack-manifest.mjs strip     (prepack)  keep package.json aside, write the slim one
 //   node scripts/pack-manifest.mjs restore   (postpack) put the kept package.json back
+//   node scripts/pack-manifest.mjs original  print the repo's package.json, also while a pack runs
 //
 // npm reads package.json from disk after prepack (the tarball gets the file as it is then) and runs
 // postpack from the manifest it read before prepack, so the pair works with a plain `npm pack`. The
@@ -17,7 +19,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const manifest = path.join(root, 'package.json');
 const kept = path.join(root, 'node_modules', '.cache', 'cdk-console-users', 'package.json');
 
-const DEV_ONLY = ['scripts', 'devDependencies'];
+const DEV_ONLY = ['scripts', 'devDependencies', 'allowScripts'];
 const slim = (text) => {
   const pkg = JSON.parse(text);
   for (const key of DEV_ONLY) delete pkg[key];
@@ -48,7 +50,16 @@ if (command === 'strip') {
   }
   fs.writeFileSync(manifest, fs.readFileSync(kept, 'utf8'));
   fs.rmSync(kept);
+} else if (command === 'original') {
+  // While kept exists, it is the original; restore writes package.json before removing it.
+  let text;
+  try {
+    text = fs.readFileSync(kept, 'utf8');
+  } catch {
+    text = fs.readFileSync(manifest, 'utf8');
+  }
+  process.stdout.write(text);
 } else {
-  console.error('usage: node scripts/pack-manifest.mjs strip|restore');
+  console.error('usage: node scripts/pack-manifest.mjs strip|restore|original');
   process.exit(2);
 }

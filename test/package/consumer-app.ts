@@ -4,7 +4,7 @@
  * constructs, type-checks its code against the installed declarations and synthesizes. Shared by
  * pack.test.ts and git-install.test.ts.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -12,6 +12,13 @@ export type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-an
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+/**
+ * The repo's package.json as committed to, also while `npm pack` (pack.test.ts, which may run
+ * beside the other tests) has the slim one in its place.
+ */
+export const originalManifest = (): string =>
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'pack-manifest.mjs'), 'original'], { encoding: 'utf8' });
 
 const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8'));
 export const lockedVersion = (name: string): string => lock.packages[`node_modules/${name}`].version;
@@ -56,31 +63,34 @@ console.log(JSON.stringify({ resolvedFrom: require.resolve('cdk-console-users') 
 
 /**
  * Creates `dir` with a package.json depending on `spec` (a tarball path as `file:…`, a `git+file:…`
- * URL) and on the lock-pinned peers (or `peers`), runs `npm install` there (the npm cache first,
- * the registry only for what it lacks) and writes CONSUMER_APP as app.ts. Throws with npm's output
- * if the install fails.
+ * URL) and on the lock-pinned peers (or `options.peers`), with `options.allowScripts` as its npm
+ * install-script approvals, runs `npm install` there with `options.flags` (the npm cache first, the
+ * registry only for what it lacks) and writes CONSUMER_APP as app.ts. Throws with npm's output if
+ * the install fails; returns that output (warnings included) otherwise.
  */
-export function installConsumer(dir: string, spec: string, peers: Record<string, string> = {}): { ms: number } {
+export function installConsumer(
+  dir: string,
+  spec: string,
+  options: { peers?: Record<string, string>; allowScripts?: Record<string, boolean>; flags?: string[] } = {},
+): { ms: number; output: string } {
   fs.mkdirSync(dir, { recursive: true });
   const dependencies = {
     'aws-cdk-lib': lockedVersion('aws-cdk-lib'),
     'constructs': lockedVersion('constructs'),
-    ...peers,
+    ...options.peers,
     'cdk-console-users': spec,
   };
   fs.writeFileSync(
     path.join(dir, 'package.json'),
-    JSON.stringify({ name: 'throwaway-consumer', private: true, dependencies }),
+    JSON.stringify({ name: 'throwaway-consumer', private: true, dependencies, allowScripts: options.allowScripts }),
   );
   const started = process.hrtime.bigint();
-  const run = spawnSync(NPM, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], {
-    cwd: dir,
-    env: childEnv(),
-    encoding: 'utf8',
-  });
-  if (run.status !== 0) throw new Error(`npm install ${spec} failed (${run.status}):\n${run.stdout}${run.stderr}`);
+  const flags = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=warn', ...(options.flags ?? [])];
+  const run = spawnSync(NPM, ['install', ...flags], { cwd: dir, env: childEnv(), encoding: 'utf8' });
+  const output = `${run.stdout}${run.stderr}`;
+  if (run.status !== 0) throw new Error(`npm install ${spec} failed (${run.status}):\n${output}`);
   fs.writeFileSync(path.join(dir, 'app.ts'), CONSUMER_APP);
-  return { ms: Number(process.hrtime.bigint() - started) / 1e6 };
+  return { ms: Number(process.hrtime.bigint() - started) / 1e6, output };
 }
 
 /** Type-checks the app's code (strict) against the installed declarations and compiles it to app.js. */

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { installConsumer, Json, ROOT, synth, typeCheck } from './consumer-app';
+import { installConsumer, Json, originalManifest, ROOT, synth, typeCheck } from './consumer-app';
 
 // git in a child, without anything (hooks' GIT_DIR, ...) pointing it at the repo this test runs in.
 const git = (cwd: string, args: string[]): string => {
@@ -38,6 +38,7 @@ beforeAll(() => {
     fs.mkdirSync(path.dirname(path.join(repo, f)), { recursive: true });
     fs.copyFileSync(path.join(ROOT, f), path.join(repo, f));
   }
+  fs.writeFileSync(path.join(repo, 'package.json'), originalManifest());
   git(repo, ['-c', 'init.defaultBranch=main', 'init', '-q']);
   git(repo, ['add', '-A']);
   git(repo, [
@@ -56,7 +57,10 @@ beforeAll(() => {
 
   // WHEN a throwaway app installs the package from that repo, then type-checks and synthesizes
   app = path.join(work, 'consumer');
-  const install = installConsumer(app, `git+file://${repo}`);
+  // (as strict as npm gets about install scripts: only what the app approves runs, anything else
+  // fails the install; a git dependency's prepare needs the approval, keyed by its git URL)
+  const spec = `git+file://${repo}`;
+  const install = installConsumer(app, spec, { allowScripts: { [spec]: true }, flags: ['--strict-allow-scripts'] });
   const tsc = typeCheck(app);
   if (tsc.status !== 0) throw new Error(`the consumer app does not type-check:\n${tsc.output}`);
   const synthesized = synth(app, 'cdk.out');

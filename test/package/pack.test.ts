@@ -79,10 +79,11 @@ describe('npm pack', () => {
     expect(shipped).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json']));
   });
 
-  it('ships a package.json without scripts or devDependencies, with repository, homepage and bugs', () => {
+  it('ships a package.json without scripts, devDependencies or allowScripts, with repository, homepage and bugs', () => {
     expect(INSTALL_SCRIPTS.filter((s) => packed.scripts?.[s] !== undefined)).toEqual([]);
     expect(packed.scripts).toBeUndefined();
     expect(packed.devDependencies).toBeUndefined();
+    expect(packed.allowScripts).toBeUndefined();
     expect(packed.repository).toEqual({
       type: 'git',
       url: 'git+https://github.com/cdk-console-users/cdk-console-users.git',
@@ -130,10 +131,11 @@ describe('a throwaway CDK app that installs the tarball', () => {
   let template: Json;
   let resolvedFrom: string;
   let validationReport: Json;
+  let installOutput: string;
 
   beforeAll(() => {
     app = path.join(work, 'consumer');
-    installConsumer(app, `file:${tarball}`);
+    installOutput = installConsumer(app, `file:${tarball}`).output;
     // The consumer's code is type-checked against the shipped declarations (strict), then run.
     const tsc = typeCheck(app);
     if (tsc.status !== 0) throw new Error(`the consumer app does not type-check:\n${tsc.output}`);
@@ -152,6 +154,10 @@ describe('a throwaway CDK app that installs the tarball', () => {
 
   const resourcesOf = (type: string): [string, Json][] =>
     Object.entries<Json>(template.Resources).filter(([, r]) => r.Type === type);
+
+  it('installs without a warning (no install script to approve, no prepare)', () => {
+    expect(installOutput).not.toMatch(/npm warn/);
+  });
 
   it('resolves the package from its own node_modules, outside the repo', () => {
     expect(path.relative(ROOT, app).startsWith('..')).toBe(true);
@@ -225,7 +231,7 @@ describe('peer range', () => {
         'aws-cdk-lib': floorOf(pkg.peerDependencies['aws-cdk-lib']),
         'constructs': floorOf(pkg.peerDependencies.constructs),
       };
-      installConsumer(dir, `file:${tarball}`, deps);
+      installConsumer(dir, `file:${tarball}`, { peers: deps });
       // WHEN it is type-checked and synthesized
       const tsc = typeCheck(dir);
       expect(tsc.output).toBe('');
