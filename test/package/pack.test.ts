@@ -1,8 +1,10 @@
 /**
  * SLOW (about a minute; network only for what the npm cache lacks): the published package.
  *
- * Runs `npm pack` (prepack: bundle + compile), checks what the tarball ships, then installs it
- * into a throwaway CDK app in a temporary folder outside the repo (so neither the repo's sources
+ * Runs `npm pack` (prepack: bundle + compile to dist/, then the package.json without scripts and
+ * devDependencies; postpack puts the repo's back), checks what the tarball ships and its
+ * package.json, and that the repo's package.json is unchanged. Then installs the tarball
+ * into a throwaway CDK app (test/package/consumer-app.ts) in a temporary folder outside the repo (so neither the repo's sources
  * nor its node_modules are on the resolution path), with the lock-pinned aws-cdk-lib and
  * constructs. The app composes a ConsoleUser into its own stack beside unrelated resources,
  * type-checks against the shipped declarations, synthesizes, and the template is checked.
@@ -12,62 +14,26 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { childEnv, installConsumer, Json, lockedVersion, NPM, ROOT, synth, typeCheck } from './consumer-app';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8'));
-const lockedVersion = (name: string): string => lock.packages[`node_modules/${name}`].version;
 
 // Only what a consumer needs: compiled constructs and their declarations, bundled handlers, docs.
-const SHIPPED = /^(package\.json|README\.md|LICENSE|lib\/([\w-]+\/)*[\w-]+\.(js|d\.ts)|assets\/[\w-]+\/index\.js)$/;
+const SHIPPED = /^(package\.json|README\.md|LICENSE|dist\/([\w-]+\/)*[\w-]+\.(js|d\.ts)|assets\/[\w-]+\/index\.js)$/;
 
-// A child environment without anything that would let the throwaway app see the repo. Under
-// `npm test`, npm exports its settings, among them npm_config_local_prefix=<repo>, which would make
-// an `npm install` in the temporary folder install into the repo: only the cache, certificate and
-// config-file locations are kept.
-const KEPT_NPM_SETTINGS = ['npm_config_cache', 'npm_config_cafile', 'npm_config_userconfig', 'npm_config_globalconfig'];
-const childEnv = (): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    const lower = k.toLowerCase();
-    if (lower.startsWith('npm_') && !KEPT_NPM_SETTINGS.includes(lower)) continue;
-    if (k === 'NODE_PATH' || k.startsWith('CDK_') || k === 'INIT_CWD') continue;
-    env[k] = v;
-  }
-  return { ...env, npm_config_audit: 'false', npm_config_fund: 'false' };
-};
-
-const CONSUMER_APP = `
-import { App, CfnOutput, Stack } from 'aws-cdk-lib';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import { ConsoleUser, ConsoleUserProps, LoginProfile } from 'cdk-console-users';
-
-const app = new App();
-const stack = new Stack(app, 'ConsumerStack', { env: { account: '123456789012', region: 'eu-west-1' } });
-const reports = new s3.Bucket(stack, 'Reports', { enforceSSL: true });
-const jobs = new sqs.Queue(stack, 'Jobs');
-const props: ConsoleUserProps = { userName: 'analyst', passwordLength: 30 };
-const analyst = new ConsoleUser(stack, 'Analyst', props);
-reports.grantRead(analyst);
-jobs.grantSendMessages(analyst);
-new CfnOutput(stack, 'AnalystPasswordSecret', { value: analyst.secret.secretArn });
-const vendor = new LoginProfile(stack, 'VendorLoginProfile', { user: iam.User.fromUserName(stack, 'Vendor', 'vendor') });
-new CfnOutput(stack, 'VendorPasswordSecret', { value: vendor.secret.secretArn });
-app.synth();
-console.log(JSON.stringify({ resolvedFrom: require.resolve('cdk-console-users') }));
-`;
-
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+// Scripts that npm runs when the package is installed (prepare: when installed from a folder or git).
+const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare'];
 
 let work: string;
 let tarball: string;
 let shipped: string[];
+let manifestBefore: string;
+let manifestAfter: string;
+let packed: Json;
 
 beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-console-users-pack-'));
+  manifestBefore = fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8');
   const out = execFileSync(NPM, ['pack', '--json', '--pack-destination', work], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -77,11 +43,8 @@ beforeAll(() => {
   const [info] = JSON.parse(out.slice(out.indexOf('[\n')));
   tarball = path.join(work, info.filename);
   shipped = info.files.map((f: { path: string }) => f.path).sort();
-  // prepack compiled lib/ in place: remove the output, so that nothing run from the sources
-  // afterwards (ts-node in the bench, the sample app) loads a compiled copy instead.
-  for (const f of fs.readdirSync(path.join(ROOT, 'lib'), { recursive: true, encoding: 'utf8' })) {
-    if (/\.(js|d\.ts)$/.test(f)) fs.rmSync(path.join(ROOT, 'lib', f));
-  }
+  manifestAfter = fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8');
+  packed = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }));
 }, 300_000);
 
 afterAll(() => {
@@ -104,16 +67,41 @@ describe('npm pack', () => {
     expect(sources).toContain('index');
     expect(handlers.length).toBeGreaterThan(0);
     for (const s of sources) {
-      expect(shipped).toContain(`lib/${s}.js`);
-      expect(shipped).toContain(`lib/${s}.d.ts`);
+      expect(shipped).toContain(`dist/${s}.js`);
+      expect(shipped).toContain(`dist/${s}.d.ts`);
     }
     for (const h of handlers) expect(shipped).toContain(h);
-    // And nothing compiled from a source that no longer exists (prepack cleans lib/ first).
+    // And nothing compiled from a source that no longer exists (the compile step empties dist/ first).
     const compiledFrom = shipped
-      .filter((f) => f.startsWith('lib/'))
-      .map((f) => f.replace(/^lib\/(.*?)(\.d)?\.(js|ts)$/, '$1'));
+      .filter((f) => f.startsWith('dist/'))
+      .map((f) => f.replace(/^dist\/(.*?)(\.d)?\.(js|ts)$/, '$1'));
     expect([...new Set(compiledFrom)].sort()).toEqual([...sources].sort());
     expect(shipped).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json']));
+  });
+
+  it('ships a package.json without scripts, devDependencies or allowScripts, with repository, homepage and bugs', () => {
+    expect(INSTALL_SCRIPTS.filter((s) => packed.scripts?.[s] !== undefined)).toEqual([]);
+    expect(packed.scripts).toBeUndefined();
+    expect(packed.devDependencies).toBeUndefined();
+    expect(packed.allowScripts).toBeUndefined();
+    expect(packed.repository).toEqual({
+      type: 'git',
+      url: 'git+https://github.com/cdk-console-users/cdk-console-users.git',
+    });
+    expect(packed.homepage).toBe('https://github.com/cdk-console-users/cdk-console-users#readme');
+    expect(packed.bugs).toEqual({ url: 'https://github.com/cdk-console-users/cdk-console-users/issues' });
+    // Everything a consumer's npm reads is kept as it is in the repo.
+    for (const key of ['name', 'version', 'license', 'main', 'types', 'engines', 'peerDependencies']) {
+      expect(packed[key]).toEqual(pkg[key]);
+    }
+    expect(shipped).toContain(packed.main);
+    expect(shipped).toContain(packed.types);
+  });
+
+  it("leaves the repo's own package.json as it was, scripts included", () => {
+    expect(manifestAfter).toBe(manifestBefore);
+    expect(JSON.parse(manifestAfter).scripts.prepare).toBeDefined();
+    expect(fs.existsSync(path.join(ROOT, 'node_modules', '.cache', 'cdk-console-users', 'package.json'))).toBe(false);
   });
 
   it('ships compiled code that requires only Node built-ins, the peer dependencies and its own files', () => {
@@ -122,7 +110,7 @@ describe('npm pack', () => {
     execFileSync('tar', ['-xzf', tarball, '-C', unpacked]);
     const peers = Object.keys(pkg.peerDependencies);
     const offending: string[] = [];
-    for (const f of shipped.filter((s) => /^lib\/.*\.js$/.test(s))) {
+    for (const f of shipped.filter((s) => /^dist\/.*\.js$/.test(s))) {
       const code = fs.readFileSync(path.join(unpacked, 'package', f), 'utf8');
       for (const [, spec] of code.matchAll(/require\("([^"]+)"\)/g)) {
         const ok =
@@ -143,65 +131,21 @@ describe('a throwaway CDK app that installs the tarball', () => {
   let template: Json;
   let resolvedFrom: string;
   let validationReport: Json;
+  let installOutput: string;
 
   beforeAll(() => {
     app = path.join(work, 'consumer');
-    fs.mkdirSync(app);
-    fs.writeFileSync(
-      path.join(app, 'package.json'),
-      JSON.stringify({
-        name: 'throwaway-consumer',
-        private: true,
-        dependencies: {
-          'aws-cdk-lib': lockedVersion('aws-cdk-lib'),
-          'constructs': lockedVersion('constructs'),
-          'cdk-console-users': `file:${tarball}`,
-        },
-      }),
-    );
-    execFileSync(NPM, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], {
-      cwd: app,
-      env: childEnv(),
-      stdio: 'pipe',
-    });
-    fs.writeFileSync(path.join(app, 'app.ts'), CONSUMER_APP);
+    installOutput = installConsumer(app, `file:${tarball}`).output;
     // The consumer's code is type-checked against the shipped declarations (strict), then run.
-    const typeRoots = path.join(ROOT, 'node_modules', '@types');
-    const tsc = spawnSync(
-      path.join(ROOT, 'node_modules', '.bin', 'tsc'),
-      [
-        '--strict',
-        '--skipLibCheck',
-        '--target',
-        'ES2022',
-        '--module',
-        'commonjs',
-        '--typeRoots',
-        typeRoots,
-        '--types',
-        'node',
-        'app.ts',
-      ],
-      { cwd: app, env: childEnv(), encoding: 'utf8' },
-    );
-    if (tsc.status !== 0) throw new Error(`the consumer app does not type-check:\n${tsc.stdout}${tsc.stderr}`);
-    const synth = (outdir: string, extraEnv: NodeJS.ProcessEnv) => {
-      const started = process.hrtime.bigint();
-      const run = spawnSync(process.execPath, ['app.js'], {
-        cwd: app,
-        env: { ...childEnv(), CDK_OUTDIR: path.join(app, outdir), ...extraEnv },
-        encoding: 'utf8',
-      });
-      if (run.status !== 0) throw new Error(`synth failed (${run.status}):\n${run.stderr}`);
-      return { ms: Number(process.hrtime.bigint() - started) / 1e6, stdout: run.stdout };
-    };
+    const tsc = typeCheck(app);
+    if (tsc.status !== 0) throw new Error(`the consumer app does not type-check:\n${tsc.output}`);
     // As a consumer runs it: aws-cdk-lib's built-in CloudFormation validation on (its default).
-    const validated = synth('cdk.out', {});
+    const validated = synth(app, 'cdk.out');
     synthMs = validated.ms;
-    resolvedFrom = JSON.parse(validated.stdout.trim().split('\n').pop()!).resolvedFrom;
-    template = JSON.parse(fs.readFileSync(path.join(app, 'cdk.out', 'ConsumerStack.template.json'), 'utf8'));
+    resolvedFrom = validated.resolvedFrom;
+    template = validated.template;
     validationReport = JSON.parse(fs.readFileSync(path.join(app, 'cdk.out', 'validation-report.json'), 'utf8'));
-    const unvalidated = synth('cdk.out.novalidation', { CDK_VALIDATION: 'false' });
+    const unvalidated = synth(app, 'cdk.out.novalidation', { CDK_VALIDATION: 'false' });
     console.log(
       `throwaway app synth (node app.js, one stack): ${synthMs.toFixed(0)} ms; ` +
         `with CDK_VALIDATION=false: ${unvalidated.ms.toFixed(0)} ms`,
@@ -211,9 +155,13 @@ describe('a throwaway CDK app that installs the tarball', () => {
   const resourcesOf = (type: string): [string, Json][] =>
     Object.entries<Json>(template.Resources).filter(([, r]) => r.Type === type);
 
+  it('installs without a warning (no install script to approve, no prepare)', () => {
+    expect(installOutput).not.toMatch(/npm warn/);
+  });
+
   it('resolves the package from its own node_modules, outside the repo', () => {
     expect(path.relative(ROOT, app).startsWith('..')).toBe(true);
-    expect(resolvedFrom).toBe(path.join(fs.realpathSync(app), 'node_modules', 'cdk-console-users', 'lib', 'index.js'));
+    expect(resolvedFrom).toBe(path.join(fs.realpathSync(app), 'node_modules', 'cdk-console-users', 'dist', 'index.js'));
   });
 
   it("synthesizes the ConsoleUser inside the app's own stack beside its bucket and queue", () => {
@@ -279,50 +227,16 @@ describe('peer range', () => {
       // GIVEN the consumer app with the exact floor versions of both peer ranges
       const floorOf = (range: string) => /^\^(\d+\.\d+\.\d+)$/.exec(range)![1];
       const dir = path.join(work, 'floor');
-      fs.mkdirSync(dir);
       const deps = {
         'aws-cdk-lib': floorOf(pkg.peerDependencies['aws-cdk-lib']),
         'constructs': floorOf(pkg.peerDependencies.constructs),
-        'cdk-console-users': `file:${tarball}`,
       };
-      fs.writeFileSync(
-        path.join(dir, 'package.json'),
-        JSON.stringify({ name: 'floor-consumer', private: true, dependencies: deps }),
-      );
-      execFileSync(NPM, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], {
-        cwd: dir,
-        env: childEnv(),
-        stdio: 'pipe',
-      });
-      fs.writeFileSync(path.join(dir, 'app.ts'), CONSUMER_APP);
+      installConsumer(dir, `file:${tarball}`, { peers: deps });
       // WHEN it is type-checked and synthesized
-      const tsc = spawnSync(
-        path.join(ROOT, 'node_modules', '.bin', 'tsc'),
-        [
-          '--strict',
-          '--skipLibCheck',
-          '--target',
-          'ES2022',
-          '--module',
-          'commonjs',
-          '--typeRoots',
-          path.join(ROOT, 'node_modules', '@types'),
-          '--types',
-          'node',
-          'app.ts',
-        ],
-        { cwd: dir, env: childEnv(), encoding: 'utf8' },
-      );
-      expect(`${tsc.stdout}${tsc.stderr}`).toBe('');
-      const run = spawnSync(process.execPath, ['app.js'], {
-        cwd: dir,
-        env: { ...childEnv(), CDK_OUTDIR: path.join(dir, 'cdk.out') },
-        encoding: 'utf8',
-      });
+      const tsc = typeCheck(dir);
+      expect(tsc.output).toBe('');
+      const { template: t } = synth(dir, 'cdk.out');
       // THEN both login profiles are in the template
-      expect(run.stderr).not.toMatch(/Error/);
-      expect(run.status).toBe(0);
-      const t = JSON.parse(fs.readFileSync(path.join(dir, 'cdk.out', 'ConsumerStack.template.json'), 'utf8'));
       const installed = JSON.parse(
         fs.readFileSync(path.join(dir, 'node_modules', 'aws-cdk-lib', 'package.json'), 'utf8'),
       );
