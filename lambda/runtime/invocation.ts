@@ -1,7 +1,8 @@
 /**
  * What every handler does around its own work, written once: a per-invocation object (the
- * passwords to redact, the deadline, the retry clock) handed down to the code that needs it, a
- * log line on arrival, on success and on failure, and one safe error for whatever went wrong.
+ * passwords to redact, the deadline that bounds every AWS call, the retry clock) handed down to
+ * the code that needs it, a log line on arrival, on success and on failure, and one safe error
+ * for whatever went wrong.
  *
  * Nothing here lives at module level: a Lambda container serves one invocation at a time, but
  * tests run many in one process, and state that outlives an invocation would leak between them.
@@ -16,6 +17,49 @@ export type InvocationContext = Partial<Pick<Context, 'invokedFunctionArn' | 'ge
 
 /** Leave this much of the Lambda's time for answering (the provider framework, or CloudFormation). */
 export const SAFETY_MARGIN_MS = 10_000;
+
+/**
+ * Longest one AWS call may take, all its SDK attempts included, before the handler aborts it. A
+ * healthy IAM or Secrets Manager call answers in well under a second, and the SDK's retries of
+ * throttling and server errors (4 attempts, backoff of a few seconds at most) fit in 8 s; a call
+ * still open after that is one AWS applied (or lost) and will not answer. Ending it there, rather
+ * than at the Lambda timeout, leaves the handler time to undo what the call may have done.
+ */
+export const CALL_CAP_MS = 8_000;
+
+/**
+ * Time the calls of a Create leave before the deadline: enough for the undo of a failed Create
+ * (its `DeleteLoginProfile`, one full call) to run after any call of the Create was aborted. The
+ * answer itself is covered by `SAFETY_MARGIN_MS`, which `remainingMs` has already taken off.
+ */
+export const UNDO_RESERVE_MS = CALL_CAP_MS;
+
+/**
+ * The time an AWS call may take in this invocation (see `CALL_CAP_MS` and `UNDO_RESERVE_MS`).
+ * `shared/aws.ts` aborts each call when its budget runs out; a budget of zero or less means the
+ * call must not be sent.
+ */
+export class Deadline {
+  constructor(
+    private readonly remainingMs: () => number,
+    private reserveMs = 0,
+  ) {}
+
+  /** Milliseconds the next call may take: at most `CALL_CAP_MS`, and never into the reserve. */
+  public callBudgetMs(): number {
+    return Math.min(CALL_CAP_MS, this.remainingMs() - this.reserveMs);
+  }
+
+  /** Keeps `ms` before the deadline out of every later call's budget (for an undo that may follow). */
+  public reserve(ms: number): void {
+    this.reserveMs = ms;
+  }
+
+  /** The same deadline without the reserve: for the undo it was kept for. */
+  public forUndo(): Deadline {
+    return new Deadline(this.remainingMs);
+  }
+}
 
 /** Replaces every occurrence of each of `secrets` in `text`. */
 export function redact(text: string, secrets: Iterable<string>): string {
@@ -48,12 +92,15 @@ export class Invocation {
   public readonly account: string | undefined;
   public readonly redaction = new Redaction();
   public readonly clock: RetryClock;
+  /** Bounds every AWS call of the invocation (an abort signal per call: see `shared/aws.ts`). */
+  public readonly deadline: Deadline;
   /** Fields the wrapper's closing log line carries; `annotate` adds what the work learnt (the user). */
   private fields: LogFields;
 
   constructor(context?: InvocationContext, clock?: RetryClock, fields: LogFields = {}) {
     this.account = accountOf(context?.invokedFunctionArn);
     this.clock = clock ?? systemClock(() => remainingMs(context));
+    this.deadline = new Deadline(() => this.clock.remainingMs());
     this.fields = fields;
   }
 
