@@ -77,11 +77,11 @@ async function undoCreate(
   inv: Invocation,
 ): Promise<void> {
   const userName = settings.userName;
-  // The undo may spend the time every other call left for it (`UNDO_RESERVE_MS`).
-  const undo = inv.deadline.forUndo();
+  // The undo may spend the time every other call of the Create left for it (`UNDO_RESERVE_MS`).
+  inv.deadline.reserve(0);
   if (deleteProfileToo) {
     try {
-      const deleted = await retryOn(() => aws.deleteLoginProfile(undo, userName), RETRY.undoCreate, inv.clock);
+      const deleted = await retryOn(() => aws.deleteLoginProfile(inv.deadline, userName), RETRY.undoCreate, inv.clock);
       log(deleted ? 'failed Create: removed the login profile it set' : 'failed Create: no login profile to remove', {
         userName,
         action: 'DeleteLoginProfile',
@@ -92,7 +92,7 @@ async function undoCreate(
   }
   if (previousOwner !== undefined && previousOwner !== settings.secretArn) {
     try {
-      await aws.tagUser(undo, userName, OWNER_TAG_KEY, previousOwner);
+      await aws.tagUser(inv.deadline, userName, OWNER_TAG_KEY, previousOwner);
       log('failed Create: gave the user back to its previous secret', { userName, action: 'TagUser' });
     } catch (error) {
       log('failed Create: could not restore the owner tag', { userName, error: errorName(error) });

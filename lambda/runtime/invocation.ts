@@ -35,29 +35,29 @@ export const CALL_CAP_MS = 8_000;
 export const UNDO_RESERVE_MS = CALL_CAP_MS;
 
 /**
- * The time an AWS call may take in this invocation (see `CALL_CAP_MS` and `UNDO_RESERVE_MS`).
- * `shared/aws.ts` aborts each call when its budget runs out; a budget of zero or less means the
- * call must not be sent.
+ * The time the handler's work may still take (see `CALL_CAP_MS` and `UNDO_RESERVE_MS`): the time
+ * before the handler must answer, less what is reserved for an undo. `shared/aws.ts` aborts each
+ * call when its budget runs out (a budget of zero or less: the call is not sent), and the retry
+ * clock of the invocation sleeps only into this time, so a retry never eats the reserve.
  */
 export class Deadline {
-  constructor(
-    private readonly remainingMs: () => number,
-    private reserveMs = 0,
-  ) {}
+  private reserveMs = 0;
+
+  constructor(private readonly answerInMs: () => number) {}
+
+  /** Milliseconds left for the work: the time before the handler must answer, less the reserve. */
+  public remainingMs(): number {
+    return this.answerInMs() - this.reserveMs;
+  }
 
   /** Milliseconds the next call may take: at most `CALL_CAP_MS`, and never into the reserve. */
   public callBudgetMs(): number {
-    return Math.min(CALL_CAP_MS, this.remainingMs() - this.reserveMs);
+    return Math.min(CALL_CAP_MS, this.remainingMs());
   }
 
-  /** Keeps `ms` before the deadline out of every later call's budget (for an undo that may follow). */
+  /** Keeps the last `ms` before the answer for an undo (0: the undo is running, it may spend them). */
   public reserve(ms: number): void {
     this.reserveMs = ms;
-  }
-
-  /** The same deadline without the reserve: for the undo it was kept for. */
-  public forUndo(): Deadline {
-    return new Deadline(this.remainingMs);
   }
 }
 
@@ -99,8 +99,14 @@ export class Invocation {
 
   constructor(context?: InvocationContext, clock?: RetryClock, fields: LogFields = {}) {
     this.account = accountOf(context?.invokedFunctionArn);
-    this.clock = clock ?? systemClock(() => remainingMs(context));
-    this.deadline = new Deadline(() => this.clock.remainingMs());
+    const base = clock ?? systemClock(() => remainingMs(context));
+    this.deadline = new Deadline(() => base.remainingMs());
+    // Retries see the same time as calls: none sleeps into the time reserved for an undo.
+    this.clock = {
+      remainingMs: () => this.deadline.remainingMs(),
+      random: () => base.random(),
+      sleep: (ms) => base.sleep(ms),
+    };
     this.fields = fields;
   }
 

@@ -833,10 +833,43 @@ async function faultError(service: Service, kind: FaultKind, abortSignal?: Abort
   }
 }
 
+/** SDK calls sent but not yet at the fake: the SDK is resolving config or credentials (maybe real I/O). */
+let preparing = 0;
+
+/**
+ * How many SDK calls are between `send` and the fake (the harness gives them real time before it
+ * moves the fake clock on: the abort timer of a call is pending while the SDK does real I/O).
+ */
+export function sdkCallsPreparing(): number {
+  return preparing;
+}
+
 /** Adds the middleware that answers every attempt of `client` from `fake` (below the SDK retry). */
 function answerFrom(fake: FakeAws, client: IAMClient | SecretsManagerClient): void {
-  (client.middlewareStack as IAMClient['middlewareStack']).add(
+  const stack = client.middlewareStack as IAMClient['middlewareStack'];
+  const reached = new WeakMap<object, () => void>();
+  stack.add(
+    (next, context) => async (args) => {
+      preparing++;
+      let done = false;
+      const reach = () => {
+        if (!done) {
+          done = true;
+          preparing--;
+        }
+      };
+      reached.set(context, reach);
+      try {
+        return await next(args);
+      } finally {
+        reach();
+      }
+    },
+    { step: 'initialize', priority: 'high', name: 'fakeAwsPreparingMiddleware' },
+  );
+  stack.add(
     (_next, context) => async (args) => {
+      reached.get(context)?.();
       const command = String(context.commandName ?? '').replace(/Command$/, '');
       // The `abortSignal` given to `send` reaches the middleware stack in the smithy context.
       const smithy = (context as { __smithy_context?: { abortSignal?: AbortSignalLike } }).__smithy_context;
