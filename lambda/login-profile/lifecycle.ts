@@ -10,7 +10,7 @@
  */
 import { OWNER_TAG_KEY, STACK_TAG_KEY } from '../../lib/login-profile/contract';
 import { HandlerError, errorName, isAwsError, mayHaveApplied } from '../runtime/errors';
-import { Invocation } from '../runtime/invocation';
+import { Invocation, UNDO_RESERVE_MS } from '../runtime/invocation';
 import { log } from '../runtime/log';
 import { RETRY, retryOn } from '../runtime/retry';
 import * as aws from '../shared/aws';
@@ -43,6 +43,8 @@ export async function createProfile(
   event: EventIdentity,
   inv: Invocation,
 ): Promise<string> {
+  // Every call of a Create leaves time for its undo (a failed Update is undone by the rollback).
+  if (event.requestType === 'Create') inv.deadline.reserve(UNDO_RESERVE_MS);
   const previousOwner = await claimUser(settings, event.stackId, inv);
   const progress: Progress = { profileTouched: false };
   try {
@@ -75,9 +77,11 @@ async function undoCreate(
   inv: Invocation,
 ): Promise<void> {
   const userName = settings.userName;
+  // The undo may spend the time every other call of the Create left for it (`UNDO_RESERVE_MS`).
+  inv.deadline.reserve(0);
   if (deleteProfileToo) {
     try {
-      const deleted = await retryOn(() => aws.deleteLoginProfile(userName), RETRY.undoCreate, inv.clock);
+      const deleted = await retryOn(() => aws.deleteLoginProfile(inv.deadline, userName), RETRY.undoCreate, inv.clock);
       log(deleted ? 'failed Create: removed the login profile it set' : 'failed Create: no login profile to remove', {
         userName,
         action: 'DeleteLoginProfile',
@@ -88,7 +92,7 @@ async function undoCreate(
   }
   if (previousOwner !== undefined && previousOwner !== settings.secretArn) {
     try {
-      await aws.tagUser(userName, OWNER_TAG_KEY, previousOwner);
+      await aws.tagUser(inv.deadline, userName, OWNER_TAG_KEY, previousOwner);
       log('failed Create: gave the user back to its previous secret', { userName, action: 'TagUser' });
     } catch (error) {
       log('failed Create: could not restore the owner tag', { userName, error: errorName(error) });
@@ -118,7 +122,7 @@ export async function updateProfile(
     case UpdatePlan.RESET_FLAG:
       try {
         await retryOn(
-          () => aws.updateLoginProfile(settings.userName, undefined, settings.passwordResetRequired),
+          () => aws.updateLoginProfile(inv.deadline, settings.userName, undefined, settings.passwordResetRequired),
           RETRY.unmodifiable,
           inv.clock,
         );
@@ -142,14 +146,14 @@ export async function updateProfile(
  * replacement custom resource for the same user was created before this one is deleted).
  */
 export async function deleteProfile(userName: string, secretArn: string | undefined, inv: Invocation): Promise<void> {
-  const tags = await aws.userTags(userName);
+  const tags = await aws.userTags(inv.deadline, userName);
   // GetUser can answer NoSuchEntity for a user IAM has not caught up with yet: the
   // DeleteLoginProfile below is what settles whether there is a profile (NoSuchEntity = none).
   if (ownedByAnotherSecret(tags?.[OWNER_TAG_KEY], secretArn)) {
     log('login profile belongs to another secret now; leaving it', { userName });
     return;
   }
-  const deleted = await retryOn(() => aws.deleteLoginProfile(userName), RETRY.deleteProfile, inv.clock);
+  const deleted = await retryOn(() => aws.deleteLoginProfile(inv.deadline, userName), RETRY.deleteProfile, inv.clock);
   log(deleted ? 'deleted the login profile' : 'login profile was already gone', {
     userName,
     action: 'DeleteLoginProfile',
@@ -161,7 +165,7 @@ async function restoreProfile(settings: LoginProfileSettings, inv: Invocation): 
   const password = await readPassword(settings.secretArn, { stage: 'AWSCURRENT' }, inv);
   try {
     await retryOn(
-      () => aws.createLoginProfile(settings.userName, password, settings.passwordResetRequired),
+      () => aws.createLoginProfile(inv.deadline, settings.userName, password, settings.passwordResetRequired),
       RETRY.unmodifiable,
       inv.clock,
     );
@@ -169,7 +173,7 @@ async function restoreProfile(settings: LoginProfileSettings, inv: Invocation): 
     if (!isAwsError(error, 'EntityAlreadyExists')) throw error;
     // IAM's NoSuchEntity was stale: the profile is there; only the flag was asked for.
     await retryOn(
-      () => aws.updateLoginProfile(settings.userName, undefined, settings.passwordResetRequired),
+      () => aws.updateLoginProfile(inv.deadline, settings.userName, undefined, settings.passwordResetRequired),
       RETRY.unmodifiable,
       inv.clock,
     );
@@ -196,7 +200,7 @@ async function claimUser(
   // user IAM does not show yet (just created) has no tags: undefined is the right answer then.
   let previousOwner: string | undefined;
   try {
-    previousOwner = (await aws.userTags(settings.userName))?.[OWNER_TAG_KEY];
+    previousOwner = (await aws.userTags(inv.deadline, settings.userName))?.[OWNER_TAG_KEY];
   } catch (error) {
     log('could not read the owner tag; a failed Create will not restore it', {
       userName: settings.userName,
@@ -205,7 +209,8 @@ async function claimUser(
   }
   try {
     await retryOn(
-      () => aws.tagUser(settings.userName, OWNER_TAG_KEY, settings.secretArn, { [STACK_TAG_KEY]: stackId }),
+      () =>
+        aws.tagUser(inv.deadline, settings.userName, OWNER_TAG_KEY, settings.secretArn, { [STACK_TAG_KEY]: stackId }),
       RETRY.newUser,
       inv.clock,
     );
@@ -225,14 +230,14 @@ async function issuePassword(
   inv: Invocation,
   progress: Progress = { profileTouched: false },
 ): Promise<string> {
-  let policy = await readPolicy();
+  let policy = await readPolicy(inv);
   for (let attempt = 0; ; attempt++) {
     const stage = mode === Issue.CREATE ? 'AWSCURRENT' : 'AWSPENDING';
     const token = versionToken(event, attempt);
     const fresh = generatePassword(settings.passwordLength, policy);
     inv.redaction.add(fresh);
     const value = formatSecretValue({ username: settings.userName, password: fresh, signInUrl: settings.signInUrl });
-    const stored = await aws.putSecretVersion(settings.secretArn, token, value, stage);
+    const stored = await aws.putSecretVersion(inv.deadline, settings.secretArn, token, value, stage);
     const password = inv.redaction.add(parseSecretValue(stored.secretString).password);
     const replayed = stored.existingStages;
     if (replayed !== undefined && !replayed.includes(stage) && !replayed.includes('AWSCURRENT')) {
@@ -247,13 +252,13 @@ async function issuePassword(
       if (isAwsError(error, 'PasswordPolicyViolation') && attempt + 1 < MAX_POLICY_ATTEMPTS) {
         // The policy changed between our read and IAM's check: read it again and regenerate.
         log('IAM refused the password for its policy; regenerating', { userName: settings.userName });
-        policy = await readPolicy();
+        policy = await readPolicy(inv);
         continue;
       }
       throw error;
     }
 
-    if (mode === Issue.RESET) await promote(settings.secretArn, stored.versionId);
+    if (mode === Issue.RESET) await promote(settings.secretArn, stored.versionId, inv);
     log('login profile password set', {
       userName: settings.userName,
       action: mode,
@@ -277,7 +282,7 @@ async function settleOvertakenReplay(
   inv: Invocation,
   progress: Progress,
 ): Promise<string> {
-  const stages = await aws.secretVersionStages(settings.secretArn);
+  const stages = await aws.secretVersionStages(inv.deadline, settings.secretArn);
   const { finish: latest, current } = settleReplay(stages, versionTokens(event));
   if (latest === undefined) {
     log('a later change overtook this event; a late delivery changes nothing', {
@@ -288,7 +293,7 @@ async function settleOvertakenReplay(
   }
   const password = await readPassword(settings.secretArn, { versionId: latest }, inv);
   await setPassword(settings, password, mode, inv, progress);
-  if (latest !== current) await promote(settings.secretArn, latest);
+  if (latest !== current) await promote(settings.secretArn, latest, inv);
   log('login profile password set', { userName: settings.userName, action: mode, secretVersionId: latest });
   return latest;
 }
@@ -311,8 +316,12 @@ async function setPassword(
       throw error;
     }
   };
-  const create = touching(() => aws.createLoginProfile(settings.userName, password, settings.passwordResetRequired));
-  const update = touching(() => aws.updateLoginProfile(settings.userName, password, settings.passwordResetRequired));
+  const create = touching(() =>
+    aws.createLoginProfile(inv.deadline, settings.userName, password, settings.passwordResetRequired),
+  );
+  const update = touching(() =>
+    aws.updateLoginProfile(inv.deadline, settings.userName, password, settings.passwordResetRequired),
+  );
   if (mode === Issue.CREATE) {
     try {
       await retryOn(create, RETRY.newProfile, inv.clock);
@@ -333,18 +342,19 @@ async function setPassword(
 }
 
 /** Makes `versionId` the secret's `AWSCURRENT` version (idempotent) and clears `AWSPENDING`. */
-async function promote(secretArn: string, versionId: string): Promise<void> {
-  const stages = await aws.secretVersionStages(secretArn);
+async function promote(secretArn: string, versionId: string, inv: Invocation): Promise<void> {
+  const stages = await aws.secretVersionStages(inv.deadline, secretArn);
   const current = stageHolder(stages, 'AWSCURRENT');
-  if (current !== versionId) await aws.moveStage(secretArn, 'AWSCURRENT', versionId, current);
-  if ((stages[versionId] ?? []).includes('AWSPENDING')) await aws.removeStage(secretArn, 'AWSPENDING', versionId);
+  if (current !== versionId) await aws.moveStage(inv.deadline, secretArn, 'AWSCURRENT', versionId, current);
+  if ((stages[versionId] ?? []).includes('AWSPENDING'))
+    await aws.removeStage(inv.deadline, secretArn, 'AWSPENDING', versionId);
 }
 
-async function readPolicy(): Promise<PasswordPolicy> {
-  return (await aws.readPasswordPolicy()) ?? DEFAULT_PASSWORD_POLICY;
+async function readPolicy(inv: Invocation): Promise<PasswordPolicy> {
+  return (await aws.readPasswordPolicy(inv.deadline)) ?? DEFAULT_PASSWORD_POLICY;
 }
 
 /** The password of one version of the secret, remembered for redaction (never echoed). */
 async function readPassword(secretArn: string, version: { versionId?: string; stage?: string }, inv: Invocation) {
-  return inv.redaction.add(parseSecretValue(await aws.getSecretString(secretArn, version)).password);
+  return inv.redaction.add(parseSecretValue(await aws.getSecretString(inv.deadline, secretArn, version)).password);
 }

@@ -11,7 +11,7 @@ import {
   respond,
   unknownRequestType,
 } from '../runtime/custom-resource';
-import { InvocationContext } from '../runtime/invocation';
+import { Invocation, InvocationContext } from '../runtime/invocation';
 import { log } from '../runtime/log';
 import * as aws from '../shared/aws';
 import { decodePhysicalId, encodePhysicalId, normalise, parseProperties } from './policy';
@@ -26,15 +26,15 @@ export function handler(
   return handleCustomResource(event, context, () => 'the account password policy', dispatch);
 }
 
-async function dispatch(event: AccountPasswordPolicyEvent): Promise<CustomResourceResponse> {
+async function dispatch(event: AccountPasswordPolicyEvent, inv: Invocation): Promise<CustomResourceResponse> {
   switch (event.RequestType) {
     case 'Create': {
       const wanted = parseProperties(event.ResourceProperties);
-      const found = await aws.readAccountPasswordPolicy();
+      const found = await aws.readAccountPasswordPolicy(inv.deadline);
       const physicalId = encodePhysicalId(found === undefined ? undefined : normalise(found));
       // Recorded before applying: the physical ID is computed first, the update is the last step,
       // so a Create that fails has changed nothing.
-      await aws.updateAccountPasswordPolicy(wanted);
+      await aws.updateAccountPasswordPolicy(inv.deadline, wanted);
       log(found === undefined ? 'applied; there was no policy before' : 'applied; recorded the previous policy', {
         action: 'UpdateAccountPasswordPolicy',
       });
@@ -43,19 +43,19 @@ async function dispatch(event: AccountPasswordPolicyEvent): Promise<CustomResour
     case 'Update': {
       const wanted = parseProperties(event.ResourceProperties);
       decodePhysicalId(event.PhysicalResourceId);
-      await aws.updateAccountPasswordPolicy(wanted);
+      await aws.updateAccountPasswordPolicy(inv.deadline, wanted);
       log('applied', { action: 'UpdateAccountPasswordPolicy' });
       return respond(event.PhysicalResourceId);
     }
     case 'Delete': {
       const previous = decodePhysicalId(event.PhysicalResourceId);
       if (previous === undefined) {
-        const deleted = await aws.deleteAccountPasswordPolicy();
+        const deleted = await aws.deleteAccountPasswordPolicy(inv.deadline);
         log(deleted ? 'removed the policy (there was none before)' : 'no policy to remove', {
           action: 'DeleteAccountPasswordPolicy',
         });
       } else {
-        await aws.updateAccountPasswordPolicy(previous);
+        await aws.updateAccountPasswordPolicy(inv.deadline, previous);
         log('restored the previous policy', { action: 'UpdateAccountPasswordPolicy' });
       }
       return respond(event.PhysicalResourceId);

@@ -36,7 +36,7 @@ export function handler(event: SecretsManagerRotationEvent, context?: Invocation
         `unknown Step ${JSON.stringify(event.Step)}; expected createSecret, setSecret, testSecret or finishSecret`,
       );
     }
-    const settings = await readSettings(event.SecretId);
+    const settings = await readSettings(event.SecretId, inv);
     inv.annotate({ userName: settings.userName });
     await STEPS[step as SecretsManagerRotationEventStep](settings, event.ClientRequestToken, inv);
   });

@@ -32,8 +32,8 @@ export interface RotationSettings {
 }
 
 /** Reads the secret's tags and versions; refuses a secret this library does not rotate. */
-export async function readSettings(secretId: string): Promise<RotationSettings> {
-  const secret = await aws.describeSecret(secretId);
+export async function readSettings(secretId: string, inv: Invocation): Promise<RotationSettings> {
+  const secret = await aws.describeSecret(inv.deadline, secretId);
   const userName = secret.tags[ROTATION_TAGS.userName];
   const lengthText = secret.tags[ROTATION_TAGS.passwordLength];
   const resetText = secret.tags[ROTATION_TAGS.passwordResetRequired];
@@ -67,11 +67,11 @@ export async function createSecret(settings: RotationSettings, token: string, in
   }
   const current = await readCurrent(settings, inv);
   // The live policy: the one in force when IAM checks the password at setSecret.
-  const policy = (await aws.readPasswordPolicy()) ?? DEFAULT_PASSWORD_POLICY;
+  const policy = (await aws.readPasswordPolicy(inv.deadline)) ?? DEFAULT_PASSWORD_POLICY;
   const password = inv.redaction.add(generatePassword(settings.passwordLength, policy));
   const value = formatSecretValue({ username: settings.userName, password, signInUrl: current.signInUrl });
   // Idempotent on the token: a concurrent duplicate gets ResourceExists and keeps the first value.
-  await aws.putSecretVersion(settings.secretArn, token, value, 'AWSPENDING');
+  await aws.putSecretVersion(inv.deadline, settings.secretArn, token, value, 'AWSPENDING');
   log('wrote the pending password', { step: 'createSecret', userName: settings.userName, secretVersionId: token });
 }
 
@@ -82,7 +82,7 @@ export async function setSecret(settings: RotationSettings, token: string, inv: 
     return;
   }
   const pending = await requirePending(settings, token, inv);
-  const tags = await requireOwnedUser(settings);
+  const tags = await requireOwnedUser(settings, inv);
   if (tags[ROTATED_VERSION_TAG_KEY] === token) {
     // A retry after IAM took this password: setting it again could trip PasswordReusePrevention.
     log('user already has the pending password', { step: 'setSecret', userName: settings.userName });
@@ -90,7 +90,7 @@ export async function setSecret(settings: RotationSettings, token: string, inv: 
   }
   try {
     await retryOn(
-      () => aws.updateLoginProfile(settings.userName, pending.password, settings.passwordResetRequired),
+      () => aws.updateLoginProfile(inv.deadline, settings.userName, pending.password, settings.passwordResetRequired),
       RETRY.unmodifiable,
       inv.clock,
     );
@@ -109,7 +109,7 @@ export async function setSecret(settings: RotationSettings, token: string, inv: 
     }
     throw error;
   }
-  await aws.tagUser(settings.userName, ROTATED_VERSION_TAG_KEY, token);
+  await aws.tagUser(inv.deadline, settings.userName, ROTATED_VERSION_TAG_KEY, token);
   log('set the pending password', { step: 'setSecret', userName: settings.userName, secretVersionId: token });
 }
 
@@ -127,8 +127,8 @@ export async function testSecret(settings: RotationSettings, token: string, inv:
   if (!(settings.versions[token] ?? []).includes('AWSPENDING')) {
     throw new HandlerError(`version ${token} is not AWSPENDING; nothing to test`);
   }
-  const tags = await requireOwnedUser(settings);
-  if (!(await aws.hasLoginProfile(settings.userName))) {
+  const tags = await requireOwnedUser(settings, inv);
+  if (!(await aws.hasLoginProfile(inv.deadline, settings.userName))) {
     throw new HandlerError(`user ${settings.userName} has no login profile`);
   }
   const pending = await readVersion(settings, token, inv);
@@ -146,7 +146,7 @@ export async function testSecret(settings: RotationSettings, token: string, inv:
     // IAM does not hold the pending password (someone reset it since setSecret): put the recorded
     // AWSCURRENT password back so that what works is what the secret says.
     await retryOn(
-      () => aws.updateLoginProfile(settings.userName, current.password, settings.passwordResetRequired),
+      () => aws.updateLoginProfile(inv.deadline, settings.userName, current.password, settings.passwordResetRequired),
       RETRY.unmodifiable,
       inv.clock,
     );
@@ -158,15 +158,15 @@ export async function testSecret(settings: RotationSettings, token: string, inv:
 }
 
 /** finishSecret: makes version `token` `AWSCURRENT` (the old one becomes `AWSPREVIOUS`) and clears `AWSPENDING`. */
-export async function finishSecret(settings: RotationSettings, token: string): Promise<void> {
+export async function finishSecret(settings: RotationSettings, token: string, inv: Invocation): Promise<void> {
   const stages = settings.versions[token];
   if (stages === undefined) throw new HandlerError(`version ${token} does not exist`);
   const current = Object.keys(settings.versions).find((id) => settings.versions[id].includes('AWSCURRENT'));
   if (current !== token) {
     if (!stages.includes('AWSPENDING')) throw new HandlerError(`version ${token} is not AWSPENDING; nothing to finish`);
-    await aws.moveStage(settings.secretArn, 'AWSCURRENT', token, current);
+    await aws.moveStage(inv.deadline, settings.secretArn, 'AWSCURRENT', token, current);
   }
-  if (stages.includes('AWSPENDING')) await aws.removeStage(settings.secretArn, 'AWSPENDING', token);
+  if (stages.includes('AWSPENDING')) await aws.removeStage(inv.deadline, settings.secretArn, 'AWSPENDING', token);
   log('rotation finished', { step: 'finishSecret', userName: settings.userName, secretVersionId: token });
 }
 
@@ -175,8 +175,8 @@ function isCurrent(settings: RotationSettings, token: string): boolean {
 }
 
 /** The user's tags, after checking the user exists and its login profile belongs to this secret. */
-async function requireOwnedUser(settings: RotationSettings): Promise<Record<string, string>> {
-  const tags = await aws.userTags(settings.userName);
+async function requireOwnedUser(settings: RotationSettings, inv: Invocation): Promise<Record<string, string>> {
+  const tags = await aws.userTags(inv.deadline, settings.userName);
   if (tags === undefined) throw new HandlerError(`IAM user ${settings.userName} does not exist`);
   const owner = tags[OWNER_TAG_KEY];
   if (owner !== settings.secretArn) {
@@ -208,7 +208,10 @@ async function readVersion(
   inv: Invocation,
 ): Promise<SecretValue | undefined> {
   try {
-    return remembered(await aws.getSecretString(settings.secretArn, { versionId: token, stage: 'AWSPENDING' }), inv);
+    return remembered(
+      await aws.getSecretString(inv.deadline, settings.secretArn, { versionId: token, stage: 'AWSPENDING' }),
+      inv,
+    );
   } catch (error) {
     if (isAwsError(error, 'ResourceNotFound')) return undefined;
     throw error;
@@ -217,7 +220,7 @@ async function readVersion(
 
 async function readCurrent(settings: RotationSettings, inv: Invocation): Promise<SecretValue> {
   try {
-    return remembered(await aws.getSecretString(settings.secretArn, { stage: 'AWSCURRENT' }), inv);
+    return remembered(await aws.getSecretString(inv.deadline, settings.secretArn, { stage: 'AWSCURRENT' }), inv);
   } catch (error) {
     if (isAwsError(error, 'ResourceNotFound')) {
       throw new HandlerError(

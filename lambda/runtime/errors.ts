@@ -13,10 +13,12 @@ export function isAwsError(error: unknown, code: string): boolean {
 
 /**
  * False only when `error` proves the call changed nothing: the service refused it (a client
- * fault) on the first and only attempt. A timeout, a server error, or a refusal after retries
- * (an earlier attempt may have applied) all may have applied.
+ * fault) on the first and only attempt, or the handler never sent it (no time was left). A
+ * timeout, a call that did not answer in time, a server error, or a refusal after retries (an
+ * earlier attempt may have applied) all may have applied.
  */
 export function mayHaveApplied(error: unknown): boolean {
+  if (error instanceof DeadlineError) return error.sent;
   if (typeof error !== 'object' || error === null) return true;
   const e = error as { $fault?: unknown; $metadata?: { attempts?: unknown } };
   return !(e.$fault === 'client' && e.$metadata?.attempts === 1);
@@ -39,5 +41,20 @@ export class HandlerError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'HandlerError';
+  }
+}
+
+/**
+ * An AWS call the handler ended because the invocation's deadline came: it was sent and did not
+ * answer in time (`sent`: it may have applied), or it was not sent because no time was left.
+ */
+export class DeadlineError extends Error {
+  /** Whether the request went out (and so may have applied). */
+  public readonly sent: boolean;
+
+  constructor(message: string, sent: boolean, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DeadlineError';
+    this.sent = sent;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * What every handler does around its own work, written once: a per-invocation object (the
- * passwords to redact, the deadline, the retry clock) handed down to the code that needs it, a
- * log line on arrival, on success and on failure, and one safe error for whatever went wrong.
+ * passwords to redact, the deadline that bounds every AWS call, the retry clock) handed down to
+ * the code that needs it, a log line on arrival, on success and on failure, and one safe error
+ * for whatever went wrong.
  *
  * Nothing here lives at module level: a Lambda container serves one invocation at a time, but
  * tests run many in one process, and state that outlives an invocation would leak between them.
@@ -16,6 +17,49 @@ export type InvocationContext = Partial<Pick<Context, 'invokedFunctionArn' | 'ge
 
 /** Leave this much of the Lambda's time for answering (the provider framework, or CloudFormation). */
 export const SAFETY_MARGIN_MS = 10_000;
+
+/**
+ * Longest one AWS call may take, all its SDK attempts included, before the handler aborts it. A
+ * healthy IAM or Secrets Manager call answers in well under a second, and the SDK's retries of
+ * throttling and server errors (4 attempts, backoff of a few seconds at most) fit in 8 s; a call
+ * still open after that is one AWS applied (or lost) and will not answer. Ending it there, rather
+ * than at the Lambda timeout, leaves the handler time to undo what the call may have done.
+ */
+export const CALL_CAP_MS = 8_000;
+
+/**
+ * Time the calls of a Create leave before the deadline: enough for the undo of a failed Create
+ * (its `DeleteLoginProfile`, one full call) to run after any call of the Create was aborted. The
+ * answer itself is covered by `SAFETY_MARGIN_MS`, which `remainingMs` has already taken off.
+ */
+export const UNDO_RESERVE_MS = CALL_CAP_MS;
+
+/**
+ * The time the handler's work may still take (see `CALL_CAP_MS` and `UNDO_RESERVE_MS`): the time
+ * before the handler must answer, less what is reserved for an undo. `shared/aws.ts` aborts each
+ * call when its budget runs out (a budget of zero or less: the call is not sent), and the retry
+ * clock of the invocation sleeps only into this time, so a retry never eats the reserve.
+ */
+export class Deadline {
+  private reserveMs = 0;
+
+  constructor(private readonly answerInMs: () => number) {}
+
+  /** Milliseconds left for the work: the time before the handler must answer, less the reserve. */
+  public remainingMs(): number {
+    return this.answerInMs() - this.reserveMs;
+  }
+
+  /** Milliseconds the next call may take: at most `CALL_CAP_MS`, and never into the reserve. */
+  public callBudgetMs(): number {
+    return Math.min(CALL_CAP_MS, this.remainingMs());
+  }
+
+  /** Keeps the last `ms` before the answer for an undo (0: the undo is running, it may spend them). */
+  public reserve(ms: number): void {
+    this.reserveMs = ms;
+  }
+}
 
 /** Replaces every occurrence of each of `secrets` in `text`. */
 export function redact(text: string, secrets: Iterable<string>): string {
@@ -48,12 +92,21 @@ export class Invocation {
   public readonly account: string | undefined;
   public readonly redaction = new Redaction();
   public readonly clock: RetryClock;
+  /** Bounds every AWS call of the invocation (an abort signal per call: see `shared/aws.ts`). */
+  public readonly deadline: Deadline;
   /** Fields the wrapper's closing log line carries; `annotate` adds what the work learnt (the user). */
   private fields: LogFields;
 
   constructor(context?: InvocationContext, clock?: RetryClock, fields: LogFields = {}) {
     this.account = accountOf(context?.invokedFunctionArn);
-    this.clock = clock ?? systemClock(() => remainingMs(context));
+    const base = clock ?? systemClock(() => remainingMs(context));
+    this.deadline = new Deadline(() => base.remainingMs());
+    // Retries see the same time as calls: none sleeps into the time reserved for an undo.
+    this.clock = {
+      remainingMs: () => this.deadline.remainingMs(),
+      random: () => base.random(),
+      sleep: (ms) => base.sleep(ms),
+    };
     this.fields = fields;
   }
 

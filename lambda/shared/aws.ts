@@ -3,7 +3,10 @@
  * have a meaning for us; the decisions live in the handlers.
  *
  * Transient failures (throttling, 5xx, timeouts) are retried by the SDK's standard retry
- * strategy, bounded so that the handler always answers before the Lambda times out.
+ * strategy. Every call takes the invocation's `Deadline` and is aborted (an abort signal, which
+ * every SDK v3 version honours, whatever its HTTP handler does with `requestTimeout`) when its
+ * budget runs out: a call AWS applied but never answered ends with a `DeadlineError` that counts
+ * as "may have applied", in time for the handler to undo and answer.
  */
 import {
   CreateLoginProfileCommand,
@@ -26,10 +29,16 @@ import {
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { isAwsError } from '../runtime/errors';
+import { DeadlineError, isAwsError } from '../runtime/errors';
+import type { Deadline } from '../runtime/invocation';
 import { PasswordPolicy } from './password';
 
-/** SDK attempts per call (1 + retries) and per-attempt timeouts: worst case about 20 s per call. */
+/**
+ * SDK attempts per call (1 + retries) and per-attempt timeouts. The SDK's Node.js HTTP handler
+ * only logs a warning when `requestTimeout` passes (unless `throwOnRequestTimeout` is set, which
+ * older SDK versions in the Lambda runtime ignore): the deadline's abort signal is what bounds a
+ * call; `connectionTimeout` does end an attempt that cannot connect.
+ */
 export const MAX_ATTEMPTS = 4;
 const CLIENT_CONFIG = {
   maxAttempts: MAX_ATTEMPTS,
@@ -58,9 +67,35 @@ export function resetClients(): void {
   secretsClient = undefined;
 }
 
+/**
+ * Runs one SDK call with an abort signal that fires when `deadline`'s budget for it runs out.
+ * A call aborted that way throws a `DeadlineError` (sent: it may have applied); a call there is
+ * no time left for is not sent.
+ */
+async function bounded<T>(
+  deadline: Deadline,
+  action: string,
+  call: (options: { abortSignal: AbortSignal }) => Promise<T>,
+): Promise<T> {
+  const budgetMs = Math.floor(deadline.callBudgetMs());
+  if (budgetMs <= 0) throw new DeadlineError(`no time left to call ${action} before the handler must answer`, false);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), budgetMs);
+  try {
+    return await call({ abortSignal: controller.signal });
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+    throw new DeadlineError(`${action} did not answer within ${budgetMs} ms (it may have applied)`, true, {
+      cause: error,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The account's password policy, or `undefined` when the account has none (`NoSuchEntity`). */
-export async function readPasswordPolicy(): Promise<PasswordPolicy | undefined> {
-  return readAccountPasswordPolicy();
+export async function readPasswordPolicy(deadline: Deadline): Promise<PasswordPolicy | undefined> {
+  return readAccountPasswordPolicy(deadline);
 }
 
 /** Result of writing a secret version. */
@@ -82,24 +117,30 @@ export interface SecretVersion {
  * already exists (a replayed event wrote it with another password), returns what it holds.
  */
 export async function putSecretVersion(
+  deadline: Deadline,
   secretArn: string,
   token: string,
   secretString: string,
   stage: string,
 ): Promise<SecretVersion> {
   try {
-    await secrets().send(
-      new PutSecretValueCommand({
-        SecretId: secretArn,
-        ClientRequestToken: token,
-        SecretString: secretString,
-        VersionStages: [stage],
-      }),
+    await bounded(deadline, 'PutSecretValue', (options) =>
+      secrets().send(
+        new PutSecretValueCommand({
+          SecretId: secretArn,
+          ClientRequestToken: token,
+          SecretString: secretString,
+          VersionStages: [stage],
+        }),
+        options,
+      ),
     );
     return { versionId: token, secretString };
   } catch (error) {
     if (!isAwsError(error, 'ResourceExists')) throw error;
-    const response = await secrets().send(new GetSecretValueCommand({ SecretId: secretArn, VersionId: token }));
+    const response = await bounded(deadline, 'GetSecretValue', (options) =>
+      secrets().send(new GetSecretValueCommand({ SecretId: secretArn, VersionId: token }), options),
+    );
     if (response.SecretString === undefined) throw new Error('the secret version holds no SecretString');
     return { versionId: token, secretString: response.SecretString, existingStages: response.VersionStages };
   }
@@ -107,68 +148,100 @@ export async function putSecretVersion(
 
 /** The secret string of one version, chosen by ID or by stage. */
 export async function getSecretString(
+  deadline: Deadline,
   secretArn: string,
   version: { versionId?: string; stage?: string },
 ): Promise<string> {
-  const response = await secrets().send(
-    new GetSecretValueCommand({ SecretId: secretArn, VersionId: version.versionId, VersionStage: version.stage }),
+  const response = await bounded(deadline, 'GetSecretValue', (options) =>
+    secrets().send(
+      new GetSecretValueCommand({ SecretId: secretArn, VersionId: version.versionId, VersionStage: version.stage }),
+      options,
+    ),
   );
   if (response.SecretString === undefined) throw new Error('the secret version holds no SecretString');
   return response.SecretString;
 }
 
 /** The secret's version IDs and their stages. */
-export async function secretVersionStages(secretArn: string): Promise<Record<string, string[]>> {
-  const response = await secrets().send(new DescribeSecretCommand({ SecretId: secretArn }));
+export async function secretVersionStages(deadline: Deadline, secretArn: string): Promise<Record<string, string[]>> {
+  const response = await bounded(deadline, 'DescribeSecret', (options) =>
+    secrets().send(new DescribeSecretCommand({ SecretId: secretArn }), options),
+  );
   return response.VersionIdsToStages ?? {};
 }
 
 /** Moves `stage` to `versionId`, from whichever version holds it now (if any). */
 export async function moveStage(
+  deadline: Deadline,
   secretArn: string,
   stage: string,
   versionId: string,
   fromVersionId: string | undefined,
 ): Promise<void> {
-  await secrets().send(
-    new UpdateSecretVersionStageCommand({
-      SecretId: secretArn,
-      VersionStage: stage,
-      MoveToVersionId: versionId,
-      RemoveFromVersionId: fromVersionId,
-    }),
+  await bounded(deadline, 'UpdateSecretVersionStage', (options) =>
+    secrets().send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: secretArn,
+        VersionStage: stage,
+        MoveToVersionId: versionId,
+        RemoveFromVersionId: fromVersionId,
+      }),
+      options,
+    ),
   );
 }
 
 /** Removes `stage` from `versionId`. */
-export async function removeStage(secretArn: string, stage: string, versionId: string): Promise<void> {
-  await secrets().send(
-    new UpdateSecretVersionStageCommand({ SecretId: secretArn, VersionStage: stage, RemoveFromVersionId: versionId }),
+export async function removeStage(
+  deadline: Deadline,
+  secretArn: string,
+  stage: string,
+  versionId: string,
+): Promise<void> {
+  await bounded(deadline, 'UpdateSecretVersionStage', (options) =>
+    secrets().send(
+      new UpdateSecretVersionStageCommand({ SecretId: secretArn, VersionStage: stage, RemoveFromVersionId: versionId }),
+      options,
+    ),
   );
 }
 
 /** Creates the login profile. Throws `EntityAlreadyExists` when the user has one. */
-export async function createLoginProfile(userName: string, password: string, resetRequired: boolean): Promise<void> {
-  await iam().send(
-    new CreateLoginProfileCommand({ UserName: userName, Password: password, PasswordResetRequired: resetRequired }),
+export async function createLoginProfile(
+  deadline: Deadline,
+  userName: string,
+  password: string,
+  resetRequired: boolean,
+): Promise<void> {
+  await bounded(deadline, 'CreateLoginProfile', (options) =>
+    iam().send(
+      new CreateLoginProfileCommand({ UserName: userName, Password: password, PasswordResetRequired: resetRequired }),
+      options,
+    ),
   );
 }
 
 /** Updates the login profile: the password when given, and the reset flag. */
 export async function updateLoginProfile(
+  deadline: Deadline,
   userName: string,
   password: string | undefined,
   resetRequired: boolean,
 ): Promise<void> {
-  await iam().send(
-    new UpdateLoginProfileCommand({ UserName: userName, Password: password, PasswordResetRequired: resetRequired }),
+  await bounded(deadline, 'UpdateLoginProfile', (options) =>
+    iam().send(
+      new UpdateLoginProfileCommand({ UserName: userName, Password: password, PasswordResetRequired: resetRequired }),
+      options,
+    ),
   );
 }
 
 /** Deletes the login profile; `false` when there was none (`NoSuchEntity`). */
-export async function deleteLoginProfile(userName: string): Promise<boolean> {
+export async function deleteLoginProfile(deadline: Deadline, userName: string): Promise<boolean> {
   try {
-    await iam().send(new DeleteLoginProfileCommand({ UserName: userName }));
+    await bounded(deadline, 'DeleteLoginProfile', (options) =>
+      iam().send(new DeleteLoginProfileCommand({ UserName: userName }), options),
+    );
     return true;
   } catch (error) {
     if (isAwsError(error, 'NoSuchEntity')) return false;
@@ -177,9 +250,11 @@ export async function deleteLoginProfile(userName: string): Promise<boolean> {
 }
 
 /** The user's tags, or `undefined` when the user does not exist. */
-export async function userTags(userName: string): Promise<Record<string, string> | undefined> {
+export async function userTags(deadline: Deadline, userName: string): Promise<Record<string, string> | undefined> {
   try {
-    const response = await iam().send(new GetUserCommand({ UserName: userName }));
+    const response = await bounded(deadline, 'GetUser', (options) =>
+      iam().send(new GetUserCommand({ UserName: userName }), options),
+    );
     const tags: Record<string, string> = {};
     for (const tag of response.User?.Tags ?? []) if (tag.Key) tags[tag.Key] = tag.Value ?? '';
     return tags;
@@ -191,19 +266,24 @@ export async function userTags(userName: string): Promise<Record<string, string>
 
 /** Sets one tag on the user (and `more` in the same call). */
 export async function tagUser(
+  deadline: Deadline,
   userName: string,
   key: string,
   value: string,
   more: Record<string, string> = {},
 ): Promise<void> {
   const tags = [{ Key: key, Value: value }, ...Object.entries(more).map(([Key, Value]) => ({ Key, Value }))];
-  await iam().send(new TagUserCommand({ UserName: userName, Tags: tags }));
+  await bounded(deadline, 'TagUser', (options) =>
+    iam().send(new TagUserCommand({ UserName: userName, Tags: tags }), options),
+  );
 }
 
 /** Whether the user has a login profile (`false` when it or the user does not exist). */
-export async function hasLoginProfile(userName: string): Promise<boolean> {
+export async function hasLoginProfile(deadline: Deadline, userName: string): Promise<boolean> {
   try {
-    await iam().send(new GetLoginProfileCommand({ UserName: userName }));
+    await bounded(deadline, 'GetLoginProfile', (options) =>
+      iam().send(new GetLoginProfileCommand({ UserName: userName }), options),
+    );
     return true;
   } catch (error) {
     if (isAwsError(error, 'NoSuchEntity')) return false;
@@ -212,9 +292,11 @@ export async function hasLoginProfile(userName: string): Promise<boolean> {
 }
 
 /** Every field of the account's password policy, or `undefined` when the account has none. */
-export async function readAccountPasswordPolicy(): Promise<IamPasswordPolicy | undefined> {
+export async function readAccountPasswordPolicy(deadline: Deadline): Promise<IamPasswordPolicy | undefined> {
   try {
-    const response = await iam().send(new GetAccountPasswordPolicyCommand({}));
+    const response = await bounded(deadline, 'GetAccountPasswordPolicy', (options) =>
+      iam().send(new GetAccountPasswordPolicyCommand({}), options),
+    );
     return response.PasswordPolicy;
   } catch (error) {
     if (isAwsError(error, 'NoSuchEntity')) return undefined;
@@ -223,14 +305,21 @@ export async function readAccountPasswordPolicy(): Promise<IamPasswordPolicy | u
 }
 
 /** Sets the account's password policy; fields left out take the API's defaults. */
-export async function updateAccountPasswordPolicy(policy: UpdateAccountPasswordPolicyCommandInput): Promise<void> {
-  await iam().send(new UpdateAccountPasswordPolicyCommand(policy));
+export async function updateAccountPasswordPolicy(
+  deadline: Deadline,
+  policy: UpdateAccountPasswordPolicyCommandInput,
+): Promise<void> {
+  await bounded(deadline, 'UpdateAccountPasswordPolicy', (options) =>
+    iam().send(new UpdateAccountPasswordPolicyCommand(policy), options),
+  );
 }
 
 /** Removes the account's password policy; `false` when there was none (`NoSuchEntity`). */
-export async function deleteAccountPasswordPolicy(): Promise<boolean> {
+export async function deleteAccountPasswordPolicy(deadline: Deadline): Promise<boolean> {
   try {
-    await iam().send(new DeleteAccountPasswordPolicyCommand({}));
+    await bounded(deadline, 'DeleteAccountPasswordPolicy', (options) =>
+      iam().send(new DeleteAccountPasswordPolicyCommand({}), options),
+    );
     return true;
   } catch (error) {
     if (isAwsError(error, 'NoSuchEntity')) return false;
@@ -249,8 +338,10 @@ export interface SecretDescription {
 }
 
 /** The secret's ARN, tags and version stages. */
-export async function describeSecret(secretId: string): Promise<SecretDescription> {
-  const response = await secrets().send(new DescribeSecretCommand({ SecretId: secretId }));
+export async function describeSecret(deadline: Deadline, secretId: string): Promise<SecretDescription> {
+  const response = await bounded(deadline, 'DescribeSecret', (options) =>
+    secrets().send(new DescribeSecretCommand({ SecretId: secretId }), options),
+  );
   const tags: Record<string, string> = {};
   for (const tag of response.Tags ?? []) if (tag.Key) tags[tag.Key] = tag.Value ?? '';
   return { arn: response.ARN ?? secretId, tags, versions: response.VersionIdsToStages ?? {} };

@@ -26,6 +26,7 @@ const KINDS: FaultKind[] = [
   'ServiceFailure',
   'InternalServiceError',
   'Timeout',
+  'AppliedNoAnswer',
   'EntityTemporarilyUnmodifiable',
   'PasswordPolicyViolation',
   'LimitExceeded',
@@ -33,8 +34,11 @@ const KINDS: FaultKind[] = [
   'NoSuchEntity',
 ];
 
-/** Only these can come after the server applied the change; a 4xx answer means it refused. */
-const AMBIGUOUS: FaultKind[] = ['ServiceFailure', 'InternalServiceError', 'Timeout'];
+/**
+ * Only these can come after the server applied the change; a 4xx answer means it refused, and a
+ * `Timeout` (no connection) never reached it. `AppliedNoAnswer` is always applied.
+ */
+const AMBIGUOUS: FaultKind[] = ['ServiceFailure', 'InternalServiceError'];
 
 const fault: fc.Arbitrary<Fault> = fc
   .record({

@@ -100,7 +100,9 @@ test('replay of a replacement: the Update to a new user and the Delete of the ol
 test('rollback of a failed update (user that does not exist): the previous user has a working profile again', async () => {
   // GIVEN an imported user "outside" with a deployed profile
   await moto.iam.send(new CreateUserCommand({ UserName: 'outside' }));
-  const driver = moto.driver({ stackName: 'IntegImported', handlerTimeoutSeconds: 13 });
+  // A short handler timeout makes the wait for the missing user give up early: 21 s, less the 10 s
+  // safety margin, leaves an Update 11 s (a Create 3 s: it keeps 8 s for its undo).
+  const driver = moto.driver({ stackName: 'IntegImported', handlerTimeoutSeconds: 21 });
   await driver.deploy(synthesize('rollback-v1', (app) => importedUserStack(app, 'outside')));
 
   // WHEN an update points the profile at a user that does not exist, fails, and is rolled back

@@ -222,7 +222,7 @@ describe('CloudFormation sequences', () => {
     fake.createUser('alice');
     const secret = fake.createSecret('alice-password');
     fake.inject(
-      { command: 'CreateLoginProfile', kind: 'Timeout', count: Infinity, afterApply: true },
+      { command: 'CreateLoginProfile', kind: 'ServiceFailure', count: Infinity, afterApply: true },
       { command: 'UpdateLoginProfile', kind: 'ServiceFailure', count: Infinity },
     );
     // WHEN the Create fails and CloudFormation rolls back (no Delete reaches the handler)

@@ -39,9 +39,10 @@ describe('an imported user', () => {
   });
 
   test('fails when the imported user does not exist, and writes no password anywhere', async () => {
-    // GIVEN no user "nobody", and a handler with 13 s left (10 s are its safety margin), so that its
-    // wait for IAM's eventual consistency gives up after about 3 s instead of retrying for 15
-    const driver = moto.driver({ stackName: 'IntegImported', handlerTimeoutSeconds: 13 });
+    // GIVEN no user "nobody", and a handler with 21 s left (10 s are its safety margin, 8 s the time
+    // a Create keeps for its undo), so that its wait for IAM's eventual consistency gives up after
+    // about 3 s instead of retrying for 15
+    const driver = moto.driver({ stackName: 'IntegImported', handlerTimeoutSeconds: 21 });
     const template = synthesize('imported-missing', (app) => importedUserStack(app, 'nobody'));
 
     // WHEN the stack is created THEN the Create fails naming the user

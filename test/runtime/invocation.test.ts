@@ -3,13 +3,15 @@
  * redaction, the deadline, allow-listed logging, safe errors and the event checks.
  */
 import { respond, unknownRequestType } from '../../lambda/runtime/custom-resource';
-import { HandlerError } from '../../lambda/runtime/errors';
+import { DeadlineError, HandlerError, mayHaveApplied } from '../../lambda/runtime/errors';
 import {
+  CALL_CAP_MS,
   Invocation,
   Redaction,
   SAFETY_MARGIN_MS,
   redact,
   requireEventFields,
+  UNDO_RESERVE_MS,
   runInvocation,
 } from '../../lambda/runtime/invocation';
 
@@ -58,6 +60,32 @@ describe('Invocation', () => {
 
   test('without a context (a direct invocation) there is no deadline', () => {
     expect(new Invocation().clock.remainingMs()).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  test.each([
+    // time before the handler must answer -> a call's budget, and with the undo reserve kept
+    [Number.POSITIVE_INFINITY, CALL_CAP_MS, CALL_CAP_MS],
+    [60_000, CALL_CAP_MS, CALL_CAP_MS],
+    [UNDO_RESERVE_MS + 3_000, CALL_CAP_MS, 3_000],
+    [UNDO_RESERVE_MS - 1_000, UNDO_RESERVE_MS - 1_000, -1_000],
+    [400, 400, 400 - UNDO_RESERVE_MS],
+  ])('with %d ms left, a call may take %d ms, or %d ms while the undo reserve is kept', (left, call, reserved) => {
+    let remaining = left;
+    const inv = new Invocation(undefined, { remainingMs: () => remaining, random: Math.random, sleep: async () => {} });
+    expect(inv.deadline.callBudgetMs()).toBe(call);
+    inv.deadline.reserve(UNDO_RESERVE_MS);
+    expect(inv.deadline.callBudgetMs()).toBe(reserved);
+    // ...retries see the same time (none sleeps into the reserve)
+    expect(inv.clock.remainingMs()).toBe(left - UNDO_RESERVE_MS);
+    // ...the undo may spend the reserve, and the budget follows the clock
+    inv.deadline.reserve(0);
+    remaining -= 1_000;
+    expect(inv.deadline.callBudgetMs()).toBe(Math.min(CALL_CAP_MS, left - 1_000));
+  });
+
+  test('a call aborted at its deadline may have applied; one never sent did not', () => {
+    expect(mayHaveApplied(new DeadlineError('CreateLoginProfile did not answer', true))).toBe(true);
+    expect(mayHaveApplied(new DeadlineError('no time left to call CreateLoginProfile', false))).toBe(false);
   });
 
   test.each([

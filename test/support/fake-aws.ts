@@ -40,16 +40,33 @@ import { policyViolations } from '../../lambda/shared/password';
 import { ACCOUNT, REGION, userArn } from './lambda-fixtures';
 
 export { ACCOUNT, REGION } from './lambda-fixtures';
-/** How long an injected network timeout hangs before failing (the handler's requestTimeout). */
-export const TIMEOUT_FAULT_MS = 4_000;
+/**
+ * How long an injected `Timeout` hangs before failing: the clients' `connectionTimeout`, the one
+ * timeout the SDK's Node.js HTTP handler turns into an error whatever its version and options.
+ */
+export const TIMEOUT_FAULT_MS = 2_000;
 
 export type Service = 'iam' | 'secretsmanager';
 
-/** Failures the fault layer can inject: AWS error names, plus a network timeout and a Lambda crash. */
+/**
+ * Failures the fault layer can inject: AWS error names, plus a connection timeout, a call that is
+ * applied and never answered, and a Lambda crash.
+ */
 export type FaultKind =
   | 'Throttling'
   | 'ServiceFailure'
+  /**
+   * No connection within `connectionTimeout`: after `TIMEOUT_FAULT_MS` the attempt fails with a
+   * `TimeoutError` (the SDK retries it). The request never reached the service, so it cannot be
+   * injected `afterApply` (a call applied and then unanswered is `AppliedNoAnswer`).
+   */
   | 'Timeout'
+  /**
+   * The service applies the call and never answers (the connection stays open: no reset, no
+   * error). The attempt ends only when the request's abort signal fires, with the `AbortError`
+   * the SDK's HTTP handler raises; without an abort signal it never ends. Always applied first.
+   */
+  | 'AppliedNoAnswer'
   | 'EntityTemporarilyUnmodifiable'
   | 'NoSuchEntity'
   | 'PasswordPolicyViolation'
@@ -70,7 +87,7 @@ export interface Fault {
   readonly from?: number;
   /** How many consecutive calls fail. @default 1 */
   readonly count?: number;
-  /** Apply the call's effect on the server first, then fail (a lost response). @default false */
+  /** Apply the call's effect on the server first, then fail (a lost response). @default false (`AppliedNoAnswer`: always) */
   readonly afterApply?: boolean;
   /** Echo the request (password included) in the error message, as a careless service might. @default false */
   readonly echoInput?: boolean;
@@ -296,7 +313,12 @@ export class FakeAws {
 
   /** Adds fault rules; `from` counts the command's calls made after this point. */
   inject(...faults: Fault[]): this {
-    for (const fault of faults) this.faults.push({ fault, base: this.callCount(fault.command) });
+    for (const fault of faults) {
+      if (fault.kind === 'Timeout' && fault.afterApply) {
+        throw new Error('a connection timeout never reaches the service: inject AppliedNoAnswer instead');
+      }
+      this.faults.push({ fault, base: this.callCount(fault.command) });
+    }
     return this;
   }
 
@@ -306,8 +328,15 @@ export class FakeAws {
 
   // ---------------------------------------------------------------- the API
 
-  /** Handles one SDK attempt of `command` (called by the middleware once per attempt). */
-  async call(command: string, sent: Record<string, unknown>): Promise<Record<string, unknown>> {
+  /**
+   * Handles one SDK attempt of `command` (called by the middleware once per attempt, with the
+   * abort signal the caller passed to `send`, if any).
+   */
+  async call(
+    command: string,
+    sent: Record<string, unknown>,
+    abortSignal?: AbortSignalLike,
+  ): Promise<Record<string, unknown>> {
     const input = structuredClone(sent);
     const service = SERVICE_OF[command];
     if (!service) throw new Error(`the fake does not implement ${command}`);
@@ -320,14 +349,24 @@ export class FakeAws {
     })?.fault;
     try {
       if (this.authorize) await this.checkAccess(this.authorize, service, command, input);
+      if (fault?.kind === 'AppliedNoAnswer') {
+        // The service handles the call (whatever it answers, error or not, never arrives).
+        try {
+          this.apply(command, input);
+        } catch {
+          // The answer would have been this error; it is lost like any other.
+        }
+        this.faultsHit++;
+        throw echo(await faultError(service, fault.kind, abortSignal), fault, input);
+      }
       if (fault && !fault.afterApply) {
         this.faultsHit++;
-        throw echo(await faultError(service, fault.kind), fault, input);
+        throw echo(await faultError(service, fault.kind, abortSignal), fault, input);
       }
       const output = this.apply(command, input);
       if (fault) {
         this.faultsHit++;
-        throw echo(await faultError(service, fault.kind), fault, input);
+        throw echo(await faultError(service, fault.kind, abortSignal), fault, input);
       }
       this.calls.push({ service, command, input, outcome: 'ok' });
       return output;
@@ -681,9 +720,46 @@ function meta(httpStatusCode: number): MetadataBearer['$metadata'] {
   return { httpStatusCode, requestId: 'fake-request', attempts: 1, totalRetryDelay: 0 };
 }
 
+/** The part of an `AbortSignal` the fake observes (the SDK passes the caller's signal down). */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+/** The error the SDK's Node.js HTTP handler rejects an attempt with when its abort signal fires. */
+function abortError(): Error {
+  return Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+}
+
+/**
+ * Resolves with the abort error when `signal` fires, or after `ms` (if given) with `timeout()`;
+ * never settles without a signal and `ms` (nothing ends a call nobody answers).
+ */
+function waitForAbort(signal: AbortSignalLike | undefined, ms?: number, timeout?: () => Error): Promise<Error> {
+  return new Promise<Error>((resolve) => {
+    if (signal?.aborted) return resolve(abortError());
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      resolve(abortError());
+    };
+    signal?.addEventListener('abort', onAbort);
+    if (ms !== undefined && timeout) {
+      timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(timeout());
+      }, ms);
+    }
+  });
+}
+
 /** The error a real call would raise for `kind`, shaped as the SDK shapes it. */
-async function faultError(service: Service, kind: FaultKind): Promise<Error> {
+async function faultError(service: Service, kind: FaultKind, abortSignal?: AbortSignalLike): Promise<Error> {
   switch (kind) {
+    case 'AppliedNoAnswer':
+      // The call was applied (see `call`); the answer never comes. Only an abort ends the wait.
+      return waitForAbort(abortSignal);
     case 'Crash':
       // No timer: a dead invocation must not resume when a later test advances the clock.
       return new Promise<Error>(() => undefined);
@@ -707,14 +783,16 @@ async function faultError(service: Service, kind: FaultKind): Promise<Error> {
         : new InternalServiceError({ message: 'An error occurred on the server side.', $metadata: meta(500) });
     case 'InternalServiceError':
       return new InternalServiceError({ message: 'An error occurred on the server side.', $metadata: meta(500) });
-    case 'Timeout': {
-      // The node http handler's requestTimeout: the socket hangs, then a TimeoutError.
-      await new Promise((resolve) => setTimeout(resolve, TIMEOUT_FAULT_MS));
-      return Object.assign(new Error(`Connection timed out after ${TIMEOUT_FAULT_MS} ms`), {
-        name: 'TimeoutError',
-        $metadata: {},
-      });
-    }
+    case 'Timeout':
+      // The Node.js HTTP handler's connectionTimeout: no socket, then a TimeoutError (or the abort).
+      return waitForAbort(abortSignal, TIMEOUT_FAULT_MS, () =>
+        Object.assign(
+          new Error(
+            `the request socket did not establish a connection with the server within the configured timeout of ${TIMEOUT_FAULT_MS} ms.`,
+          ),
+          { name: 'TimeoutError', $metadata: {} },
+        ),
+      );
     case 'EntityTemporarilyUnmodifiable':
       return new EntityTemporarilyUnmodifiableException({
         message: 'Login Profile for user cannot be modified while login profile is being created.',
@@ -755,12 +833,47 @@ async function faultError(service: Service, kind: FaultKind): Promise<Error> {
   }
 }
 
+/** SDK calls sent but not yet at the fake: the SDK is resolving config or credentials (maybe real I/O). */
+let preparing = 0;
+
+/**
+ * How many SDK calls are between `send` and the fake (the harness gives them real time before it
+ * moves the fake clock on: the abort timer of a call is pending while the SDK does real I/O).
+ */
+export function sdkCallsPreparing(): number {
+  return preparing;
+}
+
 /** Adds the middleware that answers every attempt of `client` from `fake` (below the SDK retry). */
 function answerFrom(fake: FakeAws, client: IAMClient | SecretsManagerClient): void {
-  (client.middlewareStack as IAMClient['middlewareStack']).add(
+  const stack = client.middlewareStack as IAMClient['middlewareStack'];
+  const reached = new WeakMap<object, () => void>();
+  stack.add(
+    (next, context) => async (args) => {
+      preparing++;
+      let done = false;
+      const reach = () => {
+        if (!done) {
+          done = true;
+          preparing--;
+        }
+      };
+      reached.set(context, reach);
+      try {
+        return await next(args);
+      } finally {
+        reach();
+      }
+    },
+    { step: 'initialize', priority: 'high', name: 'fakeAwsPreparingMiddleware' },
+  );
+  stack.add(
     (_next, context) => async (args) => {
+      reached.get(context)?.();
       const command = String(context.commandName ?? '').replace(/Command$/, '');
-      const output = await fake.call(command, args.input as Record<string, unknown>);
+      // The `abortSignal` given to `send` reaches the middleware stack in the smithy context.
+      const smithy = (context as { __smithy_context?: { abortSignal?: AbortSignalLike } }).__smithy_context;
+      const output = await fake.call(command, args.input as Record<string, unknown>, smithy?.abortSignal);
       return { output: { $metadata: meta(200), ...output }, response: {} };
     },
     { step: 'deserialize', priority: 'high', name: 'fakeAwsMiddleware' },

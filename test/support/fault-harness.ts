@@ -8,7 +8,7 @@ import { handler } from '../../lambda/login-profile';
 import type { LoginProfileEvent as CustomResourceEventBase } from '../../lambda/login-profile';
 import type { CustomResourceResponse } from '../../lambda/runtime/custom-resource';
 import type { InvocationContext as LambdaContext } from '../../lambda/runtime/invocation';
-import { FakeAws } from './fake-aws';
+import { FakeAws, sdkCallsPreparing } from './fake-aws';
 import {
   LAMBDA_TIMEOUT_MS,
   LoginProfileProps,
@@ -96,11 +96,12 @@ export async function invoke<R = CustomResourceResponse>(
       },
     );
     // Drive the fake clock until the handler answers or Lambda kills it at its timeout. While no
-    // fake timer is pending the handler is waiting on real I/O (or on a call that never answers):
-    // give it real time first, within a budget, then let the fake clock run.
+    // fake timer is pending, or an SDK call has not reached the fake yet (its abort timer is
+    // pending), the handler may be waiting on real I/O (or on a call that never answers): give it
+    // real time first, within a budget, then let the fake clock run.
     let realBudget = REAL_IO_BUDGET_MS;
     while (!settled && Date.now() - start < timeoutMs) {
-      if (jest.getTimerCount() === 0 && realBudget > 0) {
+      if ((jest.getTimerCount() === 0 || sdkCallsPreparing() > 0) && realBudget > 0) {
         const before = realMs();
         await new Promise((resolve) => realSetTimeout(resolve, 2));
         realBudget -= Math.max(1, realMs() - before);
