@@ -28,8 +28,9 @@ export interface LoginProfileProviderProps {
   readonly runtime?: lambda.Runtime;
 
   /**
-   * How long the handler may run for one event: 30 seconds to 15 minutes. Its bounded retries need
-   * about 20 seconds in the worst case the fault tests measure, so less is refused.
+   * How long the handler may run for one event: 30 seconds to 15 minutes. The handler keeps
+   * 10 seconds to answer and, during a Create, 8 more to undo what a failed call may have done,
+   * and bounds each AWS call at 8 seconds, so less than 30 seconds is refused.
    * @default Duration.minutes(2)
    */
   readonly timeout?: Duration;
