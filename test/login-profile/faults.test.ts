@@ -8,37 +8,7 @@
 import { MAX_ATTEMPTS } from '../../lambda/shared/aws';
 import { FakeAws, Fault, FaultKind, installFake } from '../support/fake-aws';
 import { LAMBDA_TIMEOUT_MS, assertNoPasswordIn, invoke, lostPasswords } from '../support/fault-harness';
-import { EventType, SCENARIOS, runScenario } from '../support/scenarios';
-
-/** What each event type calls, fault-free (checked below, so the matrix cannot go stale). */
-const CALLS: Record<EventType, string[]> = {
-  'create': ['GetUser', 'TagUser', 'GetAccountPasswordPolicy', 'PutSecretValue', 'CreateLoginProfile'],
-  'reset-flag': ['UpdateLoginProfile'],
-  'reset-token': [
-    'GetAccountPasswordPolicy',
-    'PutSecretValue',
-    'UpdateLoginProfile',
-    'DescribeSecret',
-    'UpdateSecretVersionStage',
-  ],
-  'rename': [
-    'GetUser',
-    'DeleteLoginProfile',
-    'TagUser',
-    'GetAccountPasswordPolicy',
-    'PutSecretValue',
-    'CreateLoginProfile',
-  ],
-  'new-secret': [
-    'GetUser',
-    'TagUser',
-    'GetAccountPasswordPolicy',
-    'PutSecretValue',
-    'CreateLoginProfile',
-    'UpdateLoginProfile',
-  ],
-  'delete': ['GetUser', 'DeleteLoginProfile'],
-};
+import { CALLS, EventType, SCENARIOS, runScenario } from '../support/scenarios';
 
 const IAM_TRANSIENT: FaultKind[] = ['Throttling', 'ServiceFailure', 'Timeout'];
 const SM_TRANSIENT: FaultKind[] = ['Throttling', 'InternalServiceError', 'Timeout'];

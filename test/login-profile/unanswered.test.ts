@@ -9,37 +9,7 @@
 import { CALL_CAP_MS, SAFETY_MARGIN_MS } from '../../lambda/runtime/invocation';
 import { FakeAws, installFake } from '../support/fake-aws';
 import { LAMBDA_TIMEOUT_MS, assertNoPasswordIn, invoke, lostPasswords } from '../support/fault-harness';
-import { EventType, SCENARIOS, runScenario } from '../support/scenarios';
-
-/** What each event type calls, fault-free (the fault matrix checks these lists against the handler). */
-const CALLS: Record<EventType, string[]> = {
-  'create': ['GetUser', 'TagUser', 'GetAccountPasswordPolicy', 'PutSecretValue', 'CreateLoginProfile'],
-  'reset-flag': ['UpdateLoginProfile'],
-  'reset-token': [
-    'GetAccountPasswordPolicy',
-    'PutSecretValue',
-    'UpdateLoginProfile',
-    'DescribeSecret',
-    'UpdateSecretVersionStage',
-  ],
-  'rename': [
-    'GetUser',
-    'DeleteLoginProfile',
-    'TagUser',
-    'GetAccountPasswordPolicy',
-    'PutSecretValue',
-    'CreateLoginProfile',
-  ],
-  'new-secret': [
-    'GetUser',
-    'TagUser',
-    'GetAccountPasswordPolicy',
-    'PutSecretValue',
-    'CreateLoginProfile',
-    'UpdateLoginProfile',
-  ],
-  'delete': ['GetUser', 'DeleteLoginProfile'],
-};
+import { CALLS, EventType, SCENARIOS, runScenario } from '../support/scenarios';
 
 type Repeat = 'once' | 'every attempt';
 const CASES: [string, EventType, string, Repeat][] = [];

@@ -8,6 +8,39 @@ import { Invocation, Props, createEvent, deleteEvent, invoke, lostPasswords, upd
 
 export type EventType = 'create' | 'reset-flag' | 'reset-token' | 'rename' | 'new-secret' | 'delete';
 
+/**
+ * What each event type calls, fault-free. `test/login-profile/faults.test.ts` checks these lists
+ * against the handler, so the fault matrices built from them cannot go stale.
+ */
+export const CALLS: Record<EventType, string[]> = {
+  'create': ['GetUser', 'TagUser', 'GetAccountPasswordPolicy', 'PutSecretValue', 'CreateLoginProfile'],
+  'reset-flag': ['UpdateLoginProfile'],
+  'reset-token': [
+    'GetAccountPasswordPolicy',
+    'PutSecretValue',
+    'UpdateLoginProfile',
+    'DescribeSecret',
+    'UpdateSecretVersionStage',
+  ],
+  'rename': [
+    'GetUser',
+    'DeleteLoginProfile',
+    'TagUser',
+    'GetAccountPasswordPolicy',
+    'PutSecretValue',
+    'CreateLoginProfile',
+  ],
+  'new-secret': [
+    'GetUser',
+    'TagUser',
+    'GetAccountPasswordPolicy',
+    'PutSecretValue',
+    'CreateLoginProfile',
+    'UpdateLoginProfile',
+  ],
+  'delete': ['GetUser', 'DeleteLoginProfile'],
+};
+
 /** What a run of a scenario leaves for the assertions. */
 export interface Run {
   readonly fake: FakeAws;
