@@ -94,16 +94,12 @@ describe('replays', () => {
     },
   );
 
-  // The one case no handler code can cover: the Lambda dies (a kill, not an error) right after IAM
-  // created the profile of a Create. See the known-limit test below.
-  const givenUp = halfway.filter(
-    ([type, command, when]) => !(type === 'create' && command === 'CreateLoginProfile' && when === 'after'),
-  );
-  test.each(givenUp)(
+  test.each(halfway)(
     '%s that died at %s (%s it applied) is safe when CloudFormation gives up on it instead',
     async (type, command, when) => {
-      // GIVEN / WHEN a delivery killed during one call, answered FAILED by the provider framework,
-      // and CloudFormation's reaction (rollback, skipped Delete, second stack delete)
+      // GIVEN / WHEN a delivery killed during one call (no answer), and CloudFormation's reaction
+      // once the ServiceTimeout passed (rollback Update, the Delete after a failed Create, a
+      // second stack delete)
       const result = await runScenario(fake, type, (f) =>
         f.inject({ command, kind: 'Crash', afterApply: when === 'after' }),
       );
@@ -117,19 +113,22 @@ describe('replays', () => {
     },
   );
 
-  test('known limit: a Create killed right after IAM created the profile, then rolled back, leaves that profile', async () => {
-    // GIVEN a Create whose Lambda dies after CreateLoginProfile applied (no code of ours runs again)
-    // WHEN the provider framework reports FAILED, skips the Delete, and the rollback deletes the secret
+  test('a Create killed right after IAM created the profile: the rollback Delete reaches the handler and removes it', async () => {
+    // GIVEN a Create whose Lambda dies after CreateLoginProfile applied (no undo runs, no answer)
+    // WHEN CloudFormation gives up at the ServiceTimeout and rolls back: the Delete of the login
+    // profile (with a physical ID CloudFormation made up), then the secret and the user
     const result = await runScenario(fake, 'create', (f) =>
       f.inject({ command: 'CreateLoginProfile', kind: 'Crash', afterApply: true }),
     );
     outputs.push(result.first, ...result.followUps);
-    // THEN the profile stays, and IAM refuses to delete the user: the stack's rollback fails
-    // visibly (ROLLBACK_FAILED) instead of silently. The handler answers before its timeout in
-    // every fault of the matrix, so only a crash (out of memory, a runtime failure) gets here.
+    // THEN the Delete found alice through its properties and removed the profile her secret
+    // owned, so the rollback deleted the user: no failed rollback, no profile left
     expect(result.first.timedOut).toBe(true);
-    expect(fake.profileOf('alice')).toBeDefined();
-    expect(result.cfnProblems).toEqual(['CloudFormation could not delete user alice: DeleteConflictException']);
+    expect(result.followUps).toHaveLength(1);
+    expect(result.followUps[0].error).toBeUndefined();
+    expect(fake.profileOf('alice')).toBeUndefined();
+    expect(fake.users.has('alice')).toBe(false);
+    expect(result.cfnProblems).toEqual([]);
   });
 
   test('a Create replayed after its secret was written converges to that one version', async () => {
@@ -217,7 +216,7 @@ describe('CloudFormation sequences', () => {
     ...extra,
   });
 
-  test('a failed Create leaves no profile, so the Delete the provider framework skips is not needed', async () => {
+  test('a failed Create removes the profile it may have set itself, before the Delete that follows', async () => {
     // GIVEN a new user and secret, and IAM applying the profile but every answer after it failing
     fake.createUser('alice');
     const secret = fake.createSecret('alice-password');
@@ -225,7 +224,7 @@ describe('CloudFormation sequences', () => {
       { command: 'CreateLoginProfile', kind: 'ServiceFailure', count: Infinity, afterApply: true },
       { command: 'UpdateLoginProfile', kind: 'ServiceFailure', count: Infinity },
     );
-    // WHEN the Create fails and CloudFormation rolls back (no Delete reaches the handler)
+    // WHEN the Create fails, before any other event
     const create = await run(createEvent('L', props('alice', secret)));
     fake.clearFaults();
     fake.deleteSecret(secret);

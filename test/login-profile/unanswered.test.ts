@@ -64,7 +64,7 @@ describe('calls applied and never answered', () => {
     summary.lost += lost.length;
     summary.leaked += invocations.reduce((n, inv) => n + leaks(fake, inv.output), 0);
     summary.hung += invocations.filter((inv) => inv.timedOut).length;
-    // THEN every invocation answered, leaving the provider framework its margin
+    // THEN every invocation answered, leaving itself the margin to answer CloudFormation
     for (const inv of invocations) {
       expect(inv.timedOut).toBe(false);
       expect(inv.elapsedMs).toBeLessThan(LAMBDA_TIMEOUT_MS - SAFETY_MARGIN_MS);
@@ -91,7 +91,7 @@ describe('calls applied and never answered', () => {
       fake.inject({ command, kind: 'AppliedNoAnswer', count: Number.POSITIVE_INFINITY });
       // WHEN the event runs
       const result = await invoke(context.event, { timeoutMs: 30_000 });
-      // THEN the handler answers with the provider framework's margin left, and leaks nothing
+      // THEN the handler answers with the margin to answer CloudFormation left, and leaks nothing
       expect(result.timedOut).toBe(false);
       expect(result.elapsedMs).toBeLessThanOrEqual(30_000 - SAFETY_MARGIN_MS);
       assertNoPasswordIn(fake, result.output);

@@ -1,6 +1,6 @@
 /** The account-password-policy handler against the fake IAM, and its pure physical-ID encoding. */
 import * as fc from 'fast-check';
-import { AccountPasswordPolicyEvent, handler } from '../../lambda/password-policy';
+import { AccountPasswordPolicyEvent, handlerWith } from '../../lambda/password-policy';
 import {
   PHYSICAL_ID_PREFIX,
   PolicyFields,
@@ -10,7 +10,7 @@ import {
 } from '../../lambda/password-policy/policy';
 import type { AccountPasswordPolicyResourceProperties } from '../../lib/password-policy/contract';
 import { FakeAws, installFake } from '../support/fake-aws';
-import { failureOf, invoke } from '../support/fault-harness';
+import { answersOf, failureOf, invoke } from '../support/fault-harness';
 import { EventSource, createEventOf, deleteEventOf, updateEventOf } from '../support/lambda-fixtures';
 
 const NONE_ID = `${PHYSICAL_ID_PREFIX}none`;
@@ -68,6 +68,7 @@ function source(
   return { logicalResourceId: 'PasswordPolicy', resourceType: 'Custom::AccountPasswordPolicy', properties };
 }
 const createEvent = (properties = WANTED) => createEventOf(source(properties));
+const handler = answersOf(handlerWith);
 const run = (event: AccountPasswordPolicyEvent) => invoke(event, { fn: handler });
 
 let fake: FakeAws;
