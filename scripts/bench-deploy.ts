@@ -38,7 +38,7 @@ import type {
 const ROOT = path.resolve(__dirname, '..');
 const HANDLER = path.join('assets', 'login-profile-handler', 'index.js');
 /** The provider framework's function code, as aws-cdk-lib deploys it (`Code.fromAsset` of this directory). */
-const FRAMEWORK = path.join(
+export const FRAMEWORK = path.join(
   ROOT,
   'node_modules',
   'aws-cdk-lib',
@@ -48,7 +48,7 @@ const FRAMEWORK = path.join(
   'runtime',
   'framework.js',
 );
-const SUPPORT_DIR = path.join('node_modules', '.cache', 'cdk-console-users-bench');
+export const SUPPORT_DIR = path.join('node_modules', '.cache', 'cdk-console-users-bench');
 
 /** Milliseconds per call: IAM is a global service answered from us-east-1, Secrets Manager regional. */
 export const LATENCY = {
@@ -73,7 +73,7 @@ const WARM = 2;
 
 export type BuildLabel = 'before' | 'after';
 
-interface Build {
+export interface Build {
   readonly label: BuildLabel;
   /** What it was built from: a commit, or the working tree. */
   readonly source: string;
@@ -104,7 +104,7 @@ export function defaultBase(): { ref: string; why: string } {
 }
 
 /** Bundles the bench's child process and the fake AWS it loads (with @aws-sdk/* external) into `dir`. */
-async function buildSupport(dir: string): Promise<Build['support']> {
+export async function buildSupport(dir: string): Promise<Build['support']> {
   const { build } = await import('esbuild');
   fs.mkdirSync(dir, { recursive: true });
   const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' } as const;
@@ -169,7 +169,7 @@ async function buildBase(ref: string, support: Build['support'], temp: string): 
 }
 
 /** A loopback HTTPS server standing in for the presigned S3 URL CloudFormation gives as ResponseURL. */
-interface AnswerServer {
+export interface AnswerServer {
   readonly base: string;
   /** The CA file a child must trust (NODE_EXTRA_CA_CERTS). */
   readonly caFile: string;
@@ -178,7 +178,7 @@ interface AnswerServer {
 }
 
 /** Starts the answer server with a fresh self-signed certificate for 127.0.0.1 (made with openssl). */
-async function startAnswerServer(temp: string): Promise<AnswerServer> {
+export async function startAnswerServer(temp: string): Promise<AnswerServer> {
   const key = path.join(temp, 'key.pem');
   const cert = path.join(temp, 'cert.pem');
   try {
@@ -229,7 +229,11 @@ async function startAnswerServer(temp: string): Promise<AnswerServer> {
 }
 
 /** Runs `job` in a fresh Node.js process and returns its result. */
-function runChild<R>(build: Build, server: AnswerServer, job: Omit<Job, 'fakeModule' | 'responseUrlBase'>): Promise<R> {
+export function runChild<R>(
+  build: Build,
+  server: AnswerServer,
+  job: Omit<Job, 'fakeModule' | 'responseUrlBase'>,
+): Promise<R> {
   const child = fork(build.support.child, [], {
     cwd: build.root,
     execArgv: [],
