@@ -15,8 +15,7 @@
  *   the Lambda Invoke of the handler replaced by an immediate answer; what cannot run here (the
  *   Lambda Invoke round trip and the start of the framework's own container) is added as constants.
  */
-import { fork } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as os from 'node:os';
