@@ -4,10 +4,14 @@
  *
  * Builds the handler bundle first (so it never measures a stale one), then in one process
  * synthesizes stacks of 1, 10, 50 and 150 users with both, alternating which goes first, and
- * measures the bundle, its load time, the AWS calls per event (the bundled handler against the
- * in-memory fake AWS of the tests), and the password generator. Prints a table and writes BENCHMARKS.md.
+ * measures the bundle, its load time, the deploy path (scripts/bench-deploy.ts: AWS calls per
+ * event and the handler's wall time per Create and Delete, this tree's build against the build of
+ * a git ref side by side), and the password generator. Prints a table and writes BENCHMARKS.md.
  *
- * BENCH_RUNS (default 7) sets the timed runs per size and pattern; BENCH_OUT the output file.
+ * `npm run bench -- --base <ref>` builds the "before" handler from `<ref>` (default: see
+ * `defaultBase` in scripts/bench-deploy.ts). BENCH_RUNS (default 7) sets the timed runs per size
+ * and pattern; BENCH_DEPLOY_RUNS (default 15) the cold samples per build and event; BENCH_OUT the
+ * output file.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -16,6 +20,7 @@ import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { DeployBench, benchDeploy, deployReport } from './bench-deploy';
 
 const ROOT = path.resolve(__dirname, '..');
 const SIZES = [1, 10, 50, 150];
@@ -171,6 +176,7 @@ function bundleLoadMs(): number {
   return median(times);
 }
 
+/** The AWS calls (commands in order) per event of this tree's handler, as the deploy bench counted them. */
 interface CallCounts {
   readonly create: string[];
   readonly resetFlagUpdate: string[];
@@ -178,76 +184,23 @@ interface CallCounts {
   readonly delete: string[];
 }
 
-/**
- * Runs the bundled handler against the in-memory fake AWS (test/support/fake-aws.ts, with the SDK's
- * own middleware and retry strategy; no faults, so no retries) through one life cycle of a login
- * profile, and lists the AWS calls of each event.
- */
-export async function awsCalls(): Promise<CallCounts> {
-  // The fake answers below the SDK's signing step: dummy credentials and a region, never sent anywhere.
-  process.env.AWS_REGION = ENV.region;
-  process.env.AWS_ACCESS_KEY_ID = 'bench';
-  process.env.AWS_SECRET_ACCESS_KEY = 'bench';
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { FakeAws, installFakeInSdk } =
-    require('../test/support/fake-aws') as typeof import('../test/support/fake-aws');
-  const fixtures = require('../test/support/lambda-fixtures') as typeof import('../test/support/lambda-fixtures');
-  const { handler } = require(BUNDLE) as { handler: (event: unknown, context?: unknown) => Promise<unknown> };
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  const fake = new FakeAws();
-  fake.passwordPolicy = {
-    MinimumPasswordLength: 14,
-    RequireSymbols: true,
-    RequireNumbers: true,
-    RequireUppercaseCharacters: true,
-    RequireLowercaseCharacters: true,
+function callCounts(deploy: DeployBench): CallCounts {
+  const { calls } = deploy.after;
+  return {
+    create: calls.create.commands,
+    resetFlagUpdate: calls.resetFlagUpdate.commands,
+    resetTokenUpdate: calls.resetTokenUpdate.commands,
+    delete: calls.delete.commands,
   };
-  fake.createUser('bench');
-  const secretArn = fake.createSecret('bench');
-  const uninstall = installFakeInSdk(fake);
-  const properties = fixtures.loginProfileProperties({
-    UserName: 'bench',
-    SecretArn: secretArn,
-    PasswordLength: String(DEFAULT_LENGTH),
-    PasswordResetRequired: 'true',
-  });
-  const source = (props = properties) => ({
-    logicalResourceId: 'UserLoginProfile',
-    resourceType: 'Custom::ConsoleLoginProfile',
-    properties: props,
-  });
-  const run = async (event: unknown): Promise<string[]> => {
-    fake.forgetCalls();
-    const log = console.log;
-    console.log = () => undefined; // the handler's structured log lines, not ours
-    try {
-      await handler(event, fixtures.lambdaContext());
-    } finally {
-      console.log = log;
-    }
-    // Every call must have succeeded: a failure would make the counts those of a failed event.
-    const failed = fake.calls.filter((c) => c.outcome !== 'ok' && c.command !== 'GetAccountPasswordPolicy');
-    if (failed.length > 0) throw new Error(`unexpected failures: ${failed.map((c) => `${c.command} ${c.outcome}`)}`);
-    return fake.commands();
-  };
-  try {
-    return {
-      create: await run(fixtures.createEventOf(source())),
-      resetFlagUpdate: await run(
-        fixtures.updateEventOf(source({ ...properties, PasswordResetRequired: 'false' }), 'bench', properties),
-      ),
-      resetTokenUpdate: await run(
-        fixtures.updateEventOf(source({ ...properties, PasswordResetRequired: 'false', ResetToken: '2' }), 'bench', {
-          ...properties,
-          PasswordResetRequired: 'false',
-        }),
-      ),
-      delete: await run(fixtures.deleteEventOf(source(), 'bench')),
-    };
-  } finally {
-    uninstall();
-  }
+}
+
+/** The value of `--base <ref>` (or `--base=<ref>`) on the command line, if given. */
+function baseArgument(argv: string[]): string | undefined {
+  const at = argv.findIndex((a) => a === '--base' || a.startsWith('--base='));
+  if (at < 0) return undefined;
+  const value = argv[at].startsWith('--base=') ? argv[at].slice('--base='.length) : argv[at + 1];
+  if (!value) throw new Error('--base needs a git ref, e.g. --base main');
+  return value;
 }
 
 function generator(): { perSecond: number; entropy: number } {
@@ -325,7 +278,8 @@ async function main(): Promise<void> {
   delete process.env.CDK_VALIDATION;
   const bundleBytes = fs.statSync(BUNDLE).size;
   const loadMs = bundleLoadMs();
-  const calls = await awsCalls();
+  const deploy = await benchDeploy(baseArgument(process.argv.slice(2)));
+  const calls = callCounts(deploy);
   const gen = generator();
 
   const table = [
@@ -373,10 +327,10 @@ async function main(): Promise<void> {
   const check = (ok: boolean) => (ok ? 'met' : 'MISSED');
   const targets = [
     `- synth time at 150 users: ${ratio.toFixed(2)}x native in CPU time, ${wallRatio.toFixed(2)}x in wall time (target <= ${TARGETS.synthRatioAt150}x): ${check(ratio <= TARGETS.synthRatioAt150)}`,
-    `- handler bundle: ${fixed(bundleBytes)} bytes (target < ${fixed(TARGETS.bundleBytes)}): ${check(bundleBytes < TARGETS.bundleBytes)}`,
-    `- AWS calls per Create: ${calls.create.length} (${calls.create.join(', ')}) (target <= ${TARGETS.createCalls}): ${check(calls.create.length <= TARGETS.createCalls)}`,
-    `- AWS calls per reset-flag Update: ${calls.resetFlagUpdate.length} (${calls.resetFlagUpdate.join(', ')}) (target <= ${TARGETS.resetFlagUpdateCalls}): ${check(calls.resetFlagUpdate.length <= TARGETS.resetFlagUpdateCalls)}`,
-    `- AWS calls per Delete: ${calls.delete.length} (${calls.delete.join(', ')}) (target <= ${TARGETS.deleteCalls}): ${check(calls.delete.length <= TARGETS.deleteCalls)}`,
+    `- handler bundle: ${fixed(bundleBytes)} bytes (target < ${fixed(TARGETS.bundleBytes)}; before: ${fixed(deploy.before.bundleBytes)}): ${check(bundleBytes < TARGETS.bundleBytes)}`,
+    `- AWS calls per Create: ${calls.create.length} (${calls.create.join(', ')}; before: ${deploy.before.calls.create.commands.length}) (target <= ${TARGETS.createCalls}): ${check(calls.create.length <= TARGETS.createCalls)}`,
+    `- AWS calls per reset-flag Update: ${calls.resetFlagUpdate.length} (${calls.resetFlagUpdate.join(', ')}; before: ${deploy.before.calls.resetFlagUpdate.commands.length}) (target <= ${TARGETS.resetFlagUpdateCalls}): ${check(calls.resetFlagUpdate.length <= TARGETS.resetFlagUpdateCalls)}`,
+    `- AWS calls per Delete: ${calls.delete.length} (${calls.delete.join(', ')}; before: ${deploy.before.calls.delete.commands.length}) (target <= ${TARGETS.deleteCalls}): ${check(calls.delete.length <= TARGETS.deleteCalls)}`,
     `- default password entropy (${DEFAULT_LENGTH} characters): ${gen.entropy.toFixed(1)} bits (target >= ${TARGETS.entropyBits}): ${check(gen.entropy >= TARGETS.entropyBits)}`,
   ];
   const other = [
@@ -390,7 +344,7 @@ async function main(): Promise<void> {
     '',
     'Written by `npm run bench` (scripts/bench.ts); do not edit by hand, run it again.',
     '',
-    `- command: \`npm run bench\` (BENCH_RUNS=${RUNS}); it runs \`npm run bundle\` and \`npm run compile\` first and measures the compiled library`,
+    `- command: \`npm run bench\` (BENCH_RUNS=${RUNS}, BENCH_DEPLOY_RUNS=${deploy.runs}; \`npm run bench -- --base <ref>\` to compare with another build); it runs \`npm run bundle\` and \`npm run compile\` first and measures the compiled library`,
     `- commit: ${commit}`,
     `- machine: ${machine}`,
     `- date: ${date}`,
@@ -410,6 +364,7 @@ async function main(): Promise<void> {
     ...targets,
     '',
     ...notes(rows, rowsWithoutValidation, calls),
+    ...deployReport(deploy),
     '## Handler and generator',
     '',
     ...other,

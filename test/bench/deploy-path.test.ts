@@ -1,0 +1,123 @@
+/**
+ * The deploy-path bench drives a handler build whichever way it answers CloudFormation: returned
+ * to the provider framework, or PUT to the event's ResponseURL (timed until the PUT arrives), and
+ * runs aws-cdk-lib's provider framework for the hop. Each job runs in a child process, as in the bench.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { countCalls } from '../../scripts/bench-calls';
+import {
+  AnswerServer,
+  Build,
+  FRAMEWORK,
+  SUPPORT_DIR,
+  buildSupport,
+  runChild,
+  startAnswerServer,
+} from '../../scripts/bench-deploy';
+import type { SequenceResult, TimingResult } from '../../scripts/bench-deploy-child';
+import { bundlePath } from '../support/bundles';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const LATENCY = { iam: 20, secretsmanager: 10 };
+
+let temp: string;
+let server: AnswerServer;
+let support: Build['support'];
+
+beforeAll(async () => {
+  temp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-test-'));
+  support = await buildSupport(path.join(ROOT, SUPPORT_DIR));
+  server = await startAnswerServer(temp);
+});
+
+afterAll(async () => {
+  await server?.close();
+  fs.rmSync(temp, { recursive: true, force: true });
+});
+
+function build(bundle: string): Build {
+  return { label: 'after', source: 'test', root: ROOT, bundle, support };
+}
+
+/**
+ * A handler that answers CloudFormation itself: the bundled handler's answer, PUT over HTTPS to the
+ * ResponseURL with `status`, then `afterMs` of work the answer does not wait for.
+ */
+function puttingHandler(name: string, status: 'SUCCESS' | 'FAILED', afterMs: number): string {
+  const file = path.join(temp, `${name}.js`);
+  fs.writeFileSync(
+    file,
+    `const https = require('node:https');
+const { handler } = require(${JSON.stringify(bundlePath('login-profile-handler'))});
+exports.handler = async (event, context) => {
+  const answer = await handler(event, context);
+  const body = JSON.stringify({ Status: ${JSON.stringify(status)}, Reason: 'Create of login profile failed: test', PhysicalResourceId: answer.PhysicalResourceId,
+    StackId: event.StackId, RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId, Data: answer.Data });
+  await new Promise((resolve, reject) => {
+    const req = https.request(event.ResponseURL, { method: 'PUT', headers: { 'content-type': '', 'content-length': Buffer.byteLength(body) } },
+      (res) => { res.resume(); res.on('end', resolve); });
+    req.on('error', reject);
+    req.end(body);
+  });
+  await new Promise((resolve) => setTimeout(resolve, ${afterMs}));
+};
+`,
+  );
+  return file;
+}
+
+describe('the deploy-path bench', () => {
+  it('drives the bundled handler, which returns its answer, and counts its calls from the fake', async () => {
+    const bundle = bundlePath('login-profile-handler');
+    const result = await runChild<SequenceResult>(build(bundle), server, { mode: 'sequence', entry: bundle });
+    expect(Object.values(result.events).map((e) => e.shape)).toEqual(Array(6).fill('returns'));
+    expect(countCalls(result.events.create.calls).commands).toContain('CreateLoginProfile');
+    expect(countCalls(result.events.delete.calls).commands).toContain('DeleteLoginProfile');
+    expect(countCalls(result.events.resetFlagUpdate.calls).commands).toEqual(['UpdateLoginProfile']);
+    // The world after the Create (for the cold Deletes) has the profile, never printed.
+    expect(result.afterCreate.users.find((u) => u.name === 'alice')?.profile).toBeDefined();
+  });
+
+  it('times a handler that PUTs its answer until the PUT arrives, not until it returns', async () => {
+    const handler = puttingHandler('puts', 'SUCCESS', 1500);
+    const result = await runChild<TimingResult>(build(handler), server, {
+      mode: 'create',
+      entry: handler,
+      latency: LATENCY,
+      warm: 1,
+    });
+    for (const timing of [result.cold, ...result.warm, ...result.warmDelete]) {
+      expect(timing.shape).toBe('puts');
+      expect(timing.runMs).toBeLessThan(1500);
+    }
+    // A Create makes several calls of 10-20 ms each; the cold one includes the module load.
+    expect(result.warm[0].runMs).toBeGreaterThan(3 * LATENCY.secretsmanager);
+    expect(result.cold.loadMs).toBeGreaterThan(0);
+    expect(result.warm[0].loadMs).toBe(0);
+  });
+
+  it('fails when the answer PUT is FAILED, with its reason', async () => {
+    const handler = puttingHandler('fails', 'FAILED', 0);
+    await expect(
+      runChild(build(handler), server, { mode: 'create', entry: handler, latency: LATENCY }),
+    ).rejects.toThrow(/the answer was FAILED: Create of login profile failed: test/);
+  });
+
+  it('fails when the handler neither PUTs nor returns a physical ID', async () => {
+    const file = path.join(temp, 'silent.js');
+    fs.writeFileSync(file, 'exports.handler = async () => undefined;\n');
+    await expect(runChild(build(file), server, { mode: 'create', entry: file, latency: LATENCY })).rejects.toThrow(
+      /neither PUT an answer to the ResponseURL nor returned a PhysicalResourceId/,
+    );
+  });
+
+  it("runs aws-cdk-lib's provider framework, which PUTs the answer, cold and warm", async () => {
+    const bundle = bundlePath('login-profile-handler');
+    const result = await runChild<TimingResult>(build(bundle), server, { mode: 'hop', entry: FRAMEWORK, warm: 2 });
+    expect(result.cold.shape).toBe('puts');
+    expect(result.cold.loadMs).toBeGreaterThan(0);
+    expect(result.warm).toHaveLength(2);
+  });
+});
