@@ -341,6 +341,32 @@ describe('CloudFormation sequences', () => {
     expect(() => fake.deleteUser('alice')).not.toThrow();
   });
 
+  test('a login profile added again for a user whose earlier one was removed, killed right after CreateLoginProfile: the rollback Delete removes it', async () => {
+    // GIVEN an imported user whose earlier login profile (construct L1) was removed from the stack:
+    // its Delete removed the profile, and the owner tag still names L1's secret
+    fake.createUser('alice');
+    const oldSecret = fake.createSecret('old-path');
+    ok(await run(createEvent('Old', props('alice', oldSecret))));
+    ok(await run(deleteEvent('Old', 'alice', props('alice', oldSecret))));
+    fake.deleteSecret(oldSecret);
+    expect(fake.tagsOf('alice')[OWNER_TAG_KEY]).toBe(oldSecret);
+    // WHEN a new login profile L2 is added, its Create is killed right after IAM created the
+    // profile, and CloudFormation rolls back (the Delete, a made-up physical ID, then the secret)
+    const newSecret = fake.createSecret('new-path');
+    fake.inject({ command: 'CreateLoginProfile', kind: 'Crash', afterApply: true });
+    const create = await run(createEvent('New', props('alice', newSecret)));
+    fake.clearFaults();
+    expect(create.timedOut).toBe(true);
+    ok(await run(deleteEvent('New', physicalIdAfterFailedCreate(create, 'New'), props('alice', newSecret))));
+    fake.deleteSecret(newSecret);
+    // THEN no profile holds the password of the deleted secret. This needs the Create to claim the
+    // user (TagUser) before it sets the password: claimed afterwards, the stale tag would make the
+    // Delete leave the profile. So the previous owner cannot be read after CreateLoginProfile
+    // either: the claim has replaced it by then; only a read before the claim (GetUser) has it.
+    expect(fake.profileOf('alice')).toBeUndefined();
+    expect(lostPasswords(fake)).toEqual([]);
+  });
+
   test('a stack delete removes the profile before the user (and the fake IAM refuses the other order)', async () => {
     // GIVEN a ConsoleUser with a login profile
     fake.createUser('alice');
