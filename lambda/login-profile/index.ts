@@ -31,10 +31,11 @@ export function handlerWith(send?: SendResponse): CustomResourceEntry<LoginProfi
     {
       what: (id) => `login profile ${id ?? '(unknown)'}`,
       dispatch,
-      // The Delete that follows a failed Create looks for the user by the physical ID first.
+      // The Delete that follows a failed Create looks for the user by the physical ID first; with
+      // no valid user name there is none to look for (':' is in no user name).
       createFailedPhysicalId: (event) => {
         const userName = (event.ResourceProperties as Partial<Record<string, unknown>> | undefined)?.UserName;
-        return typeof userName === 'string' && isUserName(userName) ? userName : event.LogicalResourceId;
+        return typeof userName === 'string' && isUserName(userName) ? userName : `${event.LogicalResourceId}:no-user`;
       },
     },
     send,

@@ -7,7 +7,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ConsoleUser, LoginProfile, LoginProfileProvider } from '../../lib';
 import { ACCOUNT, FakeAws, REGION, installFake } from '../support/fake-aws';
-import { STACK_ID, assertNoPasswordIn, invoke, properties, requestId } from '../support/fault-harness';
+import { FailedAnswer, STACK_ID, assertNoPasswordIn, invoke, properties, requestId } from '../support/fault-harness';
 import { RESPONSE_URL } from '../support/lambda-fixtures';
 
 describe('bad props at synth', () => {
@@ -227,6 +227,19 @@ describe('bad events at deploy', () => {
       expect(fake.calls).toEqual([]);
     },
   );
+
+  test('a Create with no usable user name answers a physical ID whose Delete calls nothing', async () => {
+    // GIVEN a Create that fails validation, and the Delete CloudFormation sends after it
+    const create = await invoke(event({ ResourceProperties: { ...good(), UserName: 'a b' } }));
+    const physicalId = (create.error as FailedAnswer).physicalResourceId;
+    expect(physicalId).toBe('L:no-user');
+    const del = await invoke(
+      event({ RequestType: 'Delete', PhysicalResourceId: physicalId, ResourceProperties: { UserName: 'a b' } }),
+    );
+    // THEN both answered, and neither called AWS
+    expect(del.error).toBeUndefined();
+    expect(fake.calls).toEqual([]);
+  });
 
   test('a Delete with no usable user name succeeds without calling AWS', async () => {
     // GIVEN a Delete for a resource whose Create failed validation (CloudFormation still deletes it)

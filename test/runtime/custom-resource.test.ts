@@ -250,7 +250,7 @@ describe('the Lambda entry point, answering over HTTPS', () => {
     const answer = JSON.parse(server.requests[0].body);
     expect(answer).toMatchObject({
       Status: 'FAILED',
-      PhysicalResourceId: 'AliceLoginProfile',
+      PhysicalResourceId: 'AliceLoginProfile:no-user',
       RequestId: 'req-1',
       LogicalResourceId: 'AliceLoginProfile',
     });
