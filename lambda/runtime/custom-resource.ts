@@ -128,9 +128,7 @@ export function customResourceEntry<Props extends object>(
         (invocation) => {
           if (Date.now() >= workEndsBy) {
             // A late delivery: CloudFormation has moved on (a rollback may have undone this event).
-            throw new HandlerError(
-              'the event arrived after CloudFormation stopped waiting for it; nothing was changed',
-            );
+            throw new HandlerError('the event came after CloudFormation stopped waiting for it; changed nothing');
           }
           return kind.dispatch(event, invocation, failure);
         },
@@ -182,12 +180,7 @@ function failedPhysicalId<Props extends object>(
     const id = stringOrUndefined((event as { PhysicalResourceId?: unknown }).PhysicalResourceId);
     if (id) return id;
   }
-  if (failure.physicalResourceId) return failure.physicalResourceId;
-  try {
-    return kind.createFailedPhysicalId(event);
-  } catch {
-    return event.LogicalResourceId;
-  }
+  return failure.physicalResourceId || kind.createFailedPhysicalId(event);
 }
 
 function truncate(reason: string): string {
@@ -210,10 +203,11 @@ export function cloudFormationGivesUpAt(event: { ResponseURL?: unknown }): numbe
   } catch {
     return Infinity;
   }
-  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(signedAt ?? '');
-  if (!match) return Infinity;
-  const [, y, mo, d, h, mi, s] = match.map(Number);
-  return Date.UTC(y, mo - 1, d, h, mi, s) + seconds * 1000;
+  // 20261201T124500Z, as ISO 8601 with separators (anything else parses to NaN).
+  const signed = Date.parse(
+    (signedAt ?? '').replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'),
+  );
+  return Number.isNaN(signed) ? Infinity : signed + seconds * 1000;
 }
 
 /** The error for a `RequestType` other than Create, Update or Delete. */

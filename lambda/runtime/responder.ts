@@ -112,14 +112,14 @@ function putOnce(url: URL, body: string, timeoutMs: number, agent: https.Agent |
               new ResponderError(`CloudFormation's bucket answered HTTP ${status}`, status >= 500 || status === 429),
             );
         });
-        res.on('error', (error) => reject(new ResponderError(`reading the answer failed: ${error.message}`, true)));
+        res.on('error', (error) => reject(new ResponderError(error.message, true)));
       },
     );
     request.on('timeout', () => request.destroy(new ResponderError(`no answer within ${timeoutMs} ms`, true)));
     request.on('error', (error: NodeJS.ErrnoException) => {
       if (error instanceof ResponderError) return reject(error);
       // A host name that does not exist will not exist a moment later either.
-      reject(new ResponderError(`the PUT failed: ${error.message}`, error.code !== 'ENOTFOUND'));
+      reject(new ResponderError(error.message, error.code !== 'ENOTFOUND'));
     });
     request.end(body);
   });
