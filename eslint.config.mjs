@@ -12,6 +12,7 @@ export default tseslint.config(
       'assets/**',
       '.venv/**',
       'dist/**',
+      'build/**',
       'lib/**/*.js',
       'lib/**/*.d.ts',
       '**/*.snapshot/**',
