@@ -19,9 +19,10 @@ import { childEnv, installConsumer, Json, lockedVersion, NPM, ROOT, synth, typeC
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 
 // Only what a consumer needs: compiled constructs and their declarations, the jsii assembly (which
-// jsii-pacmak and the other languages' runtimes read), bundled handlers, docs.
+// jsii-pacmak and the other languages' runtimes read) and the fixture its README examples compile
+// in (for Construct Hub's translations), bundled handlers, docs.
 const SHIPPED =
-  /^(package\.json|\.jsii|README\.md|LICENSE|build\/([\w-]+\/)*[\w-]+\.(js|d\.ts)|assets\/[\w-]+\/index\.js)$/;
+  /^(package\.json|\.jsii|rosetta\/default\.ts-fixture|README\.md|LICENSE|build\/([\w-]+\/)*[\w-]+\.(js|d\.ts)|assets\/[\w-]+\/index\.js)$/;
 
 // Scripts that npm runs when the package is installed (prepare: when installed from a folder or git).
 const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare'];
@@ -78,7 +79,9 @@ describe('npm pack', () => {
       .filter((f) => f.startsWith('build/'))
       .map((f) => f.replace(/^build\/(.*?)(\.d)?\.(js|ts)$/, '$1'));
     expect([...new Set(compiledFrom)].sort()).toEqual([...sources].sort());
-    expect(shipped).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json', '.jsii']));
+    expect(shipped).toEqual(
+      expect.arrayContaining(['README.md', 'LICENSE', 'package.json', '.jsii', 'rosetta/default.ts-fixture']),
+    );
   });
 
   it('ships a package.json without scripts, devDependencies or allowScripts, with repository, homepage and bugs', () => {
