@@ -193,3 +193,33 @@ describe('bad input from Python', () => {
     });
   });
 });
+
+describe("the README's Python examples", () => {
+  const blocks = [
+    ...fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8').matchAll(/^```python\n([\s\S]*?)^```$/gm),
+  ].map((m) => m[1]);
+
+  it('exist', () => {
+    expect(blocks.length).toBeGreaterThan(0);
+  });
+
+  it.each(blocks.map((code, i) => [i + 1, code]))('block %i synthesizes a login profile', (_n, code) => {
+    // GIVEN the block as a file of its own, run the way `cdk synth` runs an app
+    const dir = fs.mkdtempSync(path.join(work, 'readme-'));
+    fs.writeFileSync(path.join(dir, 'app.py'), code as string);
+    const run = spawnSync(PYTHON, ['app.py'], {
+      cwd: dir,
+      env: pythonEnv({ CDK_OUTDIR: path.join(dir, 'cdk.out') }),
+      encoding: 'utf8',
+    });
+    // THEN it synthesizes, and its stacks hold a login profile
+    if (run.status !== 0) throw new Error(`README Python block failed (${run.status}):\n${run.stderr}`);
+    const templates = fs.readdirSync(path.join(dir, 'cdk.out')).filter((f) => f.endsWith('.template.json'));
+    const types = templates.flatMap((f) =>
+      Object.values<Json>(JSON.parse(fs.readFileSync(path.join(dir, 'cdk.out', f), 'utf8')).Resources).map(
+        (r) => r.Type,
+      ),
+    );
+    expect(types).toContain('Custom::ConsoleLoginProfile');
+  });
+});
