@@ -8,3 +8,4 @@ export { LoginProfileRotation } from './rotation/rotation';
 export type { IRotatableLoginProfile, RotationOptions } from './rotation/rotation';
 export { AccountPasswordPolicy } from './password-policy/account-password-policy';
 export type { AccountPasswordPolicyProps } from './password-policy/account-password-policy';
+export { RequireMfaPolicy } from './mfa/require-mfa';

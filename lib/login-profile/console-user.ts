@@ -35,6 +35,7 @@ const LOGIN_PROFILE_OPTIONS: ReadonlyArray<keyof LoginProfileOptions> = [
   'removalPolicy',
   'grantChangePassword',
   'rotation',
+  'requireMfa',
 ];
 
 /**
