@@ -9,3 +9,5 @@ export type { IRotatableLoginProfile, RotationOptions } from './rotation/rotatio
 export { AccountPasswordPolicy } from './password-policy/account-password-policy';
 export type { AccountPasswordPolicyProps } from './password-policy/account-password-policy';
 export { RequireMfaPolicy } from './mfa/require-mfa';
+export { SignInAlerts, SignInAlertsForwarder } from './sign-in-alerts/sign-in-alerts';
+export type { SignInAlertsProps, SignInAlertsForwarderProps } from './sign-in-alerts/sign-in-alerts';
