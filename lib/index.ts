@@ -11,3 +11,5 @@ export type { AccountPasswordPolicyProps } from './password-policy/account-passw
 export { RequireMfaPolicy } from './mfa/require-mfa';
 export { SignInAlerts, SignInAlertsForwarder } from './sign-in-alerts/sign-in-alerts';
 export type { SignInAlertsProps, SignInAlertsForwarderProps } from './sign-in-alerts/sign-in-alerts';
+export { BreakGlassUser } from './break-glass/break-glass-user';
+export type { BreakGlassUserProps } from './break-glass/break-glass-user';
