@@ -20,7 +20,7 @@ import {
   EventIdentity,
   MAX_POLICY_ATTEMPTS,
   UpdatePlan,
-  ownedByAnotherSecret,
+  ownsProfile,
   planUpdate,
   settleReplay,
   stageHolder,
@@ -50,8 +50,10 @@ export async function createProfile(
   try {
     return await issuePassword(settings, event, Issue.CREATE, inv, progress);
   } catch (error) {
-    // After a failed Create the provider framework sends no Delete, and the rollback deletes the
-    // new secret: a profile this event may have set would keep a password that is nowhere.
+    // The rollback deletes the new secret: a profile this event may have set must go now, and the
+    // user goes back to the secret that held it before (only this invocation knows whether it
+    // touched the profile). The Delete that CloudFormation sends next finds nothing of ours left;
+    // when the handler dies before this, that Delete removes the profile its secret owns.
     // (A failed Update is followed by the rollback Update instead, which sets a stored password.)
     if (event.requestType === 'Create') {
       await undoCreate(settings, previousOwner, progress.profileTouched || previousOwner === settings.secretArn, inv);
@@ -142,15 +144,16 @@ export async function updateProfile(
 }
 
 /**
- * Delete: remove the login profile, unless another secret has claimed the user since (a
- * replacement custom resource for the same user was created before this one is deleted).
+ * Delete: remove the login profile if this resource's secret owns it (see `ownsProfile`): not a
+ * profile set by hand, nor one another secret has claimed since (a replacement custom resource
+ * for the same user is created before this one is deleted).
  */
 export async function deleteProfile(userName: string, secretArn: string | undefined, inv: Invocation): Promise<void> {
   const tags = await aws.userTags(inv.deadline, userName);
   // GetUser can answer NoSuchEntity for a user IAM has not caught up with yet: the
   // DeleteLoginProfile below is what settles whether there is a profile (NoSuchEntity = none).
-  if (ownedByAnotherSecret(tags?.[OWNER_TAG_KEY], secretArn)) {
-    log('login profile belongs to another secret now; leaving it', { userName });
+  if (!ownsProfile(tags, OWNER_TAG_KEY, secretArn)) {
+    log("login profile is not this secret's; leaving it", { userName });
     return;
   }
   const deleted = await retryOn(() => aws.deleteLoginProfile(inv.deadline, userName), RETRY.deleteProfile, inv.clock);

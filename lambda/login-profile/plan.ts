@@ -61,12 +61,32 @@ export function planUpdate(old: LoginProfileSettings, next: LoginProfileSettings
 }
 
 /**
- * Whether a Delete must leave the user's login profile alone: another secret has claimed the user
- * since (a replacement resource for the same user was created before this one is deleted). An
- * absent owner tag (a user IAM does not show yet, or one never claimed) does not stop the Delete.
+ * Whether a Delete may remove the user's login profile: only when this resource's secret owns it
+ * (the owner tag names the secret). The handler tags the user before it sets any password, so a
+ * user that shows no owner tag, or another secret's, has no profile of ours: it was set by hand,
+ * or another resource (a replacement for the same user) has claimed the user since. A user IAM
+ * does not show (`tags` undefined: gone, or too new for IAM's eventually consistent reads) is
+ * left to `DeleteLoginProfile` to settle (`NoSuchEntity`: nothing to delete).
  */
-export function ownedByAnotherSecret(ownerTag: string | undefined, secretArn: string | undefined): boolean {
-  return ownerTag !== undefined && ownerTag !== secretArn;
+export function ownsProfile(
+  tags: Readonly<Record<string, string>> | undefined,
+  ownerTagKey: string,
+  secretArn: string | undefined,
+): boolean {
+  if (tags === undefined) return true;
+  return secretArn !== undefined && tags[ownerTagKey] === secretArn;
+}
+
+/**
+ * The users a Delete looks at: the physical ID (the user this resource gave a profile to), and
+ * the user of the properties when it differs (CloudFormation made the physical ID up because the
+ * Create never answered, or the Create failed before it knew the user).
+ */
+export function deleteTargets(physicalResourceId: string | undefined, userName: unknown): string[] {
+  const targets: string[] = [];
+  if (physicalResourceId) targets.push(physicalResourceId);
+  if (typeof userName === 'string' && userName !== physicalResourceId) targets.push(userName);
+  return targets;
 }
 
 /** The version that holds `stage`, if any. */

@@ -1,39 +1,54 @@
 /**
- * Custom-resource handler (provider framework `onEvent`) for `Custom::AccountPasswordPolicy`.
+ * Custom-resource handler for `Custom::AccountPasswordPolicy`, invoked by CloudFormation directly.
  * Create records the policy in force in the physical ID, then applies the new one; Update
  * applies; Delete puts back what Create recorded (or removes the policy if there was none).
  */
 import type { AccountPasswordPolicyResourceProperties } from '../../lib/password-policy/contract';
 import {
+  CustomResourceEntry,
   CustomResourceEvent,
   CustomResourceResponse,
-  handleCustomResource,
+  FailureAnswer,
+  customResourceEntry,
   respond,
   unknownRequestType,
 } from '../runtime/custom-resource';
-import { Invocation, InvocationContext } from '../runtime/invocation';
+import { Invocation } from '../runtime/invocation';
 import { log } from '../runtime/log';
+import type { SendResponse } from '../runtime/responder';
 import * as aws from '../shared/aws';
-import { decodePhysicalId, encodePhysicalId, normalise, parseProperties } from './policy';
+import { PHYSICAL_ID_PREFIX, decodePhysicalId, encodePhysicalId, normalise, parseProperties } from './policy';
 
 /** The event this handler receives (its properties are still checked: see `policy.ts`). */
 export type AccountPasswordPolicyEvent = CustomResourceEvent<AccountPasswordPolicyResourceProperties>;
 
-export function handler(
-  event: AccountPasswordPolicyEvent,
-  context?: InvocationContext,
-): Promise<CustomResourceResponse> {
-  return handleCustomResource(event, context, () => 'the account password policy', dispatch);
+/** The physical ID of a Create that failed before it read the policy in force: it changed nothing. */
+export const NOTHING_RECORDED = 'cdk-console-users:account-password-policy:nothing-recorded';
+
+/** The entry point, answering through `send` (tests record the answer; Lambda PUTs it to the ResponseURL). */
+export function handlerWith(send?: SendResponse): CustomResourceEntry<AccountPasswordPolicyResourceProperties> {
+  return customResourceEntry<AccountPasswordPolicyResourceProperties>(
+    { what: () => 'the account password policy', dispatch, createFailedPhysicalId: () => NOTHING_RECORDED },
+    send,
+  );
 }
 
-async function dispatch(event: AccountPasswordPolicyEvent, inv: Invocation): Promise<CustomResourceResponse> {
+/** The Lambda function's handler. */
+export const handler = handlerWith();
+
+async function dispatch(
+  event: AccountPasswordPolicyEvent,
+  inv: Invocation,
+  failure: FailureAnswer,
+): Promise<CustomResourceResponse> {
   switch (event.RequestType) {
     case 'Create': {
       const wanted = parseProperties(event.ResourceProperties);
       const found = await aws.readAccountPasswordPolicy(inv.deadline);
       const physicalId = encodePhysicalId(found === undefined ? undefined : normalise(found));
-      // Recorded before applying: the physical ID is computed first, the update is the last step,
-      // so a Create that fails has changed nothing.
+      // Recorded before applying: an update that failed may still have applied (it did not
+      // answer), and the Delete that follows the failed Create puts back what this records.
+      failure.physicalResourceId = physicalId;
       await aws.updateAccountPasswordPolicy(inv.deadline, wanted);
       log(found === undefined ? 'applied; there was no policy before' : 'applied; recorded the previous policy', {
         action: 'UpdateAccountPasswordPolicy',
@@ -48,6 +63,14 @@ async function dispatch(event: AccountPasswordPolicyEvent, inv: Invocation): Pro
       return respond(event.PhysicalResourceId);
     }
     case 'Delete': {
+      if (!event.PhysicalResourceId.startsWith(PHYSICAL_ID_PREFIX)) {
+        // A Create that failed before it read the policy (it changed nothing), or one that never
+        // answered (CloudFormation made the ID up): there is no record to put back.
+        log('no previous policy recorded; leaving the account password policy as it is', {
+          action: 'DeleteAccountPasswordPolicy',
+        });
+        return respond(event.PhysicalResourceId);
+      }
       const previous = decodePhysicalId(event.PhysicalResourceId);
       if (previous === undefined) {
         const deleted = await aws.deleteAccountPasswordPolicy(inv.deadline);

@@ -1,14 +1,16 @@
 /**
  * The custom-resource side of the handlers: the events (typed by `@types/aws-lambda`), their
- * checks, and the one place that knows how an answer reaches CloudFormation. Today the handlers
- * run under the aws-cdk-lib provider framework, whose `onEvent` returns the answer; the framework
- * sends it on. Only this file changes when a handler answers CloudFormation itself.
+ * checks, and the answer. CloudFormation invokes each handler function directly (its ARN is the
+ * service token) and asynchronously, and waits for the handler to PUT its answer to the event's
+ * `ResponseURL` (`responder.ts`). So the entry point never throws: whatever happens, it answers
+ * SUCCESS or FAILED itself, and every event, the Delete after a failed Create included, reaches
+ * the handler's own code.
  */
 import type {
   CloudFormationCustomResourceEvent,
   CloudFormationCustomResourceResourcePropertiesCommon,
 } from 'aws-lambda';
-import { HandlerError } from './errors';
+import { HandlerError, errorMessage } from './errors';
 import {
   Invocation,
   InvocationContext,
@@ -17,16 +19,15 @@ import {
   runInvocation,
   stringOrUndefined,
 } from './invocation';
+import { log } from './log';
+import { CloudFormationResponse, SendResponse, putResponse } from './responder';
 
 /** A custom-resource event whose properties follow `Props` (as declared: each value is still checked). */
 export type CustomResourceEvent<Props extends object> = CloudFormationCustomResourceEvent<
   Props & CloudFormationCustomResourceResourcePropertiesCommon
 >;
 
-/**
- * What an `onEvent` handler returns to the provider framework (`@types/aws-lambda` describes only
- * the response CloudFormation itself receives).
- */
+/** What a handler's work decides: the physical ID, and the attributes (`Fn::GetAtt`), never a password. */
 export interface CustomResourceResponse {
   readonly PhysicalResourceId: string;
   readonly Data?: Record<string, string>;
@@ -39,35 +40,174 @@ export function respond(physicalResourceId: string, data?: Record<string, string
     : { PhysicalResourceId: physicalResourceId, Data: data };
 }
 
-/** The fields every custom-resource event must carry before a handler may act on it. */
-const REQUIRED_FIELDS = ['RequestId', 'StackId', 'LogicalResourceId'] as const;
+/** What the work of a failing event can still say about its answer. */
+export interface FailureAnswer {
+  /**
+   * The physical ID a failed Create answers with (CloudFormation sends it back in the Delete that
+   * follows): set it once the work knows where its Delete must look. @default see `createFailedPhysicalId`
+   */
+  physicalResourceId?: string;
+}
+
+/** One kind of custom resource: how to name it, do its work, and answer a failed Create. */
+export interface CustomResourceKind<Props extends object> {
+  /** Names the resource for people, e.g. `login profile AliceLoginProfile`. */
+  readonly what: (logicalResourceId: string | undefined) => string;
+  /** The work: gets the checked event; an unknown `RequestType` is its to refuse (see `unknownRequestType`). */
+  readonly dispatch: (
+    event: CustomResourceEvent<Props>,
+    invocation: Invocation,
+    failure: FailureAnswer,
+  ) => Promise<CustomResourceResponse>;
+  /** The physical ID a failed Create answers with, unless its work set `FailureAnswer.physicalResourceId`. */
+  readonly createFailedPhysicalId: (event: CustomResourceEvent<Props>) => string;
+}
+
+/** The entry point of a custom-resource function: answers CloudFormation, never throws. */
+export type CustomResourceEntry<Props extends object> = (
+  event: CustomResourceEvent<Props>,
+  context?: InvocationContext,
+) => Promise<CloudFormationResponse | undefined>;
+
+/** The fields every custom-resource event must carry before a handler may act on it or answer it. */
+const REQUIRED_FIELDS = ['RequestId', 'StackId', 'LogicalResourceId', 'ResponseURL'] as const;
+
+/** Longest `Reason` the handler sends (CloudFormation shows it in the stack events; the whole answer is capped at 4 KB). */
+export const MAX_REASON_LENGTH = 1_000;
 
 /**
- * Runs a custom-resource handler: checks the event's fields, logs, and turns any failure into a
- * `HandlerError` that opens with `<RequestType> of <what>` (`what` names the resource for people).
- * `dispatch` gets the checked event; an unknown `RequestType` is its to refuse (see `unknownRequestType`).
+ * Environment variable holding the `ServiceTimeout` (seconds) of the function's custom resources:
+ * how long CloudFormation waits for an answer before it gives up on an event (and rolls back).
  */
-export function handleCustomResource<Props extends object>(
-  event: CustomResourceEvent<Props>,
-  context: InvocationContext | undefined,
-  what: (logicalResourceId: string | undefined) => string,
-  dispatch: (event: CustomResourceEvent<Props>, invocation: Invocation) => Promise<CustomResourceResponse>,
-): Promise<CustomResourceResponse> {
-  // The event is checked inside the wrapper, so even a malformed one fails with a safe message.
-  const unchecked = event as unknown as Record<string, unknown> | null | undefined;
-  const requestType = String(unchecked?.RequestType);
-  const logicalResourceId = stringOrUndefined(unchecked?.LogicalResourceId);
-  const labels: InvocationLabels = {
-    fields: { requestType, logicalResourceId },
-    received: 'received event',
-    done: 'done',
-    failed: 'failed',
-    operation: `${requestType} of ${what(logicalResourceId)}`,
+export const SERVICE_TIMEOUT_ENV = 'CFN_SERVICE_TIMEOUT_SECONDS';
+
+/**
+ * How long before CloudFormation gives up on an event the handler stops its work: clocks differ
+ * by a little, and a call sent just before the end may be applied just after it.
+ */
+export const GIVE_UP_MARGIN_MS = 30_000;
+
+/** Time kept, once the work is over, for the answer to be sent and the function to return. */
+const RETURN_MARGIN_MS = 1_000;
+
+/**
+ * The entry point of the custom-resource kind `kind`: checks the event, runs the work (each
+ * failure becomes a `HandlerError` whose message opens with `<RequestType> of <what>`, every
+ * password redacted), and answers CloudFormation through `send`. Resolves with the answer it sent
+ * (undefined when the event cannot be answered: no `ResponseURL`, `RequestId`, ...).
+ */
+export function customResourceEntry<Props extends object>(
+  kind: CustomResourceKind<Props>,
+  send?: SendResponse,
+): CustomResourceEntry<Props> {
+  return async (event, context) => {
+    const unchecked = event as unknown as Record<string, unknown> | null | undefined;
+    const requestType = String(unchecked?.RequestType);
+    const logicalResourceId = stringOrUndefined(unchecked?.LogicalResourceId);
+    try {
+      requireEventFields(event, REQUIRED_FIELDS);
+    } catch (error) {
+      // Nowhere to answer: CloudFormation (if it sent this) times out at the resource's ServiceTimeout.
+      log('cannot answer: malformed event', { requestType, logicalResourceId, error: errorMessage(error) });
+      return undefined;
+    }
+    const labels: InvocationLabels = {
+      fields: { requestType, logicalResourceId },
+      received: 'received event',
+      done: 'done',
+      failed: 'failed',
+      operation: `${requestType} of ${kind.what(logicalResourceId)}`,
+    };
+    const failure: FailureAnswer = {};
+    const workEndsBy = cloudFormationGivesUpAt(event) - GIVE_UP_MARGIN_MS;
+    let answer: CloudFormationResponse;
+    try {
+      const result = await runInvocation(
+        labels,
+        context,
+        (invocation) => {
+          if (Date.now() >= workEndsBy) {
+            // A late delivery: CloudFormation has moved on (a rollback may have undone this event).
+            throw new HandlerError('the event came after CloudFormation stopped waiting for it; changed nothing');
+          }
+          return kind.dispatch(event, invocation, failure);
+        },
+        { workEndsBy },
+      );
+      answer = { ...base(event), Status: 'SUCCESS', PhysicalResourceId: result.PhysicalResourceId };
+      if (result.Data !== undefined) answer = { ...answer, Data: result.Data };
+    } catch (error) {
+      answer = {
+        ...base(event),
+        Status: 'FAILED',
+        // The wrapper's message: already redacted (see `runInvocation`).
+        Reason: truncate(error instanceof HandlerError ? error.message : `${labels.operation} failed`),
+        PhysicalResourceId: failedPhysicalId(event, kind, failure),
+      };
+    }
+    const sender =
+      send ??
+      ((url: string, response: CloudFormationResponse) =>
+        putResponse(url, response, {
+          remainingMs: () => (context?.getRemainingTimeInMillis?.() ?? 60_000) - RETURN_MARGIN_MS,
+        }));
+    try {
+      await sender(event.ResponseURL, answer);
+      log(`answered ${answer.Status}`, labels.fields);
+    } catch (error) {
+      log('could not answer CloudFormation', { ...labels.fields, error: errorMessage(error) });
+    }
+    return answer;
   };
-  return runInvocation(labels, context, (invocation) => {
-    requireEventFields(event, REQUIRED_FIELDS);
-    return dispatch(event, invocation);
-  });
+}
+
+function base(event: { StackId: string; RequestId: string; LogicalResourceId: string }) {
+  return {
+    StackId: event.StackId,
+    RequestId: event.RequestId,
+    LogicalResourceId: event.LogicalResourceId,
+    NoEcho: false,
+  };
+}
+
+/** The physical ID of a FAILED answer: a Create's as its kind decides, else the event's own. */
+function failedPhysicalId<Props extends object>(
+  event: CustomResourceEvent<Props>,
+  kind: CustomResourceKind<Props>,
+  failure: FailureAnswer,
+): string {
+  if (event.RequestType !== 'Create') {
+    const id = stringOrUndefined((event as { PhysicalResourceId?: unknown }).PhysicalResourceId);
+    if (id) return id;
+  }
+  return failure.physicalResourceId || kind.createFailedPhysicalId(event);
+}
+
+function truncate(reason: string): string {
+  return reason.length <= MAX_REASON_LENGTH ? reason : `${reason.slice(0, MAX_REASON_LENGTH - 3)}...`;
+}
+
+/**
+ * When CloudFormation gives up waiting for the answer to `event` (epoch ms), if the handler can
+ * tell: the time CloudFormation signed the `ResponseURL` (its `X-Amz-Date`, when the URL is
+ * signed with SigV4) plus the `ServiceTimeout` in `CFN_SERVICE_TIMEOUT_SECONDS`. After it,
+ * CloudFormation has moved on (a failed Create is being rolled back, its Delete may already have
+ * run): a late delivery of the event must change nothing. Infinity when either is unknown.
+ */
+export function cloudFormationGivesUpAt(event: { ResponseURL?: unknown }): number {
+  const seconds = Number(process.env[SERVICE_TIMEOUT_ENV]);
+  if (!Number.isFinite(seconds) || seconds <= 0 || typeof event.ResponseURL !== 'string') return Infinity;
+  let signedAt: string | null;
+  try {
+    signedAt = new URL(event.ResponseURL).searchParams.get('X-Amz-Date');
+  } catch {
+    return Infinity;
+  }
+  // 20261201T124500Z, as ISO 8601 with separators (anything else parses to NaN).
+  const signed = Date.parse(
+    (signedAt ?? '').replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'),
+  );
+  return Number.isNaN(signed) ? Infinity : signed + seconds * 1000;
 }
 
 /** The error for a `RequestType` other than Create, Update or Delete. */

@@ -15,7 +15,7 @@ import { RetryClock, systemClock } from './retry';
 /** The part of the Lambda context the handlers use (tests and direct invocations pass only this). */
 export type InvocationContext = Partial<Pick<Context, 'invokedFunctionArn' | 'getRemainingTimeInMillis'>>;
 
-/** Leave this much of the Lambda's time for answering (the provider framework, or CloudFormation). */
+/** Leave this much of the Lambda's time for answering (CloudFormation, or Secrets Manager). */
 export const SAFETY_MARGIN_MS = 10_000;
 
 /**
@@ -97,9 +97,13 @@ export class Invocation {
   /** Fields the wrapper's closing log line carries; `annotate` adds what the work learnt (the user). */
   private fields: LogFields;
 
-  constructor(context?: InvocationContext, clock?: RetryClock, fields: LogFields = {}) {
+  /**
+   * `workEndsBy` (epoch ms, on `Date.now()`'s clock) ends the work earlier than the Lambda
+   * timeout would: when the caller of the function stops waiting (see `custom-resource.ts`).
+   */
+  constructor(context?: InvocationContext, clock?: RetryClock, fields: LogFields = {}, workEndsBy = Infinity) {
     this.account = accountOf(context?.invokedFunctionArn);
-    const base = clock ?? systemClock(() => remainingMs(context));
+    const base = clock ?? systemClock(() => Math.min(remainingMs(context), workEndsBy - Date.now()));
     this.deadline = new Deadline(() => base.remainingMs());
     // Retries see the same time as calls: none sleeps into the time reserved for an undo.
     this.clock = {
@@ -156,9 +160,9 @@ export async function runInvocation<T>(
   labels: InvocationLabels,
   context: InvocationContext | undefined,
   work: (invocation: Invocation) => Promise<T>,
-  clock?: RetryClock,
+  options: { readonly clock?: RetryClock; readonly workEndsBy?: number } = {},
 ): Promise<T> {
-  const invocation = new Invocation(context, clock, labels.fields);
+  const invocation = new Invocation(context, options.clock, labels.fields, options.workEndsBy);
   log(labels.received, labels.fields);
   try {
     const result = await work(invocation);

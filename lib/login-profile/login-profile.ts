@@ -167,6 +167,7 @@ export class LoginProfile extends Construct implements IRotatableLoginProfile {
     };
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
+      serviceTimeout: provider.serviceTimeout,
       resourceType: LOGIN_PROFILE_RESOURCE_TYPE,
       properties: { ...properties },
     });

@@ -5,13 +5,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct, IDependable } from 'constructs';
-import { handlerFunction, handlerProvider, validatedLogRetention } from '../shared/handler-function';
+import { customResourceServiceTimeout, handlerFunction, validatedLogRetention } from '../shared/handler-function';
 import { keyArnBound, secretArnBound, userArnBound } from '../shared/limits';
 import {
   NAG_REASONS,
   acknowledgeAccountWideActions,
   acknowledgeClaimedProfileDeletes,
-  acknowledgeFramework,
   acknowledgeFunctionRole,
 } from '../shared/nag';
 import { PermissionPacker, SECRET_KEY_STATEMENT, secretKeyStatement } from '../shared/permission-packer';
@@ -36,18 +35,20 @@ export interface LoginProfileProviderProps {
   readonly timeout?: Duration;
 
   /**
-   * How long the log groups of the handler and of the provider framework's function keep their
-   * events; the stack's rotation function (`LoginProfileRotation`) uses the same retention. Each
-   * function logs to a log group of its own, deleted with the stack.
+   * How long the handler's log group keeps its events; the stack's rotation function
+   * (`LoginProfileRotation`) uses the same retention. Each function logs to a log group of its
+   * own, deleted with the stack.
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
 }
 
 /**
- * The Lambda function, provider framework and permissions that create login profiles.
+ * The Lambda function and permissions that create login profiles.
  *
- * One per stack, created on first use by `LoginProfile`. Create it yourself (with the id
+ * One per stack, created on first use by `LoginProfile`. CloudFormation invokes the function
+ * directly (its ARN is the service token of every login profile) and the handler answers
+ * CloudFormation itself, so every event reaches it, the Delete after a failed Create included. Create it yourself (with the id
  * `LoginProfileProvider.ID`, directly under the stack) before any login profile to choose the
  * runtime, timeout or log retention. Its permissions grow with each login profile: the
  * login-profile actions only on those users, the secret writes only on those secrets, packed into
@@ -77,9 +78,17 @@ export class LoginProfileProvider extends Construct {
    * The handler function depends on it, and so does every login profile through the service token.
    */
   public readonly policy: iam.Policy;
-  /** Service token for `Custom::ConsoleLoginProfile` resources. */
+  /** Service token for `Custom::ConsoleLoginProfile` resources: the handler function's ARN. */
   public readonly serviceToken: string;
-  /** How long the log groups of the stack's functions (handler, provider framework, rotation) keep their events. */
+  /**
+   * The `ServiceTimeout` of every `Custom::ConsoleLoginProfile` resource: how long CloudFormation
+   * waits for the handler's answer. It covers the longest an event may wait in Lambda's queue (1
+   * minute: the function drops older events and takes no retries), the handler's timeout, and a
+   * minute more, so CloudFormation gives up on an event only when no invocation of it can still
+   * run or start.
+   */
+  public readonly serviceTimeout: Duration;
+  /** How long the log groups of the stack's functions (handler, rotation) keep their events. */
   public readonly logRetention: logs.RetentionDays;
 
   /**
@@ -98,14 +107,18 @@ export class LoginProfileProvider extends Construct {
       );
     }
     this.logRetention = validatedLogRetention(this, 'logRetention', props.logRetention);
+    const timeout = validatedTimeout(this, props.timeout);
     this.handler = handlerFunction(this, 'Handler', {
       asset: 'login-profile-handler',
       description: 'creates console login profiles with generated passwords kept in Secrets Manager',
       runtime: props.runtime,
-      timeout: validatedTimeout(this, props.timeout),
+      timeout,
       memorySize: 256,
       logRetention: this.logRetention,
+      customResources: true,
     });
+    this.serviceToken = this.handler.functionArn;
+    this.serviceTimeout = customResourceServiceTimeout(timeout);
 
     this.policy = new iam.Policy(this, 'HandlerPolicy', {
       roles: [this.handler.role!],
@@ -128,17 +141,14 @@ export class LoginProfileProvider extends Construct {
         }),
       ],
     });
-    // Every login profile reaches the handler through the service token (framework function ->
-    // handler), so this makes the policy exist before, and outlive, all of them.
-    // The function resource only: its role is referenced by the policy.
+    // Every login profile references the function (its service token), so this makes the policy
+    // exist before, and outlive, all of them. The function resource only: its role is referenced
+    // by the policy.
     this.handler.node.defaultChild!.node.addDependency(this.policy);
 
-    const provider = handlerProvider(this, 'Provider', this.handler, this.logRetention);
-    this.serviceToken = provider.serviceToken;
     acknowledgeFunctionRole(this.handler);
     acknowledgeAccountWideActions(this.policy, NAG_REASONS.accountPasswordPolicyRead);
     acknowledgeClaimedProfileDeletes(this.policy);
-    acknowledgeFramework(provider, this.handler);
 
     this.permissions = new PermissionPacker(
       this,

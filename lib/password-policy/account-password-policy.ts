@@ -17,13 +17,8 @@ import { Construct, IConstruct } from 'constructs';
 import { LOGIN_PROFILE_RESOURCE_TYPE } from '../login-profile/contract';
 import { LoginProfile } from '../login-profile/login-profile';
 import { LoginProfileRotation } from '../rotation/rotation';
-import { handlerFunction, handlerProvider, validatedLogRetention } from '../shared/handler-function';
-import {
-  NAG_REASONS,
-  acknowledgeAccountWideActions,
-  acknowledgeFramework,
-  acknowledgeFunctionRole,
-} from '../shared/nag';
+import { customResourceServiceTimeout, handlerFunction, validatedLogRetention } from '../shared/handler-function';
+import { NAG_REASONS, acknowledgeAccountWideActions, acknowledgeFunctionRole } from '../shared/nag';
 import { PropValidationError, validateWholeNumber } from '../shared/validation';
 import { ACCOUNT_PASSWORD_POLICY_RESOURCE_TYPE, AccountPasswordPolicyResourceProperties } from './contract';
 
@@ -86,8 +81,7 @@ export interface AccountPasswordPolicyProps {
   readonly hardExpiry?: boolean;
 
   /**
-   * How long the log groups of the handler and of the provider framework's function keep their
-   * events. Each function logs to a log group of its own, deleted with the stack.
+   * How long the handler's log group keeps its events (a log group of its own, deleted with the stack).
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
@@ -106,7 +100,10 @@ const REGISTRY = Symbol.for('cdk-console-users.AccountPasswordPolicy');
 export class AccountPasswordPolicy extends Construct {
   /** The custom resource; its physical ID records the policy in force before it was created. */
   public readonly resource: CustomResource;
-  /** The Lambda function that applies and restores the policy. */
+  /**
+   * The Lambda function that applies and restores the policy. CloudFormation invokes it directly
+   * (its ARN is the service token) and it answers CloudFormation itself.
+   */
   public readonly handler: lambda.Function;
   /** How long a password is valid, if the policy makes passwords expire. */
   public readonly maxPasswordAge?: Duration;
@@ -121,12 +118,14 @@ export class AccountPasswordPolicy extends Construct {
     this.maxPasswordAge = props.maxPasswordAge;
     this.minimumPasswordLength = props.minimumPasswordLength ?? 6;
 
+    const timeout = Duration.minutes(1);
     this.handler = handlerFunction(this, 'Handler', {
       asset: 'account-password-policy-handler',
       description: 'sets the IAM account password policy and restores the previous one on delete',
-      timeout: Duration.minutes(1),
+      timeout,
       memorySize: 128,
       logRetention,
+      customResources: true,
     });
     const policy = new iam.Policy(this, 'HandlerPolicy', {
       roles: [this.handler.role!],
@@ -143,17 +142,17 @@ export class AccountPasswordPolicy extends Construct {
         }),
       ],
     });
-    const provider = handlerProvider(this, 'Provider', this.handler, logRetention);
     acknowledgeFunctionRole(this.handler);
     acknowledgeAccountWideActions(policy, NAG_REASONS.accountPasswordPolicy);
-    acknowledgeFramework(provider, this.handler);
 
     this.resource = new CustomResource(this, 'Resource', {
-      serviceToken: provider.serviceToken,
+      serviceToken: this.handler.functionArn,
+      serviceTimeout: customResourceServiceTimeout(timeout),
       resourceType: ACCOUNT_PASSWORD_POLICY_RESOURCE_TYPE,
       properties: { ...resourceProperties(props) },
     });
-    // The permissions must outlive the resource: its Delete restores the previous policy.
+    // The permissions must outlive the resource: its Delete restores the previous policy. (The
+    // function, referenced by the service token, is created before and deleted after it.)
     this.resource.node.addDependency(policy);
 
     Aspects.of(Stage.of(this) ?? this.node.root).add(new LoginProfilesAfterPolicy(this), {

@@ -4,7 +4,6 @@ import * as path from 'node:path';
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { PropValidationError } from './validation';
 
@@ -29,11 +28,50 @@ export interface HandlerFunctionProps {
   readonly runtime?: lambda.Runtime;
   /** How long the function's log group keeps its events (checked by `validatedLogRetention` first). */
   readonly logRetention: logs.RetentionDays;
+  /**
+   * Whether CloudFormation invokes the function for custom resources (its ARN is their service
+   * token): see `customResourceServiceTimeout` for what that sets.
+   * @default false
+   */
+  readonly customResources?: boolean;
 }
 
 /**
+ * How long Lambda keeps an asynchronous event of a custom-resource function queued (while the
+ * function is throttled) before it drops the event: the shortest Lambda allows. A dropped event
+ * ends in CloudFormation's `ServiceTimeout`, a late one must not run after it.
+ */
+export const CUSTOM_RESOURCE_MAX_EVENT_AGE = Duration.minutes(1);
+
+/** What a custom resource's `ServiceTimeout` leaves beyond the longest an invocation can end after the event was sent. */
+export const SERVICE_TIMEOUT_MARGIN = Duration.minutes(1);
+
+/** The longest Lambda timeout (used when the timeout is a token). */
+const MAX_LAMBDA_TIMEOUT = Duration.minutes(15);
+
+/**
+ * The `ServiceTimeout` of the custom resources served by a function with `timeout`: how long
+ * CloudFormation waits for an answer. The function takes no retries and drops events older than
+ * `CUSTOM_RESOURCE_MAX_EVENT_AGE`, so every invocation for an event starts within that age and
+ * ends within `timeout` after: CloudFormation, waiting that long and a margin more, gives up (and
+ * sends the rollback Delete of a failed Create) only when no invocation of the event can still run
+ * or start. The handlers also stop their work before this time, from the time CloudFormation
+ * signed the event (`lambda/runtime/custom-resource.ts`), in case an event is delivered twice.
+ */
+export function customResourceServiceTimeout(timeout: Duration): Duration {
+  const seconds = Token.isUnresolved(timeout.toSeconds()) ? MAX_LAMBDA_TIMEOUT.toSeconds() : timeout.toSeconds();
+  return Duration.seconds(CUSTOM_RESOURCE_MAX_EVENT_AGE.toSeconds() + seconds + SERVICE_TIMEOUT_MARGIN.toSeconds());
+}
+
+/** The environment variable that tells a handler its custom resources' `ServiceTimeout` (lambda/runtime/custom-resource.ts). */
+const SERVICE_TIMEOUT_ENV = 'CFN_SERVICE_TIMEOUT_SECONDS';
+
+/**
  * A function running the bundled handler `props.asset` on ARM64, with the latest Node.js runtime
- * unless given, logging to a log group of its own (`<id>LogGroup`).
+ * unless given, logging to a log group of its own (`<id>LogGroup`). A custom-resource function
+ * (`customResources`) takes no retries of an asynchronous invocation (its handler answers FAILED
+ * itself; a retry could run after CloudFormation gave up), drops events older than
+ * `CUSTOM_RESOURCE_MAX_EVENT_AGE`, and knows its resources' `ServiceTimeout` from its environment.
  */
 export function handlerFunction(scope: Construct, id: string, props: HandlerFunctionProps): lambda.Function {
   const dir = handlerAssetDir(props.asset);
@@ -49,19 +87,15 @@ export function handlerFunction(scope: Construct, id: string, props: HandlerFunc
     timeout: props.timeout,
     memorySize: props.memorySize,
     logGroup: ownedLogGroup(scope, `${id}LogGroup`, props.logRetention),
-  });
-}
-
-/** The aws-cdk-lib provider framework in front of `onEventHandler`, its function logging to a log group of its own. */
-export function handlerProvider(
-  scope: Construct,
-  id: string,
-  onEventHandler: lambda.IFunction,
-  logRetention: logs.RetentionDays,
-): cr.Provider {
-  return new cr.Provider(scope, id, {
-    onEventHandler,
-    logGroup: ownedLogGroup(scope, `${id}LogGroup`, logRetention),
+    ...(props.customResources
+      ? {
+          retryAttempts: 0,
+          maxEventAge: CUSTOM_RESOURCE_MAX_EVENT_AGE,
+          environment: {
+            [SERVICE_TIMEOUT_ENV]: String(customResourceServiceTimeout(props.timeout).toSeconds()),
+          },
+        }
+      : {}),
   });
 }
 

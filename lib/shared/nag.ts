@@ -8,7 +8,6 @@ import * as cdk from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { IConstruct } from 'constructs';
 
 /** Metadata key aws-cdk-lib's `Validations.acknowledge` writes and cdk-nag 3 reads. */
@@ -32,9 +31,6 @@ export const NAG_REASONS = {
     "iam:GetUser and iam:DeleteLoginProfile on user/* apply only to users tagged with this stack's ID " +
     '(aws:ResourceTag condition), which the handler sets on the users it claims: CloudFormation updates the ' +
     'policy before it deletes a login profile that left the stack, so the per-user statements cannot cover it.',
-  frameworkInvoke:
-    'The custom-resource provider framework (aws-cdk-lib) may invoke the handler function and its versions ' +
-    '("<function ARN>:*"); nothing else.',
   secretWithoutRotation:
     'The password is rotated by changing resetToken (a new password set on the login profile in place) or ' +
     'by the rotation option; plain Secrets Manager rotation would change the secret without IAM.',
@@ -94,15 +90,6 @@ export function acknowledgeClaimedProfileDeletes(policy: iam.Policy): void {
   const account = cdk.Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
   acknowledge(policy, {
     [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${account}:user/*]`]: NAG_REASONS.deleteClaimedProfiles,
-  });
-}
-
-/** Acknowledges the findings of the provider framework (aws-cdk-lib) in front of `handler`. */
-export function acknowledgeFramework(framework: cr.Provider, handler: lambda.Function): void {
-  const handlerLogicalId = cdk.Stack.of(handler).resolve((handler.node.defaultChild as lambda.CfnFunction).logicalId);
-  acknowledge(framework, {
-    [BASIC_EXECUTION_FINDING]: NAG_REASONS.lambdaBasicExecution,
-    [`AwsSolutions-IAM5[Resource::<${handlerLogicalId}.Arn>:*]`]: NAG_REASONS.frameworkInvoke,
   });
 }
 

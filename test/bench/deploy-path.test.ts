@@ -69,10 +69,10 @@ exports.handler = async (event, context) => {
 }
 
 describe('the deploy-path bench', () => {
-  it('drives the bundled handler, which returns its answer, and counts its calls from the fake', async () => {
+  it('drives the bundled handler, which PUTs its answer to the ResponseURL, and counts its calls from the fake', async () => {
     const bundle = bundlePath('login-profile-handler');
     const result = await runChild<SequenceResult>(build(bundle), server, { mode: 'sequence', entry: bundle });
-    expect(Object.values(result.events).map((e) => e.shape)).toEqual(Array(6).fill('returns'));
+    expect(Object.values(result.events).map((e) => e.shape)).toEqual(Array(6).fill('puts'));
     expect(countCalls(result.events.create.calls).commands).toContain('CreateLoginProfile');
     expect(countCalls(result.events.delete.calls).commands).toContain('DeleteLoginProfile');
     expect(countCalls(result.events.resetFlagUpdate.calls).commands).toEqual(['UpdateLoginProfile']);

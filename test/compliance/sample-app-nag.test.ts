@@ -115,14 +115,6 @@ test('every acknowledgement carries its reason in the construct metadata cdk-nag
           `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole] at ${provider}/Handler/ServiceRole`,
           NAG_REASONS.lambdaBasicExecution,
         ],
-        [
-          `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole] at ${provider}/Provider`,
-          NAG_REASONS.lambdaBasicExecution,
-        ],
-        [
-          `AwsSolutions-IAM5[Resource::<CdkConsoleUsersLoginProfileProviderHandler0EC7D59C.Arn>:*] at ${provider}/Provider`,
-          NAG_REASONS.frameworkInvoke,
-        ],
         [`AwsSolutions-IAM5[Resource::*] at ${provider}/HandlerPolicy`, NAG_REASONS.accountPasswordPolicyRead],
         [
           `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*] at ${provider}/HandlerPolicy`,

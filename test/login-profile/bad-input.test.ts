@@ -7,7 +7,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ConsoleUser, LoginProfile, LoginProfileProvider } from '../../lib';
 import { ACCOUNT, FakeAws, REGION, installFake } from '../support/fake-aws';
-import { STACK_ID, assertNoPasswordIn, invoke, properties, requestId } from '../support/fault-harness';
+import { FailedAnswer, STACK_ID, assertNoPasswordIn, invoke, properties, requestId } from '../support/fault-harness';
+import { RESPONSE_URL } from '../support/lambda-fixtures';
 
 describe('bad props at synth', () => {
   const stack = () => new Stack(new App(), 'app');
@@ -108,6 +109,7 @@ describe('bad events at deploy', () => {
     StackId: STACK_ID,
     LogicalResourceId: 'L',
     ResourceType: 'Custom::ConsoleLoginProfile',
+    ResponseURL: RESPONSE_URL,
     ResourceProperties: good(),
     ...overrides,
   });
@@ -125,9 +127,6 @@ describe('bad events at deploy', () => {
       /unknown RequestType "Upsert"; expected Create, Update or Delete/,
     ],
     ['no RequestType', () => event({ RequestType: undefined }), /unknown RequestType undefined/],
-    ['an event that is not an object', () => null, /the event is not an object/],
-    ['no RequestId', () => event({ RequestId: undefined }), /the event has no RequestId/],
-    ['no StackId', () => event({ StackId: '' }), /the event has no StackId/],
     ['no ResourceProperties', () => event({ ResourceProperties: undefined }), /ResourceProperties are missing/],
     ['no UserName', without('UserName'), /UserName is required but missing/],
     ['a UserName with a space', withProps({ UserName: 'a b' }), /UserName must be 1-64 characters.*"a b"/],
@@ -208,7 +207,38 @@ describe('bad events at deploy', () => {
   });
 
   test('the bad-event table has at least 20 cases (with the synth table, over 35)', () => {
-    expect(cases.length).toBeGreaterThanOrEqual(20);
+    expect(cases.length + unanswerable.length).toBeGreaterThanOrEqual(20);
+  });
+
+  // Without these fields there is no answer CloudFormation would take: the handler logs why and
+  // stops (CloudFormation, if it sent the event, gives up at the resource's ServiceTimeout).
+  const unanswerable: [string, () => unknown, RegExp][] = [
+    ['an event that is not an object', () => null, /the event is not an object/],
+    ['no RequestId', () => event({ RequestId: undefined }), /the event has no RequestId/],
+    ['no StackId', () => event({ StackId: '' }), /the event has no StackId/],
+    ['no ResponseURL', () => event({ ResponseURL: undefined }), /the event has no ResponseURL/],
+  ];
+  test.each(unanswerable)(
+    'cannot answer %s: logs what was wrong and changes nothing',
+    async (_name, build, message) => {
+      const result = await invoke(build());
+      expect(String(result.error)).toMatch(/the handler answered 0 times/);
+      expect(result.output).toMatch(message);
+      expect(fake.calls).toEqual([]);
+    },
+  );
+
+  test('a Create with no usable user name answers a physical ID whose Delete calls nothing', async () => {
+    // GIVEN a Create that fails validation, and the Delete CloudFormation sends after it
+    const create = await invoke(event({ ResourceProperties: { ...good(), UserName: 'a b' } }));
+    const physicalId = (create.error as FailedAnswer).physicalResourceId;
+    expect(physicalId).toBe('L:no-user');
+    const del = await invoke(
+      event({ RequestType: 'Delete', PhysicalResourceId: physicalId, ResourceProperties: { UserName: 'a b' } }),
+    );
+    // THEN both answered, and neither called AWS
+    expect(del.error).toBeUndefined();
+    expect(fake.calls).toEqual([]);
   });
 
   test('a Delete with no usable user name succeeds without calling AWS', async () => {

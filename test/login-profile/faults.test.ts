@@ -149,7 +149,7 @@ const SHORT_TIMEOUT_CASES = CASES.filter((c) => c.repeat === 'repeated');
 /** The slowest answer in the matrix, in fake milliseconds. */
 let slowest = 0;
 afterAll(() => {
-  // Every answer leaves the handler's safety margin (10 s) for the provider framework, with room.
+  // Every answer leaves the handler's safety margin (10 s) for its answer to CloudFormation, with room.
   if (process.env.RELIABILITY_REPORT)
     process.stderr.write(`fault matrix: ${CASES.length} cases, slowest answer ${slowest} ms\n`);
   expect(slowest).toBeLessThan(LAMBDA_TIMEOUT_MS - 10_000);

@@ -1,5 +1,5 @@
 /** The login-profile handler against the fake: every event type, replays, and each failure. */
-import { LoginProfileEvent, handler } from '../../lambda/login-profile';
+import { LoginProfileEvent, handler, handlerWith } from '../../lambda/login-profile';
 import { policyViolations } from '../../lambda/shared/password';
 import { OWNER_TAG_KEY, STACK_TAG_KEY } from '../../lib/login-profile/contract';
 import { FakeAws, installFake } from '../support/fake-aws';
@@ -380,7 +380,7 @@ describe('Delete', () => {
   });
 
   test('succeeds when the profile is already gone', async () => {
-    fake.createUser('alice');
+    fake.createUser('alice', '/', { [OWNER_TAG_KEY]: SECRET_ARN });
     expect(await succeeds(del())).toEqual({ PhysicalResourceId: 'alice' });
     expect(fake.calls.map((c) => [c.command, c.outcome])).toEqual([
       ['GetUser', 'ok'],
@@ -404,8 +404,32 @@ describe('Delete', () => {
     expect(fake.profileOf('alice')).toBeDefined();
   });
 
-  test('retries EntityTemporarilyUnmodifiable', async () => {
+  test('leaves a profile set by hand on a user no secret claimed', async () => {
     fake.createUser('alice');
+    fake.setProfileByHand('alice', 'Hand-Set-Passw0rd!x');
+    await succeeds(del());
+    expect(fake.commands()).toEqual(['GetUser']);
+    expect(fake.profileOf('alice')).toBeDefined();
+  });
+
+  test('looks for the user of the properties when the physical ID is not a user it answered (a Create that never answered)', async () => {
+    // GIVEN alice's profile, owned by this secret, and a Delete whose physical ID CloudFormation made up
+    await deployed();
+    // WHEN the Delete arrives
+    const response = await succeeds(del('app-AliceLoginProfile-1A2B3C4D'));
+    // THEN it found no user by the made-up ID, then removed alice's profile
+    expect(fake.calls.map((c) => [c.command, c.input.UserName, c.outcome])).toEqual([
+      ['GetUser', 'app-AliceLoginProfile-1A2B3C4D', 'NoSuchEntityException'],
+      ['DeleteLoginProfile', 'app-AliceLoginProfile-1A2B3C4D', 'NoSuchEntityException'],
+      ['GetUser', 'alice', 'ok'],
+      ['DeleteLoginProfile', 'alice', 'ok'],
+    ]);
+    expect(fake.profileOf('alice')).toBeUndefined();
+    expect(response).toEqual({ PhysicalResourceId: 'app-AliceLoginProfile-1A2B3C4D' });
+  });
+
+  test('retries EntityTemporarilyUnmodifiable', async () => {
+    fake.createUser('alice', '/', { [OWNER_TAG_KEY]: SECRET_ARN });
     fake.setProfileByHand('alice', 'Hand-Set-Passw0rd!x');
     fake.inject({ command: 'DeleteLoginProfile', kind: 'EntityTemporarilyUnmodifiable' });
     await succeeds(del());
@@ -423,8 +447,9 @@ describe('Delete', () => {
     fake.createUser('alice');
     fake.setProfileByHand('alice', 'New-Alice-Passw0rd!x');
     await succeeds(del('old-alice'));
-    expect(fake.commands()).toEqual(['GetUser', 'DeleteLoginProfile']);
-    expect(fake.inputsOf('GetUser')).toEqual([{ UserName: 'old-alice' }]);
+    // (then alice, of the properties: no secret claimed her, her profile stays)
+    expect(fake.commands()).toEqual(['GetUser', 'DeleteLoginProfile', 'GetUser']);
+    expect(fake.inputsOf('GetUser')).toEqual([{ UserName: 'old-alice' }, { UserName: 'alice' }]);
     expect(fake.inputsOf('DeleteLoginProfile')).toEqual([{ UserName: 'old-alice' }]);
     expect(fake.profileOf('old-alice')).toBeUndefined();
     expect(fake.profileOf('alice')).toBeDefined();
@@ -467,13 +492,36 @@ describe('malformed events', () => {
       () => withProps({ SecretArn: 'my-secret' }),
       'SecretArn must be a Secrets Manager secret ARN; got "my-secret"',
     ],
-    ['no RequestId', () => ({ ...createEvent(), RequestId: undefined }), 'the event has no RequestId'],
   ])('fails on %s, before any AWS call', async (_name, e, message) => {
     fake.createUser('alice');
     fake.createSecret('alice-password', { arn: SECRET_ARN });
     expect(failureOf(await run(e() as LoginProfileEvent))).toContain(message);
     expect(fake.calls).toEqual([]);
   });
+
+  test.each(['RequestId', 'StackId', 'LogicalResourceId', 'ResponseURL'])(
+    'an event without %s cannot be answered: no AWS call, no answer, a log line naming the field',
+    async (field) => {
+      fake.createUser('alice');
+      fake.createSecret('alice-password', { arn: SECRET_ARN });
+      const sent: unknown[] = [];
+      const output: string[] = [];
+      const restore = captureOutput(output);
+      let returned: unknown;
+      try {
+        returned = await handlerWith(async (_url, answer) => void sent.push(answer))(
+          { ...createEvent(), [field]: undefined } as never,
+          lambdaContext(),
+        );
+      } finally {
+        restore();
+      }
+      expect(returned).toBeUndefined();
+      expect(sent).toEqual([]);
+      expect(fake.calls).toEqual([]);
+      expect(output.join('\n')).toContain(`the event has no ${field}`);
+    },
+  );
 
   test('logs never contain the event or its properties, only allow-listed fields', async () => {
     const output: string[] = [];

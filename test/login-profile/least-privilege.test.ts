@@ -34,6 +34,7 @@ import {
   statementsOf,
 } from '../support/policy-simulator';
 import { TemplateJson, TemplateWorld } from '../support/template-world';
+import { RESPONSE_URL } from '../support/lambda-fixtures';
 
 const list = (value: string | string[]): string[] => (Array.isArray(value) ? value : [value]);
 
@@ -286,6 +287,7 @@ describe('a forged event, under the evaluated policy', () => {
       StackId: STACK_ID,
       LogicalResourceId: 'Forged',
       ResourceType: 'Custom::ConsoleLoginProfile',
+      ResponseURL: RESPONSE_URL,
       ResourceProperties: {
         UserName: user,
         SecretArn: secretArn,

@@ -5,10 +5,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { SERVICE_TIMEOUT_ENV } from '../../lambda/runtime/custom-resource';
 import { ConsoleUser, LoginProfile, LoginProfileProvider } from '../../lib';
 
-function newStack(): Stack {
-  return new Stack(new App(), 'TestStack');
+function newStack(name = 'TestStack'): Stack {
+  return new Stack(new App(), name);
 }
 
 function resourceIdsOf(template: Template, type: string): string[] {
@@ -359,8 +360,44 @@ describe('LoginProfileProvider', () => {
     new LoginProfile(stack, 'Imported', { user: iam.User.fromUserName(stack, 'D', 'd') });
     const template = Template.fromStack(stack);
     template.resourceCountIs('Custom::ConsoleLoginProfile', 4);
-    // The handler and the provider framework's onEvent function: two, not one per user.
-    template.resourceCountIs('AWS::Lambda::Function', 2);
+    // The handler, invoked by CloudFormation directly: one function, not one per user.
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+  });
+
+  test('CloudFormation invokes the handler directly: the service token is its ARN, no retries, a short event age, a ServiceTimeout that outlasts them', () => {
+    // GIVEN a stack with a login profile, and one with a 15-minute handler
+    const stack = newStack();
+    new ConsoleUser(stack, 'A');
+    const slow = newStack('Slow');
+    new LoginProfileProvider(slow, LoginProfileProvider.ID, { timeout: Duration.minutes(15) });
+    new ConsoleUser(slow, 'A');
+    for (const [s, timeout] of [
+      [stack, 120],
+      [slow, 900],
+    ] as const) {
+      const template = Template.fromStack(s);
+      const [handlerId] = Object.keys(template.findResources('AWS::Lambda::Function'));
+      // THEN the login profile's service token is the handler's ARN, and its ServiceTimeout is the
+      // event's longest wait in Lambda's queue, plus the handler's timeout, plus a minute
+      const serviceTimeout = 60 + timeout + 60;
+      template.hasResourceProperties('Custom::ConsoleLoginProfile', {
+        ServiceToken: { 'Fn::GetAtt': [handlerId, 'Arn'] },
+        ServiceTimeout: String(serviceTimeout),
+      });
+      // THEN Lambda neither retries an event nor keeps one queued past a minute
+      template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: handlerId },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 0,
+        MaximumEventAgeInSeconds: 60,
+      });
+      // THEN the handler knows the ServiceTimeout (it stops its work before CloudFormation gives up)
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Timeout: timeout,
+        Environment: { Variables: { [SERVICE_TIMEOUT_ENV]: String(serviceTimeout) } },
+      });
+    }
   });
 
   test('permissions are scoped to the declared users, secrets and keys', () => {
@@ -451,15 +488,15 @@ describe('LoginProfileProvider', () => {
     expect(() => new LoginProfileProvider(stack, LoginProfileProvider.ID, { timeout })).toThrow(message);
   });
 
-  test('each function (handler, provider framework) logs to a log group of its own, kept a year and deleted with the stack', () => {
+  test('the handler logs to a log group of its own, kept a year and deleted with the stack', () => {
     // GIVEN
     const stack = newStack();
     // WHEN
     new ConsoleUser(stack, 'A');
     // THEN
     const logGroups = logGroupsOfFunctions(Template.fromStack(stack));
-    expect(logGroups).toHaveLength(2);
-    expect(new Set(logGroups.map((g) => g.logGroupId)).size).toBe(2);
+    expect(logGroups).toHaveLength(1);
+    Template.fromStack(stack).resourceCountIs('AWS::Logs::LogGroup', 1);
     for (const { logGroup } of logGroups) {
       expect(logGroup).toEqual({
         Type: 'AWS::Logs::LogGroup',
@@ -470,7 +507,7 @@ describe('LoginProfileProvider', () => {
     }
   });
 
-  test('logRetention sets the retention of both log groups', () => {
+  test("logRetention sets the retention of the handler's log group", () => {
     // GIVEN
     const stack = newStack();
     // WHEN
@@ -478,7 +515,7 @@ describe('LoginProfileProvider', () => {
     new ConsoleUser(stack, 'A');
     // THEN
     const logGroups = logGroupsOfFunctions(Template.fromStack(stack));
-    expect(logGroups).toHaveLength(2);
+    expect(logGroups).toHaveLength(1);
     for (const { logGroup } of logGroups) {
       expect(logGroup).toMatchObject({ Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Delete' });
     }

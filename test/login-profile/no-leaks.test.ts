@@ -7,11 +7,19 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ConsoleUser, LoginProfile } from '../../lib';
-import { handler } from '../../lambda/login-profile';
 import * as aws from '../../lambda/shared/aws';
 import type { LoginProfileEvent as CustomResourceEventBase } from '../../lambda/login-profile';
 import { FakeAws, installFake } from '../support/fake-aws';
-import { Handler, assertNoPasswordIn, createEvent, invoke, requestId, STACK_ID } from '../support/fault-harness';
+import {
+  Handler,
+  assertNoPasswordIn,
+  createEvent,
+  invoke,
+  loginProfileHandler as handler,
+  requestId,
+  STACK_ID,
+} from '../support/fault-harness';
+import { RESPONSE_URL } from '../support/lambda-fixtures';
 import { TemplateWorld } from '../support/template-world';
 
 let fake: FakeAws;
@@ -169,6 +177,7 @@ describe('the construct', () => {
         StackId: STACK_ID,
         LogicalResourceId: id,
         ResourceType: resource.Type,
+        ResponseURL: RESPONSE_URL,
         ResourceProperties: deployed.resolve(resource.Properties),
       });
       expect(result.error).toBeUndefined();
@@ -199,6 +208,7 @@ describe('the construct', () => {
           'PasswordResetRequired',
           'ResetToken',
           'SecretArn',
+          'ServiceTimeout',
           'ServiceToken',
           'SignInUrl',
           'UserName',

@@ -6,7 +6,8 @@ import {
   EventIdentity,
   MAX_POLICY_ATTEMPTS,
   UpdatePlan,
-  ownedByAnotherSecret,
+  deleteTargets,
+  ownsProfile,
   planUpdate,
   settleReplay,
   stageHolder,
@@ -164,14 +165,31 @@ describe('settleReplay', () => {
   });
 });
 
-describe('ownedByAnotherSecret', () => {
-  test('true only when the owner tag names another secret', () => {
-    expect(ownedByAnotherSecret(OTHER_SECRET, SECRET)).toBe(true);
-    expect(ownedByAnotherSecret(SECRET, SECRET)).toBe(false);
-    // no tag: a user IAM does not show yet, or one never claimed; the Delete goes ahead
-    expect(ownedByAnotherSecret(undefined, SECRET)).toBe(false);
-    // a Delete whose properties name no secret leaves a profile some secret owns
-    expect(ownedByAnotherSecret(SECRET, undefined)).toBe(true);
-    expect(ownedByAnotherSecret(undefined, undefined)).toBe(false);
+describe('ownsProfile', () => {
+  const KEY = 'owner';
+  test('true only when the owner tag names this secret, or IAM does not show the user', () => {
+    expect(ownsProfile({ [KEY]: SECRET }, KEY, SECRET)).toBe(true);
+    expect(ownsProfile({ [KEY]: OTHER_SECRET }, KEY, SECRET)).toBe(false);
+    // a user without the owner tag was never claimed: its profile (if any) was set by hand
+    expect(ownsProfile({}, KEY, SECRET)).toBe(false);
+    expect(ownsProfile({ other: SECRET }, KEY, SECRET)).toBe(false);
+    // a Delete whose properties name no secret owns nothing
+    expect(ownsProfile({ [KEY]: SECRET }, KEY, undefined)).toBe(false);
+    expect(ownsProfile({}, KEY, undefined)).toBe(false);
+    // a user IAM does not show (gone, or too new): DeleteLoginProfile settles it
+    expect(ownsProfile(undefined, KEY, SECRET)).toBe(true);
+  });
+});
+
+describe('deleteTargets', () => {
+  test('the physical ID, then the user of the properties when it differs', () => {
+    expect(deleteTargets('alice', 'alice')).toEqual(['alice']);
+    expect(deleteTargets('IntegStack-AliceLoginProfile-1X2Y3Z', 'alice')).toEqual([
+      'IntegStack-AliceLoginProfile-1X2Y3Z',
+      'alice',
+    ]);
+    expect(deleteTargets('alice', undefined)).toEqual(['alice']);
+    expect(deleteTargets('', 'alice')).toEqual(['alice']);
+    expect(deleteTargets(undefined, 42)).toEqual([]);
   });
 });

@@ -15,7 +15,7 @@ import {
   lostPasswords,
   updateEvent,
 } from '../support/fault-harness';
-import { EventType, SCENARIOS, runScenario } from '../support/scenarios';
+import { EventType, SCENARIOS, physicalIdAfterFailedCreate, runScenario } from '../support/scenarios';
 
 let fake: FakeAws;
 const outputs: Invocation[] = [];
@@ -94,16 +94,12 @@ describe('replays', () => {
     },
   );
 
-  // The one case no handler code can cover: the Lambda dies (a kill, not an error) right after IAM
-  // created the profile of a Create. See the known-limit test below.
-  const givenUp = halfway.filter(
-    ([type, command, when]) => !(type === 'create' && command === 'CreateLoginProfile' && when === 'after'),
-  );
-  test.each(givenUp)(
+  test.each(halfway)(
     '%s that died at %s (%s it applied) is safe when CloudFormation gives up on it instead',
     async (type, command, when) => {
-      // GIVEN / WHEN a delivery killed during one call, answered FAILED by the provider framework,
-      // and CloudFormation's reaction (rollback, skipped Delete, second stack delete)
+      // GIVEN / WHEN a delivery killed during one call (no answer), and CloudFormation's reaction
+      // once the ServiceTimeout passed (rollback Update, the Delete after a failed Create, a
+      // second stack delete)
       const result = await runScenario(fake, type, (f) =>
         f.inject({ command, kind: 'Crash', afterApply: when === 'after' }),
       );
@@ -117,19 +113,22 @@ describe('replays', () => {
     },
   );
 
-  test('known limit: a Create killed right after IAM created the profile, then rolled back, leaves that profile', async () => {
-    // GIVEN a Create whose Lambda dies after CreateLoginProfile applied (no code of ours runs again)
-    // WHEN the provider framework reports FAILED, skips the Delete, and the rollback deletes the secret
+  test('a Create killed right after IAM created the profile: the rollback Delete reaches the handler and removes it', async () => {
+    // GIVEN a Create whose Lambda dies after CreateLoginProfile applied (no undo runs, no answer)
+    // WHEN CloudFormation gives up at the ServiceTimeout and rolls back: the Delete of the login
+    // profile (with a physical ID CloudFormation made up), then the secret and the user
     const result = await runScenario(fake, 'create', (f) =>
       f.inject({ command: 'CreateLoginProfile', kind: 'Crash', afterApply: true }),
     );
     outputs.push(result.first, ...result.followUps);
-    // THEN the profile stays, and IAM refuses to delete the user: the stack's rollback fails
-    // visibly (ROLLBACK_FAILED) instead of silently. The handler answers before its timeout in
-    // every fault of the matrix, so only a crash (out of memory, a runtime failure) gets here.
+    // THEN the Delete found alice through its properties and removed the profile her secret
+    // owned, so the rollback deleted the user: no failed rollback, no profile left
     expect(result.first.timedOut).toBe(true);
-    expect(fake.profileOf('alice')).toBeDefined();
-    expect(result.cfnProblems).toEqual(['CloudFormation could not delete user alice: DeleteConflictException']);
+    expect(result.followUps).toHaveLength(1);
+    expect(result.followUps[0].error).toBeUndefined();
+    expect(fake.profileOf('alice')).toBeUndefined();
+    expect(fake.users.has('alice')).toBe(false);
+    expect(result.cfnProblems).toEqual([]);
   });
 
   test('a Create replayed after its secret was written converges to that one version', async () => {
@@ -217,7 +216,7 @@ describe('CloudFormation sequences', () => {
     ...extra,
   });
 
-  test('a failed Create leaves no profile, so the Delete the provider framework skips is not needed', async () => {
+  test('a failed Create removes the profile it may have set itself, before the Delete that follows', async () => {
     // GIVEN a new user and secret, and IAM applying the profile but every answer after it failing
     fake.createUser('alice');
     const secret = fake.createSecret('alice-password');
@@ -225,7 +224,7 @@ describe('CloudFormation sequences', () => {
       { command: 'CreateLoginProfile', kind: 'ServiceFailure', count: Infinity, afterApply: true },
       { command: 'UpdateLoginProfile', kind: 'ServiceFailure', count: Infinity },
     );
-    // WHEN the Create fails and CloudFormation rolls back (no Delete reaches the handler)
+    // WHEN the Create fails, before any other event
     const create = await run(createEvent('L', props('alice', secret)));
     fake.clearFaults();
     fake.deleteSecret(secret);
@@ -301,11 +300,12 @@ describe('CloudFormation sequences', () => {
     ok(await run(createEvent('Old', props('alice', oldSecret))));
     const before = fake.profileOf('alice')!.password;
     // WHEN the move's new Create fails (IAM refuses every password) and the update rolls back:
-    // no Delete for L2, its new secret deleted, L1 untouched
+    // the Delete of L2 (with its FAILED answer's physical ID), its new secret deleted, L1 untouched
     const newSecret = fake.createSecret('new-path');
     fake.inject({ command: 'UpdateLoginProfile', kind: 'PasswordPolicyViolation', count: Infinity });
     const create = await run(createEvent('New', props('alice', newSecret)));
     fake.clearFaults();
+    ok(await run(deleteEvent('New', physicalIdAfterFailedCreate(create, 'New'), props('alice', newSecret))));
     fake.deleteSecret(newSecret);
     // THEN the profile keeps L1's password, L1 owns the user again, and a later stack delete
     // through L1 removes the profile so that the user can go
@@ -316,6 +316,55 @@ describe('CloudFormation sequences', () => {
     ok(await run(deleteEvent('Old', 'alice', props('alice', oldSecret))));
     expect(fake.profileOf('alice')).toBeUndefined();
     expect(() => fake.deleteUser('alice')).not.toThrow();
+  });
+
+  test('known limit: a moved construct whose new Create is killed after it claimed the user loses the profile, and nothing else', async () => {
+    // GIVEN a user whose profile belongs to construct L1
+    fake.createUser('alice');
+    const oldSecret = fake.createSecret('old-path');
+    ok(await run(createEvent('Old', props('alice', oldSecret))));
+    // WHEN the move's new Create is killed right after it tagged the user (no undo runs), and the
+    // rollback sends its Delete (physical ID made up) and deletes its secret
+    const newSecret = fake.createSecret('new-path');
+    fake.inject({ command: 'TagUser', kind: 'Crash', afterApply: true });
+    const create = await run(createEvent('New', props('alice', newSecret)));
+    fake.clearFaults();
+    expect(create.timedOut).toBe(true);
+    ok(await run(deleteEvent('New', physicalIdAfterFailedCreate(create, 'New'), props('alice', newSecret))));
+    fake.deleteSecret(newSecret);
+    // THEN the Delete removed the profile (the owner tag named the killed Create's secret, and the
+    // handler cannot know whether that Create set its password): L1's secret now opens nothing,
+    // but no profile holds a password that is nowhere, and L1's own Delete and the user's succeed
+    expect(fake.profileOf('alice')).toBeUndefined();
+    expect(lostPasswords(fake)).toEqual([]);
+    ok(await run(deleteEvent('Old', 'alice', props('alice', oldSecret))));
+    expect(() => fake.deleteUser('alice')).not.toThrow();
+  });
+
+  test('a login profile added again for a user whose earlier one was removed, killed right after CreateLoginProfile: the rollback Delete removes it', async () => {
+    // GIVEN an imported user whose earlier login profile (construct L1) was removed from the stack:
+    // its Delete removed the profile, and the owner tag still names L1's secret
+    fake.createUser('alice');
+    const oldSecret = fake.createSecret('old-path');
+    ok(await run(createEvent('Old', props('alice', oldSecret))));
+    ok(await run(deleteEvent('Old', 'alice', props('alice', oldSecret))));
+    fake.deleteSecret(oldSecret);
+    expect(fake.tagsOf('alice')[OWNER_TAG_KEY]).toBe(oldSecret);
+    // WHEN a new login profile L2 is added, its Create is killed right after IAM created the
+    // profile, and CloudFormation rolls back (the Delete, a made-up physical ID, then the secret)
+    const newSecret = fake.createSecret('new-path');
+    fake.inject({ command: 'CreateLoginProfile', kind: 'Crash', afterApply: true });
+    const create = await run(createEvent('New', props('alice', newSecret)));
+    fake.clearFaults();
+    expect(create.timedOut).toBe(true);
+    ok(await run(deleteEvent('New', physicalIdAfterFailedCreate(create, 'New'), props('alice', newSecret))));
+    fake.deleteSecret(newSecret);
+    // THEN no profile holds the password of the deleted secret. This needs the Create to claim the
+    // user (TagUser) before it sets the password: claimed afterwards, the stale tag would make the
+    // Delete leave the profile. So the previous owner cannot be read after CreateLoginProfile
+    // either: the claim has replaced it by then; only a read before the claim (GetUser) has it.
+    expect(fake.profileOf('alice')).toBeUndefined();
+    expect(lostPasswords(fake)).toEqual([]);
   });
 
   test('a stack delete removes the profile before the user (and the fake IAM refuses the other order)', async () => {

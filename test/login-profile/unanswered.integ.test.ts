@@ -29,3 +29,26 @@ test('a Create whose CreateLoginProfile is applied and never answered fails in t
   expect(Date.now() - started).toBeLessThan(60_000);
   expect((await moto.profile('quiet')).exists).toBe(false);
 }, 90_000);
+
+test("a Create whose undo failed too: the rollback's Delete reaches the bundled handler and removes the profile", async () => {
+  // GIVEN an existing user, IAM applying CreateLoginProfile without answering, and the undo's
+  // DeleteLoginProfile throttled on every attempt
+  await moto.iam.send(new CreateUserCommand({ UserName: 'stubborn' }));
+  moto.proxy.inject({ kind: 'AppliedNoAnswer', action: 'CreateLoginProfile' });
+  moto.proxy.inject({ kind: 'Throttling', action: 'DeleteLoginProfile', count: 4 });
+  const driver = moto.driver({ stackName: 'IntegUndoFailed' });
+  await expect(
+    driver.deploy(synthesize('unanswered-create-undo-failed', (app) => importedUserStack(app, 'stubborn'))),
+  ).rejects.toThrow(/CreateLoginProfile did not answer within \d+ ms/);
+  // ...so the failed Create left the profile (its password is in the secret the rollback deletes)
+  expect((await moto.profile('stubborn')).exists).toBe(true);
+
+  // WHEN CloudFormation rolls back: the Delete of the login profile (physical ID: the FAILED
+  // answer's), then the secret
+  await driver.rollback();
+
+  // THEN the Delete reached the handler, which removed the profile its secret owned
+  const deletes = driver.deliveries.filter((d) => d.event.RequestType === 'Delete');
+  expect(deletes.map((d) => [d.event.PhysicalResourceId, d.error])).toEqual([['stubborn', undefined]]);
+  expect((await moto.profile('stubborn')).exists).toBe(false);
+}, 90_000);

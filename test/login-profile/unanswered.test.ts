@@ -2,9 +2,9 @@
  * Calls that AWS applies but never answers (the connection stays open: no reset, no error). For
  * every call each event type makes, `AppliedNoAnswer` once and on every attempt: the handler must
  * answer before the Lambda timeout (its deadline aborts the call), and after CloudFormation's next
- * step (the rollback Update; after a failed Create the skipped Delete and the rollback deleting the
- * secret; a second stack delete) no login profile may hold a password that is in no live secret,
- * and no password may appear in any output.
+ * step (the rollback Update; after a failed Create its Delete and the rollback deleting the secret
+ * and the user; a second stack delete) no login profile may hold a password that is in no live
+ * secret, no password may appear in any output, and no rollback may fail.
  */
 import { CALL_CAP_MS, SAFETY_MARGIN_MS } from '../../lambda/runtime/invocation';
 import { FakeAws, installFake } from '../support/fake-aws';
@@ -22,7 +22,7 @@ for (const type of Object.keys(CALLS) as EventType[]) {
 }
 
 /** What the cases saw, in all (printed with RELIABILITY_REPORT, and asserted). */
-const summary = { cases: 0, faultsInjected: 0, lost: 0, leaked: 0, hung: 0 };
+const summary = { cases: 0, faultsInjected: 0, lost: 0, leaked: 0, failedRollbacks: 0, hung: 0 };
 afterAll(() => {
   if (process.env.RELIABILITY_REPORT) process.stderr.write(`unanswered calls: ${JSON.stringify(summary)}\n`);
   expect(summary).toEqual({
@@ -30,6 +30,7 @@ afterAll(() => {
     faultsInjected: expect.any(Number),
     lost: 0,
     leaked: 0,
+    failedRollbacks: 0,
     hung: 0,
   });
   expect(summary.faultsInjected).toBeGreaterThanOrEqual(CASES.length);
@@ -63,8 +64,9 @@ describe('calls applied and never answered', () => {
     summary.faultsInjected += run.faultsHit;
     summary.lost += lost.length;
     summary.leaked += invocations.reduce((n, inv) => n + leaks(fake, inv.output), 0);
+    summary.failedRollbacks += run.cfnProblems.length + run.followUps.filter((f) => f.error !== undefined).length;
     summary.hung += invocations.filter((inv) => inv.timedOut).length;
-    // THEN every invocation answered, leaving the provider framework its margin
+    // THEN every invocation answered, leaving itself the margin to answer CloudFormation
     for (const inv of invocations) {
       expect(inv.timedOut).toBe(false);
       expect(inv.elapsedMs).toBeLessThan(LAMBDA_TIMEOUT_MS - SAFETY_MARGIN_MS);
@@ -91,7 +93,7 @@ describe('calls applied and never answered', () => {
       fake.inject({ command, kind: 'AppliedNoAnswer', count: Number.POSITIVE_INFINITY });
       // WHEN the event runs
       const result = await invoke(context.event, { timeoutMs: 30_000 });
-      // THEN the handler answers with the provider framework's margin left, and leaks nothing
+      // THEN the handler answers with the margin to answer CloudFormation left, and leaks nothing
       expect(result.timedOut).toBe(false);
       expect(result.elapsedMs).toBeLessThanOrEqual(30_000 - SAFETY_MARGIN_MS);
       assertNoPasswordIn(fake, result.output);

@@ -4,6 +4,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { SERVICE_TIMEOUT_ENV } from '../../lambda/runtime/custom-resource';
 import { AccountPasswordPolicy, ConsoleUser, LoginProfile, LoginProfileRotation } from '../../lib';
 
 const ENV = { account: '123456789012', region: 'us-east-1' };
@@ -63,7 +64,11 @@ describe('AccountPasswordPolicy', () => {
     const s = stack(new App(), 'Policy');
     new AccountPasswordPolicy(s, 'PasswordPolicy', { minimumPasswordLength: 14 });
     const resource = Object.values(Template.fromStack(s).findResources('Custom::AccountPasswordPolicy'))[0];
-    expect(Object.keys(resource.Properties).sort()).toEqual(['MinimumPasswordLength', 'ServiceToken']);
+    expect(Object.keys(resource.Properties).sort()).toEqual([
+      'MinimumPasswordLength',
+      'ServiceTimeout',
+      'ServiceToken',
+    ]);
   });
 
   test('login profiles in the same stack are created after the policy, whatever the declaration order', () => {
@@ -104,7 +109,30 @@ describe('AccountPasswordPolicy', () => {
     );
   });
 
-  test('each function (handler, provider framework) logs to a log group of its own, kept a year and deleted with the stack', () => {
+  test('CloudFormation invokes the handler directly: the service token is its ARN, no retries, a ServiceTimeout that outlasts the queue and the timeout', () => {
+    // GIVEN
+    const s = stack();
+    // WHEN
+    new AccountPasswordPolicy(s, 'PasswordPolicy');
+    // THEN
+    const t = Template.fromStack(s);
+    const [handlerId] = Object.keys(t.findResources('AWS::Lambda::Function'));
+    t.hasResourceProperties('Custom::AccountPasswordPolicy', {
+      ServiceToken: { 'Fn::GetAtt': [handlerId, 'Arn'] },
+      ServiceTimeout: String(60 + 60 + 60),
+    });
+    t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: handlerId },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 60,
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 60,
+      Environment: { Variables: { [SERVICE_TIMEOUT_ENV]: '180' } },
+    });
+  });
+
+  test('the handler logs to a log group of its own, kept a year and deleted with the stack', () => {
     // GIVEN
     const s = stack();
     // WHEN
@@ -113,9 +141,10 @@ describe('AccountPasswordPolicy', () => {
     const t = Template.fromStack(s);
     const logGroups = t.findResources('AWS::Logs::LogGroup');
     const functions = Object.values(t.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(2);
+    expect(functions).toHaveLength(1);
+    expect(Object.keys(logGroups)).toHaveLength(1);
     const named = new Set(functions.map((fn) => fn.Properties.LoggingConfig?.LogGroup?.Ref as string));
-    expect(named.size).toBe(2);
+    expect(named.size).toBe(1);
     for (const id of named) {
       expect(logGroups[id]).toEqual({
         Type: 'AWS::Logs::LogGroup',
@@ -126,7 +155,7 @@ describe('AccountPasswordPolicy', () => {
     }
   });
 
-  test('logRetention sets the retention of both log groups', () => {
+  test("logRetention sets the retention of the handler's log group", () => {
     const s = stack();
     new AccountPasswordPolicy(s, 'PasswordPolicy', { logRetention: logs.RetentionDays.THREE_MONTHS });
     const t = Template.fromStack(s);

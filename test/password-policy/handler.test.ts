@@ -1,6 +1,6 @@
 /** The account-password-policy handler against the fake IAM, and its pure physical-ID encoding. */
 import * as fc from 'fast-check';
-import { AccountPasswordPolicyEvent, handler } from '../../lambda/password-policy';
+import { AccountPasswordPolicyEvent, NOTHING_RECORDED, handlerWith } from '../../lambda/password-policy';
 import {
   PHYSICAL_ID_PREFIX,
   PolicyFields,
@@ -10,7 +10,7 @@ import {
 } from '../../lambda/password-policy/policy';
 import type { AccountPasswordPolicyResourceProperties } from '../../lib/password-policy/contract';
 import { FakeAws, installFake } from '../support/fake-aws';
-import { failureOf, invoke } from '../support/fault-harness';
+import { FailedAnswer, answersOf, failureOf, invoke } from '../support/fault-harness';
 import { EventSource, createEventOf, deleteEventOf, updateEventOf } from '../support/lambda-fixtures';
 
 const NONE_ID = `${PHYSICAL_ID_PREFIX}none`;
@@ -68,6 +68,7 @@ function source(
   return { logicalResourceId: 'PasswordPolicy', resourceType: 'Custom::AccountPasswordPolicy', properties };
 }
 const createEvent = (properties = WANTED) => createEventOf(source(properties));
+const handler = answersOf(handlerWith);
 const run = (event: AccountPasswordPolicyEvent) => invoke(event, { fn: handler });
 
 let fake: FakeAws;
@@ -173,6 +174,49 @@ describe('Delete', () => {
     const failed = await run(deleteEventOf(source(WANTED), `${PHYSICAL_ID_PREFIX}MinimumPasswordLength=8&Colour=blue`));
     expect(failureOf(failed)).toMatch(/unknown field "Colour"/);
     expect(fake.calls).toEqual([]);
+  });
+});
+
+describe('a failed Create, and the Delete CloudFormation sends after it', () => {
+  test('an update that never answers: FAILED with the previous policy as physical ID, which the Delete puts back', async () => {
+    // GIVEN an account with a policy, and IAM applying the new one without ever answering
+    fake.passwordPolicy = EXISTING;
+    fake.inject({ command: 'UpdateAccountPasswordPolicy', kind: 'AppliedNoAnswer', count: Infinity });
+    // WHEN the Create runs
+    const failed = await run(createEvent());
+    // THEN it answered FAILED in time, naming the call, with the record of the previous policy
+    expect(failureOf(failed)).toMatch(/UpdateAccountPasswordPolicy did not answer within \d+ ms/);
+    const physicalId = (failed.error as FailedAnswer).physicalResourceId;
+    expect(decodePhysicalId(physicalId)).toEqual(EXISTING_REQUEST);
+    expect(fake.passwordPolicy).toEqual(WANTED_IN_FORCE);
+    // WHEN the rollback's Delete arrives with that physical ID
+    fake.clearFaults();
+    const del = await run(deleteEventOf(source(WANTED), physicalId));
+    // THEN the account has its previous policy again
+    expect(del.error).toBeUndefined();
+    expect(fake.passwordPolicy).toEqual({ ...EXISTING, MaxPasswordAge: undefined });
+  });
+
+  test('a Create that failed before reading the policy changed nothing, and neither does its Delete', async () => {
+    fake.passwordPolicy = EXISTING;
+    fake.inject({ command: 'GetAccountPasswordPolicy', kind: 'ServiceFailure', count: Infinity });
+    const failed = await run(createEvent());
+    const physicalId = (failed.error as FailedAnswer).physicalResourceId;
+    expect(physicalId).toBe(NOTHING_RECORDED);
+    fake.clearFaults();
+    fake.forgetCalls();
+    const del = await run(deleteEventOf(source(WANTED), physicalId));
+    expect(del.error).toBeUndefined();
+    expect(fake.calls).toEqual([]);
+    expect(fake.passwordPolicy).toEqual(EXISTING);
+  });
+
+  test('a Delete after a Create that never answered (a physical ID CloudFormation made up) succeeds and changes nothing', async () => {
+    fake.passwordPolicy = WANTED_IN_FORCE;
+    const del = await run(deleteEventOf(source(WANTED), 'app-PasswordPolicy-1A2B3C4D5E6F'));
+    expect(del.error).toBeUndefined();
+    expect(fake.calls).toEqual([]);
+    expect(fake.passwordPolicy).toEqual(WANTED_IN_FORCE);
   });
 });
 

@@ -34,6 +34,9 @@ describe('rotation', () => {
       RotationRules: { ScheduleExpression: 'rate(30 days)' },
       RotateImmediatelyOnUpdate: false,
     });
+    // Secrets Manager calls the rotation function itself (no provider framework in front of it):
+    // the stack's two functions are the login-profile handler and the rotation function
+    t.resourceCountIs('AWS::Lambda::Function', 2);
     // the schedule waits for the login profile (its first password) and the function's permissions
     const schedule = Object.values(t.findResources('AWS::SecretsManager::RotationSchedule'))[0];
     const dependsOn = schedule.DependsOn as string[];

@@ -75,10 +75,12 @@ describe('150 console users in one stack', () => {
         const measure = measureTemplate(template, environment(stack));
         expect(measure.resources).toBeLessThanOrEqual(MAX_STACK_RESOURCES);
         expect(measure.templateBytes).toBeLessThanOrEqual(MAX_TEMPLATE_BYTES);
-        // 3 per user (user, secret, login profile), the provider (2 functions, their roles and
-        // policies, and a log group each), and the permission policies.
-        expect(measure.resources).toBe(150 * 3 + 8 + ofType(template, 'AWS::IAM::ManagedPolicy').length);
-        expect(ofType(template, 'AWS::Logs::LogGroup')).toHaveLength(2);
+        // 3 per user (user, secret, login profile), the provider (the handler function, its role,
+        // its inline policy, its log group and its asynchronous-invocation settings), and the
+        // permission policies.
+        expect(measure.resources).toBe(150 * 3 + 5 + ofType(template, 'AWS::IAM::ManagedPolicy').length);
+        expect(ofType(template, 'AWS::Logs::LogGroup')).toHaveLength(1);
+        expect(ofType(template, 'AWS::Lambda::EventInvokeConfig')).toHaveLength(1);
       });
 
       test('every managed policy stays within 6,144 characters, ARNs rendered as deployed', () => {
@@ -98,8 +100,8 @@ describe('150 console users in one stack', () => {
 
       test('has one handler function for all of them', () => {
         const functions = ofType(template, 'AWS::Lambda::Function');
-        // The handler and the provider framework's onEvent function.
-        expect(functions).toHaveLength(2);
+        // The handler, which CloudFormation invokes directly.
+        expect(functions).toHaveLength(1);
       });
 
       test('lets the handler touch exactly the 150 users and their secrets, each in one policy, with no wildcard', () => {
@@ -215,14 +217,14 @@ describe('150 console users in one stack', () => {
   test('creates one provider whatever the number of users', () => {
     for (const count of [1, 10]) {
       const { app, stack } = stackWith(count);
-      expect(ofType(synth(app, stack), 'AWS::Lambda::Function')).toHaveLength(2);
+      expect(ofType(synth(app, stack), 'AWS::Lambda::Function')).toHaveLength(1);
     }
   });
 });
 
 describe('synth-time limit errors', () => {
   test('fails when the stack passes 500 resources', () => {
-    // GIVEN 164 console users: 3 x 164 + 8 + 6 policies = 506 resources
+    // GIVEN 164 console users: 3 x 164 + 5 + 6 policies = 503 resources
     const { app } = stackWith(164);
     // WHEN / THEN synth fails (aws-cdk-lib's own check), naming the limit and the count
     expect(() => app.synth()).toThrow(

@@ -4,8 +4,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { CloudFormationResponse, SendResponse } from '../../lambda/runtime/responder';
+import { RESPONSE_URL } from './lambda-fixtures';
 
-/** A bundled handler's entry point. */
+/**
+ * A bundled handler's entry point. For a custom-resource handler (one that answers CloudFormation
+ * at the event's ResponseURL), its answer is recorded instead of sent, and SUCCESS resolves with
+ * `{ PhysicalResourceId, Data }` while FAILED rejects with an error whose message is the `Reason`
+ * (see `answered`). An event without a ResponseURL gets a recording one.
+ */
 export type BundledHandler<E = unknown, R = unknown> = (event: E, context?: unknown) => Promise<R>;
 
 const ASSETS = path.resolve(__dirname, '..', '..', 'assets');
@@ -47,7 +54,34 @@ export function freshBundledHandler<E = unknown, R = unknown>(name: string): Bun
 }
 
 function exported<E, R>(moduleExports: unknown, name: string): BundledHandler<E, R> {
-  const handler = (moduleExports as { handler?: unknown }).handler;
+  const { handler, handlerWith } = moduleExports as { handler?: unknown; handlerWith?: unknown };
   if (typeof handler !== 'function') throw new Error(`the bundle ${name} exports no handler`);
+  if (typeof handlerWith === 'function') return answered(handlerWith as never) as BundledHandler<E, R>;
   return handler as BundledHandler<E, R>;
+}
+
+/** The answer of a custom-resource handler that failed: its `Reason` is the message. */
+export class FailedAnswerError extends Error {
+  constructor(public readonly answer: CloudFormationResponse) {
+    super(answer.Reason ?? '(no reason)');
+    this.name = 'FailedAnswerError';
+  }
+}
+
+function answered(
+  handlerWith: (
+    send: SendResponse,
+  ) => (event: unknown, context?: unknown) => Promise<CloudFormationResponse | undefined>,
+): BundledHandler<unknown, { PhysicalResourceId: string; Data?: Record<string, string> }> {
+  return async (event, context) => {
+    const sent: CloudFormationResponse[] = [];
+    const withUrl = { ResponseURL: RESPONSE_URL, ...(event as object) };
+    await handlerWith(async (_url, answer) => void sent.push(answer))(withUrl, context);
+    if (sent.length !== 1) throw new Error(`the handler answered ${sent.length} times`);
+    const [answer] = sent;
+    if (answer.Status === 'FAILED') throw new FailedAnswerError(answer);
+    return answer.Data === undefined
+      ? { PhysicalResourceId: answer.PhysicalResourceId }
+      : { PhysicalResourceId: answer.PhysicalResourceId, Data: answer.Data };
+  };
 }

@@ -20,7 +20,7 @@
  *
  * What is not: every other resource type (roles, policies, functions, keys, groups) is a
  * placeholder with a made-up physical ID and made-up attributes; IAM policies are not evaluated;
- * the provider framework is not run (its onEvent contract is what the handler receives here);
+ * the handler's answer is recorded rather than PUT to the ResponseURL (test/support/bundles.ts);
  * a failed event throws `DriverError`, and the test decides whether to `rollback()` (which sends
  * what CloudFormation's UPDATE_ROLLBACK would, see there).
  * Unsupported intrinsic functions throw `DriverError` naming them.
@@ -42,7 +42,7 @@ import {
 import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { bundledHandler } from './bundles';
+import { FailedAnswerError, bundledHandler } from './bundles';
 import { IntrinsicError, IntrinsicScope, resolveIntrinsics } from './intrinsics';
 import { saveTemplate } from './templates';
 
@@ -74,13 +74,18 @@ export interface TemplateResource {
 
 /** Something CloudFormation would report as a failed resource, or a template the driver cannot handle. */
 export class DriverError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    options?: { cause?: unknown },
+    /** The physical ID a handler's FAILED answer gave (CloudFormation's Delete after a failed Create carries it). */
+    public readonly failedPhysicalId?: string,
+  ) {
     super(message, options);
     this.name = 'DriverError';
   }
 }
 
-/** A custom-resource event as the handler receives it from the provider framework. */
+/** A custom-resource event as the handler receives it from CloudFormation. */
 export interface CustomResourceEvent {
   readonly RequestType: 'Create' | 'Update' | 'Delete';
   readonly RequestId: string;
@@ -139,6 +144,8 @@ interface DeployProgress {
   readonly created: string[];
   readonly updated: { readonly before: LiveResource; readonly after: LiveResource }[];
   failed?: { readonly before: LiveResource; readonly attempted: Record<string, unknown> };
+  /** A custom resource whose Create failed: CloudFormation deletes it in the rollback. */
+  failedCreate?: LiveResource;
 }
 
 /** Synthesizes the stack that `build` adds to a fresh app; saves the template for cfn-lint under `name`. */
@@ -223,6 +230,17 @@ export class Driver {
         if (updated.physicalId !== current.physicalId) obsolete.push(current);
       } catch (error) {
         if (current && isCustomResource(current.type)) progress.failed = { before: current, attempted: properties };
+        if (!current && isCustomResource(resource.Type)) {
+          // A Create that answered FAILED: the Delete carries the answer's physical ID.
+          const physicalId = error instanceof DriverError ? error.failedPhysicalId : undefined;
+          progress.failedCreate = {
+            logicalId,
+            type: resource.Type,
+            properties,
+            physicalId: physicalId ?? `${this.stackName}-${logicalId}-${randomSuffix()}`,
+            attributes: {},
+          };
+        }
         this.pendingRollback = progress;
         throw error;
       }
@@ -245,9 +263,9 @@ export class Driver {
    * the deployment updated, and the one whose Update failed, gets an Update back to its previous
    * properties (with the properties being abandoned as OldResourceProperties), in dependency
    * order; then the physical resources the deployment created (new logical IDs and replacements)
-   * are deleted, dependents first. A custom resource whose Create failed gets no Delete (the
-   * provider framework ignores it). Not modelled: rolling back in-place property changes of users
-   * and secrets (the driver does not apply those to moto in the first place).
+   * are deleted, dependents first, the custom resource whose Create failed included (its Delete
+   * carries the physical ID of its FAILED answer). Not modelled: rolling back in-place property
+   * changes of users and secrets (the driver does not apply those to moto in the first place).
    */
   public async rollback(): Promise<void> {
     const progress = this.pendingRollback;
@@ -282,6 +300,7 @@ export class Driver {
     }
     const failedTemplate = this.template;
     for (const logicalId of dependencyOrder(failedTemplate).reverse()) {
+      if (progress.failedCreate?.logicalId === logicalId) await this.delete(progress.failedCreate);
       for (const replaced of replacements.filter((r) => r.logicalId === logicalId)) await this.delete(replaced);
       if (progress.created.includes(logicalId)) {
         const resource = this.live.get(logicalId);
@@ -425,7 +444,7 @@ export class Driver {
       StackId: this.stackId,
       LogicalResourceId: logicalId,
       ResourceType: resourceType,
-      // The provider framework answers CloudFormation itself; the handler never uses these two.
+      // The handler's answer is recorded (test/support/bundles.ts), never sent here.
       ResponseURL: 'https://cloudformation-custom-resource-response.invalid/',
       ServiceToken: String(properties.ServiceToken ?? ''),
       ResourceProperties: properties,
@@ -459,7 +478,11 @@ export class Driver {
       const message = error instanceof Error ? error.message : String(error);
       this.deliveries.push({ event, delivery, error: message });
       // No `cause`: jest would print a code frame of the minified bundle.
-      throw new DriverError(`${event.RequestType} of ${event.LogicalResourceId} failed: ${message}`);
+      throw new DriverError(
+        `${event.RequestType} of ${event.LogicalResourceId} failed: ${message}`,
+        undefined,
+        error instanceof FailedAnswerError ? error.answer.PhysicalResourceId : undefined,
+      );
     } finally {
       restore();
     }

@@ -1,13 +1,16 @@
 /**
- * Runs the login-profile handler against the fake the way CloudFormation and the provider
- * framework drive it: events with request IDs, a Lambda context with a deadline (on jest's fake
- * clock, so SDK backoff and injected timeouts cost no real time), and every byte of output captured.
+ * Runs the login-profile handler against the fake the way CloudFormation drives it: events with
+ * request IDs, a Lambda context with a deadline (on jest's fake clock, so SDK backoff and injected
+ * timeouts cost no real time), the answer the handler PUTs to the ResponseURL recorded instead of
+ * sent, and every byte of output captured.
  */
 import { inspect } from 'node:util';
-import { handler } from '../../lambda/login-profile';
+import { handlerWith } from '../../lambda/login-profile';
 import type { LoginProfileEvent as CustomResourceEventBase } from '../../lambda/login-profile';
 import type { CustomResourceResponse } from '../../lambda/runtime/custom-resource';
+import { HandlerError } from '../../lambda/runtime/errors';
 import type { InvocationContext as LambdaContext } from '../../lambda/runtime/invocation';
+import type { CloudFormationResponse, SendResponse } from '../../lambda/runtime/responder';
 import { FakeAws, sdkCallsPreparing } from './fake-aws';
 import {
   LAMBDA_TIMEOUT_MS,
@@ -32,6 +35,60 @@ const realMs = () => Number(realHrtime() / 1_000_000n);
 const REAL_IO_BUDGET_MS = 500;
 
 export type Handler = (event: CustomResourceEventBase, context?: LambdaContext) => Promise<CustomResourceResponse>;
+
+/** A FAILED answer, as an error: its message is the answer's `Reason`. */
+export class FailedAnswer extends HandlerError {
+  /** The physical ID the answer gave (CloudFormation sends it back in the Delete after a failed Create). */
+  public readonly physicalResourceId: string;
+  constructor(public readonly answer: CloudFormationResponse) {
+    super(answer.Reason ?? '(no reason)');
+    this.physicalResourceId = answer.PhysicalResourceId;
+  }
+}
+
+/** The fields of a custom-resource event the harness checks the answer against. */
+interface AnsweredEvent {
+  readonly ResponseURL: string;
+  readonly StackId: string;
+  readonly RequestId: string;
+  readonly LogicalResourceId: string;
+}
+
+/** An entry point made with `send` (each custom-resource handler's `handlerWith`). */
+export type EntryFactory<E extends AnsweredEvent> = (
+  send: SendResponse,
+) => (event: E, context?: LambdaContext) => Promise<CloudFormationResponse | undefined>;
+
+/**
+ * The entry point of a custom-resource handler, its answer recorded instead of PUT to the
+ * ResponseURL, and turned back into what the tests assert on: SUCCESS resolves with the physical
+ * ID and Data, FAILED rejects with a `FailedAnswer`. Rejects when the handler answered other than
+ * exactly once, or threw (it must not: CloudFormation would hear nothing).
+ */
+export function answersOf<E extends AnsweredEvent>(
+  factory: EntryFactory<E>,
+): (event: E, context?: LambdaContext) => Promise<CustomResourceResponse> {
+  return async (event, context) => {
+    const answers: { url: string; answer: CloudFormationResponse }[] = [];
+    const returned = await factory(async (url, answer) => {
+      answers.push({ url, answer });
+    })(event, context);
+    if (answers.length !== 1) throw new Error(`the handler answered ${answers.length} times`);
+    const { url, answer } = answers[0];
+    if (url !== event.ResponseURL) throw new Error('the handler answered another URL than the ResponseURL');
+    if (returned !== answer) throw new Error('the handler returned another answer than it sent');
+    for (const field of ['StackId', 'RequestId', 'LogicalResourceId'] as const) {
+      if (answer[field] !== event[field]) throw new Error(`the answer's ${field} is not the event's`);
+    }
+    if (answer.Status === 'FAILED') throw new FailedAnswer(answer);
+    return answer.Data === undefined
+      ? { PhysicalResourceId: answer.PhysicalResourceId }
+      : { PhysicalResourceId: answer.PhysicalResourceId, Data: answer.Data };
+  };
+}
+
+/** The login-profile handler, answering into the harness (see `answersOf`). */
+export const loginProfileHandler: Handler = answersOf(handlerWith);
 
 /** A login profile's properties: user and secret, the rest defaulted as `LoginProfile` does. */
 export type Props = LoginProfileProps;
@@ -76,7 +133,7 @@ export async function invoke<R = CustomResourceResponse>(
   options: { timeoutMs?: number; fn?: AnyHandler<R> } = {},
 ): Promise<Invocation<R>> {
   const timeoutMs = options.timeoutMs ?? LAMBDA_TIMEOUT_MS;
-  const fn = (options.fn ?? handler) as (event: unknown, context: LambdaContext) => Promise<R>;
+  const fn = (options.fn ?? loginProfileHandler) as (event: unknown, context: LambdaContext) => Promise<R>;
   const start = Date.now();
   const context = lambdaContext(timeoutMs);
   const captured: string[] = [];

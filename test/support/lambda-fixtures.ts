@@ -17,10 +17,18 @@ import type { LoginProfileResourceProperties } from '../../lib/login-profile/con
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
 export const STACK_ID = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/app/11111111-2222-3333-4444-555555555555`;
-export const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:app-LoginProfileHandler`;
-/** The provider framework's function: the `ServiceToken` of every custom resource. */
-export const SERVICE_TOKEN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:framework-onEvent`;
-export const RESPONSE_URL = 'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/response';
+export const FUNCTION_ARN = functionArnOf('app-LoginProfileHandler');
+
+function functionArnOf(name: string): string {
+  return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+}
+/** The handler function: the `ServiceToken` of every custom resource. */
+export const SERVICE_TOKEN = functionArnOf('app-LoginProfileHandler');
+/**
+ * Where handlers answer in tests that record the answer rather than send it. The `.invalid`
+ * top-level domain never resolves (RFC 6761): a handler that does send fails at once, offline.
+ */
+export const RESPONSE_URL = 'https://cloudformation-custom-resource-response.invalid/response';
 export const SIGN_IN_URL = `https://${ACCOUNT}.signin.aws.amazon.com/console`;
 /** The provider's default Lambda timeout (lib/login-profile/provider.ts). */
 export const LAMBDA_TIMEOUT_MS = 120_000;

@@ -4,7 +4,16 @@
  */
 import type { LoginProfileEvent as CustomResourceEventBase } from '../../lambda/login-profile';
 import { FakeAws } from './fake-aws';
-import { Invocation, Props, createEvent, deleteEvent, invoke, lostPasswords, updateEvent } from './fault-harness';
+import {
+  FailedAnswer,
+  Invocation,
+  Props,
+  createEvent,
+  deleteEvent,
+  invoke,
+  lostPasswords,
+  updateEvent,
+} from './fault-harness';
 
 export type EventType = 'create' | 'reset-flag' | 'reset-token' | 'rename' | 'new-secret' | 'delete';
 
@@ -65,14 +74,22 @@ interface Context {
   readonly event: CustomResourceEventBase;
   /** CloudFormation's reaction to a successful event. */
   onSuccess(inv: Invocation): Promise<Invocation[]>;
-  /** CloudFormation's reaction to a failed event. */
-  onFailure(): Promise<Invocation[]>;
+  /** CloudFormation's reaction to a failed event (one that answered FAILED, or never answered). */
+  onFailure(first: Invocation): Promise<Invocation[]>;
   /** Problems with the final state, given whether the event (or its rollback) won. */
   final(succeeded: boolean): string[];
   readonly cfnProblems: string[];
 }
 
 const L = 'AliceLoginProfile';
+
+/**
+ * The physical ID CloudFormation's Delete after a failed Create carries: the one the FAILED
+ * answer gave, or, when the Create never answered, one CloudFormation made up.
+ */
+export function physicalIdAfterFailedCreate(first: Invocation, logicalId = L): string {
+  return first.error instanceof FailedAnswer ? first.error.physicalResourceId : `app-${logicalId}-1A2B3C4D5E6F`;
+}
 
 async function deploy(event: CustomResourceEventBase): Promise<void> {
   const result = await invoke(event);
@@ -110,12 +127,14 @@ export const SCENARIOS: Record<EventType, Scenario> = {
         event: createEvent(L, props),
         cfnProblems,
         onSuccess: async () => [],
-        // The provider framework skips the Delete after a failed Create; the rollback deletes the
-        // stack's other new resources: the secret and the user.
-        onFailure: async () => {
+        // The rollback deletes what the stack created, dependents first: the login profile (its
+        // Delete reaches the handler), then the secret and the user.
+        onFailure: async (first) => {
+          const del = await invoke(deleteEvent(L, physicalIdAfterFailedCreate(first), props));
+          if (del.error !== undefined) cfnProblems.push(`the rollback's Delete failed: ${String(del.error)}`);
           fake.deleteSecret(secret);
           deleteUserAsCfn(fake, 'alice', cfnProblems);
-          return [];
+          return [del];
         },
         final: (ok) =>
           ok
@@ -264,7 +283,7 @@ export async function runScenario(fake: FakeAws, type: EventType, inject: (fake:
   const afterFirst = lostPasswords(fake, { allowPending: first.error !== undefined });
   const faultsHit = fake.faultsHit;
   fake.clearFaults();
-  const followUps = first.error === undefined ? await context.onSuccess(first) : await context.onFailure();
+  const followUps = first.error === undefined ? await context.onSuccess(first) : await context.onFailure(first);
   const won = first.error === undefined || (type !== 'create' && followUps.every((f) => f.error === undefined));
   return {
     fake,

@@ -26,7 +26,7 @@ export const CFN_LINT = path.join(REPO_ROOT, '.venv', 'bin', 'cfn-lint');
 export const IGNORED_CFN_LINT_RULES: Readonly<Record<string, string>> = {
   W3005:
     'Redundant DependsOn next to a Ref/GetAtt. aws-cdk-lib emits it for every lambda.Function (DependsOn its ' +
-    'role, so the role policy exists before the first invocation) and for the provider framework; the ' +
+    'role, so the role policy exists before the first invocation); the ' +
     "login profile's DependsOn on the whole provider is deliberate (the handler's policy must outlive it on " +
     'delete). Redundant ordering is harmless to CloudFormation.',
 };
