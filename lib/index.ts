@@ -8,3 +8,8 @@ export { LoginProfileRotation } from './rotation/rotation';
 export type { IRotatableLoginProfile, RotationOptions } from './rotation/rotation';
 export { AccountPasswordPolicy } from './password-policy/account-password-policy';
 export type { AccountPasswordPolicyProps } from './password-policy/account-password-policy';
+export { RequireMfaPolicy } from './mfa/require-mfa';
+export { SignInAlerts, SignInAlertsForwarder } from './sign-in-alerts/sign-in-alerts';
+export type { SignInAlertsProps, SignInAlertsForwarderProps } from './sign-in-alerts/sign-in-alerts';
+export { BreakGlassUser } from './break-glass/break-glass-user';
+export type { BreakGlassUserProps } from './break-glass/break-glass-user';

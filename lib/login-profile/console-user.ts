@@ -54,6 +54,7 @@ const LOGIN_PROFILE_OPTIONS: ReadonlyArray<keyof LoginProfileOptions> = [
   'removalPolicy',
   'grantChangePassword',
   'rotation',
+  'requireMfa',
 ];
 
 /**

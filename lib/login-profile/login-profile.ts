@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
+import { RequireMfaPolicy } from '../mfa/require-mfa';
 import { IRotatableLoginProfile, LoginProfileRotation, RotationOptions, validateRotation } from '../rotation/rotation';
 import {
   acknowledgeChangePasswordInline,
@@ -82,6 +83,16 @@ export interface LoginProfileOptions {
    * @default - no rotation
    */
   readonly rotation?: RotationOptions;
+
+  /**
+   * Hold the user to multi-factor authentication: until they sign in with MFA, deny everything
+   * except what the first sign-in needs (reading the account password policy, changing their own
+   * password where that is allowed, creating and enabling a virtual MFA device for themselves,
+   * `sts:GetSessionToken`). After an MFA sign-in the user's own permissions apply unchanged.
+   * One customer managed policy per stack (`RequireMfaPolicy`), attached to each such user.
+   * @default false
+   */
+  readonly requireMfa?: boolean;
 }
 
 /** Props of `LoginProfile`. */
@@ -165,6 +176,7 @@ export class LoginProfile extends Construct implements IRotatableLoginProfile {
     this.resource.node.addDependency(permissions);
 
     if (props.grantChangePassword ?? this.passwordResetRequired) grantChangePassword(this, props.user);
+    if (props.requireMfa) RequireMfaPolicy.of(this).addUser(props.user);
     if (props.rotation) LoginProfileRotation.of(this).addLoginProfile(this, props.rotation);
     else acknowledgeSecretWithoutRotation(secret);
   }
@@ -210,6 +222,13 @@ function grantChangePassword(profile: LoginProfile, user: iam.IUser): void {
   if (user instanceof iam.User) {
     user.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('IAMUserChangePassword'));
     acknowledgeChangePasswordManagedPolicy(user);
+    // IAMUserChangePassword names user/${aws:username}, which is not the ARN of a user with a path.
+    const path = (user.node.defaultChild as iam.CfnUser).path;
+    if (path !== undefined && path !== '/') {
+      user.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['iam:ChangePassword'], resources: [user.userArn] }),
+      );
+    }
     return;
   }
   // Imported users cannot take managed policies through CDK; the same two permissions, inline, in

@@ -40,6 +40,16 @@ export const NAG_REASONS = {
   changePasswordInline:
     'A user changing their own password must read the account password policy: iam:GetAccountPasswordPolicy ' +
     'accepts only "*". ChangePassword itself is granted on this user only.',
+  requireMfaAccountActions:
+    'iam:GetAccountPasswordPolicy, iam:ListVirtualMFADevices and sts:GetSessionToken have no resource type: ' +
+    'IAM accepts only "*". A user without MFA needs them to change their password, enroll in the console, and ' +
+    'get MFA session credentials.',
+  requireMfaVirtualDevices:
+    "Users name their virtual MFA devices, so CreateVirtualMFADevice needs mfa/* (as in AWS's example " +
+    'policy); a device is tied to a user only by EnableMFADevice, which is allowed on the user itself only.',
+  requireMfaUserWithPath:
+    'user/*/${aws:username} is the user itself when it has a path: IAM user names are unique in an account ' +
+    'whatever the path, so the pattern names no other user.',
 } as const;
 
 /** Records `rules` (finding id -> reason) on `scope` (and its children) as acknowledged. */
@@ -96,6 +106,17 @@ export function acknowledgeSecretWithoutRotation(secret: secretsmanager.Secret):
 /** Acknowledges the AWS managed policy IAMUserChangePassword the library attached to `user`. */
 export function acknowledgeChangePasswordManagedPolicy(user: iam.User): void {
   acknowledge(user, { [managedPolicyFinding('IAMUserChangePassword')]: NAG_REASONS.changePasswordManagedPolicy });
+}
+
+/** Acknowledges the wildcards of the stack's require-MFA managed policy, each with its reason. */
+export function acknowledgeRequireMfaPolicy(policy: iam.ManagedPolicy, account: string): void {
+  const accountInFinding = cdk.Token.isUnresolved(account) ? '<AWS::AccountId>' : account;
+  const iamArn = `arn:<AWS::Partition>:iam::${accountInFinding}`;
+  acknowledge(policy, {
+    'AwsSolutions-IAM5[Resource::*]': NAG_REASONS.requireMfaAccountActions,
+    [`AwsSolutions-IAM5[Resource::${iamArn}:mfa/*]`]: NAG_REASONS.requireMfaVirtualDevices,
+    [`AwsSolutions-IAM5[Resource::${iamArn}:user/*/<aws:username>]`]: NAG_REASONS.requireMfaUserWithPath,
+  });
 }
 
 /** Acknowledges the `*` of the inline change-password policy the library gave an imported user. */

@@ -14,6 +14,8 @@ import { Json, originalManifest, ROOT } from './consumer-app';
 const PUBLIC_TYPES = [
   'AccountPasswordPolicy',
   'AccountPasswordPolicyProps',
+  'BreakGlassUser',
+  'BreakGlassUserProps',
   'ConsoleUser',
   'ConsoleUserProps',
   'IRotatableLoginProfile',
@@ -23,7 +25,12 @@ const PUBLIC_TYPES = [
   'LoginProfileProvider',
   'LoginProfileProviderProps',
   'LoginProfileRotation',
+  'RequireMfaPolicy',
   'RotationOptions',
+  'SignInAlerts',
+  'SignInAlertsForwarder',
+  'SignInAlertsForwarderProps',
+  'SignInAlertsProps',
 ];
 
 let work: string;

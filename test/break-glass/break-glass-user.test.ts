@@ -1,0 +1,197 @@
+/**
+ * `BreakGlassUser`: the preset (no reset, rotation, MFA, alerts, customer managed key) and its
+ * readers, proven with the policy simulator over the synthesized policies: an administrator of the
+ * account is denied the password, a named reader and the library's functions are allowed.
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { BreakGlassUser, ConsoleUser, SignInAlerts } from '../../lib';
+import { FakeAws } from '../support/fake-aws';
+import { ACCOUNT, REGION } from '../support/lambda-fixtures';
+import { PolicyDocument, PrincipalPolicies, decide, handlerRolePolicies } from '../support/policy-simulator';
+import { TemplateJson, TemplateWorld } from '../support/template-world';
+
+/** The logical ID of the one resource of `type` whose properties match `where`. */
+function logicalId(template: TemplateJson, type: string, where: (props: Record<string, unknown>) => boolean): string {
+  const ids = Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === type && where(r.Properties ?? {}))
+    .map(([id]) => id);
+  expect(ids).toHaveLength(1);
+  return ids[0];
+}
+
+/** The role of the Lambda function whose description matches `description`. */
+function functionRole(template: TemplateJson, description: RegExp): string {
+  const fn = logicalId(template, 'AWS::Lambda::Function', (p) => description.test(String(p.Description)));
+  return (template.Resources[fn].Properties!.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+}
+
+const ADMIN: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+
+describe('the password of a BreakGlassUser', () => {
+  let template: TemplateJson;
+  let world: TemplateWorld;
+  let secretArn: string;
+  let keyArn: string;
+  let secretPolicy: PolicyDocument;
+  let plainSecretArn: string;
+
+  beforeAll(() => {
+    // GIVEN a break-glass user with one reader named at construction and one added later, a
+    // reader's look-alike (granted by an identity policy only), and a plain ConsoleUser beside it
+    const stack = new Stack(new App(), 'app');
+    const reader = new iam.Role(stack, 'Reader', {
+      roleName: 'security-oncall',
+      assumedBy: new iam.AccountRootPrincipal(),
+    });
+    const later = new iam.Role(stack, 'LaterReader', { roleName: 'ciso', assumedBy: new iam.AccountRootPrincipal() });
+    const lookalike = new iam.Role(stack, 'Lookalike', {
+      roleName: 'helpdesk',
+      assumedBy: new iam.AccountRootPrincipal(),
+    });
+    const user = new BreakGlassUser(stack, 'BreakGlass', { userName: 'break-glass', readers: [reader] });
+    user.addReader(later);
+    user.secret.grantRead(lookalike);
+    new ConsoleUser(stack, 'Plain', { userName: 'plain' });
+    template = Template.fromStack(stack).toJSON() as TemplateJson;
+    world = new TemplateWorld(template, new FakeAws());
+    const secretId = (name: string) =>
+      logicalId(template, 'AWS::SecretsManager::Secret', (p) => String(p.Description).includes(`(app/${name}/`));
+    secretArn = String(world.resolve({ Ref: secretId('BreakGlass') }));
+    plainSecretArn = String(world.resolve({ Ref: secretId('Plain') }));
+    const policyId = logicalId(template, 'AWS::SecretsManager::ResourcePolicy', () => true);
+    secretPolicy = world.resolve(template.Resources[policyId].Properties!.ResourcePolicy) as PolicyDocument;
+    expect(world.resolve(template.Resources[policyId].Properties!.SecretId)).toBe(secretArn);
+    const keyId = String(
+      (template.Resources[secretId('BreakGlass')].Properties!.KmsKeyId as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0],
+    );
+    keyArn = String(world.resolve({ 'Fn::GetAtt': [keyId, 'Arn'] }));
+  });
+
+  /** `policies` with the secret's resource policy (and the key policies the template has). */
+  const withSecretPolicy = (policies: PrincipalPolicies): PrincipalPolicies => ({
+    ...policies,
+    resourcePolicies: { ...policies.resourcePolicies, [secretArn]: secretPolicy },
+  });
+  const roleArn = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
+  const rolePolicies = (id: string) => withSecretPolicy(handlerRolePolicies(world, id));
+  const administrator = (name: string): PrincipalPolicies =>
+    withSecretPolicy({
+      principal: roleArn(name),
+      identityPolicies: [{ name: 'AdministratorAccess', policy: ADMIN }],
+      resourcePolicies: {},
+    });
+  // AWS sets aws:PrincipalArn on every request (the role's ARN for a role session); the simulator takes it as context.
+  const read = (who: PrincipalPolicies, secret = secretArn) =>
+    decide(who, 'secretsmanager:GetSecretValue', secret, { 'aws:PrincipalArn': who.principal });
+  const viaSecretsManager = { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com` };
+
+  test('decision table: who may read it', async () => {
+    const table = {
+      'named reader (props)': await read(rolePolicies(readerId(template, 'security-oncall'))),
+      'named reader (addReader)': await read(rolePolicies(readerId(template, 'ciso'))),
+      'role granted by identity policy only': await read(rolePolicies(readerId(template, 'helpdesk'))),
+      'administrator (AdministratorAccess)': await read(administrator('Admin')),
+      'login-profile handler role': await read(rolePolicies(functionRole(template, /login profile/i))),
+      'rotation function role': await read(rolePolicies(functionRole(template, /rotates console passwords/i))),
+    };
+    expect(table).toEqual({
+      'named reader (props)': 'Allowed',
+      'named reader (addReader)': 'Allowed',
+      'role granted by identity policy only': 'ExplicitlyDenied',
+      'administrator (AdministratorAccess)': 'ExplicitlyDenied',
+      'login-profile handler role': 'Allowed',
+      'rotation function role': 'Allowed',
+    });
+  }, 60_000);
+
+  test('a named reader can also decrypt it with the customer managed key, through Secrets Manager only', async () => {
+    const reader = rolePolicies(readerId(template, 'security-oncall'));
+    expect(await decide(reader, 'kms:Decrypt', keyArn, viaSecretsManager)).toBe('Allowed');
+    expect(await decide(reader, 'kms:Decrypt', keyArn)).toBe('ImplicitlyDenied');
+  }, 60_000);
+
+  test('fails without the resource policy: an administrator reads a plain ConsoleUser password', async () => {
+    // The same administrator, on the plain user's secret (identity policies only): allowed.
+    // This is what the break-glass secret's resource policy takes away.
+    expect(await read(administrator('Admin'), plainSecretArn)).toBe('Allowed');
+    const withoutDeny = { ...administrator('Admin'), resourcePolicies: {} };
+    expect(await read(withoutDeny)).toBe('Allowed');
+  }, 60_000);
+});
+
+/** The logical ID of the role named `roleName`. */
+function readerId(template: TemplateJson, roleName: string): string {
+  return logicalId(template, 'AWS::IAM::Role', (p) => p.RoleName === roleName);
+}
+
+describe('the preset', () => {
+  test('no reset, 32 characters, rotation every 90 days, MFA required, alerts, a customer managed key', () => {
+    // GIVEN
+    const stack = new Stack(new App(), 'Preset');
+    const user = new BreakGlassUser(stack, 'BreakGlass', { userName: 'break-glass' });
+    const template = Template.fromStack(stack);
+
+    // THEN the login profile issues a 32-character password without a reset, and rotates every 90 days
+    template.hasResourceProperties('Custom::ConsoleLoginProfile', {
+      PasswordResetRequired: 'false',
+      PasswordLength: '32',
+    });
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      RotationRules: { ScheduleExpression: 'rate(90 days)' },
+    });
+    // ...no IAMUserChangePassword (nobody chooses this password)
+    expect(JSON.stringify(template.toJSON())).not.toContain('IAMUserChangePassword');
+    // ...the secret is under a customer managed key with rotation
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BreakGlassPasswordKey'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    // ...the user is held to MFA by the stack's shared policy
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      Users: [{ Ref: stack.getLogicalId(user.node.defaultChild as iam.CfnUser) }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'DenyAllButFirstSignInWithoutMfa' })]) },
+    });
+    // ...and its sign-ins raise alerts on a topic of its own
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { detail: { userIdentity: { userName: ['break-glass'] } } },
+    });
+    expect(user.signInAlerts.topicKey).toBeDefined();
+  });
+
+  test('joins an existing SignInAlerts', () => {
+    const stack = new Stack(new App(), 'Shared');
+    const alerts = new SignInAlerts(stack, 'Alerts', { users: [new ConsoleUser(stack, 'Ops', { userName: 'ops' })] });
+    new BreakGlassUser(stack, 'One', { userName: 'bg-1', signInAlerts: alerts });
+    new BreakGlassUser(stack, 'Two', { userName: 'bg-2', signInAlerts: alerts });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { detail: { userIdentity: { userName: ['ops', 'bg-1', 'bg-2'] } } },
+    });
+  });
+
+  test('fails when grantReadPassword names something the resource policy cannot: a user', () => {
+    const stack = new Stack(new App(), 'Bad');
+    const user = new BreakGlassUser(stack, 'BreakGlass', { userName: 'break-glass' });
+    expect(() => user.grantReadPassword(new iam.User(stack, 'Someone'))).toThrow(
+      /^Bad\/BreakGlass: grantReadPassword: Bad\/Someone is not an IAM role; .*addReader/,
+    );
+  });
+});
+
+test('cdk-nag: a stack with BreakGlassUsers (one joining shared alerts) has no unacknowledged AwsSolutions finding', () => {
+  const app = new App();
+  const stack = new Stack(app, 'NagBreakGlass');
+  const reader = new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
+  const first = new BreakGlassUser(stack, 'First', { userName: 'bg-1', path: '/emergency/', readers: [reader] });
+  new BreakGlassUser(stack, 'Second', { userName: 'bg-2', signInAlerts: first.signInAlerts });
+  app.synth();
+  const report = new AwsSolutionsChecks().validateScope(app);
+  expect(
+    report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`)),
+  ).toEqual([]);
+});

@@ -1,0 +1,225 @@
+/** `SignInAlerts` and `SignInAlertsForwarder` as constructs: topic, key, rule, forwarders, bad input, cdk-nag. */
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ConsoleUser, SignInAlerts, SignInAlertsForwarder } from '../../lib';
+
+const ACCOUNT = '123456789012';
+const env = (region: string) => ({ account: ACCOUNT, region });
+
+describe('SignInAlerts', () => {
+  test('creates a topic under a customer managed key that EventBridge may use, and a rule publishing to it', () => {
+    // GIVEN
+    const stack = new Stack(new App(), 'Alerts');
+    const user = new ConsoleUser(stack, 'Alice', { userName: 'alice' });
+
+    // WHEN
+    const alerts = new SignInAlerts(stack, 'SignInAlerts', { users: [user] });
+
+    // THEN the topic is encrypted with the construct's own key, which EventBridge may use
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SignInAlertsTopicKey'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+          }),
+        ]),
+      },
+    });
+    // ...the rule matches ConsoleLogin of the IAM user by name, and publishes a message saying what happened
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.signin'],
+        'detail-type': ['AWS Console Sign In via CloudTrail'],
+        'detail': { eventName: ['ConsoleLogin'], userIdentity: { type: ['IAMUser'], userName: ['alice'] } },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: Match.stringLikeRegexp('^SignInAlertsTopic') },
+          InputTransformer: Match.objectLike({
+            InputPathsMap: Match.objectLike({
+              'detail-userIdentity-userName': '$.detail.userIdentity.userName',
+              'detail-responseElements-ConsoleLogin': '$.detail.responseElements.ConsoleLogin',
+              'detail-additionalEventData-MFAUsed': '$.detail.additionalEventData.MFAUsed',
+            }),
+          }),
+        }),
+      ],
+    });
+    // ...and EventBridge may publish to the topic
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'sns:Publish', Principal: { Service: 'events.amazonaws.com' } }),
+        ]),
+      },
+    });
+    expect(alerts.topicKey).toBeDefined();
+  });
+
+  test('publishes to a given topic and creates none', () => {
+    const stack = new Stack(new App(), 'Given');
+    const topic = new sns.Topic(stack, 'Mine', { masterKey: new kms.Key(stack, 'MyKey') });
+    const alerts = new SignInAlerts(stack, 'SignInAlerts', {
+      users: [iam.User.fromUserName(stack, 'V', 'vendor')],
+      topic,
+    });
+    expect(alerts.topic).toBe(topic);
+    expect(alerts.topicKey).toBeUndefined();
+    Template.fromStack(stack).resourceCountIs('AWS::SNS::Topic', 1);
+  });
+
+  test('a user without a name in the template is matched by its reference; a user with a path by name', () => {
+    const stack = new Stack(new App(), 'Names');
+    const unnamed = new ConsoleUser(stack, 'Unnamed');
+    const withPath = new ConsoleUser(stack, 'WithPath', { userName: 'bob', path: '/ops/' });
+    const alerts = new SignInAlerts(stack, 'SignInAlerts', { users: [unnamed] });
+    alerts.addUser(withPath);
+    alerts.addUser(iam.User.fromUserArn(stack, 'Imported', `arn:aws:iam::${ACCOUNT}:user/partners/carol`));
+    Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        detail: {
+          userIdentity: {
+            userName: [{ Ref: stack.getLogicalId(unnamed.node.defaultChild as iam.CfnUser) }, 'bob', 'carol'],
+          },
+        },
+      },
+    });
+  });
+
+  test('fails at synth when it has no user', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Empty');
+    new SignInAlerts(stack, 'SignInAlerts');
+    expect(() => app.synth()).toThrow(
+      /\[Empty\/SignInAlerts\] 'users' is empty; a SignInAlerts needs at least one user/,
+    );
+  });
+
+  test('fails when a user is added twice, naming it', () => {
+    const stack = new Stack(new App(), 'Twice');
+    const user = new ConsoleUser(stack, 'Alice', { userName: 'alice' });
+    const alerts = new SignInAlerts(stack, 'SignInAlerts', { users: [user] });
+    expect(() => alerts.addUser(user)).toThrow(
+      /^Twice\/SignInAlerts: user Twice\/Alice \(alice\) already raises alerts here$/,
+    );
+    expect(() => alerts.addUser(iam.User.fromUserName(stack, 'Again', 'alice'))).toThrow(/already raises alerts here/);
+  });
+
+  test('fails when a user name breaks IAM rules, naming the user, the value and what is allowed', () => {
+    const stack = new Stack(new App(), 'BadName');
+    const alerts = new SignInAlerts(stack, 'SignInAlerts');
+    expect(() => alerts.addUser(iam.User.fromUserName(stack, 'Bad', 'no spaces'))).toThrow(
+      /^BadName\/SignInAlerts: the user name of BadName\/Bad must be 1-64 characters of letters, digits and \+=,\.@_- \(IAM user name rules\), got "no spaces"$/,
+    );
+  });
+
+  test('forwardingRegions: the defaults and the regions in use, once each, without the home region', () => {
+    expect(SignInAlerts.DEFAULT_FORWARDING_REGIONS).toEqual(['us-east-1', 'us-east-2', 'eu-north-1', 'ap-southeast-2']);
+    expect(SignInAlerts.forwardingRegions('eu-west-1', ['eu-west-1', 'eu-central-1', 'us-east-2'])).toEqual([
+      'us-east-1',
+      'us-east-2',
+      'eu-north-1',
+      'ap-southeast-2',
+      'eu-central-1',
+    ]);
+    expect(SignInAlerts.forwardingRegions('us-east-1')).toEqual(['us-east-2', 'eu-north-1', 'ap-southeast-2']);
+  });
+});
+
+describe('SignInAlertsForwarder', () => {
+  function homeAndAlerts(app: App) {
+    const home = new Stack(app, 'Home', { env: env('eu-west-1') });
+    const alerts = new SignInAlerts(home, 'SignInAlerts', {
+      users: [new ConsoleUser(home, 'Alice', { userName: 'alice' })],
+    });
+    return { home, alerts };
+  }
+
+  test("forwards the same events to the home region's default bus, with a role that may only put events there", () => {
+    // GIVEN
+    const app = new App();
+    const { alerts } = homeAndAlerts(app);
+    const stack = new Stack(app, 'Forwarder', { env: env('us-east-2') });
+
+    // WHEN
+    new SignInAlertsForwarder(stack, 'Forwarder', { alerts });
+    alerts.addUser(iam.User.fromUserName(alerts, 'Later', 'later'));
+
+    // THEN the rule has the home rule's pattern (users added later included) and targets the home bus
+    const template = Template.fromStack(stack);
+    const homeBus = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:events:eu-west-1:${ACCOUNT}:event-bus/default`]],
+    };
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Template.fromStack(alerts.rule.stack).findResources('AWS::Events::Rule')[
+        alerts.rule.stack.getLogicalId(alerts.rule.node.defaultChild as never)
+      ].Properties.EventPattern,
+      Targets: [Match.objectLike({ Arn: homeBus, RoleArn: Match.anyValue() })],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { detail: { userIdentity: { userName: ['alice', 'later'] } } },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: homeBus }] },
+    });
+  });
+
+  test.each([
+    ['in the home region', 'eu-west-1', ACCOUNT, /'alerts' is in eu-west-1, this forwarder's own region/],
+    [
+      'in another account',
+      'us-east-2',
+      '210987654321',
+      /'alerts' is in account 123456789012, this forwarder in 210987654321/,
+    ],
+  ])('fails %s', (_, region, account, message) => {
+    const app = new App();
+    const { alerts } = homeAndAlerts(app);
+    const stack = new Stack(app, 'Forwarder', { env: { account, region } });
+    expect(() => new SignInAlertsForwarder(stack, 'Forwarder', { alerts })).toThrow(message);
+  });
+
+  test('fails in an env-agnostic stack', () => {
+    const app = new App();
+    const { alerts } = homeAndAlerts(app);
+    const stack = new Stack(app, 'Agnostic');
+    expect(() => new SignInAlertsForwarder(stack, 'Forwarder', { alerts })).toThrow(
+      /^Agnostic\/Forwarder: this stack's region must be explicit \(env: \{ account, region \}\)/,
+    );
+  });
+
+  test('fails at synth when a user has no literal name, naming the user and the forwarder', () => {
+    const app = new App();
+    const { home, alerts } = homeAndAlerts(app);
+    alerts.addUser(new ConsoleUser(home, 'Unnamed'));
+    new SignInAlertsForwarder(new Stack(app, 'Forwarder', { env: env('us-east-2') }), 'Forwarder', { alerts });
+    expect(() => app.synth()).toThrow(
+      /\[Forwarder\/Forwarder\] user Home\/Unnamed has no literal user name; a forwarder in another region needs one: set 'userName'/,
+    );
+  });
+});
+
+test('cdk-nag: no unacknowledged AwsSolutions finding in the home and forwarder stacks', () => {
+  const app = new App();
+  const home = new Stack(app, 'Home', { env: env('eu-west-1') });
+  const alerts = new SignInAlerts(home, 'SignInAlerts', {
+    users: [new ConsoleUser(home, 'Alice', { userName: 'alice', requireMfa: true })],
+  });
+  new SignInAlertsForwarder(new Stack(app, 'Fwd', { env: env('us-east-1') }), 'Forwarder', { alerts });
+  app.synth();
+  const report = new AwsSolutionsChecks().validateScope(app);
+  expect(
+    report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`)),
+  ).toEqual([]);
+});
