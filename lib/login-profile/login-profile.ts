@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 import { IRotatableLoginProfile, LoginProfileRotation, RotationOptions, validateRotation } from '../rotation/rotation';
+import { acknowledgeChangePasswordOnUser, acknowledgeSecretWithoutKey } from '../shared/checkov';
 import {
   acknowledgeChangePasswordInline,
   acknowledgeChangePasswordManagedPolicy,
@@ -142,6 +143,7 @@ export class LoginProfile extends Construct implements IRotatableLoginProfile {
     // SecretString here would put a non-password value in AWSCURRENT on every template change.
     (secret.node.defaultChild as secretsmanager.CfnSecret).generateSecretString = undefined;
     this.secret = secret;
+    if (!props.encryptionKey) acknowledgeSecretWithoutKey(secret);
 
     const provider = LoginProfileProvider.of(this);
     const permissions = provider._grantLoginProfile(props.user, secret);
@@ -223,4 +225,5 @@ function grantChangePassword(profile: LoginProfile, user: iam.IUser): void {
     ],
   });
   acknowledgeChangePasswordInline(policy);
+  acknowledgeChangePasswordOnUser(policy);
 }
