@@ -1,10 +1,20 @@
-// Compiles the constructs (lib/**/*.ts) to dist/: the .js and .d.ts that the package ships.
+// Compiles the constructs (lib/**/*.ts) with jsii: build/**/*.js and .d.ts, which the npm package
+// ships, and .jsii, the assembly from which jsii-pacmak writes the Python, Java, Go and .NET packages.
 //
-// The output goes to dist/, never next to the sources, so that nothing run from the sources in
-// this checkout (the sample app under ts-node, the bench, jest, tsc, typedoc) can pick up a compiled
-// copy instead of the .ts it stands for. dist/ is replaced as a whole: a module whose source was deleted
-// or renamed leaves no stale .js behind to be shipped. Compiled files left next to the sources by an
-// older layout of this repo (lib/**/*.js, lib/**/*.d.ts) are removed as well.
+// jsii writes its TypeScript settings to tsconfig.jsii.json (generated, not committed) and reads the
+// rest from package.json's "jsii" section: output in build/ (`tsc.rootDir` lib, `tsc.outDir` build,
+// so that build/shared/handler-function.js finds the bundled handlers at ../../assets as the .ts
+// source does), never next to the sources, so that nothing run from the sources in this checkout
+// (the sample app under ts-node, the bench, jest, tsc) picks up a compiled copy instead of the .ts.
+//
+// Warnings fail the build (--fail-on-warnings), all but one: jsii wants the devDependency on
+// aws-cdk-lib at the peer range's floor (2.245.0); the tests deliberately run against a newer one
+// and the constructs use newer features only when present (docs/design.md, supported versions).
+//
+// jsii compiles incrementally; its build info is removed first so that every run emits every file,
+// and files in build/ compiled from a source that no longer exists are removed after, so that none
+// is shipped. build/ is never emptied as a whole: whatever reads it meanwhile (a test running beside
+// `npm pack`) finds every file, from the previous build or the new one.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,22 +22,32 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = (await import('node:module')).createRequire(import.meta.url);
+const lib = path.join(root, 'lib');
+const build = path.join(root, 'build');
 
-for (const f of fs.readdirSync(path.join(root, 'lib'), { recursive: true, encoding: 'utf8' })) {
-  if (/\.(js|d\.ts)$/.test(f)) fs.rmSync(path.join(root, 'lib', f));
+const JSII_ARGS = [
+  '--generate-tsconfig',
+  'tsconfig.jsii.json',
+  '--fail-on-warnings',
+  '--silence-warnings',
+  'metadata/missing-dev-dependency',
+];
+
+const isCompiled = (f) => /\.(js|d\.ts)$/.test(f);
+const sourceOf = (f) => f.replace(/(\.d)?\.(js|ts)$/, '.ts');
+
+// Compiled files left next to the sources by an older layout of this repo.
+for (const f of fs.readdirSync(lib, { recursive: true, encoding: 'utf8' })) {
+  if (isCompiled(f)) fs.rmSync(path.join(lib, f));
 }
-// Compiled into a fresh folder, which then replaces dist/: whatever reads dist/ meanwhile (a test
-// running beside `npm pack`) sees the previous build or the new one, never a half-written one.
-const fresh = path.join(root, `dist.${process.pid}`);
-fs.rmSync(fresh, { recursive: true, force: true });
-try {
-  execFileSync(
-    process.execPath,
-    [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--outDir', fresh],
-    { cwd: root, stdio: 'inherit' },
-  );
-  fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
-  fs.renameSync(fresh, path.join(root, 'dist'));
-} finally {
-  fs.rmSync(fresh, { recursive: true, force: true });
+fs.rmSync(path.join(build, 'tsconfig.tsbuildinfo'), { force: true });
+execFileSync(process.execPath, [require.resolve('jsii/bin/jsii'), ...JSII_ARGS], {
+  cwd: root,
+  stdio: 'inherit',
+  // Without this, jsii opens every compile with a banner: its own support for Node 20 ended on
+  // 2026-10-30 (it still works); the constructs themselves support Node >= 20.
+  env: { JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20', ...process.env },
+});
+for (const f of fs.readdirSync(build, { recursive: true, encoding: 'utf8' })) {
+  if (isCompiled(f) && !fs.existsSync(path.join(lib, sourceOf(f)))) fs.rmSync(path.join(build, f));
 }

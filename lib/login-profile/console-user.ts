@@ -1,29 +1,48 @@
 /** `ConsoleUser`: an IAM user with a generated console password. */
-import { SecretValue } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PropValidationError } from '../shared/validation';
 import { LoginProfile, LoginProfileOptions, userNameOf, validateLoginProfileOptions } from './login-profile';
 
-/** Props of `ConsoleUser`: everything of `iam.UserProps` except `password`, and the login profile options. */
-export interface ConsoleUserProps extends iam.UserProps, LoginProfileOptions {
+/**
+ * Props of `ConsoleUser`: the fields of `iam.UserProps` except `password`, and the login profile options.
+ *
+ * The user fields are declared here rather than inherited from `iam.UserProps`: `iam.UserProps`
+ * has `password`, which a `ConsoleUser` generates, and a `passwordResetRequired` whose default
+ * (false) differs from the login profile's (true), and jsii cannot remove or redeclare an
+ * inherited prop.
+ */
+export interface ConsoleUserProps extends LoginProfileOptions {
   /**
-   * Not allowed on a `ConsoleUser`: its password is generated at deploy time and kept in `secret`;
-   * setting it fails at synth. (Redeclared with `iam.UserProps`' type so that this text replaces
-   * aws-iam's: jsii offers no way to remove an inherited prop.)
-   * @default - a password generated at deploy time
+   * A name for the IAM user: 1-64 characters of letters, digits and `+=,.@_-`.
+   * @default - a name CloudFormation generates
    */
-  readonly password?: SecretValue;
+  readonly userName?: string;
 
   /**
-   * Whether the user must choose a new password at first sign-in (the login profile option, not
-   * `iam.UserProps`' flag, whose default is false).
-   *
-   * Changing it later updates the login profile in place; the password stays the same.
-   * @default true
+   * Groups to add the user to. More can be added with `addToGroup`.
+   * @default - no groups
    */
-  readonly passwordResetRequired?: boolean;
+  readonly groups?: iam.IGroup[];
+
+  /**
+   * Managed policies attached to the user. More can be attached with `addManagedPolicy`.
+   * @default - no managed policies (besides `IAMUserChangePassword` when `grantChangePassword` is in effect)
+   */
+  readonly managedPolicies?: iam.IManagedPolicy[];
+
+  /**
+   * The path of the user.
+   * @default /
+   */
+  readonly path?: string;
+
+  /**
+   * A managed policy that bounds the user's permissions.
+   * @default - no permissions boundary
+   */
+  readonly permissionsBoundary?: iam.IManagedPolicy;
 }
 
 const LOGIN_PROFILE_OPTIONS: ReadonlyArray<keyof LoginProfileOptions> = [
@@ -51,7 +70,8 @@ export class ConsoleUser extends iam.User {
 
   constructor(scope: Construct, id: string, props: ConsoleUserProps = {}) {
     super(scope, id, userPropsOf(props));
-    if (props.password !== undefined) {
+    // Not in ConsoleUserProps, but an untyped caller (JavaScript) can still pass it.
+    if ((props as { password?: unknown }).password !== undefined) {
       throw new PropValidationError(
         this,
         "'password' cannot be set on a ConsoleUser: its password is generated at deploy time and kept in Secrets Manager",

@@ -1,9 +1,9 @@
 /** Scheduled rotation of console passwords through Secrets Manager: one rotation function per stack. */
-import { Annotations, Duration, Stack, Tags, Token, Tokenization } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Duration, Stack, Tags, Token, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct, IConstruct, IDependable } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { LoginProfileProvider } from '../login-profile/provider';
 import { DEFAULT_LOG_RETENTION, handlerFunction } from '../shared/handler-function';
 import { keyArnBound, secretArnBound, userArnBound } from '../shared/limits';
@@ -37,7 +37,7 @@ export interface IRotatableLoginProfile extends IConstruct {
   /** Whether the user must choose a new password after each rotation. */
   readonly passwordResetRequired: boolean;
   /** The resource that issues the first password: the schedule is created after it. */
-  readonly resource: IDependable;
+  readonly resource: CustomResource;
 }
 
 /**

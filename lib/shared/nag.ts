@@ -44,14 +44,19 @@ export const NAG_REASONS = {
 
 /** Records `rules` (finding id -> reason) on `scope` (and its children) as acknowledged. */
 function acknowledge(scope: IConstruct, rules: Record<string, string>): void {
-  // aws-cdk-lib releases before `Validations.acknowledge` (peer range ^2.245) lack it: write the same
-  // metadata entry it would write, which is what cdk-nag reads.
+  // Where `Validations.acknowledge` is missing (aws-cdk-lib releases before it, in the peer range
+  // ^2.245) or refuses the id (2.263.0 reserves '::', which cdk-nag's IAM4/IAM5 ids contain), write
+  // the metadata entry it would write, which is what cdk-nag reads.
   const validations = (cdk as { Validations?: typeof cdk.Validations }).Validations;
   if (typeof validations?.of === 'function' && typeof validations.of(scope).acknowledge === 'function') {
-    validations.of(scope).acknowledge(...Object.entries(rules).map(([id, reason]) => ({ id, reason })));
-  } else {
-    scope.node.addMetadata(ACKNOWLEDGED_RULES_METADATA_KEY, { ...rules });
+    try {
+      validations.of(scope).acknowledge(...Object.entries(rules).map(([id, reason]) => ({ id, reason })));
+      return;
+    } catch {
+      // refused: fall through to the metadata entry
+    }
   }
+  scope.node.addMetadata(ACKNOWLEDGED_RULES_METADATA_KEY, { ...rules });
 }
 
 /** The AwsSolutions-IAM4 finding id of an AWS managed policy, as cdk-nag names it. */

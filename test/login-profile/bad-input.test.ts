@@ -65,7 +65,7 @@ describe('bad props at synth', () => {
     ],
     [
       'a password on a ConsoleUser',
-      (s) => new ConsoleUser(s, 'U', { password: { toString: () => 'literal' } as never }),
+      (s) => new ConsoleUser(s, 'U', { password: { toString: () => 'literal' } } as never),
       /^app\/U: 'password' cannot be set on a ConsoleUser/,
     ],
     ['a LoginProfile without a user', (s) => new LoginProfile(s, 'P', {} as never), /^app\/P: 'user' is required/],

@@ -163,7 +163,7 @@ describe('ConsoleUser', () => {
     ['empty resetToken', { resetToken: '' }, `TestStack/User: 'resetToken' must be 1-256 characters, got 0 characters`],
     [
       'a password',
-      { password: SecretValue.unsafePlainText('x') },
+      { password: SecretValue.unsafePlainText('x') } as never,
       "TestStack/User: 'password' cannot be set on a ConsoleUser: its password is generated at deploy time and kept in Secrets Manager",
     ],
   ])('fails when given %s, naming the ConsoleUser and the prop', (_name, props, message) => {

@@ -83,7 +83,7 @@ describe('a throwaway CDK app that installs the package from git', () => {
     const lock = JSON.parse(fs.readFileSync(path.join(app, 'package-lock.json'), 'utf8'));
     const head = git(repo, ['rev-parse', 'HEAD']).trim();
     expect(lock.packages['node_modules/cdk-console-users'].resolved).toBe(`git+file://${repo}#${head}`);
-    expect(resolvedFrom).toBe(path.join(installed(), 'dist', 'index.js'));
+    expect(resolvedFrom).toBe(path.join(installed(), 'build', 'index.js'));
   });
 
   it('got the compiled constructs, their declarations and the bundled handlers, built by prepare', () => {
@@ -93,8 +93,8 @@ describe('a throwaway CDK app that installs the package from git', () => {
       .map((f) => f.replace(/\.ts$/, ''));
     expect(sources.length).toBeGreaterThan(0);
     for (const s of sources) {
-      expect(fs.existsSync(path.join(installed(), 'dist', `${s}.js`))).toBe(true);
-      expect(fs.existsSync(path.join(installed(), 'dist', `${s}.d.ts`))).toBe(true);
+      expect(fs.existsSync(path.join(installed(), 'build', `${s}.js`))).toBe(true);
+      expect(fs.existsSync(path.join(installed(), 'build', `${s}.d.ts`))).toBe(true);
     }
     for (const h of fs.readdirSync(path.join(ROOT, 'assets'))) {
       expect(fs.existsSync(path.join(installed(), 'assets', h, 'index.js'))).toBe(true);

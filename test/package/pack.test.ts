@@ -1,7 +1,7 @@
 /**
  * SLOW (about a minute; network only for what the npm cache lacks): the published package.
  *
- * Runs `npm pack` (prepack: bundle + compile to dist/, then the package.json without scripts and
+ * Runs `npm pack` (prepack: bundle + compile to build/ with jsii, then the package.json without scripts and
  * devDependencies; postpack puts the repo's back), checks what the tarball ships and its
  * package.json, and that the repo's package.json is unchanged. Then installs the tarball
  * into a throwaway CDK app (test/package/consumer-app.ts) in a temporary folder outside the repo (so neither the repo's sources
@@ -18,8 +18,11 @@ import { childEnv, installConsumer, Json, lockedVersion, NPM, ROOT, synth, typeC
 
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 
-// Only what a consumer needs: compiled constructs and their declarations, bundled handlers, docs.
-const SHIPPED = /^(package\.json|README\.md|LICENSE|dist\/([\w-]+\/)*[\w-]+\.(js|d\.ts)|assets\/[\w-]+\/index\.js)$/;
+// Only what a consumer needs: compiled constructs and their declarations, the jsii assembly (which
+// jsii-pacmak and the other languages' runtimes read) and the fixture its README examples compile
+// in (for Construct Hub's translations), bundled handlers, docs.
+const SHIPPED =
+  /^(package\.json|\.jsii|rosetta\/default\.ts-fixture|README\.md|LICENSE|build\/([\w-]+\/)*[\w-]+\.(js|d\.ts)|assets\/[\w-]+\/index\.js)$/;
 
 // Scripts that npm runs when the package is installed (prepare: when installed from a folder or git).
 const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare'];
@@ -54,7 +57,7 @@ afterAll(() => {
 });
 
 describe('npm pack', () => {
-  it('ships only the compiled constructs, their declarations, the bundled handlers, README and LICENSE', () => {
+  it('ships only the compiled constructs, their declarations, the jsii assembly, the bundled handlers, README and LICENSE', () => {
     expect(shipped.filter((f) => !SHIPPED.test(f))).toEqual([]);
   });
 
@@ -67,16 +70,18 @@ describe('npm pack', () => {
     expect(sources).toContain('index');
     expect(handlers.length).toBeGreaterThan(0);
     for (const s of sources) {
-      expect(shipped).toContain(`dist/${s}.js`);
-      expect(shipped).toContain(`dist/${s}.d.ts`);
+      expect(shipped).toContain(`build/${s}.js`);
+      expect(shipped).toContain(`build/${s}.d.ts`);
     }
     for (const h of handlers) expect(shipped).toContain(h);
-    // And nothing compiled from a source that no longer exists (the compile step empties dist/ first).
+    // And nothing compiled from a source that no longer exists (the compile step removes those).
     const compiledFrom = shipped
-      .filter((f) => f.startsWith('dist/'))
-      .map((f) => f.replace(/^dist\/(.*?)(\.d)?\.(js|ts)$/, '$1'));
+      .filter((f) => f.startsWith('build/'))
+      .map((f) => f.replace(/^build\/(.*?)(\.d)?\.(js|ts)$/, '$1'));
     expect([...new Set(compiledFrom)].sort()).toEqual([...sources].sort());
-    expect(shipped).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json']));
+    expect(shipped).toEqual(
+      expect.arrayContaining(['README.md', 'LICENSE', 'package.json', '.jsii', 'rosetta/default.ts-fixture']),
+    );
   });
 
   it('ships a package.json without scripts, devDependencies or allowScripts, with repository, homepage and bugs', () => {
@@ -110,7 +115,7 @@ describe('npm pack', () => {
     execFileSync('tar', ['-xzf', tarball, '-C', unpacked]);
     const peers = Object.keys(pkg.peerDependencies);
     const offending: string[] = [];
-    for (const f of shipped.filter((s) => /^dist\/.*\.js$/.test(s))) {
+    for (const f of shipped.filter((s) => /^build\/.*\.js$/.test(s))) {
       const code = fs.readFileSync(path.join(unpacked, 'package', f), 'utf8');
       for (const [, spec] of code.matchAll(/require\("([^"]+)"\)/g)) {
         const ok =
@@ -161,7 +166,9 @@ describe('a throwaway CDK app that installs the tarball', () => {
 
   it('resolves the package from its own node_modules, outside the repo', () => {
     expect(path.relative(ROOT, app).startsWith('..')).toBe(true);
-    expect(resolvedFrom).toBe(path.join(fs.realpathSync(app), 'node_modules', 'cdk-console-users', 'dist', 'index.js'));
+    expect(resolvedFrom).toBe(
+      path.join(fs.realpathSync(app), 'node_modules', 'cdk-console-users', 'build', 'index.js'),
+    );
   });
 
   it("synthesizes the ConsoleUser inside the app's own stack beside its bucket and queue", () => {
