@@ -11,6 +11,7 @@ export default tseslint.config(
       'cdk.out/**',
       'assets/**',
       '.venv/**',
+      '.venv-scan/**',
       '.venv-cdk/**',
       'dist/**',
       'build/**',

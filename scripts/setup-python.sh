@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates the project-local Python venv (.venv) with the pinned tools the
-# integration layers need: moto's server (a real AWS wire-protocol peer) and cfn-lint.
+# integration layers need: moto's server (a real AWS wire-protocol peer) and cfn-lint; then
+# the scanners' venv (.venv-scan, scripts/setup-scanners.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
@@ -13,3 +14,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 .venv/bin/python -c "import moto, cfnlint; print('setup-python: moto', moto.__version__)"
+# The scanners the integration suite also runs (checkov, parliament), in a venv of their own.
+bash scripts/setup-scanners.sh

@@ -6,6 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 import { RequireMfaPolicy } from '../mfa/require-mfa';
 import { IRotatableLoginProfile, LoginProfileRotation, RotationOptions, validateRotation } from '../rotation/rotation';
+import { acknowledgeChangePasswordOnUser, acknowledgeSecretWithoutKey } from '../shared/checkov';
 import {
   acknowledgeChangePasswordInline,
   acknowledgeChangePasswordManagedPolicy,
@@ -153,6 +154,7 @@ export class LoginProfile extends Construct implements IRotatableLoginProfile {
     // SecretString here would put a non-password value in AWSCURRENT on every template change.
     (secret.node.defaultChild as secretsmanager.CfnSecret).generateSecretString = undefined;
     this.secret = secret;
+    if (!props.encryptionKey) acknowledgeSecretWithoutKey(secret);
 
     const provider = LoginProfileProvider.of(this);
     const permissions = provider._grantLoginProfile(props.user, secret);
@@ -242,4 +244,5 @@ function grantChangePassword(profile: LoginProfile, user: iam.IUser): void {
     ],
   });
   acknowledgeChangePasswordInline(policy);
+  acknowledgeChangePasswordOnUser(policy);
 }

@@ -1,11 +1,17 @@
 /** The custom-resource provider shared by every login profile of a stack. */
 import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct, IDependable } from 'constructs';
-import { customResourceServiceTimeout, handlerFunction, validatedLogRetention } from '../shared/handler-function';
+import {
+  customResourceServiceTimeout,
+  handlerFunction,
+  validatedLogEncryptionKey,
+  validatedLogRetention,
+} from '../shared/handler-function';
 import { keyArnBound, secretArnBound, userArnBound } from '../shared/limits';
 import {
   NAG_REASONS,
@@ -41,6 +47,15 @@ export interface LoginProfileProviderProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Customer managed KMS key that encrypts the log groups of the handler and of the stack's
+   * rotation function. A key defined in the app gets a statement letting CloudWatch Logs in the
+   * stack's region use it for this account's log groups; an imported key's policy must allow
+   * that already. The functions never log a password: this is your choice, for key control.
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 /**
@@ -90,6 +105,8 @@ export class LoginProfileProvider extends Construct {
   public readonly serviceTimeout: Duration;
   /** How long the log groups of the stack's functions (handler, rotation) keep their events. */
   public readonly logRetention: logs.RetentionDays;
+  /** The customer managed key of the log groups of the stack's functions (handler, rotation), if any. */
+  public readonly logEncryptionKey?: kms.IKey;
 
   /**
    * Customer managed policies holding the per-profile permissions, each filled up to IAM's 6,144
@@ -107,6 +124,7 @@ export class LoginProfileProvider extends Construct {
       );
     }
     this.logRetention = validatedLogRetention(this, 'logRetention', props.logRetention);
+    this.logEncryptionKey = validatedLogEncryptionKey(this, 'logEncryptionKey', props.logEncryptionKey);
     const timeout = validatedTimeout(this, props.timeout);
     this.handler = handlerFunction(this, 'Handler', {
       asset: 'login-profile-handler',
@@ -115,6 +133,7 @@ export class LoginProfileProvider extends Construct {
       timeout,
       memorySize: 256,
       logRetention: this.logRetention,
+      logEncryptionKey: this.logEncryptionKey,
       customResources: true,
     });
     this.serviceToken = this.handler.functionArn;

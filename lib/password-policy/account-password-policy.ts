@@ -11,13 +11,19 @@ import {
   Tokenization,
 } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { LOGIN_PROFILE_RESOURCE_TYPE } from '../login-profile/contract';
 import { LoginProfile } from '../login-profile/login-profile';
 import { LoginProfileRotation } from '../rotation/rotation';
-import { customResourceServiceTimeout, handlerFunction, validatedLogRetention } from '../shared/handler-function';
+import {
+  customResourceServiceTimeout,
+  handlerFunction,
+  validatedLogEncryptionKey,
+  validatedLogRetention,
+} from '../shared/handler-function';
 import { NAG_REASONS, acknowledgeAccountWideActions, acknowledgeFunctionRole } from '../shared/nag';
 import { PropValidationError, validateWholeNumber } from '../shared/validation';
 import { ACCOUNT_PASSWORD_POLICY_RESOURCE_TYPE, AccountPasswordPolicyResourceProperties } from './contract';
@@ -85,6 +91,15 @@ export interface AccountPasswordPolicyProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Customer managed KMS key that encrypts the handler's log group. A key defined in the app gets a
+   * statement letting CloudWatch Logs in the stack's region use it for this account's log groups;
+   * an imported key's policy must allow that already. The handler logs no secret: this is your
+   * choice, for key control.
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 /** Marks the stage (app) that holds an `AccountPasswordPolicy`. */
@@ -114,6 +129,7 @@ export class AccountPasswordPolicy extends Construct {
     super(scope, id);
     validateProps(this, props);
     const logRetention = validatedLogRetention(this, 'logRetention', props.logRetention);
+    const logEncryptionKey = validatedLogEncryptionKey(this, 'logEncryptionKey', props.logEncryptionKey);
     claimStage(this);
     this.maxPasswordAge = props.maxPasswordAge;
     this.minimumPasswordLength = props.minimumPasswordLength ?? 6;
@@ -125,6 +141,7 @@ export class AccountPasswordPolicy extends Construct {
       timeout,
       memorySize: 128,
       logRetention,
+      logEncryptionKey,
       customResources: true,
     });
     const policy = new iam.Policy(this, 'HandlerPolicy', {

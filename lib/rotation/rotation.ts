@@ -50,7 +50,8 @@ export interface IRotatableLoginProfile extends IConstruct {
  * `ConsoleUser`s per stack (5 resources each).
  *
  * The function logs to a log group of its own, deleted with the stack, that keeps its events for
- * the `logRetention` of the stack's `LoginProfileProvider` (one year unless set there).
+ * the `logRetention` of the stack's `LoginProfileProvider` (one year unless set there), encrypted
+ * with the provider's `logEncryptionKey` if it has one.
  */
 export class LoginProfileRotation extends Construct {
   /** Construct id of the rotation function's construct under its stack. */
@@ -96,6 +97,7 @@ export class LoginProfileRotation extends Construct {
       memorySize: 256,
       // One setting for the stack's functions: the provider's, which every login profile creates first.
       logRetention: providerOf(scope)?.logRetention ?? DEFAULT_LOG_RETENTION,
+      logEncryptionKey: providerOf(scope)?.logEncryptionKey,
     });
     // Secrets Manager invokes the function; only on behalf of this account (confused deputy).
     this.handler.addPermission('SecretsManagerInvoke', {

@@ -1,10 +1,13 @@
 /** The Lambda functions of the library: each runs a handler that `npm run bundle` wrote to `assets/`. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
+import { acknowledgeFunctionFindings, acknowledgeLogGroupWithoutKey } from './checkov';
 import { PropValidationError } from './validation';
 
 /** The bundled handlers, by the folder `npm run bundle` writes each one to under `assets/`. */
@@ -28,6 +31,11 @@ export interface HandlerFunctionProps {
   readonly runtime?: lambda.Runtime;
   /** How long the function's log group keeps its events (checked by `validatedLogRetention` first). */
   readonly logRetention: logs.RetentionDays;
+  /**
+   * Customer managed key of the function's log group (checked by `validatedLogEncryptionKey` first).
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
   /**
    * Whether CloudFormation invokes the function for custom resources (its ARN is their service
    * token): see `customResourceServiceTimeout` for what that sets.
@@ -78,7 +86,8 @@ export function handlerFunction(scope: Construct, id: string, props: HandlerFunc
   if (!fs.existsSync(path.join(dir, 'index.js'))) {
     throw new Error(`The ${props.asset} is not bundled at ${dir}; run 'npm run bundle'`);
   }
-  return new lambda.Function(scope, id, {
+  const logGroup = ownedLogGroup(scope, `${id}LogGroup`, props.logRetention, props.logEncryptionKey);
+  const fn = new lambda.Function(scope, id, {
     description: `cdk-console-users: ${props.description}`,
     runtime: props.runtime ?? lambda.determineLatestNodeRuntime(scope),
     architecture: lambda.Architecture.ARM_64,
@@ -86,7 +95,7 @@ export function handlerFunction(scope: Construct, id: string, props: HandlerFunc
     code: lambda.Code.fromAsset(dir),
     timeout: props.timeout,
     memorySize: props.memorySize,
-    logGroup: ownedLogGroup(scope, `${id}LogGroup`, props.logRetention),
+    logGroup,
     ...(props.customResources
       ? {
           retryAttempts: 0,
@@ -97,14 +106,92 @@ export function handlerFunction(scope: Construct, id: string, props: HandlerFunc
         }
       : {}),
   });
+  acknowledgeFunctionFindings(fn, props.customResources ? 'cloudformation' : 'secretsmanager', !!props.customResources);
+  return fn;
 }
 
 /**
  * A log group deleted with the stack. Without one, Lambda creates `/aws/lambda/<name>` on first
  * invocation, outside CloudFormation, with no retention, and it stays after the stack is gone.
+ * With `encryptionKey`, CloudWatch Logs encrypts it with that key, which lets the regional
+ * CloudWatch Logs service use it for this account's log groups (for a key defined in the app; an
+ * imported key's policy must allow it already, or the log group fails to create).
  */
-function ownedLogGroup(scope: Construct, id: string, retention: logs.RetentionDays): logs.LogGroup {
-  return new logs.LogGroup(scope, id, { retention, removalPolicy: RemovalPolicy.DESTROY });
+function ownedLogGroup(
+  scope: Construct,
+  id: string,
+  retention: logs.RetentionDays,
+  encryptionKey: kms.IKey | undefined,
+): logs.LogGroup {
+  const logGroup = new logs.LogGroup(scope, id, { retention, removalPolicy: RemovalPolicy.DESTROY, encryptionKey });
+  if (encryptionKey) {
+    // The key policy is part of the key's resource, which the log group references: CloudFormation
+    // sets the policy before it creates the log group.
+    allowLogsToUse(encryptionKey);
+  } else {
+    acknowledgeLogGroupWithoutKey(logGroup);
+  }
+  return logGroup;
+}
+
+/** Sid of the statement that lets CloudWatch Logs use a key for the account's log groups in the stack's region. */
+const LOGS_KEY_SID = 'CdkConsoleUsersLogGroupEncryption';
+
+/** Keys given that statement already (weakly held: nothing outlives its app). */
+const keysAllowingLogs = new WeakSet<kms.IKey>();
+
+/** Adds the statement to `key`'s policy, once per key (no-op for an imported key, as `addToResourcePolicy` is). */
+function allowLogsToUse(key: kms.IKey): void {
+  if (keysAllowingLogs.has(key)) return;
+  keysAllowingLogs.add(key);
+  const stack = Stack.of(key);
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: LOGS_KEY_SID,
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.${stack.urlSuffix}`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        },
+      },
+    }),
+  );
+}
+
+/**
+ * The customer managed key of `construct`'s log groups: `value` when it is a KMS key (not an
+ * alias: CloudWatch Logs takes only a key ARN), else undefined when it is not given.
+ */
+export function validatedLogEncryptionKey(
+  construct: IConstruct,
+  prop: string,
+  value: kms.IKey | undefined,
+): kms.IKey | undefined {
+  if (value === undefined) return undefined;
+  const keyArn = (value as Partial<kms.IKey>).keyArn;
+  if (
+    typeof keyArn !== 'string' ||
+    (!Token.isUnresolved(keyArn) && !/^arn:[\w-]+:kms:[\w-]+:\d{12}:key\/[\w-]+$/.test(keyArn))
+  ) {
+    throw new PropValidationError(
+      construct,
+      `'${prop}' must be a KMS key (kms.Key, or kms.Key.fromKeyArn with a key ARN; CloudWatch Logs does not accept an alias), got ${describeKey(value)}`,
+    );
+  }
+  return value;
+}
+
+function describeKey(value: unknown): string {
+  const keyArn = (value as { keyArn?: unknown } | null)?.keyArn;
+  if (typeof keyArn === 'string') return `a key with ARN ${keyArn}`;
+  return typeof value === 'object' && value !== null ? `an object without a key ARN` : JSON.stringify(value);
 }
 
 const RETENTION_DAYS = new Set<number>(Object.values(logs.RetentionDays).filter((v) => typeof v === 'number'));

@@ -1,0 +1,82 @@
+/**
+ * The apps the security scanners run on: the sample app, a fresh `cdk init` app (its recommended
+ * feature flags) with every construct and option a user is likely to combine, the stacks of the
+ * moto suite, and the same with customer managed keys for the log groups. Each template is written
+ * to one directory, with the logical IDs of the resources the library created in it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as cxapi from 'aws-cdk-lib/cx-api';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { ConsoleUsersSampleStack } from '../../bin/sample-stack';
+import { AccountPasswordPolicy, ConsoleUser, LoginProfile, LoginProfileProvider } from '../../lib';
+import { consoleUsersStack, importedUserStack } from '../support/stacks';
+import { libraryResources } from '../support/scanners';
+
+/** A template written for a scan. */
+export interface ScannedTemplate {
+  readonly file: string;
+  readonly template: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+  /** Logical IDs of the library's resources in it. */
+  readonly library: Set<string>;
+}
+
+const env = { account: '123456789012', region: 'eu-west-1' };
+
+/** A `cdk init` app: the feature flags a new project gets (each Lambda function gets a log group). */
+function initApp(): App {
+  return new App({ context: { ...cxapi.NEW_PROJECT_DEFAULT_CONTEXT, ...cxapi.CURRENTLY_RECOMMENDED_FLAGS } });
+}
+
+/** The issue's app: three console users (one rotating, one with a key), an imported user, a password policy. */
+function newUserApp(logKeys: boolean): Stack[] {
+  const app = initApp();
+  const stack = new Stack(app, logKeys ? 'InitAppLogKeys' : 'InitApp', { env });
+  const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+  if (logKeys) new LoginProfileProvider(stack, LoginProfileProvider.ID, { logEncryptionKey: key });
+  new AccountPasswordPolicy(stack, 'PasswordPolicy', {
+    minimumPasswordLength: 20,
+    requireSymbols: true,
+    maxPasswordAge: Duration.days(90),
+    ...(logKeys ? { logEncryptionKey: key } : {}),
+  });
+  new ConsoleUser(stack, 'Rotating', {
+    userName: 'rotating',
+    passwordResetRequired: false,
+    rotation: { automaticallyAfter: Duration.days(30) },
+  });
+  new ConsoleUser(stack, 'WithKey', { userName: 'with-key', encryptionKey: key });
+  new ConsoleUser(stack, 'Plain', { userName: 'plain', groups: [new iam.Group(stack, 'Readers')] });
+  new LoginProfile(stack, 'Vendor', { user: iam.User.fromUserName(stack, 'VendorUser', 'vendor') });
+  return [stack];
+}
+
+function sampleApp(): Stack[] {
+  return [new ConsoleUsersSampleStack(new App(), 'ConsoleUsersSample', { env })];
+}
+
+/** The stacks the moto suite deploys. */
+function motoSuiteStacks(): Stack[] {
+  return [
+    consoleUsersStack(new App(), ['alice', 'bob'], { passwordResetRequired: true }),
+    consoleUsersStack(new App(), ['carol'], {
+      rotation: { automaticallyAfter: Duration.days(1) },
+      passwordResetRequired: false,
+    }),
+    importedUserStack(new App(), 'imported'),
+  ];
+}
+
+/** Writes every scanned app's templates into `dir`. */
+export function writeScannedTemplates(dir: string): ScannedTemplate[] {
+  const stacks = [...sampleApp(), ...newUserApp(false), ...newUserApp(true), ...motoSuiteStacks()];
+  return stacks.map((stack, i) => {
+    const template = Template.fromStack(stack).toJSON() as ScannedTemplate['template'];
+    const file = `${String(i).padStart(2, '0')}-${stack.stackName}.template.json`;
+    fs.writeFileSync(path.join(dir, file), JSON.stringify(template, undefined, 1));
+    return { file, template, library: libraryResources(stack) };
+  });
+}
