@@ -2,6 +2,7 @@
 import { Aws, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
+import { acknowledgeRequireMfaPolicyFindings } from '../shared/checkov';
 import { acknowledgeRequireMfaPolicy } from '../shared/nag';
 import { stackSingleton } from '../shared/stack-singleton';
 
@@ -86,6 +87,7 @@ export class RequireMfaPolicy extends Construct {
       ],
     });
     acknowledgeRequireMfaPolicy(this.policy, stack.account);
+    acknowledgeRequireMfaPolicyFindings(this.policy);
   }
 
   /** Attaches the policy to `user` (declared in this app, or imported). */

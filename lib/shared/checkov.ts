@@ -58,6 +58,10 @@ export const CHECKOV_REASONS = {
     'account password policy to do it), which a reset-required login profile needs. The user is imported, so no ' +
     'managed policy can be attached to it; a group would grant the same to every member, and adding a user from ' +
     'outside the stack to a group counts against its 10 groups. The policy is removed with the login profile.',
+  requireMfaSessionToken:
+    'The policy allows sts:GetSessionToken because it is how a user with access keys signs in with MFA: the ' +
+    'session credentials it returns are for the calling user only, carry no more than that user is granted, and ' +
+    'are the only credentials this policy lets act beyond the MFA enrollment actions.',
 } as const;
 
 /** One checkov skip as checkov reads it. */
@@ -117,4 +121,9 @@ export function acknowledgeSecretWithoutKey(secret: secretsmanager.Secret): void
 /** Acknowledges that the change-password `policy` of an imported user is attached to that user. */
 export function acknowledgeChangePasswordOnUser(policy: iam.Policy): void {
   addCheckovSkips(cfnOf(policy), { CKV_AWS_40: CHECKOV_REASONS.changePasswordOnUser });
+}
+
+/** Acknowledges the credentials-exposure finding (`sts:GetSessionToken`) of the stack's require-MFA `policy`. */
+export function acknowledgeRequireMfaPolicyFindings(policy: iam.ManagedPolicy): void {
+  addCheckovSkips(cfnOf(policy), { CKV_AWS_107: CHECKOV_REASONS.requireMfaSessionToken });
 }

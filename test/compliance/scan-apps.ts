@@ -12,7 +12,14 @@ import * as cxapi from 'aws-cdk-lib/cx-api';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { ConsoleUsersSampleStack } from '../../bin/sample-stack';
-import { AccountPasswordPolicy, ConsoleUser, LoginProfile, LoginProfileProvider } from '../../lib';
+import {
+  AccountPasswordPolicy,
+  BreakGlassUser,
+  ConsoleUser,
+  LoginProfile,
+  LoginProfileProvider,
+  SignInAlertsForwarder,
+} from '../../lib';
 import { consoleUsersStack, importedUserStack } from '../support/stacks';
 import { libraryResources } from '../support/scanners';
 
@@ -58,6 +65,19 @@ function sampleApp(): Stack[] {
   return [new ConsoleUsersSampleStack(new App(), 'ConsoleUsersSample', { env })];
 }
 
+/** Break-glass: a BreakGlassUser with a named reader, a requireMfa user, and a forwarder in another region. */
+function breakGlassApp(): Stack[] {
+  const app = initApp();
+  const home = new Stack(app, 'BreakGlassHome', { env });
+  const reader = new iam.Role(home, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
+  const user = new BreakGlassUser(home, 'BreakGlass', { userName: 'break-glass', readers: [reader] });
+  const vendor = new ConsoleUser(home, 'Vendor', { userName: 'vendor', requireMfa: true });
+  user.signInAlerts.addUser(vendor);
+  const forwarding = new Stack(app, 'BreakGlassForwarder', { env: { ...env, region: 'us-east-1' } });
+  new SignInAlertsForwarder(forwarding, 'Forwarder', { alerts: user.signInAlerts });
+  return [home, forwarding];
+}
+
 /** The stacks the moto suite deploys. */
 function motoSuiteStacks(): Stack[] {
   return [
@@ -72,7 +92,7 @@ function motoSuiteStacks(): Stack[] {
 
 /** Writes every scanned app's templates into `dir`. */
 export function writeScannedTemplates(dir: string): ScannedTemplate[] {
-  const stacks = [...sampleApp(), ...newUserApp(false), ...newUserApp(true), ...motoSuiteStacks()];
+  const stacks = [...sampleApp(), ...newUserApp(false), ...newUserApp(true), ...breakGlassApp(), ...motoSuiteStacks()];
   return stacks.map((stack, i) => {
     const template = Template.fromStack(stack).toJSON() as ScannedTemplate['template'];
     const file = `${String(i).padStart(2, '0')}-${stack.stackName}.template.json`;

@@ -15,6 +15,9 @@ import {
   LoginProfile,
   LoginProfileProvider,
   LoginProfileRotation,
+  RequireMfaPolicy,
+  SignInAlerts,
+  SignInAlertsForwarder,
 } from '../../lib';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -154,6 +157,9 @@ const LIBRARY_CONSTRUCTS = [
   LoginProfileProvider,
   LoginProfileRotation,
   AccountPasswordPolicy,
+  RequireMfaPolicy,
+  SignInAlerts,
+  SignInAlertsForwarder,
 ];
 
 /** Logical IDs of the CloudFormation resources of `stack` that this library created. */
