@@ -8,7 +8,7 @@
  * may fail.
  */
 import { FakeAws, installFake } from '../support/fake-aws';
-import { LAMBDA_TIMEOUT_MS, assertNoPasswordIn, lostPasswords } from '../support/fault-harness';
+import { LAMBDA_TIMEOUT_MS, assertNoPasswordIn, countLeaks, lostPasswords } from '../support/fault-harness';
 import { CALLS, EventType, runScenario } from '../support/scenarios';
 
 /** Calls IAM refuses in that event (the user already has a profile): the kill comes during them. */
@@ -48,15 +48,6 @@ afterAll(() => {
 beforeEach(() => jest.useFakeTimers());
 afterEach(() => jest.useRealTimers());
 
-function leaks(fake: FakeAws, text: string): number {
-  try {
-    assertNoPasswordIn(fake, text);
-    return 0;
-  } catch {
-    return 1;
-  }
-}
-
 describe('a handler killed right after a call', () => {
   test('the cases cover every call of Create, the Updates (reset and rename) and Delete', () => {
     expect(new Set(CASES.map(([, type]) => type))).toEqual(
@@ -80,7 +71,7 @@ describe('a handler killed right after a call', () => {
     summary.cases++;
     summary.killed += run.first.timedOut && run.faultsHit > 0 ? 1 : 0;
     summary.lost += lost.length;
-    summary.leaked += [run.first, ...run.followUps].reduce((n, inv) => n + leaks(fake, inv.output), 0);
+    summary.leaked += countLeaks(fake, ...[run.first, ...run.followUps].map((inv) => inv.output));
     summary.failedRollbacks += run.cfnProblems.length + run.followUps.filter((f) => f.error !== undefined).length;
     summary.hung += run.followUps.filter((inv) => inv.timedOut).length;
     // THEN the first invocation died without an answer, at the call

@@ -8,7 +8,7 @@
  */
 import { CALL_CAP_MS, SAFETY_MARGIN_MS } from '../../lambda/runtime/invocation';
 import { FakeAws, installFake } from '../support/fake-aws';
-import { LAMBDA_TIMEOUT_MS, assertNoPasswordIn, invoke, lostPasswords } from '../support/fault-harness';
+import { LAMBDA_TIMEOUT_MS, assertNoPasswordIn, countLeaks, invoke, lostPasswords } from '../support/fault-harness';
 import { CALLS, EventType, SCENARIOS, runScenario } from '../support/scenarios';
 
 type Repeat = 'once' | 'every attempt';
@@ -39,16 +39,6 @@ afterAll(() => {
 beforeEach(() => jest.useFakeTimers());
 afterEach(() => jest.useRealTimers());
 
-/** How many texts leak a password (counted, not thrown, for the summary). */
-function leaks(fake: FakeAws, text: string): number {
-  try {
-    assertNoPasswordIn(fake, text);
-    return 0;
-  } catch {
-    return 1;
-  }
-}
-
 describe('calls applied and never answered', () => {
   test.each(CASES)('%s', async (_name, type, command, repeat) => {
     // GIVEN the world before the event, and one call that IAM or Secrets Manager applies and never answers
@@ -63,7 +53,7 @@ describe('calls applied and never answered', () => {
     summary.cases++;
     summary.faultsInjected += run.faultsHit;
     summary.lost += lost.length;
-    summary.leaked += invocations.reduce((n, inv) => n + leaks(fake, inv.output), 0);
+    summary.leaked += countLeaks(fake, ...invocations.map((inv) => inv.output));
     summary.failedRollbacks += run.cfnProblems.length + run.followUps.filter((f) => f.error !== undefined).length;
     summary.hung += invocations.filter((inv) => inv.timedOut).length;
     // THEN every invocation answered, leaving itself the margin to answer CloudFormation

@@ -194,6 +194,18 @@ export function captureOutput(sink: string[]): () => void {
   return () => [...spies, ...writes].forEach((spy) => spy.mockRestore());
 }
 
+/** How many of `texts` leak a password the fake has seen (counted, not thrown, for a suite's summary). */
+export function countLeaks(fake: FakeAws, ...texts: string[]): number {
+  return texts.filter((text) => {
+    try {
+      assertNoPasswordIn(fake, text);
+      return false;
+    } catch {
+      return true;
+    }
+  }).length;
+}
+
 /**
  * The leak detector: throws if any password the fake ever saw appears in `texts`.
  * The message names how many leaked and where, never the password itself.
