@@ -5,7 +5,13 @@
  * is regional, and a function with inline code (`Code.ZipFile`) runs that code.
  */
 import * as fs from 'node:fs';
-import { GetLoginProfileCommand, GetUserCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
+import {
+  CreateUserCommand,
+  GetLoginProfileCommand,
+  GetUserCommand,
+  IAMClient,
+  NoSuchEntityException,
+} from '@aws-sdk/client-iam';
 import {
   GetSecretValueCommand,
   ListSecretsCommand,
@@ -15,6 +21,7 @@ import {
 import { bundlePath } from './bundles';
 import { ACCOUNT, Driver, TemplateJson } from './driver';
 import { MotoHarness, StoredSecret, useMoto } from './moto-harness';
+import { resetMoto } from './moto-server';
 
 const moto: MotoHarness = useMoto();
 
@@ -251,4 +258,15 @@ test('the default driver still deploys in moto default account and us-east-1', a
   await driver.deploy({ Resources: { User: { Type: 'AWS::IAM::User', Properties: { UserName: 'carol' } } } });
   expect(await userArn(moto.iam, 'carol')).toBe(`arn:aws:iam::${ACCOUNT}:user/carol`);
   expect((await driver.clients()).accessKeyId).toBeUndefined();
+});
+
+test('after a moto reset forgets the assumed credentials, the driver assumes the role again', async () => {
+  const driver = moto.driver({ account: A, region: HOME });
+  const before = await driver.clients();
+  await resetMoto(moto.endpoint);
+  // Unknown to moto now, the old key would count as the default account.
+  const after = await driver.clients();
+  expect(after.accessKeyId).not.toBe(before.accessKeyId);
+  const created = await after.iam.send(new CreateUserCommand({ UserName: 'dave' }));
+  expect(created.User?.Arn).toBe(`arn:aws:iam::${A}:user/dave`);
 });
