@@ -4,7 +4,9 @@
  * What moto makes of the account and region is in account-region.integ.test.ts.
  */
 import { Driver, DriverError, TemplateJson, partitionOf } from './driver';
+import { FakeAws } from './fake-aws';
 import { IntrinsicError, IntrinsicScope, evaluateConditions } from './intrinsics';
+import { TemplateWorld } from './template-world';
 
 /** Never reached: placeholder resources make no AWS call. */
 const endpoint = 'http://127.0.0.1:9';
@@ -304,6 +306,32 @@ describe('the driver honours Conditions', () => {
     ).rejects.toThrow(new DriverError('resource Role DependsOn Ghost, which is not in the template'));
     await expect(driver.deploy({ Conditions: { C: { 'Fn::Contains': [['a'], 'a'] } }, Resources: {} })).rejects.toThrow(
       DriverError,
+    );
+  });
+});
+
+describe('the template world (the fake) honours Conditions too', () => {
+  test('a resource whose condition is false is not created in the fake; Fn::If picks its branch', () => {
+    const template = {
+      Parameters: { HomeRegion: { Default: 'us-east-1' } },
+      Conditions: { IsHome: { 'Fn::Equals': [{ Ref: 'AWS::Region' }, { Ref: 'HomeRegion' }] } },
+      Resources: {
+        Home: { Type: 'AWS::IAM::User', Condition: 'IsHome', Properties: { UserName: 'home' } },
+        Away: { Type: 'AWS::IAM::User', Condition: 'IsAway', Properties: { UserName: 'away' } },
+      },
+    };
+    const away = {
+      ...template,
+      Conditions: { ...template.Conditions, IsAway: { 'Fn::Not': [{ Condition: 'IsHome' }] } },
+    };
+    const fake = new FakeAws();
+    const world = new TemplateWorld(away, fake);
+    expect(world.conditions).toEqual({ IsHome: true, IsAway: false });
+    expect([...fake.users.keys()]).toEqual(['home']);
+    expect(world.resolve({ 'Fn::If': ['IsAway', { Ref: 'Away' }, { Ref: 'Home' }] })).toBe('home');
+    expect(() => world.resolve({ Ref: 'Away' })).toThrow('the template has no resource Away');
+    expect(() => new TemplateWorld(template, new FakeAws())).toThrow(
+      "no condition IsAway in the template's Conditions",
     );
   });
 });
