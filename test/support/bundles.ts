@@ -3,6 +3,7 @@
  * loaded for tests that run them as Lambda would.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CloudFormationResponse, SendResponse } from '../../lambda/runtime/responder';
 import { RESPONSE_URL } from './lambda-fixtures';
@@ -51,6 +52,37 @@ export function freshBundledHandler<E = unknown, R = unknown>(name: string): Bun
   );
   evaluate(module.exports, require, module, file, path.dirname(file));
   return exported<E, R>(module.exports, name);
+}
+
+/**
+ * The handler of a Lambda function whose code is inline (`Code.ZipFile`), in a fresh instance:
+ * the code written to a new temporary directory as index.js, as Lambda unpacks it, and loaded from
+ * there, with `handler` (e.g. 'index.handler') naming its export. Its requires resolve as the
+ * bundles' do (the runtime's @aws-sdk modules are the project's). As for a bundle, an exported
+ * `handlerWith` gets a recorded answer.
+ */
+export function inlineHandler<E = unknown, R = unknown>(zipFile: string, handler: string): BundledHandler<E, R> {
+  const match = /^index\.([A-Za-z_$][\w$]*)$/.exec(handler);
+  if (!match)
+    throw new Error(`Handler ${JSON.stringify(handler)}: inline code is index.js, so the handler is index.<export>`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inline-code-'));
+  const file = path.join(dir, 'index.js');
+  fs.writeFileSync(file, zipFile);
+  const module = { exports: {} as Record<string, unknown> };
+  const evaluate = new Function(
+    'exports',
+    'require',
+    'module',
+    '__filename',
+    '__dirname',
+    fs.readFileSync(file, 'utf8'),
+  );
+  evaluate(module.exports, require, module, file, dir);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const exports = module.exports;
+  if (typeof exports.handlerWith === 'function') return exported<E, R>(exports, `inline code (${handler})`);
+  if (typeof exports[match[1]] !== 'function') throw new Error(`the inline code exports no function ${match[1]}`);
+  return exports[match[1]] as BundledHandler<E, R>;
 }
 
 function exported<E, R>(moduleExports: unknown, name: string): BundledHandler<E, R> {

@@ -9,17 +9,40 @@
  *   and the old physical ID of a replaced resource), in reverse dependency order of the OLD
  *   template, as CloudFormation's cleanup phase does.
  * - `destroy()`: deletes everything in reverse dependency order.
+ * - `outputs()`: the template's `Outputs` (those whose condition holds), resolved.
+ *
+ * Where it deploys: one account and region per driver (`DriverOptions.account`/`region`, by default
+ * moto's 123456789012 and us-east-1), so that one template can be deployed, as a StackSet does,
+ * into several accounts and several regions of one account against one moto_server. The pseudo
+ * parameters resolve to them (AWS::Partition and AWS::URLSuffix follow the region's partition),
+ * and everything the driver and the handlers send moto is sent as that account and region: in an
+ * account other than the default, the driver assumes `EXECUTION_ROLE` there through moto's STS,
+ * and moto treats the temporary credentials it returns as that account (moto's `MOTO_ACCOUNT_ID`
+ * would switch the whole server). A handler runs with AWS_REGION, AWS_DEFAULT_REGION and those
+ * credentials in its environment and a function ARN of that account and region in its context,
+ * in its own instance per driver (a Lambda container of that account and region); in the default
+ * account and region it runs in the test file's one warm instance, as before.
+ *
+ * Conditions: the template's `Conditions` are evaluated (intrinsics.ts: Fn::Equals, Fn::Not,
+ * Fn::And, Fn::Or, Condition) for the driver's account, region and `parameters` before anything
+ * is created; a resource or output whose `Condition` is false is left out, `Fn::If` takes the
+ * branch its condition picks, and `AWS::NoValue` removes a property. A resource or output that is
+ * created and references a left-out one (Ref, Fn::GetAtt, Fn::Sub, DependsOn, outside an untaken
+ * Fn::If branch) fails the deployment before anything is created, as CloudFormation rejects it.
  *
  * What is real: `AWS::IAM::User` (CreateUser/DeleteUser, with Path) and `AWS::SecretsManager::Secret`
- * (CreateSecret/DeleteSecret, with Name, Description, KmsKeyId) are created in moto, and every
- * event of a custom resource type in HANDLER_ASSETS goes to its BUNDLED handler (assets/<dir>),
- * invoked in-process with a Lambda-like context; it reaches moto over HTTP (through the moto proxy).
+ * (CreateSecret/DeleteSecret, with Name, Description, KmsKeyId) are created in moto. The events of
+ * a custom resource go to the code of the template's Lambda function its ServiceToken names when
+ * that function's code is inline (`Code.ZipFile`, written to a temporary directory as index.js and
+ * loaded as Lambda would, with the function's environment variables); otherwise (S3 code, as CDK
+ * assets are) to the BUNDLED handler of its type in HANDLER_ASSETS (assets/<dir>). Either is invoked
+ * in-process with a Lambda-like context and reaches moto over HTTP (through the moto proxy).
  * Intrinsics are resolved by the tests' one resolver (intrinsics.ts: Ref, Fn::GetAtt, Fn::Join,
- * Fn::Sub, Fn::FindInMap, Fn::Select, Fn::Split, pseudo parameters; AWS::AccountId is moto's
- * 123456789012).
+ * Fn::Sub, Fn::FindInMap, Fn::Select, Fn::Split, Fn::If, pseudo parameters).
  *
  * What is not: every other resource type (roles, policies, functions, keys, groups) is a
- * placeholder with a made-up physical ID and made-up attributes; IAM policies are not evaluated;
+ * placeholder with a made-up physical ID and made-up attributes (a function's `Arn` is a Lambda
+ * ARN of the driver's account and region); IAM policies are not evaluated;
  * the handler's answer is recorded rather than PUT to the ResponseURL (test/support/bundles.ts);
  * a failed event throws `DriverError`, and the test decides whether to `rollback()` (which sends
  * what CloudFormation's UPDATE_ROLLBACK would, see there).
@@ -31,7 +54,7 @@
  * updates; a stack delete deletes dependents first. With `deliveries: 2`, every event is
  * delivered twice with the same RequestId (Lambda retries asynchronous invocations).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   CreateUserCommand,
   DeleteUserCommand,
@@ -40,16 +63,28 @@ import {
   NoSuchEntityException,
 } from '@aws-sdk/client-iam';
 import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { FailedAnswerError, bundledHandler } from './bundles';
-import { IntrinsicError, IntrinsicScope, resolveIntrinsics } from './intrinsics';
+import { BundledHandler, FailedAnswerError, bundledHandler, freshBundledHandler, inlineHandler } from './bundles';
+import { IntrinsicError, IntrinsicScope, PseudoParameters, evaluateConditions, resolveIntrinsics } from './intrinsics';
 import { saveTemplate } from './templates';
 
-/** moto's default account: what CloudFormation would put in AWS::AccountId. */
+/** moto's default account: the driver's account unless `DriverOptions.account` says otherwise. */
 export const ACCOUNT = '123456789012';
+/** The driver's region unless `DriverOptions.region` says otherwise. */
 export const REGION = 'us-east-1';
+/** The partition of REGION. */
 export const PARTITION = 'aws';
+/** The role a driver assumes in an account other than ACCOUNT (what a self-managed StackSet's administrator assumes). */
+export const EXECUTION_ROLE = 'AWSCloudFormationStackSetExecutionRole';
+
+/** The partition and URL suffix of `region`, as the pseudo parameters give them. */
+export function partitionOf(region: string): { readonly partition: string; readonly urlSuffix: string } {
+  if (region.startsWith('cn-')) return { partition: 'aws-cn', urlSuffix: 'amazonaws.com.cn' };
+  if (region.startsWith('us-gov-')) return { partition: 'aws-us-gov', urlSuffix: 'amazonaws.com' };
+  return { partition: 'aws', urlSuffix: 'amazonaws.com' };
+}
 
 /** Bundled handlers per custom resource type (directories under assets/). */
 export const HANDLER_ASSETS: Readonly<Record<string, string>> = {
@@ -62,6 +97,8 @@ export interface TemplateJson {
   readonly Resources: Record<string, TemplateResource>;
   readonly Mappings?: Record<string, Record<string, Record<string, unknown>>>;
   readonly Parameters?: Record<string, { Default?: unknown }>;
+  readonly Conditions?: Record<string, unknown>;
+  readonly Outputs?: Record<string, { Value: unknown; Condition?: string }>;
 }
 
 /** One resource of a template. */
@@ -70,6 +107,7 @@ export interface TemplateResource {
   readonly Properties?: Record<string, unknown>;
   readonly DependsOn?: string | string[];
   readonly DeletionPolicy?: string;
+  readonly Condition?: string;
 }
 
 /** Something CloudFormation would report as a failed resource, or a template the driver cannot handle. */
@@ -125,6 +163,12 @@ export interface DriverOptions {
   readonly deliveries?: number;
   /** The handler's timeout, for `getRemainingTimeInMillis`. @default 120 */
   readonly handlerTimeoutSeconds?: number;
+  /** The account the stack is deployed in (AWS::AccountId; moto's account the calls go to). @default ACCOUNT */
+  readonly account?: string;
+  /** The region the stack is deployed in (AWS::Region; the region the calls go to). @default REGION */
+  readonly region?: string;
+  /** Values of the template's parameters (others take their Default). @default {} */
+  readonly parameters?: Record<string, string>;
 }
 
 /** A resource the driver created (or a placeholder for one). */
@@ -141,6 +185,7 @@ export interface LiveResource {
 /** What a deployment did so far: what `rollback()` undoes. */
 interface DeployProgress {
   readonly previousTemplate: TemplateJson;
+  readonly previousConditions: Record<string, boolean>;
   readonly created: string[];
   readonly updated: { readonly before: LiveResource; readonly after: LiveResource }[];
   failed?: { readonly before: LiveResource; readonly attempted: Record<string, unknown> };
@@ -164,24 +209,116 @@ export class Driver {
   /** Every line the handler logged (console.log/warn/error), in order. */
   public readonly logs: string[] = [];
 
+  /** The account, region and partition the driver deploys in, and the stack's name and ID. */
+  public readonly pseudo: PseudoParameters;
+
+  private readonly endpoint: string;
+  private readonly parameters: Record<string, string>;
   private readonly stackName: string;
   private readonly stackId: string;
   private readonly times: number;
   private readonly timeoutMs: number;
-  private readonly iam: IAMClient;
-  private readonly secrets: SecretsManagerClient;
+  private session?: Session;
+  /** Whether the session was checked since the current public call began (moto may have been reset since). */
+  private sessionChecked = false;
+  /** Handler instances of this driver (Lambda containers of its account and region), by code. */
+  private readonly containers = new Map<string, BundledHandler<CustomResourceEvent, HandlerResponse>>();
   private template: TemplateJson = { Resources: {} };
+  private conditions: Record<string, boolean> = {};
   private live = new Map<string, LiveResource>();
   private pendingRollback?: DeployProgress;
 
   constructor(options: DriverOptions) {
+    this.endpoint = options.endpoint;
+    this.parameters = options.parameters ?? {};
     this.stackName = options.stackName ?? 'IntegStack';
-    this.stackId = `arn:${PARTITION}:cloudformation:${REGION}:${ACCOUNT}:stack/${this.stackName}/${randomUUID()}`;
+    const accountId = options.account ?? ACCOUNT;
+    const region = options.region ?? REGION;
+    if (!/^\d{12}$/.test(accountId)) throw new DriverError(`account ${accountId}: an account ID has 12 digits`);
+    if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new DriverError(`region ${region}: not a region name`);
+    const { partition, urlSuffix } = partitionOf(region);
+    this.stackId = `arn:${partition}:cloudformation:${region}:${accountId}:stack/${this.stackName}/${randomUUID()}`;
+    this.pseudo = { accountId, region, partition, urlSuffix, stackName: this.stackName, stackId: this.stackId };
     this.times = options.deliveries ?? 1;
     this.timeoutMs = (options.handlerTimeoutSeconds ?? 120) * 1000;
-    const config = { endpoint: options.endpoint, region: REGION };
-    this.iam = new IAMClient(config);
-    this.secrets = new SecretsManagerClient(config);
+  }
+
+  /** Whether the driver deploys in moto's default account and REGION (where the handlers share one instance). */
+  private get isDefault(): boolean {
+    return this.pseudo.accountId === ACCOUNT && this.pseudo.region === REGION;
+  }
+
+  /**
+   * The credentials and clients of the driver's account and region. In ACCOUNT: the process's
+   * credentials (moto maps unknown access keys to its default account). In another account: the
+   * credentials of `EXECUTION_ROLE` there, assumed through moto's STS; they are checked with
+   * GetCallerIdentity once per public call, and assumed again when moto no longer knows them
+   * (a reset between tests forgets them, and moto would then treat them as the default account).
+   */
+  private async ready(): Promise<Session> {
+    if (this.session && this.sessionChecked) return this.session;
+    const { accountId, region } = this.pseudo;
+    const base = { endpoint: this.endpoint, region };
+    if (accountId === ACCOUNT) {
+      this.session ??= { iam: new IAMClient(base), secrets: new SecretsManagerClient(base) };
+    } else {
+      if (!this.session?.credentials || (await callerAccount(base, this.session.credentials)) !== accountId) {
+        const roleArn = `arn:${this.pseudo.partition}:iam::${accountId}:role/${EXECUTION_ROLE}`;
+        const assumed = await new STSClient(base).send(
+          new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: this.stackName.slice(0, 64) }),
+        );
+        const c = assumed.Credentials;
+        if (!c?.AccessKeyId || !c.SecretAccessKey)
+          throw new DriverError(`AssumeRole ${roleArn} returned no credentials`);
+        const credentials = {
+          accessKeyId: c.AccessKeyId,
+          secretAccessKey: c.SecretAccessKey,
+          sessionToken: c.SessionToken,
+        };
+        const actual = await callerAccount(base, credentials);
+        if (actual !== accountId) {
+          throw new DriverError(`moto treats the credentials of ${roleArn} as account ${actual}, not ${accountId}`);
+        }
+        // New credentials: new clients, and new handler instances (their SDK clients keep the credentials they read).
+        this.containers.clear();
+        this.session = {
+          credentials,
+          iam: new IAMClient({ ...base, credentials }),
+          secrets: new SecretsManagerClient({ ...base, credentials }),
+        };
+      }
+    }
+    this.sessionChecked = true;
+    return this.session;
+  }
+
+  /** Starts a public call: the session is checked again before moto is next used. */
+  private begin(): void {
+    this.sessionChecked = false;
+  }
+
+  /**
+   * Clients straight to moto as the driver's account and region (for arranging and asserting),
+   * and the access key ID its handlers sign with (the moto proxy records it with each call).
+   */
+  public async clients(): Promise<{ iam: IAMClient; secrets: SecretsManagerClient; accessKeyId?: string }> {
+    this.begin();
+    const { iam, secrets, credentials } = await this.ready();
+    return { iam, secrets, accessKeyId: credentials?.accessKeyId };
+  }
+
+  /** The template's outputs whose condition holds, resolved against the live resources. */
+  public outputs(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [name, output] of Object.entries(this.template.Outputs ?? {})) {
+      out[name] = this.resolve(output.Value);
+    }
+    return out;
+  }
+
+  /** The value of each of the deployed template's conditions. */
+  public conditionValues(): Readonly<Record<string, boolean>> {
+    return { ...this.conditions };
   }
 
   /** Physical ID of a live resource (user name, secret ARN, custom resource's ID). */
@@ -204,12 +341,21 @@ export class Driver {
   }
 
   /** Creates (first call) or updates the stack to `template`. */
-  public async deploy(template: TemplateJson): Promise<void> {
+  public async deploy(submitted: TemplateJson): Promise<void> {
+    this.begin();
+    const { template, conditions } = this.effective(submitted);
     const old = this.template;
+    const oldConditions = this.conditions;
     const obsolete: LiveResource[] = [];
-    const progress: DeployProgress = { previousTemplate: old, created: [], updated: [] };
+    const progress: DeployProgress = {
+      previousTemplate: old,
+      previousConditions: oldConditions,
+      created: [],
+      updated: [],
+    };
     this.pendingRollback = undefined;
     this.template = template;
+    this.conditions = conditions;
     for (const logicalId of dependencyOrder(template)) {
       const resource = template.Resources[logicalId];
       const current = this.live.get(logicalId);
@@ -268,6 +414,7 @@ export class Driver {
    * changes of users and secrets (the driver does not apply those to moto in the first place).
    */
   public async rollback(): Promise<void> {
+    this.begin();
     const progress = this.pendingRollback;
     if (!progress) throw new DriverError('nothing to roll back: the last deploy did not fail');
     this.pendingRollback = undefined;
@@ -309,10 +456,12 @@ export class Driver {
       }
     }
     this.template = progress.previousTemplate;
+    this.conditions = progress.previousConditions;
   }
 
   /** Deletes every resource of the stack, dependents first. */
   public async destroy(): Promise<void> {
+    this.begin();
     for (const logicalId of dependencyOrder(this.template).reverse()) {
       const resource = this.live.get(logicalId);
       if (!resource) continue;
@@ -320,11 +469,80 @@ export class Driver {
       this.live.delete(logicalId);
     }
     this.template = { Resources: {} };
+    this.conditions = {};
   }
 
   /** Delivers `event` to the handler of its resource type again, as a late Lambda retry would. */
   public async redeliver(event: CustomResourceEvent): Promise<HandlerResponse> {
+    this.begin();
     return this.invoke(event, this.deliveries.filter((d) => d.event.RequestId === event.RequestId).length + 1);
+  }
+
+  /**
+   * The template as CloudFormation processes it for this driver: conditions evaluated, the resources
+   * and outputs whose condition is false left out. Fails (before anything is deployed) on a
+   * condition it cannot evaluate, a `Condition` naming no condition, and a resource or output that
+   * stays and references one that is left out.
+   */
+  private effective(template: TemplateJson): { template: TemplateJson; conditions: Record<string, boolean> } {
+    let conditions: Record<string, boolean>;
+    try {
+      conditions = evaluateConditions(template.Conditions, {
+        pseudo: this.pseudo,
+        mappings: template.Mappings,
+        ref: (name) => this.parameter(template, name),
+        getAtt: (logicalId, attribute) => {
+          throw new IntrinsicError(`Fn::GetAtt ${logicalId}.${attribute}: conditions cannot reference resources`);
+        },
+      });
+    } catch (error) {
+      if (error instanceof IntrinsicError || error instanceof DriverError) throw new DriverError(error.message);
+      throw error;
+    }
+    const holds = (what: string, condition: string | undefined): boolean => {
+      if (condition === undefined) return true;
+      if (!(condition in conditions))
+        throw new DriverError(`${what}: Condition ${condition} is not in the template's Conditions`);
+      return conditions[condition];
+    };
+    const resources: Record<string, TemplateResource> = {};
+    const skipped = new Map<string, string>();
+    for (const [id, resource] of Object.entries(template.Resources)) {
+      if (holds(`resource ${id}`, resource.Condition)) resources[id] = resource;
+      else skipped.set(id, resource.Condition!);
+    }
+    const outputs: NonNullable<TemplateJson['Outputs']> = {};
+    for (const [name, output] of Object.entries(template.Outputs ?? {})) {
+      if (holds(`output ${name}`, output.Condition)) outputs[name] = output;
+    }
+    const check = (what: string, references: string[]) => {
+      for (const id of references.filter((r) => skipped.has(r))) {
+        throw new DriverError(
+          `${what} references ${id}, which is not created (its condition ${skipped.get(id)} is false); CloudFormation rejects such a template`,
+        );
+      }
+    };
+    for (const [id, resource] of Object.entries(template.Resources)) {
+      for (const dep of dependsOnOf(resource).filter((d) => !(d in template.Resources))) {
+        throw new DriverError(`resource ${id} DependsOn ${dep}, which is not in the template`);
+      }
+    }
+    for (const [id, resource] of Object.entries(resources)) {
+      check(`resource ${id}`, [...dependsOnOf(resource), ...referencesIn(resource.Properties ?? {}, conditions)]);
+    }
+    for (const [name, output] of Object.entries(outputs))
+      check(`output ${name}`, referencesIn(output.Value, conditions));
+    return { template: { ...template, Resources: resources, Outputs: outputs }, conditions };
+  }
+
+  /** The value of parameter `name`: the driver's, else its Default. */
+  private parameter(template: TemplateJson, name: string): unknown {
+    const parameter = template.Parameters?.[name];
+    if (!parameter) throw new DriverError(`Ref ${name}: the template has no such parameter`);
+    if (name in this.parameters) return this.parameters[name];
+    if (parameter.Default === undefined)
+      throw new DriverError(`parameter ${name} has no Default and the driver was given no value`);
+    return parameter.Default;
   }
 
   private async create(
@@ -337,12 +555,14 @@ export class Driver {
       case 'AWS::IAM::User': {
         const userName = (properties.UserName as string | undefined) ?? this.generatedName(logicalId, 64);
         const userPath = (properties.Path as string | undefined) ?? '/';
-        const created = await this.iam.send(new CreateUserCommand({ UserName: userName, Path: userPath }));
+        const { iam } = await this.ready();
+        const created = await iam.send(new CreateUserCommand({ UserName: userName, Path: userPath }));
         return { ...base, physicalId: userName, attributes: { Arn: created.User!.Arn! } };
       }
       case 'AWS::SecretsManager::Secret': {
         const name = (properties.Name as string | undefined) ?? `${logicalId}-${randomSuffix()}`;
-        const created = await this.secrets.send(
+        const { secrets } = await this.ready();
+        const created = await secrets.send(
           new CreateSecretCommand({
             Name: name,
             Description: properties.Description as string | undefined,
@@ -358,6 +578,15 @@ export class Driver {
             ...this.eventBase('Create', logicalId, resource.Type, properties),
           });
           return { ...base, physicalId: response.PhysicalResourceId, attributes: { ...(response.Data ?? {}) } };
+        }
+        if (resource.Type === 'AWS::Lambda::Function') {
+          const name = (properties.FunctionName as string | undefined) ?? this.generatedName(logicalId, 64);
+          const { partition, region, accountId } = this.pseudo;
+          return {
+            ...base,
+            physicalId: name,
+            attributes: { Arn: `arn:${partition}:lambda:${region}:${accountId}:function:${name}` },
+          };
         }
         return { ...base, physicalId: `${logicalId}-${randomSuffix()}`, attributes: {} };
     }
@@ -401,8 +630,9 @@ export class Driver {
     if (resource.deletionPolicy === 'Retain') return;
     switch (resource.type) {
       case 'AWS::IAM::User': {
+        const { iam } = await this.ready();
         // AWS refuses to delete a user that still has a login profile (DeleteConflict); moto does not check.
-        const hasProfile = await this.iam.send(new GetLoginProfileCommand({ UserName: resource.physicalId })).then(
+        const hasProfile = await iam.send(new GetLoginProfileCommand({ UserName: resource.physicalId })).then(
           () => true,
           (error: unknown) => {
             if (error instanceof NoSuchEntityException) return false;
@@ -414,14 +644,16 @@ export class Driver {
             `DeleteConflict: user ${resource.physicalId} (${resource.logicalId}) still has a login profile; AWS would refuse to delete it`,
           );
         }
-        await this.iam.send(new DeleteUserCommand({ UserName: resource.physicalId }));
+        await iam.send(new DeleteUserCommand({ UserName: resource.physicalId }));
         return;
       }
-      case 'AWS::SecretsManager::Secret':
-        await this.secrets.send(
+      case 'AWS::SecretsManager::Secret': {
+        const { secrets } = await this.ready();
+        await secrets.send(
           new DeleteSecretCommand({ SecretId: resource.physicalId, ForceDeleteWithoutRecovery: true }),
         );
         return;
+      }
       default:
         if (isCustomResource(resource.type)) {
           await this.send({
@@ -458,17 +690,85 @@ export class Driver {
     return response!;
   }
 
-  private async invoke(event: CustomResourceEvent, delivery: number): Promise<HandlerResponse> {
+  /**
+   * The code an event goes to: the inline code (`Code.ZipFile`) of the template's function that
+   * its ServiceToken names, else the bundled handler of its resource type; with the function's
+   * name and environment variables.
+   */
+  private target(event: CustomResourceEvent): {
+    readonly key: string;
+    readonly load: () => BundledHandler<CustomResourceEvent, HandlerResponse>;
+    readonly functionName: string;
+    readonly environment: Record<string, string>;
+  } {
+    const fn = this.resources('AWS::Lambda::Function').find((f) => f.attributes.Arn === event.ServiceToken);
+    const code = fn?.properties.Code as { ZipFile?: unknown } | undefined;
+    if (fn && typeof code?.ZipFile === 'string') {
+      const zipFile = code.ZipFile;
+      const handlerName = String(fn.properties.Handler ?? '');
+      const variables = (fn.properties.Environment as { Variables?: Record<string, string> } | undefined)?.Variables;
+      return {
+        key: `inline:${fn.logicalId}:${createHash('sha256').update(zipFile).update(handlerName).digest('hex')}`,
+        load: () => {
+          try {
+            return inlineHandler<CustomResourceEvent, HandlerResponse>(zipFile, handlerName);
+          } catch (error) {
+            throw new DriverError(
+              `the inline code of ${fn.logicalId}: ${error instanceof Error ? error.message : String(error)}`,
+            );
+          }
+        },
+        functionName: fn.physicalId,
+        environment: { ...(variables ?? {}) },
+      };
+    }
     const asset = HANDLER_ASSETS[event.ResourceType];
-    if (!asset) throw new DriverError(`no bundled handler registered for ${event.ResourceType} (HANDLER_ASSETS)`);
-    const handler = bundledHandler<CustomResourceEvent, HandlerResponse>(asset);
+    if (!asset) {
+      throw new DriverError(
+        `no inline code and no bundled handler registered for ${event.ResourceType} (HANDLER_ASSETS) at ${event.ServiceToken}`,
+      );
+    }
+    return {
+      key: `asset:${asset}`,
+      // The default account and region share the test file's one warm instance; elsewhere each driver has its own.
+      load: () =>
+        this.isDefault
+          ? bundledHandler<CustomResourceEvent, HandlerResponse>(asset)
+          : freshBundledHandler<CustomResourceEvent, HandlerResponse>(asset),
+      functionName: `${this.stackName}-${asset}`,
+      environment: {},
+    };
+  }
+
+  private async invoke(event: CustomResourceEvent, delivery: number): Promise<HandlerResponse> {
+    const target = this.target(event);
+    const session = await this.ready();
+    let handler = this.containers.get(target.key);
+    if (!handler) {
+      handler = target.load();
+      this.containers.set(target.key, handler);
+    }
+    const { partition, region, accountId } = this.pseudo;
     const deadline = Date.now() + this.timeoutMs;
     const context = {
-      functionName: `${this.stackName}-${asset}`,
-      invokedFunctionArn: `arn:${PARTITION}:lambda:${REGION}:${ACCOUNT}:function:${this.stackName}-${asset}`,
+      functionName: target.functionName,
+      invokedFunctionArn: `arn:${partition}:lambda:${region}:${accountId}:function:${target.functionName}`,
       awsRequestId: randomUUID(),
       getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     };
+    const environment: Record<string, string | undefined> = {
+      ...target.environment,
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_LAMBDA_FUNCTION_NAME: target.functionName,
+    };
+    if (session.credentials) {
+      environment.AWS_ACCESS_KEY_ID = session.credentials.accessKeyId;
+      environment.AWS_SECRET_ACCESS_KEY = session.credentials.secretAccessKey;
+      environment.AWS_SESSION_TOKEN = session.credentials.sessionToken;
+    }
+    const release = await invocationLock();
+    const restoreEnvironment = setEnvironment(environment);
     const restore = this.captureConsole();
     try {
       const response = await handler(structuredClone(event), context);
@@ -485,6 +785,8 @@ export class Driver {
       );
     } finally {
       restore();
+      restoreEnvironment();
+      release();
     }
   }
 
@@ -505,18 +807,15 @@ export class Driver {
   /** Resolves intrinsic functions and pseudo parameters against the live resources (see intrinsics.ts). */
   private resolve(value: unknown): unknown {
     const scope: IntrinsicScope = {
-      pseudo: {
-        accountId: ACCOUNT,
-        partition: PARTITION,
-        region: REGION,
-        stackId: this.stackId,
-        stackName: this.stackName,
-        urlSuffix: 'amazonaws.com',
-      },
+      pseudo: this.pseudo,
       mappings: this.template.Mappings,
+      condition: (name) => {
+        if (!(name in this.conditions))
+          throw new DriverError(`Fn::If: no condition ${name} in the template's Conditions`);
+        return this.conditions[name];
+      },
       ref: (name) => {
-        const parameter = this.template.Parameters?.[name];
-        if (parameter) return parameter.Default;
+        if (this.template.Parameters?.[name]) return this.parameter(this.template, name);
         const resource = this.live.get(name);
         if (!resource) throw new DriverError(`Ref ${name}: no such resource created yet (dependency order?)`);
         return resource.physicalId;
@@ -540,9 +839,96 @@ export class Driver {
       throw new DriverError(`Fn::GetAtt ${logicalId}.${attribute}: the resource has no such attribute`);
     }
     // Placeholder resources: plausible, deterministic values.
-    if (attribute === 'Arn') return `arn:${PARTITION}:placeholder:${REGION}:${ACCOUNT}:${resource.physicalId}`;
+    const { partition, region, accountId } = this.pseudo;
+    if (attribute === 'Arn') return `arn:${partition}:placeholder:${region}:${accountId}:${resource.physicalId}`;
     return `${resource.physicalId}.${attribute}`;
   }
+}
+
+/** Temporary credentials of an assumed role. */
+interface Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+/** The driver's clients in its account and region (with the credentials, outside the default account). */
+interface Session {
+  readonly credentials?: Credentials;
+  readonly iam: IAMClient;
+  readonly secrets: SecretsManagerClient;
+}
+
+/** The account moto treats `credentials` as. */
+async function callerAccount(config: { endpoint: string; region: string }, credentials: Credentials): Promise<string> {
+  const identity = await new STSClient({ ...config, credentials }).send(new GetCallerIdentityCommand({}));
+  return identity.Account ?? '';
+}
+
+let invocations: Promise<void> = Promise.resolve();
+
+/**
+ * Waits until no other driver's handler runs, and returns the function that lets the next one
+ * run: each invocation sets the process environment (region, credentials) its handler reads.
+ */
+async function invocationLock(): Promise<() => void> {
+  let release!: () => void;
+  const previous = invocations;
+  invocations = new Promise<void>((resolve) => (release = resolve));
+  await previous;
+  return release;
+}
+
+/** Sets `variables` in process.env (undefined removes one); returns the function that restores the previous values. */
+function setEnvironment(variables: Record<string, string | undefined>): () => void {
+  const saved = Object.fromEntries(Object.keys(variables).map((k) => [k, process.env[k]]));
+  const apply = (values: Record<string, string | undefined>) => {
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+  apply(variables);
+  return () => apply(saved);
+}
+
+/** The logical IDs named in a resource's DependsOn. */
+function dependsOnOf(resource: TemplateResource): string[] {
+  if (resource.DependsOn === undefined) return [];
+  return Array.isArray(resource.DependsOn) ? resource.DependsOn : [resource.DependsOn];
+}
+
+/**
+ * The names `value` references (Ref, Fn::GetAtt, Fn::Sub variables), leaving out the branch of
+ * each Fn::If that `conditions` does not take (names that are no resource are filtered by callers).
+ */
+function referencesIn(value: unknown, conditions: Record<string, boolean>): string[] {
+  const found: string[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (v === null || typeof v !== 'object') return;
+    for (const [key, arg] of Object.entries(v as Record<string, unknown>)) {
+      if (key === 'Ref' && typeof arg === 'string') found.push(arg);
+      else if (key === 'Fn::GetAtt') found.push(Array.isArray(arg) ? String(arg[0]) : String(arg).split('.')[0]);
+      else if (key === 'Fn::If' && Array.isArray(arg) && arg.length === 3) {
+        const name = String(arg[0]);
+        if (!(name in conditions)) throw new DriverError(`Fn::If: no condition ${name} in the template's Conditions`);
+        walk(conditions[name] ? arg[1] : arg[2]);
+      } else if (key === 'Fn::Sub') {
+        const [text, variables] = typeof arg === 'string' ? [arg, undefined] : (arg as [unknown, unknown]);
+        const local = variables && typeof variables === 'object' ? Object.keys(variables) : [];
+        if (typeof text === 'string') {
+          for (const m of text.matchAll(/\$\{([^}!][^}]*)\}/g)) {
+            const name = m[1].split('.')[0];
+            if (!local.includes(m[1])) found.push(name);
+          }
+        }
+        walk(variables);
+      } else walk(arg);
+    }
+  };
+  walk(value);
+  return found;
 }
 
 function isCustomResource(type: string): boolean {
@@ -572,13 +958,7 @@ export function dependencyOrder(template: TemplateJson): string[] {
 }
 
 function dependenciesOf(resource: TemplateResource, ids: string[]): string[] {
-  const found = new Set<string>(
-    resource.DependsOn === undefined
-      ? []
-      : Array.isArray(resource.DependsOn)
-        ? resource.DependsOn
-        : [resource.DependsOn],
-  );
+  const found = new Set<string>(dependsOnOf(resource).filter((id) => ids.includes(id)));
   const walk = (value: unknown) => {
     if (Array.isArray(value)) return value.forEach(walk);
     if (value === null || typeof value !== 'object') return;

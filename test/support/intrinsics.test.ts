@@ -74,8 +74,11 @@ describe('resolveIntrinsics', () => {
   });
 
   test('fails naming an unsupported function, a missing mapping entry or an unknown reference', () => {
+    expect(() => resolve({ 'Fn::ImportValue': 'SharedKey' })).toThrow(
+      new IntrinsicError('the test resolver does not support Fn::ImportValue'),
+    );
     expect(() => resolve({ 'Fn::If': ['C', 'a', 'b'] })).toThrow(
-      new IntrinsicError('the test resolver does not support Fn::If'),
+      new IntrinsicError('Fn::If: the scope has no template conditions'),
     );
     expect(() => resolve({ 'Fn::FindInMap': ['Domains', 'aws-cn', 'signIn'] })).toThrow(
       'Fn::FindInMap: no Domains.aws-cn.signIn in the template',

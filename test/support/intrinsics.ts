@@ -4,8 +4,13 @@
  *
  * Supported: `Ref` (resources, parameters and the pseudo parameters, `AWS::NoValue` removing the
  * value), `Fn::GetAtt` (array or "Id.Attribute" form), `Fn::Join`, `Fn::Sub` (with or without a
- * variable map; `${!Literal}` escapes), `Fn::FindInMap`, `Fn::Select`, `Fn::Split`. Anything else,
- * and a reference the scope cannot answer, throws `IntrinsicError` naming it.
+ * variable map; `${!Literal}` escapes), `Fn::FindInMap`, `Fn::Select`, `Fn::Split`, and `Fn::If`
+ * when the scope knows the template's conditions (only the branch taken is resolved, as in
+ * CloudFormation). Anything else, and a reference the scope cannot answer, throws
+ * `IntrinsicError` naming it.
+ *
+ * `evaluateConditions` evaluates a template's `Conditions` section (`Fn::Equals`, `Fn::Not`,
+ * `Fn::And`, `Fn::Or`, `{ "Condition": name }`, over parameters, pseudo parameters and mappings).
  */
 
 /** A template value the resolver could not resolve. */
@@ -34,6 +39,8 @@ export interface IntrinsicScope {
   ref(logicalId: string): unknown;
   /** The value of `Fn::GetAtt` (throw when there is none). */
   getAtt(logicalId: string, attribute: string): unknown;
+  /** The value of a template condition, for `Fn::If` (throw when there is none). Without it, `Fn::If` fails. */
+  condition?(name: string): boolean;
 }
 
 /** Options of `resolveIntrinsics`. */
@@ -101,6 +108,15 @@ function intrinsic(name: string, arg: unknown, scope: IntrinsicScope, options: R
       }
       return list[Number(index)];
     }
+    case 'Fn::If': {
+      if (!scope.condition) throw new IntrinsicError('Fn::If: the scope has no template conditions');
+      if (!Array.isArray(arg) || arg.length !== 3 || typeof arg[0] !== 'string') {
+        throw new IntrinsicError(
+          `Fn::If takes [condition name, value if true, value if false], not ${JSON.stringify(arg)}`,
+        );
+      }
+      return resolve(scope.condition(arg[0]) ? arg[1] : arg[2], scope, options);
+    }
     case 'Fn::Split': {
       const [separator, text] = inner(arg) as [string, string];
       return String(text).split(separator);
@@ -127,4 +143,81 @@ function ref(name: string, scope: IntrinsicScope): unknown {
 function splitOnce(text: string): [string, string] {
   const dot = text.indexOf('.');
   return dot < 0 ? [text, ''] : [text.slice(0, dot), text.slice(dot + 1)];
+}
+
+/** The condition functions a `Conditions` section may use. */
+const CONDITION_FUNCTIONS = ['Fn::Equals', 'Fn::Not', 'Fn::And', 'Fn::Or', 'Condition'];
+
+/**
+ * The value of every condition of `conditions`, as CloudFormation evaluates them before it creates
+ * anything: `Fn::Equals` compares two values (resolved by `resolveIntrinsics` in `scope`, whose
+ * `ref` answers parameters only), `Fn::Not`/`Fn::And`/`Fn::Or` combine conditions, and
+ * `{ "Condition": name }` refers to another one. A cycle, an unknown condition name, a malformed
+ * function or any other function throws `IntrinsicError` naming the condition.
+ */
+export function evaluateConditions(
+  conditions: Record<string, unknown> | undefined,
+  scope: IntrinsicScope,
+): Record<string, boolean> {
+  const all = conditions ?? {};
+  const values: Record<string, boolean> = {};
+  const visiting = new Set<string>();
+  const named = (name: string, trail: string[]): boolean => {
+    if (name in values) return values[name];
+    if (!(name in all)) throw new IntrinsicError(`condition ${name} is not in the template's Conditions`);
+    if (visiting.has(name)) throw new IntrinsicError(`circular condition: ${[...trail, name].join(' -> ')}`);
+    visiting.add(name);
+    values[name] = evaluate(all[name], name, [...trail, name]);
+    visiting.delete(name);
+    return values[name];
+  };
+  const evaluate = (expression: unknown, name: string, trail: string[]): boolean => {
+    const entries =
+      expression !== null && typeof expression === 'object' && !Array.isArray(expression)
+        ? Object.entries(expression as Record<string, unknown>)
+        : [];
+    if (entries.length !== 1 || !CONDITION_FUNCTIONS.includes(entries[0][0])) {
+      throw new IntrinsicError(
+        `condition ${name}: ${JSON.stringify(expression)} is not a condition function (the test resolver supports ${CONDITION_FUNCTIONS.join(', ')})`,
+      );
+    }
+    const [fn, arg] = entries[0];
+    const list = (min: number, max: number): unknown[] => {
+      if (!Array.isArray(arg) || arg.length < min || arg.length > max) {
+        throw new IntrinsicError(
+          `condition ${name}: ${fn} takes ${min === max ? min : `${min} to ${max}`} elements, not ${JSON.stringify(arg)}`,
+        );
+      }
+      return arg;
+    };
+    switch (fn) {
+      case 'Condition':
+        if (typeof arg !== 'string')
+          throw new IntrinsicError(`condition ${name}: Condition takes a name, not ${JSON.stringify(arg)}`);
+        return named(arg, trail);
+      case 'Fn::Equals': {
+        const [a, b] = list(2, 2).map((v) => {
+          try {
+            return resolveIntrinsics(v, scope, { scalarsAsStrings: true });
+          } catch (error) {
+            if (error instanceof IntrinsicError) throw new IntrinsicError(`condition ${name}: ${error.message}`);
+            throw error;
+          }
+        });
+        return JSON.stringify(a) === JSON.stringify(b);
+      }
+      case 'Fn::Not':
+        return !evaluate(list(1, 1)[0], name, trail);
+      case 'Fn::And':
+        return list(2, 10)
+          .map((c) => evaluate(c, name, trail))
+          .every(Boolean);
+      default:
+        return list(2, 10)
+          .map((c) => evaluate(c, name, trail))
+          .some(Boolean);
+    }
+  };
+  for (const name of Object.keys(all)) named(name, []);
+  return values;
 }

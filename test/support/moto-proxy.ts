@@ -28,7 +28,8 @@
  * - an UpdateLoginProfile without Password (moto would drop the password) is forwarded with the
  *   password IAM last accepted for that user through the proxy, so the password stays as on AWS.
  * For that, and for tests that compare it with a secret, the proxy keeps the last password IAM
- * accepted per user in memory (`passwordsAccepted`). It never prints a body.
+ * accepted per user in memory (`passwordsAccepted`; the forward uses the one of the same caller,
+ * i.e. the same access key and so the same moto account). It never prints a body.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import * as http from 'node:http';
@@ -83,6 +84,8 @@ export interface ProxiedCall {
   readonly applied: boolean;
   /** Whether the client got an answer (false for `AppliedNoAnswer`). */
   readonly answered: boolean;
+  /** The access key ID the request was signed with (moto tells accounts apart by it), if any. */
+  readonly accessKeyId?: string;
 }
 
 /** Options of `startMotoProxy`. */
@@ -125,6 +128,9 @@ export async function startMotoProxy(options: MotoProxyOptions): Promise<MotoPro
   const emulate = options.awsLoginProfiles ?? true;
   const calls: ProxiedCall[] = [];
   const accepted = new Map<string, string>();
+  // The same, per caller (access key and user): the password an UpdateLoginProfile without one keeps
+  // must be the one of the same user in the same account, and moto maps each access key to one account.
+  const acceptedFrom = new Map<string, string>();
   let rules: { fault: ProxyFault; hits: number }[] = [];
 
   const forward = (request: http.IncomingMessage, body: Buffer): Promise<Upstream> =>
@@ -180,10 +186,11 @@ export async function startMotoProxy(options: MotoProxyOptions): Promise<MotoPro
     }
     const form = service === 'iam' ? new URLSearchParams(body.toString('utf8')) : undefined;
     const userName = form?.get('UserName') ?? '';
+    const caller = `${described.accessKeyId ?? ''}\u0000${userName}`;
     let sent = body;
-    if (emulate && form && action === 'UpdateLoginProfile' && !form.has('Password') && accepted.has(userName)) {
+    if (emulate && form && action === 'UpdateLoginProfile' && !form.has('Password') && acceptedFrom.has(caller)) {
       const patched = new URLSearchParams(form);
-      patched.set('Password', accepted.get(userName)!);
+      patched.set('Password', acceptedFrom.get(caller)!);
       sent = Buffer.from(patched.toString());
     }
     const upstream = await forward(request, sent);
@@ -192,8 +199,12 @@ export async function startMotoProxy(options: MotoProxyOptions): Promise<MotoPro
       const password = new URLSearchParams(sent.toString('utf8')).get('Password');
       if ((action === 'CreateLoginProfile' || action === 'UpdateLoginProfile') && password !== null) {
         accepted.set(userName, password);
+        acceptedFrom.set(caller, password);
       }
-      if (action === 'DeleteLoginProfile') accepted.delete(userName);
+      if (action === 'DeleteLoginProfile') {
+        accepted.delete(userName);
+        acceptedFrom.delete(caller);
+      }
       if (
         emulate &&
         action === 'CreateLoginProfile' &&
@@ -249,6 +260,7 @@ export async function startMotoProxy(options: MotoProxyOptions): Promise<MotoPro
     forget: () => {
       calls.splice(0);
       accepted.clear();
+      acceptedFrom.clear();
       rules = [];
     },
     close: () =>
@@ -284,7 +296,18 @@ function throttle(service: ProxyService, response: http.ServerResponse): void {
 }
 
 /** Service, action and safe parameters of one request. */
-function describe(headers: http.IncomingHttpHeaders, body: Buffer): Pick<ProxiedCall, 'service' | 'action' | 'params'> {
+function describe(
+  headers: http.IncomingHttpHeaders,
+  body: Buffer,
+): Pick<ProxiedCall, 'service' | 'action' | 'params' | 'accessKeyId'> {
+  const accessKeyId = /Credential=([^/,\s]+)\//.exec(String(headers.authorization ?? ''))?.[1];
+  return { ...describeCall(headers, body), ...(accessKeyId === undefined ? {} : { accessKeyId }) };
+}
+
+function describeCall(
+  headers: http.IncomingHttpHeaders,
+  body: Buffer,
+): Pick<ProxiedCall, 'service' | 'action' | 'params'> {
   const target = headers['x-amz-target'];
   if (typeof target === 'string' && target.startsWith('secretsmanager.')) {
     let json: Record<string, unknown> = {};

@@ -1,28 +1,53 @@
 /**
  * Turns a synthesized template into a "deployed" world in the fake: users and secrets created with
  * realistic names and ARNs, and intrinsic functions resolved (by intrinsics.ts) to what
- * CloudFormation would pass.
+ * CloudFormation would pass. Its `Conditions` are evaluated in the fake's account and region with
+ * the parameters' defaults: a resource whose condition is false is not created, and `Fn::If` takes
+ * the branch its condition picks.
  */
 import { ACCOUNT, FakeAws, REGION } from './fake-aws';
-import { resolveIntrinsics } from './intrinsics';
+import { IntrinsicError, PseudoParameters, evaluateConditions, resolveIntrinsics } from './intrinsics';
 
 /** A CloudFormation template as JSON. */
 export interface TemplateJson {
-  readonly Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+  readonly Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; Condition?: string }>;
   readonly Mappings?: Record<string, Record<string, Record<string, unknown>>>;
+  readonly Parameters?: Record<string, { Default?: unknown }>;
+  readonly Conditions?: Record<string, unknown>;
 }
 
 /** Physical values of the template's resources once "deployed" into the fake. */
 export class TemplateWorld {
   private readonly refs = new Map<string, string>();
   private readonly arns = new Map<string, string>();
+  /** The value of each of the template's conditions. */
+  readonly conditions: Readonly<Record<string, boolean>>;
+  private readonly pseudo: PseudoParameters;
 
   constructor(
     readonly template: TemplateJson,
     fake: FakeAws,
     readonly stackName = 'app',
   ) {
+    this.pseudo = {
+      accountId: ACCOUNT,
+      partition: 'aws',
+      region: REGION,
+      stackName: this.stackName,
+      // The same ID the harness puts in events (STACK_ID) for the stack named 'app'.
+      stackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${this.stackName}/11111111-2222-3333-4444-555555555555`,
+      urlSuffix: 'amazonaws.com',
+    };
+    this.conditions = evaluateConditions(template.Conditions, {
+      pseudo: this.pseudo,
+      mappings: template.Mappings,
+      ref: (name) => this.parameter(name),
+      getAtt: (id) => {
+        throw new IntrinsicError(`conditions cannot reference resource ${id}`);
+      },
+    });
     for (const [id, resource] of Object.entries(template.Resources)) {
+      if (resource.Condition !== undefined && !this.condition(resource.Condition)) continue;
       const props = resource.Properties ?? {};
       if (resource.Type === 'AWS::IAM::User') {
         const name = typeof props.UserName === 'string' ? props.UserName : `${stackName}-${id}-ABC123`.slice(0, 64);
@@ -53,20 +78,24 @@ export class TemplateWorld {
   /** The value CloudFormation would substitute for `value` (see intrinsics.ts). */
   resolve(value: unknown): unknown {
     return resolveIntrinsics(value, {
-      pseudo: {
-        accountId: ACCOUNT,
-        partition: 'aws',
-        region: REGION,
-        stackName: this.stackName,
-        // The same ID the harness puts in events (STACK_ID) for the stack named 'app'.
-        stackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${this.stackName}/11111111-2222-3333-4444-555555555555`,
-        urlSuffix: 'amazonaws.com',
-      },
+      pseudo: this.pseudo,
       mappings: this.template.Mappings,
-      ref: (id) => this.need(this.refs, id),
+      condition: (name) => this.condition(name),
+      ref: (id) => (this.template.Parameters?.[id] ? this.parameter(id) : this.need(this.refs, id)),
       getAtt: (id, attribute) =>
         attribute === 'Arn' ? this.need(this.arns, id) : `${this.need(this.refs, id)}.${attribute}`,
     });
+  }
+
+  private condition(name: string): boolean {
+    if (!(name in this.conditions)) throw new IntrinsicError(`no condition ${name} in the template's Conditions`);
+    return this.conditions[name];
+  }
+
+  private parameter(name: string): unknown {
+    const parameter = this.template.Parameters?.[name];
+    if (parameter?.Default === undefined) throw new IntrinsicError(`parameter ${name} has no Default`);
+    return parameter.Default;
   }
 
   private need(map: Map<string, string>, id: string): string {

@@ -118,8 +118,12 @@ describe('the driver', () => {
 
   test('fails when the template uses an intrinsic it does not support, naming it', async () => {
     const driver = moto.driver();
+    await expect(driver.deploy(userOnly({ Path: { 'Fn::ImportValue': 'SharedPath' } }))).rejects.toThrow(
+      new DriverError('the test resolver does not support Fn::ImportValue'),
+    );
+    // Fn::If is supported, with a condition the template has (driver-conditions.test.ts); without one it fails.
     await expect(driver.deploy(userOnly({ Path: { 'Fn::If': ['C', '/a/', '/b/'] } }))).rejects.toThrow(
-      new DriverError('the test resolver does not support Fn::If'),
+      new DriverError("Fn::If: no condition C in the template's Conditions"),
     );
   });
 
