@@ -1,0 +1,495 @@
+/**
+ * Central custody: the password of a user in account A read by a role of a security account B.
+ *
+ * The stack is synthesized in account A twice, with an explicit environment and env-agnostic (its
+ * account the `AWS::AccountId` token, as in a StackSet, resolved here with A). The secret's
+ * resource policy and the key policies come from the template; `@cloud-copilot/iam-simulate`
+ * (test/support/policy-simulator.ts) evaluates the cross-account requests of the reader, whose
+ * identity policy in B allows `secretsmanager:GetSecretValue` and `kms:Decrypt` on `*`, and of
+ * other principals of B. `CUSTODY_REPORT=1` prints the decision table.
+ *
+ * Each proof comes with its counter-proof: the same request under a policy broken on purpose
+ * (the reader's statement removed, the `kms:ViaService` condition removed, the account root named
+ * instead of the role, the reader left out of the break-glass deny) gets the other answer.
+ */
+import { App, Aws, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { BreakGlassUser, ConsoleUser, LoginProfile } from '../../lib';
+import { resolveIntrinsics } from '../support/intrinsics';
+import { PolicyDocument, PrincipalPolicies, RequestContext, Statement, decide } from '../support/policy-simulator';
+import { TemplateJson } from '../support/template-world';
+
+/** Account A: the stack's. Account B: the security account. */
+const A = '222222222222';
+const B = '111111111111';
+const REGION = 'eu-central-1';
+const READER_ARN = `arn:aws:iam::${B}:role/SecurityReader`;
+const OTHER_ARN = `arn:aws:iam::${B}:role/Developer`;
+const VIA_SECRETS_MANAGER = `secretsmanager.${REGION}.amazonaws.com`;
+
+type Kind = 'explicit environment' | 'env-agnostic (StackSet)';
+const KINDS: Kind[] = ['explicit environment', 'env-agnostic (StackSet)'];
+
+function newStack(kind: Kind, id = 'Workload'): Stack {
+  return new Stack(new App(), id, kind === 'explicit environment' ? { env: { account: A, region: REGION } } : {});
+}
+
+/** The custody app: a ConsoleUser and a break-glass user read from B, and a secret B may not read. */
+function custodyStack(kind: Kind): Stack {
+  const stack = newStack(kind);
+  const reader = iam.Role.fromRoleArn(stack, 'SecurityReader', READER_ARN);
+  const key = new kms.Key(stack, 'PasswordKey', { enableKeyRotation: true });
+  const vendor = new ConsoleUser(stack, 'Vendor', { userName: 'vendor', encryptionKey: key });
+  vendor.grantReadPassword(reader);
+  // Under the same key, not granted to B.
+  new LoginProfile(stack, 'Auditor', {
+    user: iam.User.fromUserName(stack, 'AuditorUser', 'auditor'),
+    encryptionKey: key,
+  });
+  new BreakGlassUser(stack, 'BreakGlass', { userName: 'break-glass', readers: [reader] });
+  return stack;
+}
+
+/** Policies of the template, intrinsics resolved as CloudFormation would in account A. */
+class CustodyWorld {
+  readonly template: TemplateJson;
+  constructor(stack: Stack) {
+    this.template = Template.fromStack(stack).toJSON() as TemplateJson;
+  }
+
+  resolve(value: unknown): unknown {
+    const resources = this.template.Resources;
+    const physical = (id: string): string => {
+      const type = resources[id]?.Type;
+      if (type === 'AWS::SecretsManager::Secret') return `arn:aws:secretsmanager:${REGION}:${A}:secret:${id}-AbCdEf`;
+      if (type === undefined) throw new Error(`the template has no resource ${id}`);
+      return `${id}-physical`;
+    };
+    return resolveIntrinsics(value, {
+      pseudo: {
+        accountId: A,
+        region: REGION,
+        partition: 'aws',
+        stackName: 'Workload',
+        stackId: `arn:aws:cloudformation:${REGION}:${A}:stack/Workload/11111111-2222-3333-4444-555555555555`,
+        urlSuffix: 'amazonaws.com',
+      },
+      ref: physical,
+      getAtt: (id, attribute) => {
+        const type = resources[id]?.Type;
+        if (attribute !== 'Arn') return `${physical(id)}.${attribute}`;
+        if (type === 'AWS::KMS::Key') return `arn:aws:kms:${REGION}:${A}:key/${id}`;
+        if (type === 'AWS::IAM::Role') return `arn:aws:iam::${A}:role/${id}`;
+        if (type === 'AWS::SecretsManager::Secret') return physical(id);
+        throw new Error(`no Arn for ${id}`);
+      },
+    });
+  }
+
+  /** The logical ID of the one secret whose description names construct `name`. */
+  secretId(name: string): string {
+    const ids = Object.entries(this.template.Resources)
+      .filter(([, r]) => r.Type === 'AWS::SecretsManager::Secret')
+      .filter(([, r]) => new RegExp(`\\(Workload/${name}[/)]`).test(String(r.Properties?.Description)))
+      .map(([id]) => id);
+    expect(ids).toHaveLength(1);
+    return ids[0];
+  }
+
+  secretArn(name: string): string {
+    return String(this.resolve({ Ref: this.secretId(name) }));
+  }
+
+  keyArn(name: string): string {
+    return String(this.resolve(this.template.Resources[this.secretId(name)].Properties!.KmsKeyId));
+  }
+
+  /** Every resource policy of the template (secrets' and keys'), by the ARN of its resource. */
+  resourcePolicies(): Record<string, PolicyDocument> {
+    const policies: Record<string, PolicyDocument> = {};
+    for (const [id, r] of Object.entries(this.template.Resources)) {
+      if (r.Type === 'AWS::SecretsManager::ResourcePolicy') {
+        policies[String(this.resolve(r.Properties!.SecretId))] = this.resolve(
+          r.Properties!.ResourcePolicy,
+        ) as PolicyDocument;
+      } else if (r.Type === 'AWS::KMS::Key') {
+        policies[String(this.resolve({ 'Fn::GetAtt': [id, 'Arn'] }))] = this.resolve(
+          r.Properties!.KeyPolicy,
+        ) as PolicyDocument;
+      }
+    }
+    return policies;
+  }
+}
+
+const allow = (actions: string[]): PolicyDocument => ({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }],
+});
+/** What the security account gives its reader role: read secrets and decrypt, on anything. */
+const READER_IDENTITY = allow(['secretsmanager:GetSecretValue', 'kms:Decrypt']);
+const ADMIN_IDENTITY = allow(['*']);
+
+function principal(
+  arn: string,
+  identity: PolicyDocument,
+  resourcePolicies: Record<string, PolicyDocument>,
+): PrincipalPolicies {
+  return { principal: arn, identityPolicies: [{ name: 'identity', policy: identity }], resourcePolicies };
+}
+
+/** The context AWS sets on a request of a role session of account B. */
+function context(who: PrincipalPolicies, extra: RequestContext = {}): RequestContext {
+  return { 'aws:PrincipalArn': who.principal, 'aws:PrincipalAccount': B, ...extra };
+}
+
+/** A decrypt request: through Secrets Manager (as GetSecretValue makes it for the caller) or directly. */
+function kmsContext(who: PrincipalPolicies, viaService?: string): RequestContext {
+  return context(who, { 'kms:CallerAccount': B, ...(viaService ? { 'kms:ViaService': viaService } : {}) });
+}
+
+interface Row {
+  readonly principal: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly context: string;
+  readonly decision: string;
+}
+
+/** The decision table of the custody stack of `kind`. */
+async function decisionTable(world: CustodyWorld, policies = world.resourcePolicies()): Promise<Row[]> {
+  const reader = principal(READER_ARN, READER_IDENTITY, policies);
+  const readerAsAdmin = principal(READER_ARN, ADMIN_IDENTITY, policies);
+  const other = principal(OTHER_ARN, ADMIN_IDENTITY, policies);
+  const secret = world.secretArn('Vendor');
+  const key = world.keyArn('Vendor');
+  const rows: Row[] = [];
+  const add = async (
+    label: string,
+    who: PrincipalPolicies,
+    action: string,
+    resourceLabel: string,
+    resource: string,
+    contextLabel: string,
+    ctx: RequestContext,
+  ) => {
+    const decision = await decide(who, action, resource, ctx);
+    rows.push({ principal: label, action, resource: resourceLabel, context: contextLabel, decision });
+  };
+  const none = '-';
+  const via = `kms:ViaService=${VIA_SECRETS_MANAGER}`;
+  for (const [label, who] of [
+    ['B reader (GetSecretValue, kms:Decrypt on *)', reader],
+    ['B other role (AdministratorAccess)', other],
+  ] as const) {
+    await add(label, who, 'secretsmanager:GetSecretValue', 'granted secret', secret, none, context(who));
+    await add(
+      label,
+      who,
+      'secretsmanager:GetSecretValue',
+      'break-glass secret',
+      world.secretArn('BreakGlass'),
+      none,
+      context(who),
+    );
+    await add(label, who, 'kms:Decrypt', 'key of the granted secret', key, via, kmsContext(who, VIA_SECRETS_MANAGER));
+    await add(label, who, 'kms:Decrypt', 'key of the granted secret', key, 'no kms:ViaService', kmsContext(who));
+    await add(
+      label,
+      who,
+      'kms:Decrypt',
+      'break-glass key',
+      world.keyArn('BreakGlass'),
+      via,
+      kmsContext(who, VIA_SECRETS_MANAGER),
+    );
+  }
+  await add(
+    'B reader (GetSecretValue, kms:Decrypt on *)',
+    reader,
+    'secretsmanager:GetSecretValue',
+    'other secret, same key',
+    world.secretArn('Auditor'),
+    none,
+    context(reader),
+  );
+  const admin = 'B reader (AdministratorAccess)';
+  await add(
+    admin,
+    readerAsAdmin,
+    'secretsmanager:GetSecretValue',
+    'other secret, same key',
+    world.secretArn('Auditor'),
+    none,
+    context(readerAsAdmin),
+  );
+  await add(
+    admin,
+    readerAsAdmin,
+    'secretsmanager:PutSecretValue',
+    'granted secret',
+    secret,
+    none,
+    context(readerAsAdmin),
+  );
+  await add(
+    admin,
+    readerAsAdmin,
+    'secretsmanager:PutResourcePolicy',
+    'granted secret',
+    secret,
+    none,
+    context(readerAsAdmin),
+  );
+  await add(
+    admin,
+    readerAsAdmin,
+    'kms:Decrypt',
+    'key of the granted secret',
+    key,
+    `kms:ViaService=s3.${REGION}.amazonaws.com`,
+    kmsContext(readerAsAdmin, `s3.${REGION}.amazonaws.com`),
+  );
+  await add(
+    admin,
+    readerAsAdmin,
+    'kms:GenerateDataKey',
+    'key of the granted secret',
+    key,
+    via,
+    kmsContext(readerAsAdmin, VIA_SECRETS_MANAGER),
+  );
+  return rows;
+}
+
+/** The decisions of every request of the table, by a readable key. */
+const decisions = (rows: Row[]) =>
+  Object.fromEntries(rows.map((r) => [`${r.principal} | ${r.action} | ${r.resource} | ${r.context}`, r.decision]));
+
+const EXPECTED = {
+  'B reader (GetSecretValue, kms:Decrypt on *) | secretsmanager:GetSecretValue | granted secret | -': 'Allowed',
+  'B reader (GetSecretValue, kms:Decrypt on *) | secretsmanager:GetSecretValue | break-glass secret | -': 'Allowed',
+  [`B reader (GetSecretValue, kms:Decrypt on *) | kms:Decrypt | key of the granted secret | kms:ViaService=${VIA_SECRETS_MANAGER}`]:
+    'Allowed',
+  'B reader (GetSecretValue, kms:Decrypt on *) | kms:Decrypt | key of the granted secret | no kms:ViaService':
+    'ImplicitlyDenied',
+  [`B reader (GetSecretValue, kms:Decrypt on *) | kms:Decrypt | break-glass key | kms:ViaService=${VIA_SECRETS_MANAGER}`]:
+    'Allowed',
+  'B other role (AdministratorAccess) | secretsmanager:GetSecretValue | granted secret | -': 'ImplicitlyDenied',
+  'B other role (AdministratorAccess) | secretsmanager:GetSecretValue | break-glass secret | -': 'ExplicitlyDenied',
+  [`B other role (AdministratorAccess) | kms:Decrypt | key of the granted secret | kms:ViaService=${VIA_SECRETS_MANAGER}`]:
+    'ImplicitlyDenied',
+  'B other role (AdministratorAccess) | kms:Decrypt | key of the granted secret | no kms:ViaService':
+    'ImplicitlyDenied',
+  [`B other role (AdministratorAccess) | kms:Decrypt | break-glass key | kms:ViaService=${VIA_SECRETS_MANAGER}`]:
+    'ImplicitlyDenied',
+  'B reader (GetSecretValue, kms:Decrypt on *) | secretsmanager:GetSecretValue | other secret, same key | -':
+    'ImplicitlyDenied',
+  'B reader (AdministratorAccess) | secretsmanager:GetSecretValue | other secret, same key | -': 'ImplicitlyDenied',
+  'B reader (AdministratorAccess) | secretsmanager:PutSecretValue | granted secret | -': 'ImplicitlyDenied',
+  'B reader (AdministratorAccess) | secretsmanager:PutResourcePolicy | granted secret | -': 'ImplicitlyDenied',
+  [`B reader (AdministratorAccess) | kms:Decrypt | key of the granted secret | kms:ViaService=s3.${REGION}.amazonaws.com`]:
+    'ImplicitlyDenied',
+  [`B reader (AdministratorAccess) | kms:GenerateDataKey | key of the granted secret | kms:ViaService=${VIA_SECRETS_MANAGER}`]:
+    'ImplicitlyDenied',
+};
+
+function printTable(kind: Kind, rows: Row[]): void {
+  if (!process.env.CUSTODY_REPORT) return;
+  const lines = [
+    `\nCustody decision table, stack in account ${A} (${kind}), principals in account ${B}, ${REGION}:\n`,
+    '| principal | action | resource | context | decision |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.principal} | ${r.action} | ${r.resource} | ${r.context} | ${r.decision} |`),
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** `document` with `edit` applied to each statement (returning undefined drops it). */
+function editStatements(document: PolicyDocument, edit: (s: Statement) => Statement | undefined): PolicyDocument {
+  return { ...document, Statement: document.Statement.map(edit).filter((s): s is Statement => s !== undefined) };
+}
+
+/** `statement` without its Condition element. */
+function withoutCondition(statement: Statement): Statement {
+  return Object.fromEntries(Object.entries(statement).filter(([key]) => key !== 'Condition')) as unknown as Statement;
+}
+
+/** Whether a resource-policy statement names the reader. */
+const namesReader = (s: Statement) =>
+  JSON.stringify((s as { Principal?: unknown }).Principal ?? null).includes(READER_ARN);
+
+describe.each(KINDS)('custody, stack in account A with %s', (kind) => {
+  let world: CustodyWorld;
+  beforeAll(() => {
+    world = new CustodyWorld(custodyStack(kind));
+  });
+
+  test('decision table: the reader of B reads the granted secrets through Secrets Manager, nothing else', async () => {
+    const rows = await decisionTable(world);
+    printTable(kind, rows);
+    expect(decisions(rows)).toEqual(EXPECTED);
+  }, 120_000);
+
+  test('the secret and the key name exactly the reader role, not the account of B', () => {
+    const policies = world.resourcePolicies();
+    const readerStatements = [
+      ...policies[world.secretArn('Vendor')].Statement,
+      ...policies[world.keyArn('Vendor')].Statement,
+    ].filter((s) => JSON.stringify(s).includes(B));
+    expect(readerStatements).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { AWS: READER_ARN },
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      }),
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { AWS: READER_ARN },
+        Action: 'kms:Decrypt',
+        Condition: { StringEquals: { 'kms:ViaService': VIA_SECRETS_MANAGER } },
+      }),
+    ]);
+  });
+
+  test('nothing is attached to a role in account A for the reader of B', () => {
+    // An AWS::IAM::Policy on "SecurityReader" would attach to a role of that name in account A, or
+    // fail the deployment where there is none.
+    for (const r of Object.values(world.template.Resources)) {
+      if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') {
+        expect(JSON.stringify(r.Properties?.Roles ?? [])).not.toContain('SecurityReader');
+      }
+    }
+  });
+
+  describe('each proof fails under a policy broken on purpose', () => {
+    test('without the reader in the secret policy, the reader cannot GetSecretValue', async () => {
+      const policies = world.resourcePolicies();
+      const secret = world.secretArn('Vendor');
+      policies[secret] = editStatements(policies[secret], (s) => (namesReader(s) ? undefined : s));
+      const reader = principal(READER_ARN, READER_IDENTITY, policies);
+      expect(await decide(reader, 'secretsmanager:GetSecretValue', secret, context(reader))).toBe('ImplicitlyDenied');
+    }, 60_000);
+
+    test('without the reader in the key policy, the reader cannot decrypt through Secrets Manager', async () => {
+      const policies = world.resourcePolicies();
+      const key = world.keyArn('Vendor');
+      policies[key] = editStatements(policies[key], (s) => (namesReader(s) ? undefined : s));
+      const reader = principal(READER_ARN, READER_IDENTITY, policies);
+      expect(await decide(reader, 'kms:Decrypt', key, kmsContext(reader, VIA_SECRETS_MANAGER))).toBe(
+        'ImplicitlyDenied',
+      );
+    }, 60_000);
+
+    test('without the kms:ViaService condition, the reader decrypts directly', async () => {
+      const policies = world.resourcePolicies();
+      const key = world.keyArn('Vendor');
+      policies[key] = editStatements(policies[key], (s) => (namesReader(s) ? withoutCondition(s) : s));
+      const reader = principal(READER_ARN, READER_IDENTITY, policies);
+      expect(await decide(reader, 'kms:Decrypt', key, kmsContext(reader))).toBe('Allowed');
+    }, 60_000);
+
+    test('with the account root of B named instead of the role, another role of B reads and decrypts', async () => {
+      const policies = world.resourcePolicies();
+      const root = (s: Statement) =>
+        namesReader(s) ? ({ ...s, Principal: { AWS: `arn:aws:iam::${B}:root` } } as Statement) : s;
+      const secret = world.secretArn('Vendor');
+      const key = world.keyArn('Vendor');
+      policies[secret] = editStatements(policies[secret], root);
+      policies[key] = editStatements(policies[key], root);
+      const other = principal(OTHER_ARN, ADMIN_IDENTITY, policies);
+      expect(await decide(other, 'secretsmanager:GetSecretValue', secret, context(other))).toBe('Allowed');
+      expect(await decide(other, 'kms:Decrypt', key, kmsContext(other, VIA_SECRETS_MANAGER))).toBe('Allowed');
+    }, 60_000);
+
+    test('without the reader among the exceptions of the break-glass deny, the reader is explicitly denied', async () => {
+      const policies = world.resourcePolicies();
+      const secret = world.secretArn('BreakGlass');
+      policies[secret] = editStatements(policies[secret], (s) => {
+        const arns = s.Condition?.ArnNotEquals?.['aws:PrincipalArn'];
+        if (!arns) return s;
+        const kept = [arns].flat().filter((a) => a !== READER_ARN);
+        expect(kept).toHaveLength([arns].flat().length - 1);
+        return { ...s, Condition: { ArnNotEquals: { 'aws:PrincipalArn': kept } } };
+      });
+      const reader = principal(READER_ARN, READER_IDENTITY, policies);
+      expect(await decide(reader, 'secretsmanager:GetSecretValue', secret, context(reader))).toBe('ExplicitlyDenied');
+    }, 60_000);
+  });
+});
+
+describe('grantReadPassword to a principal that may be in another account', () => {
+  const reader = (stack: Stack) => iam.Role.fromRoleArn(stack, 'SecurityReader', READER_ARN);
+
+  test.each(KINDS)('fails without a customer managed key (stack with %s): ConsoleUser', (kind) => {
+    const stack = newStack(kind);
+    const user = new ConsoleUser(stack, 'Vendor', { userName: 'vendor' });
+    const account =
+      kind === 'explicit environment' ? `account ${A}` : 'account {"Ref":"AWS::AccountId"}, known only at deploy time';
+    expect(() => user.grantReadPassword(reader(stack))).toThrow(
+      `Workload/Vendor: grantReadPassword: the grantee Workload/SecurityReader {"AWS":["${READER_ARN}"]} (account ${B}) ` +
+        `may be in another account than this stack's (${account}), and the secret is encrypted with the AWS managed key ` +
+        "'aws/secretsmanager', which cannot be used across accounts; set 'encryptionKey' to a customer managed key " +
+        '(kms.Key) so that its key policy lets the grantee decrypt through Secrets Manager',
+    );
+  });
+
+  test('fails without a customer managed key: LoginProfile, and a principal whose account CDK cannot know', () => {
+    const stack = newStack('env-agnostic (StackSet)');
+    const profile = new LoginProfile(stack, 'Auditor', { user: iam.User.fromUserName(stack, 'User', 'auditor') });
+    expect(() => profile.grantReadPassword(reader(stack))).toThrow(
+      /^Workload\/Auditor: grantReadPassword: .*'encryptionKey'/,
+    );
+    expect(() => profile.grantReadPassword(new iam.AccountPrincipal(B))).toThrow(
+      /^Workload\/Auditor: grantReadPassword: the grantee \{"AWS":\[\{"Fn::Join":.*:iam::111111111111:root"\]\]\}\]\} \(account 111111111111\) may be in another account/,
+    );
+    const helpdesk = new iam.Role(stack, 'Helpdesk', { assumedBy: new iam.AccountRootPrincipal() });
+    expect(() => profile.grantReadPassword(helpdesk)).not.toThrow();
+    // A principal without an account CDK knows (as aws-cdk-lib's own check treats it).
+    expect(() => profile.grantReadPassword(new iam.ArnPrincipal(`arn:aws:iam::${A}:role/ops`))).toThrow(
+      /the grantee \{"AWS":\["arn:aws:iam::222222222222:role\/ops"\]\} \(account unknown\) may be in another account/,
+    );
+  });
+
+  test.each(KINDS)(
+    'keeps working without a customer managed key for principals of the stack own account (%s)',
+    (kind) => {
+      const stack = newStack(kind);
+      const user = new ConsoleUser(stack, 'Vendor', { userName: 'vendor' });
+      const sameStackRole = new iam.Role(stack, 'Helpdesk', { assumedBy: new iam.AccountRootPrincipal() });
+      user.grantReadPassword(sameStackRole);
+      user.grantReadPassword(new iam.AccountRootPrincipal());
+      user.grantReadPassword(iam.Role.fromRoleName(stack, 'ByName', 'auditor'));
+      user.grantReadPassword(iam.Role.fromRoleArn(stack, 'ByTokenArn', `arn:aws:iam::${Aws.ACCOUNT_ID}:role/ops`));
+      if (kind === 'explicit environment') {
+        user.grantReadPassword(iam.Role.fromRoleArn(stack, 'SameLiteral', `arn:aws:iam::${A}:role/ops`));
+      }
+      // A role of this stack gets an identity policy, as before.
+      Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: stack.getLogicalId(sameStackRole.node.defaultChild as iam.CfnRole) }],
+      });
+    },
+  );
+
+  test('a role of a literal account in an env-agnostic stack gets nothing attached in the stack (it would be a same-named role of A)', () => {
+    const stack = newStack('env-agnostic (StackSet)');
+    const user = new ConsoleUser(stack, 'Vendor', { userName: 'vendor', encryptionKey: new kms.Key(stack, 'Key') });
+    const grant = user.grantReadPassword(reader(stack));
+    expect(grant.principalStatements).toHaveLength(0);
+    expect(grant.resourceStatements).toHaveLength(1);
+    Template.fromStack(stack).resourceCountIs('AWS::IAM::Policy', 1); // the login-profile handler's only
+  });
+
+  test('BreakGlassUser: a reader of another account is excepted from the deny by its ARN', () => {
+    const stack = newStack('env-agnostic (StackSet)');
+    new BreakGlassUser(stack, 'BreakGlass', { userName: 'break-glass', readers: [reader(stack)] });
+    const world = new CustodyWorld(stack);
+    const deny = world
+      .resourcePolicies()
+      [world.secretArn('BreakGlass')].Statement.find((s) => s.Sid === 'OnlyNamedReadersReadThePassword')!;
+    expect(deny.Condition?.ArnNotEquals?.['aws:PrincipalArn']).toContain(READER_ARN);
+  });
+});
