@@ -1,5 +1,5 @@
 /** `LoginProfile`: a generated console password for an IAM user, kept in Secrets Manager. */
-import { CustomResource, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { Annotations, CustomResource, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -114,6 +114,13 @@ export interface LoginProfileProps extends LoginProfileOptions {
  * user's login profile. The password is never in the template, the events or the logs.
  */
 export class LoginProfile extends Construct implements IRotatableLoginProfile {
+  /**
+   * ID of the warning that `grantReadPassword` adds for a grantee that may be in another account
+   * when the secret's key is imported: its key policy must allow the grantee `kms:Decrypt` through
+   * Secrets Manager, and CDK cannot add that to it.
+   */
+  public static readonly WARNING_KEY_POLICY_NOT_MANAGED = 'cdk-console-users:cross-account-reader-key-policy';
+
   /** The user that has the login profile. */
   public readonly user: iam.IUser;
   /** The secret holding the password: JSON with `username`, `password` and `signInUrl`. */
@@ -207,6 +214,15 @@ export class LoginProfile extends Construct implements IRotatableLoginProfile {
         `grantReadPassword: ${describeGrantee(this, grantee)} may be in another account than this stack's (${describeAccount(this, Stack.of(this).account)}), ` +
           "and the secret is encrypted with the AWS managed key 'aws/secretsmanager', which cannot be used across accounts; " +
           "set 'encryptionKey' to a customer managed key (kms.Key) so that its key policy lets the grantee decrypt through Secrets Manager",
+      );
+    }
+    if (!(this.secret.encryptionKey instanceof kms.Key)) {
+      // An imported key: its key policy is not in this app, and CDK adds nothing to it.
+      const region = Stack.of(this).region;
+      Annotations.of(this.node.scope === this.user ? this.user : this).addWarningV2(
+        LoginProfile.WARNING_KEY_POLICY_NOT_MANAGED,
+        `grantReadPassword: the secret's key ${this.secret.encryptionKey.keyArn} is not a kms.Key of this app, so its key policy is not changed here; ` +
+          `for ${describeGrantee(this, grantee)} to read the password, the key policy must allow it kms:Decrypt with the condition kms:ViaService = secretsmanager.${Token.isUnresolved(region) ? '<region>' : region}.amazonaws.com`,
       );
     }
     // Resource policies only: an identity policy here would attach to a role of the same name in

@@ -12,8 +12,10 @@
  * (the reader's statement removed, the `kms:ViaService` condition removed, the account root named
  * instead of the role, the reader left out of the break-glass deny) gets the other answer.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { App, Aws, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { BreakGlassUser, ConsoleUser, LoginProfile } from '../../lib';
@@ -29,6 +31,18 @@ const READER_ARN = `arn:aws:iam::${B}:role/SecurityReader`;
 const OTHER_ARN = `arn:aws:iam::${B}:role/Developer`;
 const VIA_SECRETS_MANAGER = `secretsmanager.${REGION}.amazonaws.com`;
 
+/** docs/organization.md's "Central custody" section: its table, identity policy and error message are checked here. */
+const CUSTODY_DOC = (() => {
+  const text = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'organization.md'), 'utf8');
+  const start = text.indexOf('\n## Central custody\n');
+  const end = text.indexOf('\n## ', start + 1);
+  expect(start).toBeGreaterThanOrEqual(0);
+  return text.slice(start, end < 0 ? undefined : end);
+})();
+
+/** The identity policy the doc gives the security account's role (its one JSON block). */
+const DOCUMENTED_IDENTITY = JSON.parse(/```json\n([\s\S]*?)\n```/.exec(CUSTODY_DOC)![1]) as PolicyDocument;
+
 type Kind = 'explicit environment' | 'env-agnostic (StackSet)';
 const KINDS: Kind[] = ['explicit environment', 'env-agnostic (StackSet)'];
 
@@ -41,14 +55,23 @@ function custodyStack(kind: Kind): Stack {
   const stack = newStack(kind);
   const reader = iam.Role.fromRoleArn(stack, 'SecurityReader', READER_ARN);
   const key = new kms.Key(stack, 'PasswordKey', { enableKeyRotation: true });
-  const vendor = new ConsoleUser(stack, 'Vendor', { userName: 'vendor', encryptionKey: key });
+  const vendor = new ConsoleUser(stack, 'Vendor', {
+    userName: 'vendor',
+    secretName: 'console/vendor',
+    encryptionKey: key,
+  });
   vendor.grantReadPassword(reader);
   // Under the same key, not granted to B.
   new LoginProfile(stack, 'Auditor', {
     user: iam.User.fromUserName(stack, 'AuditorUser', 'auditor'),
+    secretName: 'console/auditor',
     encryptionKey: key,
   });
-  new BreakGlassUser(stack, 'BreakGlass', { userName: 'break-glass', readers: [reader] });
+  new BreakGlassUser(stack, 'BreakGlass', {
+    userName: 'break-glass',
+    secretName: 'console/break-glass',
+    readers: [reader],
+  });
   return stack;
 }
 
@@ -63,7 +86,10 @@ class CustodyWorld {
     const resources = this.template.Resources;
     const physical = (id: string): string => {
       const type = resources[id]?.Type;
-      if (type === 'AWS::SecretsManager::Secret') return `arn:aws:secretsmanager:${REGION}:${A}:secret:${id}-AbCdEf`;
+      if (type === 'AWS::SecretsManager::Secret') {
+        const name = resources[id].Properties?.Name ?? id;
+        return `arn:aws:secretsmanager:${REGION}:${A}:secret:${String(name)}-AbCdEf`;
+      }
       if (type === undefined) throw new Error(`the template has no resource ${id}`);
       return `${id}-physical`;
     };
@@ -181,8 +207,8 @@ async function decisionTable(world: CustodyWorld, policies = world.resourcePolic
   const none = '-';
   const via = `kms:ViaService=${VIA_SECRETS_MANAGER}`;
   for (const [label, who] of [
-    ['B reader (GetSecretValue, kms:Decrypt on *)', reader],
-    ['B other role (AdministratorAccess)', other],
+    ['reader (GetSecretValue, kms:Decrypt on *)', reader],
+    ['other role (AdministratorAccess)', other],
   ] as const) {
     await add(label, who, 'secretsmanager:GetSecretValue', 'granted secret', secret, none, context(who));
     await add(
@@ -207,7 +233,7 @@ async function decisionTable(world: CustodyWorld, policies = world.resourcePolic
     );
   }
   await add(
-    'B reader (GetSecretValue, kms:Decrypt on *)',
+    'reader (GetSecretValue, kms:Decrypt on *)',
     reader,
     'secretsmanager:GetSecretValue',
     'other secret, same key',
@@ -215,7 +241,7 @@ async function decisionTable(world: CustodyWorld, policies = world.resourcePolic
     none,
     context(reader),
   );
-  const admin = 'B reader (AdministratorAccess)';
+  const admin = 'reader (AdministratorAccess)';
   await add(
     admin,
     readerAsAdmin,
@@ -269,43 +295,63 @@ const decisions = (rows: Row[]) =>
   Object.fromEntries(rows.map((r) => [`${r.principal} | ${r.action} | ${r.resource} | ${r.context}`, r.decision]));
 
 const EXPECTED = {
-  'B reader (GetSecretValue, kms:Decrypt on *) | secretsmanager:GetSecretValue | granted secret | -': 'Allowed',
-  'B reader (GetSecretValue, kms:Decrypt on *) | secretsmanager:GetSecretValue | break-glass secret | -': 'Allowed',
-  [`B reader (GetSecretValue, kms:Decrypt on *) | kms:Decrypt | key of the granted secret | kms:ViaService=${VIA_SECRETS_MANAGER}`]:
+  'reader (GetSecretValue, kms:Decrypt on *) | secretsmanager:GetSecretValue | granted secret | -': 'Allowed',
+  'reader (GetSecretValue, kms:Decrypt on *) | secretsmanager:GetSecretValue | break-glass secret | -': 'Allowed',
+  [`reader (GetSecretValue, kms:Decrypt on *) | kms:Decrypt | key of the granted secret | kms:ViaService=${VIA_SECRETS_MANAGER}`]:
     'Allowed',
-  'B reader (GetSecretValue, kms:Decrypt on *) | kms:Decrypt | key of the granted secret | no kms:ViaService':
+  'reader (GetSecretValue, kms:Decrypt on *) | kms:Decrypt | key of the granted secret | no kms:ViaService':
     'ImplicitlyDenied',
-  [`B reader (GetSecretValue, kms:Decrypt on *) | kms:Decrypt | break-glass key | kms:ViaService=${VIA_SECRETS_MANAGER}`]:
+  [`reader (GetSecretValue, kms:Decrypt on *) | kms:Decrypt | break-glass key | kms:ViaService=${VIA_SECRETS_MANAGER}`]:
     'Allowed',
-  'B other role (AdministratorAccess) | secretsmanager:GetSecretValue | granted secret | -': 'ImplicitlyDenied',
-  'B other role (AdministratorAccess) | secretsmanager:GetSecretValue | break-glass secret | -': 'ExplicitlyDenied',
-  [`B other role (AdministratorAccess) | kms:Decrypt | key of the granted secret | kms:ViaService=${VIA_SECRETS_MANAGER}`]:
+  'other role (AdministratorAccess) | secretsmanager:GetSecretValue | granted secret | -': 'ImplicitlyDenied',
+  'other role (AdministratorAccess) | secretsmanager:GetSecretValue | break-glass secret | -': 'ExplicitlyDenied',
+  [`other role (AdministratorAccess) | kms:Decrypt | key of the granted secret | kms:ViaService=${VIA_SECRETS_MANAGER}`]:
     'ImplicitlyDenied',
-  'B other role (AdministratorAccess) | kms:Decrypt | key of the granted secret | no kms:ViaService':
+  'other role (AdministratorAccess) | kms:Decrypt | key of the granted secret | no kms:ViaService': 'ImplicitlyDenied',
+  [`other role (AdministratorAccess) | kms:Decrypt | break-glass key | kms:ViaService=${VIA_SECRETS_MANAGER}`]:
     'ImplicitlyDenied',
-  [`B other role (AdministratorAccess) | kms:Decrypt | break-glass key | kms:ViaService=${VIA_SECRETS_MANAGER}`]:
+  'reader (GetSecretValue, kms:Decrypt on *) | secretsmanager:GetSecretValue | other secret, same key | -':
     'ImplicitlyDenied',
-  'B reader (GetSecretValue, kms:Decrypt on *) | secretsmanager:GetSecretValue | other secret, same key | -':
+  'reader (AdministratorAccess) | secretsmanager:GetSecretValue | other secret, same key | -': 'ImplicitlyDenied',
+  'reader (AdministratorAccess) | secretsmanager:PutSecretValue | granted secret | -': 'ImplicitlyDenied',
+  'reader (AdministratorAccess) | secretsmanager:PutResourcePolicy | granted secret | -': 'ImplicitlyDenied',
+  [`reader (AdministratorAccess) | kms:Decrypt | key of the granted secret | kms:ViaService=s3.${REGION}.amazonaws.com`]:
     'ImplicitlyDenied',
-  'B reader (AdministratorAccess) | secretsmanager:GetSecretValue | other secret, same key | -': 'ImplicitlyDenied',
-  'B reader (AdministratorAccess) | secretsmanager:PutSecretValue | granted secret | -': 'ImplicitlyDenied',
-  'B reader (AdministratorAccess) | secretsmanager:PutResourcePolicy | granted secret | -': 'ImplicitlyDenied',
-  [`B reader (AdministratorAccess) | kms:Decrypt | key of the granted secret | kms:ViaService=s3.${REGION}.amazonaws.com`]:
-    'ImplicitlyDenied',
-  [`B reader (AdministratorAccess) | kms:GenerateDataKey | key of the granted secret | kms:ViaService=${VIA_SECRETS_MANAGER}`]:
+  [`reader (AdministratorAccess) | kms:GenerateDataKey | key of the granted secret | kms:ViaService=${VIA_SECRETS_MANAGER}`]:
     'ImplicitlyDenied',
 };
 
+/** The decision table as Markdown, as docs/organization.md shows it. */
+function tableMarkdown(rows: Row[]): string[] {
+  const cell = (text: string) => text.replace(/\*/g, '\\*');
+  return [
+    '| principal (account B) | action | resource (account A) | context | decision |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${[r.principal, r.action, r.resource, r.context, r.decision].map(cell).join(' | ')} |`),
+  ];
+}
+
+/** The cells of the Markdown table of `text` whose first header cell is `header` (Prettier pads cells). */
+function markdownTable(text: string, header: string): string[][] {
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => l.split('|')[1]?.trim() === header);
+  expect(start).toBeGreaterThanOrEqual(0);
+  const table: string[][] = [];
+  for (const line of lines.slice(start)) {
+    if (!line.startsWith('|')) break;
+    const cells = line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
+    if (!cells.every((c) => /^-+$/.test(c))) table.push(cells);
+  }
+  return table;
+}
+
 function printTable(kind: Kind, rows: Row[]): void {
   if (!process.env.CUSTODY_REPORT) return;
-  const lines = [
-    `\nCustody decision table, stack in account ${A} (${kind}), principals in account ${B}, ${REGION}:\n`,
-    '| principal | action | resource | context | decision |',
-    '| --- | --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.principal} | ${r.action} | ${r.resource} | ${r.context} | ${r.decision} |`),
-    '',
-  ];
-  process.stdout.write(lines.join('\n') + '\n');
+  const title = `Custody decision table, stack in account ${A} (${kind}), principals in account ${B}, ${REGION}:`;
+  process.stdout.write(['', title, '', ...tableMarkdown(rows), '', ''].join('\n'));
 }
 
 /** `document` with `edit` applied to each statement (returning undefined drops it). */
@@ -332,7 +378,33 @@ describe.each(KINDS)('custody, stack in account A with %s', (kind) => {
     const rows = await decisionTable(world);
     printTable(kind, rows);
     expect(decisions(rows)).toEqual(EXPECTED);
+    expect(markdownTable(CUSTODY_DOC, 'principal (account B)')).toEqual(
+      markdownTable(tableMarkdown(rows).join('\n'), 'principal (account B)'),
+    );
   }, 120_000);
+
+  test("the identity policy docs/organization.md gives the security account's role suffices, and gives no more", async () => {
+    const reader = principal(READER_ARN, DOCUMENTED_IDENTITY, world.resourcePolicies());
+    const read = (name: string) =>
+      decide(reader, 'secretsmanager:GetSecretValue', world.secretArn(name), context(reader));
+    const decrypt = (name: string, via?: string) =>
+      decide(reader, 'kms:Decrypt', world.keyArn(name), kmsContext(reader, via));
+    expect({
+      vendor: await read('Vendor'),
+      breakGlass: await read('BreakGlass'),
+      auditor: await read('Auditor'),
+      decryptVendor: await decrypt('Vendor', VIA_SECRETS_MANAGER),
+      decryptBreakGlass: await decrypt('BreakGlass', VIA_SECRETS_MANAGER),
+      decryptDirectly: await decrypt('Vendor'),
+    }).toEqual({
+      vendor: 'Allowed',
+      breakGlass: 'Allowed',
+      auditor: 'ImplicitlyDenied',
+      decryptVendor: 'Allowed',
+      decryptBreakGlass: 'Allowed',
+      decryptDirectly: 'ImplicitlyDenied',
+    });
+  }, 60_000);
 
   test('the secret and the key name exactly the reader role, not the account of B', () => {
     const policies = world.resourcePolicies();
@@ -421,6 +493,15 @@ describe.each(KINDS)('custody, stack in account A with %s', (kind) => {
   });
 });
 
+function messageOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('did not throw');
+}
+
 describe('grantReadPassword to a principal that may be in another account', () => {
   const reader = (stack: Stack) => iam.Role.fromRoleArn(stack, 'SecurityReader', READER_ARN);
 
@@ -429,12 +510,17 @@ describe('grantReadPassword to a principal that may be in another account', () =
     const user = new ConsoleUser(stack, 'Vendor', { userName: 'vendor' });
     const account =
       kind === 'explicit environment' ? `account ${A}` : 'account {"Ref":"AWS::AccountId"}, known only at deploy time';
-    expect(() => user.grantReadPassword(reader(stack))).toThrow(
+    const role = reader(stack);
+    expect(() => user.grantReadPassword(role)).toThrow(
       `Workload/Vendor: grantReadPassword: the grantee Workload/SecurityReader {"AWS":["${READER_ARN}"]} (account ${B}) ` +
         `may be in another account than this stack's (${account}), and the secret is encrypted with the AWS managed key ` +
         "'aws/secretsmanager', which cannot be used across accounts; set 'encryptionKey' to a customer managed key " +
         '(kms.Key) so that its key policy lets the grantee decrypt through Secrets Manager',
     );
+    // docs/organization.md quotes the message of the env-agnostic stack.
+    if (kind === 'env-agnostic (StackSet)') {
+      expect(CUSTODY_DOC).toContain(`\n${messageOf(() => user.grantReadPassword(role))}\n`);
+    }
   });
 
   test('fails without a customer managed key: LoginProfile, and a principal whose account CDK cannot know', () => {
@@ -491,5 +577,28 @@ describe('grantReadPassword to a principal that may be in another account', () =
       .resourcePolicies()
       [world.secretArn('BreakGlass')].Statement.find((s) => s.Sid === 'OnlyNamedReadersReadThePassword')!;
     expect(deny.Condition?.ArnNotEquals?.['aws:PrincipalArn']).toContain(READER_ARN);
+  });
+
+  test('warns when the key is imported: its key policy must allow the grantee, and CDK cannot add that', () => {
+    const stack = newStack('explicit environment');
+    const keyArn = `arn:aws:kms:${REGION}:${A}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    const user = new ConsoleUser(stack, 'Vendor', {
+      userName: 'vendor',
+      encryptionKey: kms.Key.fromKeyArn(stack, 'SharedKey', keyArn),
+    });
+    user.grantReadPassword(reader(stack));
+    Annotations.fromStack(stack).hasWarning(
+      '/Workload/Vendor',
+      Match.stringLikeRegexp(
+        `^grantReadPassword: the secret's key ${keyArn} is not a kms.Key of this app.*${READER_ARN}.*kms:Decrypt with the condition kms:ViaService = secretsmanager.${REGION}.amazonaws.com \\[ack: ${LoginProfile.WARNING_KEY_POLICY_NOT_MANAGED}\\]$`,
+      ),
+    );
+    // A key of this app: no warning.
+    const other = newStack('explicit environment');
+    new ConsoleUser(other, 'Vendor', {
+      userName: 'vendor',
+      encryptionKey: new kms.Key(other, 'Key'),
+    }).grantReadPassword(reader(other));
+    Annotations.fromStack(other).hasNoWarning('*', Match.anyValue());
   });
 });
