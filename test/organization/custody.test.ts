@@ -18,6 +18,7 @@ import { App, Aws, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { BreakGlassUser, ConsoleUser, LoginProfile } from '../../lib';
 import { resolveIntrinsics } from '../support/intrinsics';
 import { PolicyDocument, PrincipalPolicies, RequestContext, Statement, decide } from '../support/policy-simulator';
@@ -601,4 +602,14 @@ describe('grantReadPassword to a principal that may be in another account', () =
     }).grantReadPassword(reader(other));
     Annotations.fromStack(other).hasNoWarning('*', Match.anyValue());
   });
+});
+
+test('cdk-nag: the custody stack (a reader of another account) has no unacknowledged AwsSolutions finding', () => {
+  const stack = custodyStack('env-agnostic (StackSet)');
+  const app = stack.node.root as App;
+  app.synth();
+  const report = new AwsSolutionsChecks().validateScope(app);
+  expect(
+    report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`)),
+  ).toEqual([]);
 });
