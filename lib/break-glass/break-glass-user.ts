@@ -47,7 +47,10 @@ export interface BreakGlassUserProps {
    * The roles that may read the password. No other principal can, whatever its identity policies:
    * the secret's resource policy denies `secretsmanager:GetSecretValue` to every principal but
    * these roles and the library's own handler and rotation function. More can be added with
-   * `addReader`.
+   * `addReader`. A role of another account (a security account's, imported with
+   * `iam.Role.fromRoleArn`) is named by its ARN in the secret's resource policy and the key policy
+   * (`kms:Decrypt` through Secrets Manager only); its own account must allow it
+   * `secretsmanager:GetSecretValue` and `kms:Decrypt` too.
    * @default - none: no one can read the password until a reader is added
    */
   readonly readers?: iam.IRole[];
@@ -154,14 +157,18 @@ export class BreakGlassUser extends ConsoleUser {
     }
   }
 
-  /** Lets `reader` read the password: an exception in the secret's resource policy, and the read grant. */
+  /**
+   * Lets `reader` read the password: an exception in the secret's resource policy, and the read
+   * grant (`grantReadPassword`), for a role of this account or of another one.
+   */
   public addReader(reader: iam.IRole): void {
     this.grantReadPassword(reader);
   }
 
   /**
    * Lets `grantee` read the password: only a role can be named in the secret's resource policy, so
-   * `grantee` must be one (`addReader`); anything else fails.
+   * `grantee` must be one (`addReader`); anything else fails. A role that may be in another account
+   * is allowed by the secret's resource policy and the key policy (see `LoginProfile.grantReadPassword`).
    */
   public grantReadPassword(grantee: iam.IGrantable): iam.Grant {
     const role = grantee as Partial<iam.IRole>;

@@ -87,7 +87,13 @@ export class ConsoleUser extends iam.User {
     this.signInUrl = this.loginProfile.signInUrl;
   }
 
-  /** Lets `grantee` read this user's password from the secret. */
+  /**
+   * Lets `grantee` read this user's password from the secret: `secretsmanager:GetSecretValue` and
+   * `DescribeSecret`, and `kms:Decrypt` through Secrets Manager only when the secret has an
+   * `encryptionKey`. A grantee that may be in another account (a security account's role imported
+   * with `iam.Role.fromRoleArn`) is named by its ARN in the secret's resource policy and the key
+   * policy and needs `encryptionKey`; see `LoginProfile.grantReadPassword`.
+   */
   public grantReadPassword(grantee: iam.IGrantable): iam.Grant {
     return this.loginProfile.grantReadPassword(grantee);
   }

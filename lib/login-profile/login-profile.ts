@@ -1,5 +1,5 @@
 /** `LoginProfile`: a generated console password for an IAM user, kept in Secrets Manager. */
-import { CustomResource, RemovalPolicy, Token, Tokenization } from 'aws-cdk-lib';
+import { Annotations, CustomResource, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -114,6 +114,13 @@ export interface LoginProfileProps extends LoginProfileOptions {
  * user's login profile. The password is never in the template, the events or the logs.
  */
 export class LoginProfile extends Construct implements IRotatableLoginProfile {
+  /**
+   * ID of the warning that `grantReadPassword` adds for a grantee that may be in another account
+   * when the secret's key is imported: its key policy must allow the grantee `kms:Decrypt` through
+   * Secrets Manager, and CDK cannot add that to it.
+   */
+  public static readonly WARNING_KEY_POLICY_NOT_MANAGED = 'cdk-console-users:cross-account-reader-key-policy';
+
   /** The user that has the login profile. */
   public readonly user: iam.IUser;
   /** The secret holding the password: JSON with `username`, `password` and `signInUrl`. */
@@ -183,9 +190,100 @@ export class LoginProfile extends Construct implements IRotatableLoginProfile {
     else acknowledgeSecretWithoutRotation(secret);
   }
 
-  /** Lets `grantee` read the password (`secretsmanager:GetSecretValue`, and decrypt with the key if any). */
+  /**
+   * Lets `grantee` read the password: `secretsmanager:GetSecretValue` and `DescribeSecret` on the
+   * secret, and `kms:Decrypt` through Secrets Manager only (`kms:ViaService`) when the secret has a
+   * customer managed key (`encryptionKey`).
+   *
+   * A grantee of this stack's own account (a role or user of this stack, `iam.AccountRootPrincipal`,
+   * a role imported by name or by an ARN of this stack's account) gets an identity policy, as any
+   * CDK grant. A grantee that may be in another account (a security account's role imported with
+   * `iam.Role.fromRoleArn`, or any role of a literal account when the stack's account is known only
+   * at deploy time, as in a StackSet) is named by its ARN in the secret's resource policy and in
+   * the key policy, and nothing is attached to it in this stack: its own account must allow it
+   * `secretsmanager:GetSecretValue` on the secret and `kms:Decrypt` on the key. Such a grantee
+   * needs `encryptionKey`: the AWS managed key `aws/secretsmanager` cannot be used across
+   * accounts, so without one this method throws.
+   */
   public grantReadPassword(grantee: iam.IGrantable): iam.Grant {
-    return this.secret.grantRead(grantee);
+    if (isOwnAccount(this, grantee.grantPrincipal)) return this.secret.grantRead(grantee);
+    if (!this.secret.encryptionKey) {
+      // Errors name the construct the user wrote: the ConsoleUser when this is its login profile.
+      throw new PropValidationError(
+        this.node.scope === this.user ? this.user : this,
+        `grantReadPassword: ${describeGrantee(this, grantee)} may be in another account than this stack's (${describeAccount(this, Stack.of(this).account)}), ` +
+          "and the secret is encrypted with the AWS managed key 'aws/secretsmanager', which cannot be used across accounts; " +
+          "set 'encryptionKey' to a customer managed key (kms.Key) so that its key policy lets the grantee decrypt through Secrets Manager",
+      );
+    }
+    if (!(this.secret.encryptionKey instanceof kms.Key)) {
+      // An imported key: its key policy is not in this app, and CDK adds nothing to it.
+      const region = Stack.of(this).region;
+      Annotations.of(this.node.scope === this.user ? this.user : this).addWarningV2(
+        LoginProfile.WARNING_KEY_POLICY_NOT_MANAGED,
+        `grantReadPassword: the secret's key ${this.secret.encryptionKey.keyArn} is not a kms.Key of this app, so its key policy is not changed here; ` +
+          `for ${describeGrantee(this, grantee)} to read the password, the key policy must allow it kms:Decrypt with the condition kms:ViaService = secretsmanager.${Token.isUnresolved(region) ? '<region>' : region}.amazonaws.com`,
+      );
+    }
+    // Resource policies only: an identity policy here would attach to a role of the same name in
+    // the account the stack is deployed to (CDK treats a role of an unknown account as mutable),
+    // granting that role, or failing the deployment when there is none.
+    return this.secret.grantRead(new ResourcePolicyGrantee(grantee.grantPrincipal));
+  }
+}
+
+/**
+ * Whether `principal` is known to be of the account `scope`'s stack is deployed to: its account
+ * resolves to the stack's account, or to `AWS::AccountId` (the account of whatever stack holds it).
+ */
+function isOwnAccount(scope: IConstruct, principal: iam.IPrincipal): boolean {
+  const account = principal.principalAccount;
+  if (account === undefined) return false;
+  const stack = Stack.of(scope);
+  const resolved = JSON.stringify(stack.resolve(account));
+  return (
+    resolved === JSON.stringify(stack.resolve(stack.account)) || resolved === JSON.stringify({ Ref: 'AWS::AccountId' })
+  );
+}
+
+function describeAccount(scope: IConstruct, account: string | undefined): string {
+  if (account === undefined) return 'account unknown';
+  return Token.isUnresolved(account)
+    ? `account ${JSON.stringify(Stack.of(scope).resolve(account))}, known only at deploy time`
+    : `account ${account}`;
+}
+
+function describeGrantee(scope: IConstruct, grantee: iam.IGrantable): string {
+  const principal = grantee.grantPrincipal;
+  const path = Construct.isConstruct(grantee) ? `${grantee.node.path} ` : '';
+  const json = JSON.stringify(Stack.of(scope).resolve(principal.policyFragment.principalJson));
+  return `the grantee ${path}${json} (${describeAccount(scope, principal.principalAccount)})`;
+}
+
+/**
+ * A grantee named in resource policies only: the policy fragment and account of `principal`, but
+ * no identity policy in this stack.
+ */
+class ResourcePolicyGrantee extends iam.PrincipalBase {
+  public readonly assumeRoleAction: string;
+  public readonly principalAccount: string | undefined;
+
+  constructor(private readonly principal: iam.IPrincipal) {
+    super();
+    this.assumeRoleAction = principal.assumeRoleAction;
+    this.principalAccount = principal.principalAccount;
+  }
+
+  public get policyFragment(): iam.PrincipalPolicyFragment {
+    return this.principal.policyFragment;
+  }
+
+  public toString(): string {
+    return `ResourcePolicyGrantee(${this.principal})`;
+  }
+
+  public dedupeString(): string | undefined {
+    return iam.ComparablePrincipal.dedupeStringFor(this.principal);
   }
 }
 

@@ -126,11 +126,18 @@ export function addStatements(policies: PrincipalPolicies, ...statements: Statem
   };
 }
 
+/** The account that owns `resource`: the account field of its ARN, or the fake's account when it has none. */
+export function accountOfResource(resource: string): string {
+  return /^arn:[^:]+:[^:]*:[^:]*:(\d{12}):/.exec(resource)?.[1] ?? ACCOUNT;
+}
+
 /**
  * AWS's decision on `action` on `resource` for the principal of `policies`. A resource with a `*`
  * in it asks whether the action is allowed on ANY resource the pattern covers (the simulator
- * evaluates every pattern of the policies that falls under it). Throws when the simulator rejects
- * the request or a policy (an unknown action, a resource of the wrong type, an invalid policy).
+ * evaluates every pattern of the policies that falls under it). The resource's account is the one
+ * in its ARN (the fake's account for `*`), so a principal of another account makes a cross-account
+ * request: identity and resource policy must both allow it. Throws when the simulator rejects the
+ * request or a policy (an unknown action, a resource of the wrong type, an invalid policy).
  */
 export async function decide(
   policies: PrincipalPolicies,
@@ -143,7 +150,7 @@ export async function decide(
       request: {
         principal: policies.principal,
         action,
-        resource: { resource, accountId: ACCOUNT },
+        resource: { resource, accountId: accountOfResource(resource) },
         contextVariables: context,
       },
       identityPolicies: policies.identityPolicies.map((p) => ({ name: p.name, policy: p.policy })),
