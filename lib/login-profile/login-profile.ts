@@ -1,9 +1,10 @@
 /** `LoginProfile`: a generated console password for an IAM user, kept in Secrets Manager. */
-import { Annotations, CustomResource, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { CustomResource, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
+import { addWarning } from '../shared/deployment';
 import { RequireMfaPolicy } from '../mfa/require-mfa';
 import { IRotatableLoginProfile, LoginProfileRotation, RotationOptions, validateRotation } from '../rotation/rotation';
 import { acknowledgeChangePasswordOnUser, acknowledgeSecretWithoutKey } from '../shared/checkov';
@@ -219,7 +220,8 @@ export class LoginProfile extends Construct implements IRotatableLoginProfile {
     if (!(this.secret.encryptionKey instanceof kms.Key)) {
       // An imported key: its key policy is not in this app, and CDK adds nothing to it.
       const region = Stack.of(this).region;
-      Annotations.of(this.node.scope === this.user ? this.user : this).addWarningV2(
+      addWarning(
+        this.node.scope === this.user ? this.user : this,
         LoginProfile.WARNING_KEY_POLICY_NOT_MANAGED,
         `grantReadPassword: the secret's key ${this.secret.encryptionKey.keyArn} is not a kms.Key of this app, so its key policy is not changed here; ` +
           `for ${describeGrantee(this, grantee)} to read the password, the key policy must allow it kms:Decrypt with the condition kms:ViaService = secretsmanager.${Token.isUnresolved(region) ? '<region>' : region}.amazonaws.com`,
