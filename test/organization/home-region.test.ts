@@ -3,6 +3,7 @@ import { App, Aws, CfnCondition, CfnOutput, CfnParameter, CfnResource, Fn, Stack
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import {
   AccountPasswordPolicy,
   BreakGlassUser,
@@ -85,6 +86,15 @@ describe('HomeRegion in a stack of console users, a break-glass user and the acc
       },
     });
     expect(alerts.forwardingRule).toBeDefined();
+  });
+
+  test('cdk-nag: no unacknowledged AwsSolutions finding', () => {
+    const { app } = guardedStack();
+    app.synth();
+    const report = new AwsSolutionsChecks().validateScope(app);
+    expect(
+      report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`)),
+    ).toEqual([]);
   });
 
   test.each([
