@@ -32,6 +32,9 @@ export interface HomeRegionProps {
 /** A region name: two letters, then words and a number, separated by hyphens (`us-gov-west-1`). */
 const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
+/** The `HomeRegion` of each stack that has one (weak: a stack and its app are not kept alive by it). */
+const HOME_REGIONS = new WeakMap<Stack, HomeRegion>();
+
 /** Where a resource of a stack with a `HomeRegion` exists. */
 type Placement = 'home' | 'others' | 'every';
 
@@ -53,8 +56,7 @@ type Placement = 'home' | 'others' | 'every';
 export class HomeRegion extends Construct {
   /** The `HomeRegion` of `scope`'s stack, if it has one. */
   public static of(scope: IConstruct): HomeRegion | undefined {
-    const stack = Stack.of(scope);
-    return stack.node.findAll().find((c): c is HomeRegion => c instanceof HomeRegion && Stack.of(c) === stack);
+    return HOME_REGIONS.get(Stack.of(scope));
   }
 
   /** The home region, as given. */
@@ -72,11 +74,11 @@ export class HomeRegion extends Construct {
   constructor(scope: Construct, id: string, props: HomeRegionProps) {
     super(scope, id);
     this.stack = Stack.of(this);
-    const others = this.stack.node.findAll().filter((c) => c instanceof HomeRegion && c !== this);
-    if (others.length > 0) {
+    const other = HOME_REGIONS.get(this.stack);
+    if (other !== undefined) {
       throw new PropValidationError(
         this,
-        `stack ${this.stack.node.path} has a HomeRegion already (${others[0].node.path}); one per stack`,
+        `stack ${this.stack.node.path} has a HomeRegion already (${other.node.path}); one per stack`,
       );
     }
     const region = props?.region;
@@ -87,6 +89,7 @@ export class HomeRegion extends Construct {
       );
     }
     this.region = region;
+    HOME_REGIONS.set(this.stack, this);
     this.condition = new CfnCondition(this, 'IsHomeRegion', {
       expression: Fn.conditionEquals(Aws.REGION, region),
     });
