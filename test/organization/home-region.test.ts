@@ -144,6 +144,28 @@ describe('HomeRegion', () => {
     template.hasOutput('Out', { Condition: both });
   });
 
+  test("resources other aspects add get the condition too (a role's overflow policies)", () => {
+    const stack = new Stack(new App(), 'Overflow');
+    const homeRegion = new HomeRegion(stack, 'HomeRegion', { region: HOME });
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    for (let i = 0; i < 400; i++) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [`arn:aws:s3:::bucket-with-a-long-name-${i}/some/long/prefix/*`],
+        }),
+      );
+    }
+    const resources = Object.values(Template.fromStack(stack).toJSON().Resources) as {
+      Type: string;
+      Condition?: string;
+    }[];
+    expect(resources.filter((r) => r.Type === 'AWS::IAM::ManagedPolicy').length).toBeGreaterThan(1);
+    expect(new Set(resources.map((r) => r.Condition))).toEqual(
+      new Set([stack.resolve(homeRegion.condition.logicalId)]),
+    );
+  });
+
   test('everyRegion keeps a construct and its children out of the condition', () => {
     const stack = new Stack(new App(), 'Every');
     const homeRegion = new HomeRegion(stack, 'HomeRegion', { region: HOME });
