@@ -13,3 +13,5 @@ export { SignInAlerts, SignInAlertsForwarder } from './sign-in-alerts/sign-in-al
 export type { SignInAlertsProps, SignInAlertsForwarderProps } from './sign-in-alerts/sign-in-alerts';
 export { BreakGlassUser } from './break-glass/break-glass-user';
 export type { BreakGlassUserProps } from './break-glass/break-glass-user';
+export { HomeRegion } from './organization/home-region';
+export type { HomeRegionProps } from './organization/home-region';

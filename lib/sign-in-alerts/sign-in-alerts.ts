@@ -10,6 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { HomeRegion, IHomeRegionAware } from '../organization/home-region';
 import { PropValidationError, validateUserName } from '../shared/validation';
 
 /** Props of `SignInAlerts`. */
@@ -42,11 +43,14 @@ export interface SignInAlertsProps {
  * CloudTrail records an IAM user's sign-in in us-east-1 for the global endpoint, but in another
  * region for a regional endpoint or an account-alias cookie (for example us-east-2, eu-north-1,
  * ap-southeast-2). Put a `SignInAlertsForwarder` in each other region
- * (`SignInAlerts.forwardingRegions`) to bring those events here. EventBridge delivers CloudTrail's
+ * (`SignInAlerts.forwardingRegions`) to bring those events here. In a stack with a `HomeRegion`
+ * (one template deployed to several regions, a StackSet), the alerts exist in the home region and
+ * this construct adds the forwarder itself (`forwardingRule`), which exists in every other region.
+ * EventBridge delivers CloudTrail's
  * events on a best-effort basis: alerts are for the events that arrive, not a promise of every
  * sign-in; CloudTrail itself remains the record.
  */
-export class SignInAlerts extends Construct {
+export class SignInAlerts extends Construct implements IHomeRegionAware {
   /**
    * Regions where CloudTrail is known to record IAM users' console sign-ins: us-east-1 for the
    * global endpoint, and the regions some sign-ins through regional endpoints or an account-alias
@@ -77,6 +81,7 @@ export class SignInAlerts extends Construct {
   public readonly rule: events.Rule;
 
   private readonly users: { readonly user: iam.IUser; readonly name: string }[] = [];
+  private forwarder?: events.Rule;
 
   constructor(scope: Construct, id: string, props: SignInAlertsProps = {}) {
     super(scope, id);
@@ -129,6 +134,28 @@ export class SignInAlerts extends Construct {
     });
 
     for (const user of props.users ?? []) this.addUser(user);
+
+    const home = HomeRegion.of(this);
+    if (home !== undefined) this._joinHomeRegion(home);
+  }
+
+  /**
+   * In a stack with a `HomeRegion`: the rule that forwards the sign-in events of every other region
+   * to the home region's default event bus (it exists in every region but the home region).
+   * @default - none: the stack has no `HomeRegion`
+   */
+  public get forwardingRule(): events.Rule | undefined {
+    return this.forwarder;
+  }
+
+  /**
+   * Adds the forwarder of the other regions, which exists wherever the alerts do not.
+   * @internal
+   */
+  public _joinHomeRegion(home: HomeRegion): void {
+    if (this.forwarder !== undefined) return;
+    this.forwarder = forwardingRule(this, 'Forwarder', this, home.region, Stack.of(this).account);
+    home._otherRegionsOnly(this.forwarder);
   }
 
   /** Raises alerts for the console sign-ins of `user` too (here and in every forwarder). */
@@ -200,6 +227,12 @@ export class SignInAlertsForwarder extends Construct {
     }
     const here = Stack.of(this);
     const home = Stack.of(props.alerts);
+    if (here === home && HomeRegion.of(here) !== undefined) {
+      throw new PropValidationError(
+        this,
+        `'alerts' is in this stack, which has a HomeRegion: that SignInAlerts forwards the other regions' events itself (its forwardingRule)`,
+      );
+    }
     for (const [what, value] of [
       ["this stack's region", here.region],
       ["the region of 'alerts'", home.region],
@@ -225,29 +258,46 @@ export class SignInAlertsForwarder extends Construct {
         `'alerts' is in account ${home.account}, this forwarder in ${here.account}: forward within one account`,
       );
     }
-    const homeBus = events.EventBus.fromEventBusArn(
-      this,
-      'HomeEventBus',
-      here.formatArn({
-        service: 'events',
-        region: home.region,
-        account: home.account,
-        resource: 'event-bus',
-        resourceName: 'default',
-      }),
-    );
-    this.rule = new events.Rule(this, 'Rule', {
-      description: `cdk-console-users: forwards console sign-ins of the declared IAM users to ${home.region}`,
-      eventPattern: signInPattern(Lazy.list({ produce: () => props.alerts._literalUserNames() })),
-      targets: [new targets.EventBus(homeBus)],
-    });
-    this.node.addValidation({
-      validate: () =>
-        props.alerts
-          ._usersWithoutLiteralName()
-          .map(
-            (path) => `user ${path} has no literal user name; a forwarder in another region needs one: set 'userName'`,
-          ),
-    });
+    this.rule = forwardingRule(this, 'Rule', props.alerts, home.region, home.account);
   }
+}
+
+/**
+ * A rule in `scope`'s region that forwards the sign-in events of the users of `alerts` to the
+ * default event bus of `homeRegion` in `homeAccount`, with a role that may only put events there.
+ */
+function forwardingRule(
+  scope: Construct,
+  id: string,
+  alerts: SignInAlerts,
+  homeRegion: string,
+  homeAccount: string,
+): events.Rule {
+  const here = Stack.of(scope);
+  const homeBus = events.EventBus.fromEventBusArn(
+    scope,
+    `${id}HomeEventBus`,
+    here.formatArn({
+      service: 'events',
+      region: homeRegion,
+      account: homeAccount,
+      resource: 'event-bus',
+      resourceName: 'default',
+    }),
+  );
+  const rule = new events.Rule(scope, id, {
+    description: `cdk-console-users: forwards console sign-ins of the declared IAM users to ${homeRegion}`,
+    eventPattern: signInPattern(Lazy.list({ produce: () => alerts._literalUserNames() })),
+    targets: [new targets.EventBus(homeBus)],
+  });
+  // A user named by its reference exists in the home region only: the forwarder cannot name it.
+  scope.node.addValidation({
+    validate: () =>
+      alerts
+        ._usersWithoutLiteralName()
+        .map(
+          (path) => `user ${path} has no literal user name; a forwarder in another region needs one: set 'userName'`,
+        ),
+  });
+  return rule;
 }

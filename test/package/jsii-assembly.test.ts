@@ -18,6 +18,8 @@ const PUBLIC_TYPES = [
   'BreakGlassUserProps',
   'ConsoleUser',
   'ConsoleUserProps',
+  'HomeRegion',
+  'HomeRegionProps',
   'IRotatableLoginProfile',
   'LoginProfile',
   'LoginProfileOptions',

@@ -8,7 +8,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { ConsoleUser, SignInAlerts, SignInAlertsForwarder } from '../../lib';
+import { ConsoleUser, HomeRegion, SignInAlerts, SignInAlertsForwarder } from '../../lib';
+import { presentIn } from '../organization/home-region-stacks';
 import { MotoEvents } from '../support/events-moto';
 import { FakeAws } from '../support/fake-aws';
 import { resetMoto } from '../support/moto-server';
@@ -60,10 +61,16 @@ function app(): { home: TemplateJson; forwarders: Record<string, TemplateJson> }
   };
 }
 
-/** The one rule of `template`: its pattern and target ARNs, resolved as CloudFormation would. */
-function ruleOf(template: TemplateJson, stackName: string): { pattern: unknown; targets: string[] } {
+/**
+ * The one rule of `template` (of those CloudFormation creates in `region`, when given): its pattern
+ * and target ARNs, resolved as CloudFormation would.
+ */
+function ruleOf(template: TemplateJson, stackName: string, region?: string): { pattern: unknown; targets: string[] } {
   const world = new TemplateWorld(template, new FakeAws(), stackName);
-  const rules = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
+  const present = region === undefined ? undefined : presentIn(template, region);
+  const rules = Object.entries(template.Resources)
+    .filter(([id, r]) => r.Type === 'AWS::Events::Rule' && (present === undefined || present.has(id)))
+    .map(([, r]) => r);
   expect(rules).toHaveLength(1);
   const props = rules[0].Properties!;
   return {
@@ -86,9 +93,36 @@ async function deployRules(): Promise<{ home: MotoEvents; queueUrl: string }> {
   return { home, queueUrl: queue.url };
 }
 
+/**
+ * The rules of one env-agnostic template with a HomeRegion (as a StackSet deploys it to the home
+ * region and every forwarding region), each region's taken from the resources its conditions keep.
+ */
+async function deployStackSetRules(): Promise<{ home: MotoEvents; queueUrl: string }> {
+  const cdkApp = new App();
+  const stack = new Stack(cdkApp, 'StackSet');
+  new HomeRegion(stack, 'HomeRegion', { region: HOME });
+  const alice = new ConsoleUser(stack, 'Alice', { userName: 'alice', requireMfa: true });
+  const bob = new ConsoleUser(stack, 'Bob', { userName: 'bob', path: '/ops/', requireMfa: true });
+  new ConsoleUser(stack, 'Carol', { userName: 'carol' });
+  const alerts = new SignInAlerts(stack, 'SignInAlerts', { users: [alice, bob] });
+  alerts.addUser(iam.User.fromUserName(stack, 'Dave', 'dave'));
+  const template = Template.fromStack(stack).toJSON() as TemplateJson;
+  saveTemplate('sign-in-alerts-stack-set', template);
+
+  const home = new MotoEvents(endpoint, HOME);
+  const queue = await home.createQueue('alerts');
+  await home.putRule('sign-in-alerts', ruleOf(template, 'StackSet', HOME).pattern, [queue.arn]);
+  for (const region of SignInAlerts.forwardingRegions(HOME)) {
+    const rule = ruleOf(template, 'StackSet', region);
+    expect(rule.targets).toEqual([`arn:aws:events:${HOME}:${ACCOUNT}:event-bus/default`]);
+    await new MotoEvents(endpoint, region).putRule('sign-in-forwarder', rule.pattern, rule.targets);
+  }
+  return { home, queueUrl: queue.url };
+}
+
 /** For each case put in `region`: whether an alert arrived in the home region's queue. */
-async function alertsFor(cases: SignInCase[], region = HOME): Promise<Record<string, boolean>> {
-  const { home, queueUrl } = await deployRules();
+async function alertsFor(cases: SignInCase[], region = HOME, deploy = deployRules): Promise<Record<string, boolean>> {
+  const { home, queueUrl } = await deploy();
   const bus = new MotoEvents(endpoint, region);
   const result: Record<string, boolean> = {};
   for (const c of cases) {
@@ -134,6 +168,26 @@ test.each(SignInAlerts.forwardingRegions(HOME))(
   },
 );
 
+describe('one template with a HomeRegion, deployed to the home region and every forwarding region', () => {
+  test('in the home region: the same alerts', async () => {
+    expect(
+      await alertsFor(
+        CASES.map(([c]) => c),
+        HOME,
+        deployStackSetRules,
+      ),
+    ).toEqual(EXPECTED);
+  });
+
+  test.each(SignInAlerts.forwardingRegions(HOME))(
+    "recorded in %s: forwarded by that region's forwarder to the home region, the same alerts",
+    async (region) => {
+      const cases = CASES.map(([c]) => ({ ...c, detail: { ...c.detail, awsRegion: region } }));
+      expect(await alertsFor(cases, region, deployStackSetRules)).toEqual(EXPECTED);
+    },
+  );
+});
+
 test('fails without a forwarder: a sign-in recorded in a region that has none raises no alert', async () => {
   // GIVEN the same rules; WHEN alice signs in through a region with no forwarder (sa-east-1)
   const result = await alertsFor([iamUserSuccess('alice', '/', false, 'sa-east-1')], 'sa-east-1');
@@ -143,6 +197,8 @@ test('fails without a forwarder: a sign-in recorded in a region that has none ra
 
 test('the home and forwarder templates pass cfn-lint', () => {
   app();
-  expect(savedTemplates()).toHaveLength(1 + SignInAlerts.forwardingRegions(HOME).length);
+  expect(savedTemplates().filter((f) => !f.includes('stack-set'))).toHaveLength(
+    1 + SignInAlerts.forwardingRegions(HOME).length,
+  );
   expect(cfnLint(savedTemplates())).toEqual([]);
 });
