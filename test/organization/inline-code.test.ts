@@ -146,6 +146,13 @@ describe('a stack in HandlerCode.INLINE (ConsoleUser with rotation, AccountPassw
     }
   });
 
+  test('each bundle is one file, with no source map: what the template holds is all the function has', () => {
+    for (const bundle of BUNDLES) {
+      expect(fs.readdirSync(path.join(REPO, 'assets', bundle))).toEqual(['index.js']);
+      expect(bundleText(bundle)).not.toMatch(/sourceMappingURL/);
+    }
+  });
+
   test('needs no asset: no asset parameter, no S3Bucket/S3Key code, no aws:asset metadata', () => {
     // The one parameter is the bootstrap version check of the default synthesizer.
     expect(Object.keys(inline.template.Parameters ?? {})).toEqual(['BootstrapVersion']);
