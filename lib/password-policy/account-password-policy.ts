@@ -1,6 +1,5 @@
 /** `AccountPasswordPolicy`: the IAM account password policy, set by a custom resource (CloudFormation has no resource for it). */
 import {
-  Annotations,
   AspectPriority,
   Aspects,
   CfnResource,
@@ -29,6 +28,7 @@ import {
   validatedLogRetention,
 } from '../shared/handler-function';
 import { NAG_REASONS, acknowledgeAccountWideActions, acknowledgeFunctionRole } from '../shared/nag';
+import { addWarning, deploymentUnit, templateStackParent } from '../shared/deployment';
 import { PropValidationError, validateWholeNumber } from '../shared/validation';
 import { ACCOUNT_PASSWORD_POLICY_RESOURCE_TYPE, AccountPasswordPolicyResourceProperties } from './contract';
 
@@ -117,17 +117,25 @@ export interface AccountPasswordPolicyProps {
   readonly handlerCode?: HandlerCode;
 }
 
-/** Marks the stage (app) that holds an `AccountPasswordPolicy`. */
+/** Marks the deployment unit (stage, or template stack) that holds an `AccountPasswordPolicy`. */
 const REGISTRY = Symbol.for('cdk-console-users.AccountPasswordPolicy');
 
 /**
  * Sets the IAM account password policy, and puts back the previous one when it is deleted.
  *
- * At most one per app (per `Stage`): an account has one password policy. Every login profile of
- * the same app is created after it (across stacks too, through a stack dependency), so their
+ * At most one per app (per `Stage`), or per template stack such as a cdk-stacksets
+ * `StackSetStack`, which deploys to accounts of its own: an account has one password policy. Every
+ * login profile deployed with it is created after it (across the stage's stacks too, through a
+ * stack dependency; within a StackSet's template, through a resource dependency), so their
  * passwords are generated for this policy.
  */
 export class AccountPasswordPolicy extends Construct {
+  /**
+   * Id of the warning that login profiles in another template stack (another StackSet) of the
+   * app are not ordered after this policy, which is itself in a template stack.
+   */
+  public static readonly WARNING_UNORDERED_LOGIN_PROFILES = 'cdk-console-users:login-profiles-unordered-with-policy';
+
   /** The custom resource; its physical ID records the policy in force before it was created. */
   public readonly resource: CustomResource;
   /**
@@ -154,7 +162,7 @@ export class AccountPasswordPolicy extends Construct {
       props.handlerCode,
       providerAtCreation?.handlerCode ?? HandlerCode.ASSET,
     );
-    claimStage(this);
+    claimDeploymentUnit(this);
     this.maxPasswordAge = props.maxPasswordAge;
     this.minimumPasswordLength = props.minimumPasswordLength ?? 6;
     if (this.handlerCode === HandlerCode.ASSET) {
@@ -238,29 +246,54 @@ function assetInInlineStack(
   ];
 }
 
-/** Makes every login profile of the policy's stage depend on it, and checks rotation intervals against it. */
+/**
+ * Makes every login profile deployed with the policy depend on it, and checks rotation intervals
+ * against it. "Deployed with" is the policy's deployment unit: its stage, or the template stack
+ * (StackSet) it is in. Another template stack deploys with no order to it (each StackSet deploys
+ * on its own, to each new account too): a login profile there is left unordered, with a warning
+ * on the policy.
+ */
 class LoginProfilesAfterPolicy implements IAspect {
-  private readonly stage: Stage | undefined;
+  private readonly unit: IConstruct;
+  private readonly warned = new Set<IConstruct>();
 
   constructor(private readonly policy: AccountPasswordPolicy) {
-    this.stage = Stage.of(policy);
+    this.unit = deploymentUnit(policy);
   }
 
   public visit(node: IConstruct): void {
-    if (Stage.of(node) !== this.stage) return;
     if (node instanceof CfnResource && node.cfnResourceType === LOGIN_PROFILE_RESOURCE_TYPE) {
-      // Across stacks this becomes a stack dependency: the policy's stack deploys first.
-      node.node.addDependency(this.policy.resource);
+      this.order(node);
     }
+    if (deploymentUnit(node) !== this.unit) return;
     const interval = node instanceof LoginProfile ? node.rotation?.automaticallyAfter : undefined;
     const maxAge = this.policy.maxPasswordAge;
     if (interval === undefined || maxAge === undefined || interval.isUnresolved() || maxAge.isUnresolved()) return;
     if (interval.toMilliseconds() > maxAge.toMilliseconds()) {
-      Annotations.of(node).addWarningV2(
+      addWarning(
+        node,
         LoginProfileRotation.WARNING_EXCEEDS_MAX_PASSWORD_AGE,
         `rotation every ${interval.toHumanString()} is longer than the account password policy's maxPasswordAge of ${maxAge.toHumanString()} (${this.policy.node.path}): the password expires before it rotates. Rotate at most every ${maxAge.toHumanString()}, or acknowledge this warning.`,
       );
     }
+  }
+
+  private order(profile: CfnResource): void {
+    const unit = deploymentUnit(profile);
+    if (unit === this.unit) {
+      // Across stacks this becomes a stack dependency: the policy's stack deploys first.
+      profile.node.addDependency(this.policy.resource);
+      return;
+    }
+    // A template stack of the policy's own stage: StackSets that may share accounts.
+    if (Stage.of(unit) !== Stage.of(this.unit) || this.warned.has(unit)) return;
+    if (templateStackParent(Stack.of(this.policy)) === undefined) return;
+    this.warned.add(unit);
+    addWarning(
+      this.policy,
+      AccountPasswordPolicy.WARNING_UNORDERED_LOGIN_PROFILES,
+      `login profiles in ${unit.node.path} deploy with no order to this policy (${Stack.of(this.policy).node.path} is a template stack, as a StackSet's is, and each deploys on its own): their first passwords may be generated for the previous policy. Declare the AccountPasswordPolicy in the same template stack as the users, or acknowledge this warning.`,
+    );
   }
 }
 
@@ -295,14 +328,17 @@ function validateProps(policy: AccountPasswordPolicy, props: AccountPasswordPoli
   }
 }
 
-/** One per stage: an account has one password policy, and two resources would undo each other. */
-function claimStage(policy: AccountPasswordPolicy): void {
-  const holder = (Stage.of(policy) ?? policy.node.root) as unknown as Record<symbol, string | undefined>;
+/**
+ * One per deployment unit (a stage, or a template stack such as a StackSet's): an account has one
+ * password policy, and two resources deployed to the same accounts would undo each other.
+ */
+function claimDeploymentUnit(policy: AccountPasswordPolicy): void {
+  const holder = deploymentUnit(policy) as unknown as Record<symbol, string | undefined>;
   const previous = holder[REGISTRY];
   if (previous !== undefined) {
     throw new PropValidationError(
       policy,
-      `an AccountPasswordPolicy already exists in this app (${previous}); an account has one password policy, declare it once`,
+      `an AccountPasswordPolicy already exists in this ${templateStackParent(Stack.of(policy)) ? 'template stack' : 'app'} (${previous}); an account has one password policy, declare it once`,
     );
   }
   Object.defineProperty(holder, REGISTRY, { value: policy.node.path, enumerable: false });

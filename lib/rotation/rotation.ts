@@ -1,10 +1,11 @@
 /** Scheduled rotation of console passwords through Secrets Manager: one rotation function per stack. */
-import { Annotations, CustomResource, Duration, Stack, Tags, Token, Tokenization } from 'aws-cdk-lib';
+import { CustomResource, Duration, Stack, Tags, Token, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 import { LoginProfileProvider } from '../login-profile/provider';
+import { addWarning } from '../shared/deployment';
 import { DEFAULT_LOG_RETENTION, HandlerCode, handlerFunction } from '../shared/handler-function';
 import { keyArnBound, secretArnBound, userArnBound } from '../shared/limits';
 import { NAG_REASONS, acknowledgeAccountWideActions, acknowledgeFunctionRole } from '../shared/nag';
@@ -229,7 +230,8 @@ export class LoginProfileRotation extends Construct {
     this.rotating.add(profile.node.path);
 
     if (profile.passwordResetRequired) {
-      Annotations.of(profile).addWarningV2(
+      addWarning(
+        profile,
         LoginProfileRotation.WARNING_RESET_REQUIRED,
         'rotation with passwordResetRequired: true asks the user to choose a new password after every rotation, and the password they choose is not in the secret until the next rotation. Set passwordResetRequired: false for rotated passwords, or acknowledge this warning.',
       );

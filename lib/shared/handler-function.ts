@@ -8,6 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledgeFunctionFindings, acknowledgeLogGroupWithoutKey } from './checkov';
+import { checkTemplateSize } from './deployment';
 import { PropValidationError } from './validation';
 
 /**
@@ -163,6 +164,7 @@ export function handlerFunction(scope: Construct, id: string, props: HandlerFunc
       : {}),
   });
   acknowledgeFunctionFindings(fn, props.customResources ? 'cloudformation' : 'secretsmanager', !!props.customResources);
+  checkTemplateSize(fn);
   return fn;
 }
 

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { App, CfnParameter, Duration, LegacyStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { Capability, DeploymentType, StackSet, StackSetStack, StackSetTarget, StackSetTemplate } from 'cdk-stacksets';
 import type { CloudFormationResponse } from '../../lambda/runtime/responder';
 import {
   AccountPasswordPolicy,
@@ -395,5 +396,42 @@ describe('bad handlerCode', () => {
     expect(
       () => new LoginProfileProvider(stack, LoginProfileProvider.ID, { handlerCode: token as HandlerCode }),
     ).toThrow(`S/CdkConsoleUsersLoginProfileProvider: ${allowed} an unresolved token`);
+  });
+});
+
+describe('in a cdk-stacksets StackSetStack without asset buckets', () => {
+  function stackSetApp(handlerCode: HandlerCode | undefined) {
+    const app = new App();
+    const admin = new Stack(app, 'Admin', { env: { account: '111111111111', region: 'eu-west-1' } });
+    const users = new StackSetStack(admin, 'Users');
+    new StackSet(admin, 'UsersSet', {
+      template: StackSetTemplate.fromStackSetStack(users),
+      target: StackSetTarget.fromOrganizationalUnits({
+        regions: ['eu-west-1'],
+        organizationalUnits: ['ou-ab12-34cd56ef'],
+      }),
+      deploymentType: DeploymentType.serviceManaged(),
+      capabilities: [Capability.NAMED_IAM],
+    });
+    if (handlerCode !== undefined) new LoginProfileProvider(users, LoginProfileProvider.ID, { handlerCode });
+    new AccountPasswordPolicy(users, 'PasswordPolicy', { minimumPasswordLength: 14 });
+    new ConsoleUser(users, 'Operator', {
+      userName: 'operator',
+      passwordResetRequired: false,
+      rotation: { automaticallyAfter: Duration.days(30) },
+    });
+    return { app, users };
+  }
+
+  test('an INLINE stack synthesizes, its template with every function inline; with file assets it cannot', () => {
+    const { app, users } = stackSetApp(HandlerCode.INLINE);
+    const assembly = app.synth();
+    const template = JSON.parse(fs.readFileSync(path.join(assembly.directory, users.templateFile), 'utf8')) as Template;
+    expect(functionsOf(template).map(([, fn]) => Object.keys(fn.Properties!.Code as object))).toEqual([
+      ['ZipFile'],
+      ['ZipFile'],
+      ['ZipFile'],
+    ]);
+    expect(() => stackSetApp(undefined)).toThrow(/Asset Bucket/i);
   });
 });
