@@ -8,6 +8,10 @@
  * event and the handler's wall time per Create and Delete, this tree's build against the build of
  * a git ref side by side), and the password generator. Prints a table and writes BENCHMARKS.md.
  *
+ * It also measures the template bytes per stack with the handlers as file assets and inline
+ * (scripts/bench-template-size.ts); `npm run bench -- --template-size` measures only that and
+ * rewrites only its section of BENCHMARKS.md.
+ *
  * `npm run bench -- --base <ref>` builds the "before" handler from `<ref>` (default: see
  * `defaultBase` in scripts/bench-deploy.ts). BENCH_RUNS (default 7) sets the timed runs per size
  * and pattern; BENCH_DEPLOY_RUNS (default 15) the cold samples per build and event; BENCH_OUT the
@@ -21,6 +25,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { DeployBench, benchDeploy, deployReport } from './bench-deploy';
+import { benchTemplateSize, templateSizeReport, updateTemplateSizeSection } from './bench-template-size';
 
 const ROOT = path.resolve(__dirname, '..');
 const SIZES = [1, 10, 50, 150];
@@ -263,17 +268,27 @@ function fixed(value: number, digits = 0): string {
 }
 
 async function main(): Promise<void> {
+  const sizeOnly = process.argv.slice(2).includes('--template-size');
   // Build what is measured: the bundle from the current lambda/ sources, and lib/*.js from the
   // current lib/*.ts (what a consumer of the package runs; a stale lib/*.js from an earlier
   // `npm run compile` would otherwise be loaded instead of the sources).
-  for (const script of ['bundle', 'compile']) {
+  for (const script of sizeOnly ? ['bundle'] : ['bundle', 'compile']) {
     execFileSync('npm', ['run', '--silent', script], { cwd: ROOT, stdio: ['ignore', process.stderr, 'inherit'] });
   }
   const dirty = git('status', '--porcelain', '--untracked-files=no').length > 0;
   const commit = `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' dirty' : ''}`;
   const machine = `${os.availableParallelism()} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Node.js ${process.version}, ${os.platform()} ${os.arch()}, load average ${os.loadavg()[0].toFixed(2)} at start`;
   const date = new Date().toISOString();
+  if (sizeOnly) {
+    const section = await updateTemplateSizeSection(
+      OUT,
+      `Measured by \`npm run bench -- --template-size\` (also part of \`npm run bench\`) at commit ${commit}, ${date}`,
+    );
+    process.stdout.write(`${section}\nwritten to ${path.relative(ROOT, OUT)}\n`);
+    return;
+  }
 
+  const templateSize = benchTemplateSize();
   const rows = benchSynth(true);
   const rowsWithoutValidation = benchSynth(false);
   delete process.env.CDK_VALIDATION;
@@ -370,6 +385,10 @@ async function main(): Promise<void> {
     '',
     ...other,
     '',
+    ...templateSizeReport(
+      templateSize,
+      `Measured by \`npm run bench\` (alone: \`npm run bench -- --template-size\`) at commit ${commit}, ${date}`,
+    ),
   ].join('\n');
 
   // Formatted as the repository's Prettier config wants it, so that `npm run lint` accepts it.

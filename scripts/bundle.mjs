@@ -1,6 +1,8 @@
 // Bundles each Lambda handler in lambda/ into assets/<name>/index.js with esbuild, at build time,
 // so that consumers of the package need neither esbuild nor Docker to synthesize.
 // The Node.js Lambda runtime ships the AWS SDK v3, so @aws-sdk/* stays external.
+// Each bundle stays one self-contained CommonJS file exporting `handler`, without a source map:
+// HandlerCode.INLINE puts it in the template as the function's index.js (ZipFile), alone.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';

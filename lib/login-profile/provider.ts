@@ -7,8 +7,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct, IDependable } from 'constructs';
 import {
+  HandlerCode,
   customResourceServiceTimeout,
   handlerFunction,
+  validatedHandlerCode,
   validatedLogEncryptionKey,
   validatedLogRetention,
 } from '../shared/handler-function';
@@ -56,6 +58,20 @@ export interface LoginProfileProviderProps {
    * @default - CloudWatch Logs' own encryption
    */
   readonly logEncryptionKey?: kms.IKey;
+
+  /**
+   * Where the stack's library functions take their code from: `HandlerCode.ASSET`, a CDK file
+   * asset that `cdk deploy` uploads to the bootstrap bucket, or `HandlerCode.INLINE`, the bundled
+   * code written into the template (about 20 KB for this handler), for stacks that cannot use
+   * file assets, such as CloudFormation StackSets. The stack's rotation function
+   * (`LoginProfileRotation`) follows this choice, and so does an `AccountPasswordPolicy` of the
+   * stack unless its own `handlerCode` says otherwise. With `HandlerCode.INLINE`, synth fails
+   * when a library function of the stack would still be a file asset (naming it and the fix).
+   * The code in the template is the published handler: it holds no secret, but anyone who can
+   * read the template can read it.
+   * @default HandlerCode.ASSET
+   */
+  readonly handlerCode?: HandlerCode;
 }
 
 /**
@@ -63,10 +79,11 @@ export interface LoginProfileProviderProps {
  *
  * One per stack, created on first use by `LoginProfile`. CloudFormation invokes the function
  * directly (its ARN is the service token of every login profile) and the handler answers
- * CloudFormation itself, so every event reaches it, the Delete after a failed Create included. Create it yourself (with the id
- * `LoginProfileProvider.ID`, directly under the stack) before any login profile to choose the
- * runtime, timeout or log retention. Its permissions grow with each login profile: the
- * login-profile actions only on those users, the secret writes only on those secrets, packed into
+ * CloudFormation itself, so every event reaches it, the Delete after a failed Create included.
+ * Create it yourself (with the id `LoginProfileProvider.ID`, directly under the stack) before any
+ * login profile to choose the runtime, timeout, log retention or handler code
+ * (`HandlerCode.INLINE` for a stack without file assets). Its permissions grow with each login
+ * profile: the login-profile actions only on those users, the secret writes only on those secrets, packed into
  * customer managed policies of at most 6,144 characters each (every ARN counted at its longest).
  * At synth it checks its role against IAM's limits (10,240 characters of inline policy, 6,144 per
  * managed policy, 10 managed policies) and fails with the limit and the count; aws-cdk-lib checks
@@ -105,6 +122,11 @@ export class LoginProfileProvider extends Construct {
   public readonly serviceTimeout: Duration;
   /** How long the log groups of the stack's functions (handler, rotation) keep their events. */
   public readonly logRetention: logs.RetentionDays;
+  /**
+   * Where the stack's library functions take their code from (the handler's, the rotation
+   * function's, and by default an `AccountPasswordPolicy`'s of the same stack).
+   */
+  public readonly handlerCode: HandlerCode;
   /** The customer managed key of the log groups of the stack's functions (handler, rotation), if any. */
   public readonly logEncryptionKey?: kms.IKey;
 
@@ -125,9 +147,11 @@ export class LoginProfileProvider extends Construct {
     }
     this.logRetention = validatedLogRetention(this, 'logRetention', props.logRetention);
     this.logEncryptionKey = validatedLogEncryptionKey(this, 'logEncryptionKey', props.logEncryptionKey);
+    this.handlerCode = validatedHandlerCode(this, 'handlerCode', props.handlerCode, HandlerCode.ASSET);
     const timeout = validatedTimeout(this, props.timeout);
     this.handler = handlerFunction(this, 'Handler', {
       asset: 'login-profile-handler',
+      code: this.handlerCode,
       description: 'creates console login profiles with generated passwords kept in Secrets Manager',
       runtime: props.runtime,
       timeout,

@@ -17,10 +17,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { LOGIN_PROFILE_RESOURCE_TYPE } from '../login-profile/contract';
 import { LoginProfile } from '../login-profile/login-profile';
+import { LoginProfileProvider } from '../login-profile/provider';
 import { LoginProfileRotation } from '../rotation/rotation';
 import {
+  HandlerCode,
   customResourceServiceTimeout,
   handlerFunction,
+  validatedHandlerCode,
   validatedLogEncryptionKey,
   validatedLogRetention,
 } from '../shared/handler-function';
@@ -101,6 +104,17 @@ export interface AccountPasswordPolicyProps {
    * @default - CloudWatch Logs' own encryption
    */
   readonly logEncryptionKey?: kms.IKey;
+
+  /**
+   * Where the handler takes its code from: `HandlerCode.ASSET`, a CDK file asset that
+   * `cdk deploy` uploads to the bootstrap bucket, or `HandlerCode.INLINE`, the bundled code
+   * written into the template (about 10 KB), for stacks that cannot use file assets, such as
+   * CloudFormation StackSets. Synth fails when this is `HandlerCode.ASSET` in a stack whose
+   * `LoginProfileProvider` is `HandlerCode.INLINE` (the stack would still need a file asset).
+   * @default - the `handlerCode` of the stack's `LoginProfileProvider` when the stack has one
+   * (create the provider first), else `HandlerCode.ASSET`
+   */
+  readonly handlerCode?: HandlerCode;
 }
 
 /** Marks the deployment unit (stage, or template stack) that holds an `AccountPasswordPolicy`. */
@@ -133,19 +147,34 @@ export class AccountPasswordPolicy extends Construct {
   public readonly maxPasswordAge?: Duration;
   /** Minimum password length of the policy. */
   public readonly minimumPasswordLength: number;
+  /** Where the handler takes its code from. */
+  public readonly handlerCode: HandlerCode;
 
   constructor(scope: Construct, id: string, props: AccountPasswordPolicyProps = {}) {
     super(scope, id);
     validateProps(this, props);
     const logRetention = validatedLogRetention(this, 'logRetention', props.logRetention);
     const logEncryptionKey = validatedLogEncryptionKey(this, 'logEncryptionKey', props.logEncryptionKey);
+    const providerAtCreation = providerOf(Stack.of(this));
+    this.handlerCode = validatedHandlerCode(
+      this,
+      'handlerCode',
+      props.handlerCode,
+      providerAtCreation?.handlerCode ?? HandlerCode.ASSET,
+    );
     claimDeploymentUnit(this);
     this.maxPasswordAge = props.maxPasswordAge;
     this.minimumPasswordLength = props.minimumPasswordLength ?? 6;
+    if (this.handlerCode === HandlerCode.ASSET) {
+      this.node.addValidation({
+        validate: () => assetInInlineStack(this, props.handlerCode === undefined, providerAtCreation),
+      });
+    }
 
     const timeout = Duration.minutes(1);
     this.handler = handlerFunction(this, 'Handler', {
       asset: 'account-password-policy-handler',
+      code: this.handlerCode,
       description: 'sets the IAM account password policy and restores the previous one on delete',
       timeout,
       memorySize: 128,
@@ -185,6 +214,36 @@ export class AccountPasswordPolicy extends Construct {
       priority: AspectPriority.MUTATING,
     });
   }
+}
+
+/** The login-profile provider of `stack`, if it has one. */
+function providerOf(stack: Stack): LoginProfileProvider | undefined {
+  const child = stack.node.tryFindChild(LoginProfileProvider.ID);
+  return child instanceof LoginProfileProvider ? child : undefined;
+}
+
+/**
+ * The synth-time error of a policy whose handler is a file asset in a stack whose provider is
+ * `HandlerCode.INLINE`: the stack would need a file asset after all. `defaulted` says the policy
+ * took ASSET as its default (`providerAtCreation` being the provider it saw, if any).
+ */
+function assetInInlineStack(
+  policy: AccountPasswordPolicy,
+  defaulted: boolean,
+  providerAtCreation: LoginProfileProvider | undefined,
+): string[] {
+  const provider = providerOf(Stack.of(policy));
+  if (provider?.handlerCode !== HandlerCode.INLINE) return [];
+  const byOrder = defaulted && providerAtCreation === undefined;
+  const why = byOrder
+    ? `its 'handlerCode' defaulted to HandlerCode.ASSET because the stack had no LoginProfileProvider yet when it was created`
+    : `its 'handlerCode' is HandlerCode.ASSET`;
+  const fix = byOrder
+    ? 'Set handlerCode: HandlerCode.INLINE on this AccountPasswordPolicy, or create the LoginProfileProvider before it.'
+    : 'Set handlerCode: HandlerCode.INLINE on this AccountPasswordPolicy, or leave it unset to follow the provider.';
+  return [
+    `${policy.node.path}: ${why}, but the stack's LoginProfileProvider (${provider.node.path}) has 'handlerCode' HandlerCode.INLINE, so the stack would still need a file asset. ${fix}`,
+  ];
 }
 
 /**

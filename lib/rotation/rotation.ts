@@ -6,7 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 import { LoginProfileProvider } from '../login-profile/provider';
 import { addWarning } from '../shared/deployment';
-import { DEFAULT_LOG_RETENTION, handlerFunction } from '../shared/handler-function';
+import { DEFAULT_LOG_RETENTION, HandlerCode, handlerFunction } from '../shared/handler-function';
 import { keyArnBound, secretArnBound, userArnBound } from '../shared/limits';
 import { NAG_REASONS, acknowledgeAccountWideActions, acknowledgeFunctionRole } from '../shared/nag';
 import { PermissionPacker, SECRET_KEY_STATEMENT, secretKeyStatement } from '../shared/permission-packer';
@@ -52,7 +52,9 @@ export interface IRotatableLoginProfile extends IConstruct {
  *
  * The function logs to a log group of its own, deleted with the stack, that keeps its events for
  * the `logRetention` of the stack's `LoginProfileProvider` (one year unless set there), encrypted
- * with the provider's `logEncryptionKey` if it has one.
+ * with the provider's `logEncryptionKey` if it has one. Its code is a file asset or inline in the
+ * template as the provider's `handlerCode` says (a file asset when the stack has no provider yet;
+ * synth fails if the provider, created later, is `HandlerCode.INLINE`).
  */
 export class LoginProfileRotation extends Construct {
   /** Construct id of the rotation function's construct under its stack. */
@@ -81,6 +83,8 @@ export class LoginProfileRotation extends Construct {
   public readonly handler: lambda.Function;
   /** The inline policy with the permission every rotation needs (reading the account password policy). */
   public readonly policy: iam.Policy;
+  /** Where the function's code comes from: the `handlerCode` of the stack's `LoginProfileProvider`. */
+  public readonly handlerCode: HandlerCode;
 
   /** The per-profile permissions, packed into customer managed policies (`RotationPermissionsN`). */
   private readonly permissions: PermissionPacker;
@@ -91,15 +95,31 @@ export class LoginProfileRotation extends Construct {
 
   private constructor(scope: Stack, id: string) {
     super(scope, id);
+    // One setting for the stack's functions: the provider's, which every login profile creates first.
+    const provider = providerOf(scope);
+    this.handlerCode = provider?.handlerCode ?? HandlerCode.ASSET;
     this.handler = handlerFunction(this, 'Handler', {
       asset: 'rotation-handler',
+      code: this.handlerCode,
       description: 'rotates console passwords kept in Secrets Manager',
       timeout: Duration.minutes(2),
       memorySize: 256,
-      // One setting for the stack's functions: the provider's, which every login profile creates first.
-      logRetention: providerOf(scope)?.logRetention ?? DEFAULT_LOG_RETENTION,
-      logEncryptionKey: providerOf(scope)?.logEncryptionKey,
+      logRetention: provider?.logRetention ?? DEFAULT_LOG_RETENTION,
+      logEncryptionKey: provider?.logEncryptionKey,
     });
+    if (this.handlerCode === HandlerCode.ASSET) {
+      // Only when no provider existed yet: one created after this with HandlerCode.INLINE would
+      // leave the stack needing a file asset after all.
+      this.node.addValidation({
+        validate: () => {
+          const later = providerOf(scope);
+          if (later?.handlerCode !== HandlerCode.INLINE) return [];
+          return [
+            `${this.node.path}: the rotation function's code is a file asset (HandlerCode.ASSET): this LoginProfileRotation was created before the stack's LoginProfileProvider (${later.node.path}), whose 'handlerCode' HandlerCode.INLINE it follows, so the stack would still need a file asset. Create the LoginProfileProvider with handlerCode: HandlerCode.INLINE before any login profile and before LoginProfileRotation.of(...) in this stack.`,
+          ];
+        },
+      });
+    }
     // Secrets Manager invokes the function; only on behalf of this account (confused deputy).
     this.handler.addPermission('SecretsManagerInvoke', {
       principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),

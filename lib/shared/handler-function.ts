@@ -11,6 +11,54 @@ import { acknowledgeFunctionFindings, acknowledgeLogGroupWithoutKey } from './ch
 import { checkTemplateSize } from './deployment';
 import { PropValidationError } from './validation';
 
+/**
+ * Where the library's Lambda functions take their code from: a CDK file asset, or the template itself.
+ */
+export enum HandlerCode {
+  /**
+   * The bundled handler as a CDK file asset: `cdk deploy` uploads it to the environment's
+   * bootstrap bucket, and the function's code points at that object (`S3Bucket`, `S3Key`).
+   */
+  ASSET = 'ASSET',
+  /**
+   * The bundled handler inside the template, as the function's inline code (`ZipFile`, which
+   * CloudFormation writes to `index.js`): the stack needs no file asset, so it deploys where
+   * file assets cannot be published, such as a CloudFormation StackSet. The template grows by the
+   * size of each handler, and anyone who can read the template can read the handler's code (it
+   * holds no secret).
+   */
+  INLINE = 'INLINE',
+}
+
+const HANDLER_CODES: readonly string[] = Object.values(HandlerCode);
+
+/**
+ * The handler code of `construct`'s functions: `value` when it is one of `HandlerCode`, else
+ * `fallback` when it is not given. A token is refused: the choice changes what is synthesized.
+ */
+export function validatedHandlerCode(
+  construct: IConstruct,
+  prop: string,
+  value: HandlerCode | undefined,
+  fallback: HandlerCode,
+): HandlerCode {
+  if (value === undefined) return fallback;
+  if (!HANDLER_CODES.includes(value as string)) {
+    const given = typeof value === 'string' && Token.isUnresolved(value) ? 'an unresolved token' : describe(value);
+    throw new PropValidationError(
+      construct,
+      `'${prop}' must be HandlerCode.ASSET ('ASSET') or HandlerCode.INLINE ('INLINE'), known at synth, got ${given}`,
+    );
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object' && value !== null) return `an object (${JSON.stringify(value)})`;
+  return String(value);
+}
+
 /** The bundled handlers, by the folder `npm run bundle` writes each one to under `assets/`. */
 export type HandlerAsset = 'login-profile-handler' | 'rotation-handler' | 'account-password-policy-handler';
 
@@ -25,6 +73,8 @@ export function handlerAssetDir(asset: HandlerAsset): string {
 /** What differs between the library's functions. */
 export interface HandlerFunctionProps {
   readonly asset: HandlerAsset;
+  /** Whether the bundle is a file asset or inline code in the template. */
+  readonly code: HandlerCode;
   readonly description: string;
   readonly timeout: Duration;
   readonly memorySize: number;
@@ -76,8 +126,8 @@ export function customResourceServiceTimeout(timeout: Duration): Duration {
 const SERVICE_TIMEOUT_ENV = 'CFN_SERVICE_TIMEOUT_SECONDS';
 
 /**
- * A function running the bundled handler `props.asset` on ARM64, with the latest Node.js runtime
- * unless given, logging to a log group of its own (`<id>LogGroup`). A custom-resource function
+ * A function running the bundled handler `props.asset` on ARM64, from a file asset or inline in
+ * the template (`props.code`), with the latest Node.js runtime unless given, logging to a log group of its own (`<id>LogGroup`). A custom-resource function
  * (`customResources`) takes no retries of an asynchronous invocation (its handler answers FAILED
  * itself; a retry could run after CloudFormation gave up), drops events older than
  * `CUSTOM_RESOURCE_MAX_EVENT_AGE`, and knows its resources' `ServiceTimeout` from its environment.
@@ -92,8 +142,14 @@ export function handlerFunction(scope: Construct, id: string, props: HandlerFunc
     description: `cdk-console-users: ${props.description}`,
     runtime: props.runtime ?? lambda.determineLatestNodeRuntime(scope),
     architecture: lambda.Architecture.ARM_64,
+    // Inline code is the same bundle: CloudFormation writes `ZipFile` to index.js, so the handler
+    // is `index.handler` either way (scripts/bundle.mjs keeps the bundle one self-contained
+    // CommonJS file for this).
     handler: 'index.handler',
-    code: lambda.Code.fromAsset(dir),
+    code:
+      props.code === HandlerCode.INLINE
+        ? lambda.Code.fromInline(fs.readFileSync(path.join(dir, 'index.js'), 'utf8'))
+        : lambda.Code.fromAsset(dir),
     timeout: props.timeout,
     memorySize: props.memorySize,
     logGroup,

@@ -18,6 +18,7 @@ const PUBLIC_TYPES = [
   'BreakGlassUserProps',
   'ConsoleUser',
   'ConsoleUserProps',
+  'HandlerCode',
   'HomeRegion',
   'HomeRegionProps',
   'IRotatableLoginProfile',

@@ -8,7 +8,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { ConsoleUser, LoginProfile, LoginProfileProvider } from '../../lib';
+import { ConsoleUser, HandlerCode, LoginProfile, LoginProfileProvider } from '../../lib';
 import {
   MAX_MANAGED_POLICIES_PER_ROLE,
   MAX_MANAGED_POLICY_CHARS,
@@ -27,6 +27,7 @@ import {
   iamPolicyCharacters,
   measureTemplate,
 } from './deployed-template';
+import { TEMPLATE_LIMIT_BYTES, measureTemplateSize } from '../../scripts/bench-template-size';
 
 type Template = { Resources: Record<string, TemplateResource & { DependsOn?: string[] }> };
 
@@ -220,6 +221,28 @@ describe('150 console users in one stack', () => {
       expect(ofType(synth(app, stack), 'AWS::Lambda::Function')).toHaveLength(1);
     }
   });
+});
+
+describe('150 console users with their code inline (HandlerCode.INLINE)', () => {
+  // The stacks `npm run bench -- --template-size` measures, as `cdk synth` writes them: the
+  // largest INLINE template with 150 users (an AccountPasswordPolicy, and the 13 rotating users
+  // that still fit in 500 resources), and the largest of all (every user rotating, 500 resources).
+  test.each([
+    ['150 users, 13 rotating, an AccountPasswordPolicy', { users: 150, rotating: 13, passwordPolicy: true }, 499],
+    ['95 users, all rotating, an AccountPasswordPolicy', { users: 95, rotating: 95, passwordPolicy: true }, 500],
+  ])(
+    '%s stay within 1 MB, and within 500 resources',
+    (_what, variant, resources) => {
+      const size = measureTemplateSize(HandlerCode.INLINE, variant);
+      expect(size.resources).toBe(resources);
+      expect(TEMPLATE_LIMIT_BYTES).toBe(MAX_TEMPLATE_BYTES);
+      expect(size.writtenBytes).toBeLessThanOrEqual(MAX_TEMPLATE_BYTES);
+      // The inline code is in it: at least the three bundles' bytes more than with file assets.
+      const asset = measureTemplateSize(HandlerCode.ASSET, variant);
+      expect(size.writtenBytes - asset.writtenBytes).toBeGreaterThan(40_000);
+    },
+    120_000,
+  );
 });
 
 describe('synth-time limit errors', () => {
