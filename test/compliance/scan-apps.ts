@@ -6,11 +6,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { OrganizationConsoleUsersStack } from '../../bin/organization-stack';
 import { ConsoleUsersSampleStack } from '../../bin/sample-stack';
 import {
   AccountPasswordPolicy,
@@ -20,6 +21,7 @@ import {
   LoginProfileProvider,
   SignInAlertsForwarder,
 } from '../../lib';
+import { templateStackParent } from '../../lib/shared/deployment';
 import { consoleUsersStack, importedUserStack } from '../support/stacks';
 import { libraryResources } from '../support/scanners';
 
@@ -90,11 +92,37 @@ function motoSuiteStacks(): Stack[] {
   ];
 }
 
+/** The organization-wide example: its StackSet template (asset-free, home region, custody), and its admin stack. */
+function organizationApp(): Stack[] {
+  const stack = new OrganizationConsoleUsersStack(initApp(), 'Organization', {
+    env,
+    organizationalUnits: ['ou-ab12-34cd56ef'],
+    homeRegion: env.region,
+    custodianRoleArn: 'arn:aws:iam::210987654321:role/ConsolePasswordCustodian',
+  });
+  return [stack.members, stack];
+}
+
+/** The template of `stack`, also of a template stack (a StackSet's), which has no artifact of its own. */
+function templateOf(stack: Stack): ScannedTemplate['template'] {
+  if (templateStackParent(stack) === undefined)
+    return Template.fromStack(stack).toJSON() as ScannedTemplate['template'];
+  const assembly = (Stage.of(stack) as Stage).synth();
+  return JSON.parse(fs.readFileSync(path.join(assembly.directory, stack.templateFile), 'utf8'));
+}
+
 /** Writes every scanned app's templates into `dir`. */
 export function writeScannedTemplates(dir: string): ScannedTemplate[] {
-  const stacks = [...sampleApp(), ...newUserApp(false), ...newUserApp(true), ...breakGlassApp(), ...motoSuiteStacks()];
+  const stacks = [
+    ...sampleApp(),
+    ...newUserApp(false),
+    ...newUserApp(true),
+    ...breakGlassApp(),
+    ...motoSuiteStacks(),
+    ...organizationApp(),
+  ];
   return stacks.map((stack, i) => {
-    const template = Template.fromStack(stack).toJSON() as ScannedTemplate['template'];
+    const template = templateOf(stack);
     const file = `${String(i).padStart(2, '0')}-${stack.stackName}.template.json`;
     fs.writeFileSync(path.join(dir, file), JSON.stringify(template, undefined, 1));
     return { file, template, library: libraryResources(stack) };
