@@ -1,24 +1,16 @@
 /** cfn-lint on templates in the asset-free mode (`HandlerCode.INLINE`): the handlers' code inline as ZipFile. */
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import { AccountPasswordPolicy, BreakGlassUser, ConsoleUser, HandlerCode, LoginProfileProvider } from '../../lib';
+import { HandlerCode } from '../../lib';
 import { templateSizeStack } from '../../scripts/bench-template-size';
 import { cfnLint, saveTemplate, savedTemplates } from '../support/templates';
+import { addEveryFunction } from './function-stacks';
 
 test('INLINE templates pass cfn-lint: every kind of library function, and the largest stack', () => {
   // GIVEN an environment-agnostic stack (as a StackSet's) with each library function inline
   const app = new App();
   const stack = new Stack(app, 'InlineOrganization');
-  new LoginProfileProvider(stack, LoginProfileProvider.ID, { handlerCode: HandlerCode.INLINE });
-  new AccountPasswordPolicy(stack, 'PasswordPolicy', { minimumPasswordLength: 14 });
-  new ConsoleUser(stack, 'Operator', {
-    userName: 'operator',
-    passwordResetRequired: false,
-    rotation: { automaticallyAfter: Duration.days(30) },
-  });
-  const reader = new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
-  new BreakGlassUser(stack, 'BreakGlass', { userName: 'break-glass', readers: [reader] });
+  addEveryFunction(stack, HandlerCode.INLINE);
   // and, in an app of its own (one AccountPasswordPolicy per app), the largest INLINE stack the
   // size benchmark measures (every user rotating, 500 resources)
   const largest = templateSizeStack(new App(), 'InlineLargest', HandlerCode.INLINE, {

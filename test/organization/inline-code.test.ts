@@ -9,20 +9,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, CfnParameter, Duration, LegacyStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { Capability, DeploymentType, StackSet, StackSetStack, StackSetTarget, StackSetTemplate } from 'cdk-stacksets';
 import type { CloudFormationResponse } from '../../lambda/runtime/responder';
-import {
-  AccountPasswordPolicy,
-  BreakGlassUser,
-  ConsoleUser,
-  HandlerCode,
-  LoginProfileProvider,
-  LoginProfileRotation,
-} from '../../lib';
+import { AccountPasswordPolicy, ConsoleUser, HandlerCode, LoginProfileProvider, LoginProfileRotation } from '../../lib';
 import { CLI_CONTEXT } from '../../scripts/bench-template-size';
 import { FakeAws, installFakeInSdk } from '../support/fake-aws';
 import { createEventOf, lambdaContext } from '../support/lambda-fixtures';
+import { addEveryFunction } from './function-stacks';
 
 type Resource = {
   Type: string;
@@ -75,15 +68,7 @@ function organizationStack(
   outdirs.push(outdir);
   const app = new App({ outdir, context: CLI_CONTEXT });
   const stack = new Stack(app, 'Organization', { synthesizer });
-  if (handlerCode !== undefined) new LoginProfileProvider(stack, LoginProfileProvider.ID, { handlerCode });
-  new AccountPasswordPolicy(stack, 'PasswordPolicy', { minimumPasswordLength: 14 });
-  new ConsoleUser(stack, 'Operator', {
-    userName: 'operator',
-    passwordResetRequired: false,
-    rotation: { automaticallyAfter: Duration.days(30) },
-  });
-  const reader = new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
-  new BreakGlassUser(stack, 'BreakGlass', { userName: 'break-glass', readers: [reader] });
+  addEveryFunction(stack, handlerCode);
   return { app, stack, outdir };
 }
 

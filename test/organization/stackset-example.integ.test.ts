@@ -5,15 +5,10 @@
  * stack is deployed (its inline handlers run; see test/support/driver.ts). cfn-lint passes both
  * templates of the example.
  */
-import {
-  GetAccountPasswordPolicyCommand,
-  GetLoginProfileCommand,
-  IAMClient,
-  NoSuchEntityException,
-} from '@aws-sdk/client-iam';
+import { GetAccountPasswordPolicyCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { GetSecretValueCommand, ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { Driver } from '../support/driver';
-import { MotoHarness, StoredSecret, useMoto } from '../support/moto-harness';
+import { MotoHarness, StoredSecret, loginProfileOf, useMoto } from '../support/moto-harness';
 import { cfnLint, saveTemplate } from '../support/templates';
 import { EXAMPLE, synthesizeExample } from './stackset-example';
 
@@ -26,13 +21,7 @@ const FORWARDING = 'us-east-1';
 const USERS = ['auditor', 'break-glass'];
 
 async function hasProfile(iam: IAMClient, userName: string): Promise<boolean> {
-  try {
-    await iam.send(new GetLoginProfileCommand({ UserName: userName }));
-    return true;
-  } catch (error) {
-    if (error instanceof NoSuchEntityException) return false;
-    throw error;
-  }
+  return (await loginProfileOf(iam, userName)).exists;
 }
 
 async function minimumPasswordLength(iam: IAMClient): Promise<number | undefined> {

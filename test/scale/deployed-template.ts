@@ -10,7 +10,7 @@ import { IntrinsicScope, resolveIntrinsics } from '../support/intrinsics';
 /** Resources in one CloudFormation template. */
 export const MAX_STACK_RESOURCES = 500;
 /** Bytes of a template uploaded through S3 (the limit the CDK CLI deploys against; CDK warns at the same number). */
-export const MAX_TEMPLATE_BYTES = 1_000_000;
+export { MAX_TEMPLATE_BYTES } from '../../lib/shared/deployment';
 
 /** Values the pseudo parameters and generated names are rendered with. */
 export interface RenderEnvironment {

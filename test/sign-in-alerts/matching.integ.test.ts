@@ -66,7 +66,7 @@ function app(): { home: TemplateJson; forwarders: Record<string, TemplateJson> }
  * and target ARNs, resolved as CloudFormation would.
  */
 function ruleOf(template: TemplateJson, stackName: string, region?: string): { pattern: unknown; targets: string[] } {
-  const world = new TemplateWorld(template, new FakeAws(), stackName);
+  const world = new TemplateWorld(template, new FakeAws(), stackName, region);
   const present = region === undefined ? undefined : presentIn(template, region);
   const rules = Object.entries(template.Resources)
     .filter(([id, r]) => r.Type === 'AWS::Events::Rule' && (present === undefined || present.has(id)))

@@ -5,13 +5,7 @@
  * is regional, and a function with inline code (`Code.ZipFile`) runs that code.
  */
 import * as fs from 'node:fs';
-import {
-  CreateUserCommand,
-  GetLoginProfileCommand,
-  GetUserCommand,
-  IAMClient,
-  NoSuchEntityException,
-} from '@aws-sdk/client-iam';
+import { CreateUserCommand, GetUserCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
 import {
   GetSecretValueCommand,
   ListSecretsCommand,
@@ -20,7 +14,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { bundlePath } from './bundles';
 import { ACCOUNT, Driver, TemplateJson } from './driver';
-import { MotoHarness, StoredSecret, useMoto } from './moto-harness';
+import { MotoHarness, StoredSecret, loginProfileOf, useMoto } from './moto-harness';
 import { resetMoto } from './moto-server';
 
 const moto: MotoHarness = useMoto();
@@ -40,13 +34,7 @@ async function userArn(iam: IAMClient, userName: string): Promise<string | undef
 }
 
 async function hasProfile(iam: IAMClient, userName: string): Promise<boolean> {
-  try {
-    await iam.send(new GetLoginProfileCommand({ UserName: userName }));
-    return true;
-  } catch (error) {
-    if (error instanceof NoSuchEntityException) return false;
-    throw error;
-  }
+  return (await loginProfileOf(iam, userName)).exists;
 }
 
 async function secretNames(secrets: SecretsManagerClient): Promise<string[]> {

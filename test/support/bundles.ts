@@ -40,18 +40,7 @@ export function bundledHandler<E = unknown, R = unknown>(name: string): BundledH
  * requires are shared, as the runtime's are. (Jest's require cache cannot be cleared for one module.)
  */
 export function freshBundledHandler<E = unknown, R = unknown>(name: string): BundledHandler<E, R> {
-  const file = bundlePath(name);
-  const module = { exports: {} };
-  const evaluate = new Function(
-    'exports',
-    'require',
-    'module',
-    '__filename',
-    '__dirname',
-    fs.readFileSync(file, 'utf8'),
-  );
-  evaluate(module.exports, require, module, file, path.dirname(file));
-  return exported<E, R>(module.exports, name);
+  return exported<E, R>(loadCommonJs(bundlePath(name)), name);
 }
 
 /**
@@ -68,18 +57,8 @@ export function inlineHandler<E = unknown, R = unknown>(zipFile: string, handler
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inline-code-'));
   const file = path.join(dir, 'index.js');
   fs.writeFileSync(file, zipFile);
-  const module = { exports: {} as Record<string, unknown> };
-  const evaluate = new Function(
-    'exports',
-    'require',
-    'module',
-    '__filename',
-    '__dirname',
-    fs.readFileSync(file, 'utf8'),
-  );
-  evaluate(module.exports, require, module, file, dir);
+  const exports = loadCommonJs(file);
   fs.rmSync(dir, { recursive: true, force: true });
-  const exports = module.exports;
   if (typeof exports.handlerWith === 'function') return exported<E, R>(exports, `inline code (${handler})`);
   if (typeof exports[match[1]] !== 'function') throw new Error(`the inline code exports no function ${match[1]}`);
   return exports[match[1]] as BundledHandler<E, R>;
@@ -116,4 +95,23 @@ function answered(
       ? { PhysicalResourceId: answer.PhysicalResourceId }
       : { PhysicalResourceId: answer.PhysicalResourceId, Data: answer.Data };
   };
+}
+
+/**
+ * Evaluates the CommonJS file `file` as a module of its own (not through Jest's module registry,
+ * so each call gets a fresh instance), with its requires resolved as this project's: what Lambda's
+ * runtime does with `index.js`. Returns its exports.
+ */
+function loadCommonJs(file: string): Record<string, unknown> {
+  const module = { exports: {} as Record<string, unknown> };
+  const evaluate = new Function(
+    'exports',
+    'require',
+    'module',
+    '__filename',
+    '__dirname',
+    fs.readFileSync(file, 'utf8'),
+  );
+  evaluate(module.exports, require, module, file, path.dirname(file));
+  return module.exports;
 }

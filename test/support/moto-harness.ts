@@ -109,6 +109,17 @@ export interface MotoHarness {
   calls(service: string, ...actions: string[]): ProxiedCall[];
 }
 
+/** The login profile of `userName` as `iam` (an account's client) sees it. */
+export async function loginProfileOf(iam: IAMClient, userName: string): Promise<ProfileState> {
+  try {
+    const response = await iam.send(new GetLoginProfileCommand({ UserName: userName }));
+    return { exists: true, passwordResetRequired: response.LoginProfile?.PasswordResetRequired };
+  } catch (error) {
+    if (error instanceof NoSuchEntityException) return { exists: false };
+    throw error;
+  }
+}
+
 /** Sets up the harness for the current test file (beforeAll/beforeEach/afterAll). */
 export function useMoto(): MotoHarness {
   const endpoint = process.env.MOTO_ENDPOINT;
@@ -143,15 +154,7 @@ export function useMoto(): MotoHarness {
     iam,
     secrets,
     driver: (options = {}) => new Driver({ ...options, endpoint }),
-    async profile(userName) {
-      try {
-        const response = await iam.send(new GetLoginProfileCommand({ UserName: userName }));
-        return { exists: true, passwordResetRequired: response.LoginProfile?.PasswordResetRequired };
-      } catch (error) {
-        if (error instanceof NoSuchEntityException) return { exists: false };
-        throw error;
-      }
-    },
+    profile: (userName) => loginProfileOf(iam, userName),
     async userTags(userName) {
       try {
         const response = await iam.send(new GetUserCommand({ UserName: userName }));

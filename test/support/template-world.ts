@@ -24,15 +24,20 @@ export class TemplateWorld {
   readonly conditions: Readonly<Record<string, boolean>>;
   private readonly pseudo: PseudoParameters;
 
+  /**
+   * @param region the region CloudFormation deploys the template to, for `AWS::Region` and the
+   * conditions on it (default: the fake's); the fake's resources keep the fake's region
+   */
   constructor(
     readonly template: TemplateJson,
     fake: FakeAws,
     readonly stackName = 'app',
+    region = REGION,
   ) {
     this.pseudo = {
       accountId: ACCOUNT,
       partition: 'aws',
-      region: REGION,
+      region,
       stackName: this.stackName,
       // The same ID the harness puts in events (STACK_ID) for the stack named 'app'.
       stackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${this.stackName}/11111111-2222-3333-4444-555555555555`,

@@ -1,0 +1,20 @@
+/** A stack with every kind of library function, for the asset-free mode's tests. */
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { AccountPasswordPolicy, BreakGlassUser, ConsoleUser, HandlerCode, LoginProfileProvider } from '../../lib';
+
+/**
+ * Adds to `stack` everything that has a function: a rotating ConsoleUser, an AccountPasswordPolicy
+ * and a BreakGlassUser (rotating, with a reader); first the provider with `handlerCode`, if given.
+ */
+export function addEveryFunction(stack: Stack, handlerCode?: HandlerCode): void {
+  if (handlerCode !== undefined) new LoginProfileProvider(stack, LoginProfileProvider.ID, { handlerCode });
+  new AccountPasswordPolicy(stack, 'PasswordPolicy', { minimumPasswordLength: 14 });
+  new ConsoleUser(stack, 'Operator', {
+    userName: 'operator',
+    passwordResetRequired: false,
+    rotation: { automaticallyAfter: Duration.days(30) },
+  });
+  const reader = new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
+  new BreakGlassUser(stack, 'BreakGlass', { userName: 'break-glass', readers: [reader] });
+}
