@@ -74,6 +74,8 @@ export interface TemplateSize {
   readonly writtenBytes: number;
   /** Bytes of the same JSON without whitespace (`suppressTemplateIndentation`). */
   readonly minifiedBytes: number;
+  /** Bytes of the same JSON indented by two spaces: how cdk-stacksets writes a `StackSetStack`'s template. */
+  readonly stackSetBytes: number;
 }
 
 /** Synthesizes the variant with `handlerCode` as `cdk synth` would (its default context) and measures it. */
@@ -87,6 +89,7 @@ export function measureTemplateSize(handlerCode: lib.HandlerCode, variant: Templ
       resources: Object.keys((artifact.template as { Resources: object }).Resources).length,
       writtenBytes: fs.statSync(artifact.templateFullPath).size,
       minifiedBytes: Buffer.byteLength(JSON.stringify(artifact.template), 'utf8'),
+      stackSetBytes: Buffer.byteLength(JSON.stringify(artifact.template, undefined, 2), 'utf8'),
     };
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
@@ -213,10 +216,10 @@ export function templateSizeReport(bench: TemplateSizeBench, measuredBy: string)
   return [
     TEMPLATE_SIZE_HEADING,
     '',
-    `${measuredBy}. Each stack is environment-agnostic (as a StackSet's template is), synthesized once with the context \`cdk synth\` passes (path, asset and version metadata): \`LoginProfileProvider\` with \`handlerCode\` ASSET or INLINE, \`ConsoleUser\`s with user names (rotating ones every 30 days), and an \`AccountPasswordPolicy\` where named (it follows the provider). "As written": the file \`cdk synth\` writes, JSON indented by one space, which \`cdk deploy\` uploads and CloudFormation reads (cdk-stacksets writes a \`StackSetStack\`'s template indented by two spaces, which is larger: docs/organization.md gives those sizes, and the library checks them at synth). "Minified": the same JSON without whitespace, what \`suppressTemplateIndentation\` writes. Rotation costs 5 resources per user against 3, so among 150 users with an AccountPasswordPolicy at most ${bench.rotatingAt150} rotate within CloudFormation's ${STACK_RESOURCE_LIMIT} resources, and a stack holds at most ${bench.allRotating} users who all rotate.`,
+    `${measuredBy}. Each stack is environment-agnostic (as a StackSet's template is), synthesized once with the context \`cdk synth\` passes (path, asset and version metadata): \`LoginProfileProvider\` with \`handlerCode\` ASSET or INLINE, \`ConsoleUser\`s with user names (rotating ones every 30 days), and an \`AccountPasswordPolicy\` where named (it follows the provider). "As written": the file \`cdk synth\` writes, JSON indented by one space, which \`cdk deploy\` uploads and CloudFormation reads ("As a StackSet": indented by two spaces, as cdk-stacksets writes a \`StackSetStack\`'s template, whose size the library checks at synth). "Minified": the same JSON without whitespace, what \`suppressTemplateIndentation\` writes. Rotation costs 5 resources per user against 3, so among 150 users with an AccountPasswordPolicy at most ${bench.rotatingAt150} rotate within CloudFormation's ${STACK_RESOURCE_LIMIT} resources, and a stack holds at most ${bench.allRotating} users who all rotate.`,
     '',
-    '| stack | resources | as written, ASSET | INLINE | INLINE adds | minified, ASSET | INLINE | INLINE adds | left of 1,000,000 bytes, INLINE as written |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| stack | resources | as written, ASSET | INLINE | INLINE adds | minified, ASSET | INLINE | INLINE adds | left of 1,000,000 bytes, INLINE as written | INLINE as a StackSet | left of 1,000,000 bytes |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...bench.rows.map(
       (r) =>
         `| ${[
@@ -229,6 +232,8 @@ export function templateSizeReport(bench: TemplateSizeBench, measuredBy: string)
           fixed(r.inline.minifiedBytes),
           signed(r.inline.minifiedBytes - r.asset.minifiedBytes),
           left(r.inline.writtenBytes),
+          fixed(r.inline.stackSetBytes),
+          left(r.inline.stackSetBytes),
         ].join(' | ')} |`,
     ),
     '',
@@ -238,7 +243,7 @@ export function templateSizeReport(bench: TemplateSizeBench, measuredBy: string)
     '| --- | ---: | ---: |',
     ...bench.bundles.map((b) => `| assets/${b.name}/index.js | ${fixed(b.bytes)} | ${fixed(b.jsonStringBytes)} |`),
     '',
-    `At 150 users with an AccountPasswordPolicy and as many rotating users as fit (${bench.rotatingAt150}), the INLINE template is ${fixed(at150.inline.writtenBytes)} bytes as written (${fixed(at150.inline.minifiedBytes)} minified), leaving ${left(at150.inline.writtenBytes)} of CloudFormation's 1 MB, counted as 1,000,000 bytes. The largest INLINE template here (${largest.label}, ${largest.inline.resources} resources) leaves ${left(largest.inline.writtenBytes)}: the ${STACK_RESOURCE_LIMIT} resources bind long before the 1 MB does. \`test/scale/capacity.test.ts\` fails if either passes the limit.`,
+    `At 150 users with an AccountPasswordPolicy and as many rotating users as fit (${bench.rotatingAt150}), the INLINE template is ${fixed(at150.inline.writtenBytes)} bytes as written (${fixed(at150.inline.minifiedBytes)} minified), leaving ${left(at150.inline.writtenBytes)} of CloudFormation's 1 MB, counted as 1,000,000 bytes. The largest INLINE template here (${largest.label}, ${largest.inline.resources} resources) leaves ${left(largest.inline.writtenBytes)}, and as a StackSet template (${fixed(largest.inline.stackSetBytes)} bytes) ${left(largest.inline.stackSetBytes)}: the ${STACK_RESOURCE_LIMIT} resources bind long before the 1 MB does. \`test/scale/capacity.test.ts\` fails if either passes the limit.`,
     '',
   ];
 }
