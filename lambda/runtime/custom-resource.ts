@@ -10,6 +10,7 @@ import type {
   CloudFormationCustomResourceEvent,
   CloudFormationCustomResourceResourcePropertiesCommon,
 } from 'aws-lambda';
+import { SERVICE_TIMEOUT_ENV } from '../../lib/shared/handler-environment';
 import { HandlerError, errorMessage } from './errors';
 import {
   Invocation,
@@ -75,11 +76,7 @@ const REQUIRED_FIELDS = ['RequestId', 'StackId', 'LogicalResourceId', 'ResponseU
 /** Longest `Reason` the handler sends (CloudFormation shows it in the stack events; the whole answer is capped at 4 KB). */
 export const MAX_REASON_LENGTH = 1_000;
 
-/**
- * Environment variable holding the `ServiceTimeout` (seconds) of the function's custom resources:
- * how long CloudFormation waits for an answer before it gives up on an event (and rolls back).
- */
-export const SERVICE_TIMEOUT_ENV = 'CFN_SERVICE_TIMEOUT_SECONDS';
+export { SERVICE_TIMEOUT_ENV } from '../../lib/shared/handler-environment';
 
 /**
  * How long before CloudFormation gives up on an event the handler stops its work: clocks differ

@@ -42,9 +42,10 @@ export const CHECKOV_REASONS = {
     'pre-signed URL CloudFormation gives a custom resource its answer through), over TLS with SigV4; what it can do ' +
     'is bounded by its IAM role. A VPC would add NAT or interface endpoints without narrowing that.',
   environmentNotSecret:
-    'The only environment variable is CFN_SERVICE_TIMEOUT_SECONDS, a number of seconds derived from the function ' +
-    'timeout and also visible in the template; Lambda encrypts environment variables at rest with an AWS managed ' +
-    'key, and a customer managed key would protect nothing secret.',
+    "The environment variables are the stack's own ID (CDK_CONSOLE_USERS_STACK_ID, AWS::StackId) and, for a " +
+    'custom-resource function, CFN_SERVICE_TIMEOUT_SECONDS, a number of seconds derived from the function timeout: ' +
+    'both are visible in the template and neither is secret; Lambda encrypts environment variables at rest with an ' +
+    'AWS managed key, and a customer managed key would protect nothing secret.',
   logGroupAwsManagedKey:
     'CloudWatch Logs encrypts this log group with a key it manages; the handlers never log a password. A customer ' +
     'managed key is your choice: pass it as logEncryptionKey (of LoginProfileProvider for the login-profile and ' +
@@ -93,18 +94,14 @@ function cfnOf(construct: IConstruct): CfnResource {
 /** Who invokes a library function. */
 export type FunctionInvoker = 'cloudformation' | 'secretsmanager';
 
-/** Acknowledges the concurrency, dead-letter, VPC and (when it has one) environment findings of `fn`. */
-export function acknowledgeFunctionFindings(
-  fn: lambda.Function,
-  invoker: FunctionInvoker,
-  hasEnvironment: boolean,
-): void {
+/** Acknowledges the concurrency, dead-letter, VPC and environment findings of `fn`. */
+export function acknowledgeFunctionFindings(fn: lambda.Function, invoker: FunctionInvoker): void {
   const custom = invoker === 'cloudformation';
   addCheckovSkips(cfnOf(fn), {
     CKV_AWS_115: custom ? CHECKOV_REASONS.concurrencyCustomResource : CHECKOV_REASONS.concurrencyRotation,
     CKV_AWS_116: custom ? CHECKOV_REASONS.deadLetterCustomResource : CHECKOV_REASONS.deadLetterRotation,
     CKV_AWS_117: CHECKOV_REASONS.noVpc,
-    ...(hasEnvironment ? { CKV_AWS_173: CHECKOV_REASONS.environmentNotSecret } : {}),
+    CKV_AWS_173: CHECKOV_REASONS.environmentNotSecret,
   });
 }
 

@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledgeFunctionFindings, acknowledgeLogGroupWithoutKey } from './checkov';
 import { checkTemplateSize } from './deployment';
+import { SERVICE_TIMEOUT_ENV, STACK_ID_ENV } from './handler-environment';
 import { PropValidationError } from './validation';
 
 /**
@@ -122,15 +123,13 @@ export function customResourceServiceTimeout(timeout: Duration): Duration {
   return Duration.seconds(CUSTOM_RESOURCE_MAX_EVENT_AGE.toSeconds() + seconds + SERVICE_TIMEOUT_MARGIN.toSeconds());
 }
 
-/** The environment variable that tells a handler its custom resources' `ServiceTimeout` (lambda/runtime/custom-resource.ts). */
-const SERVICE_TIMEOUT_ENV = 'CFN_SERVICE_TIMEOUT_SECONDS';
-
 /**
  * A function running the bundled handler `props.asset` on ARM64, from a file asset or inline in
  * the template (`props.code`), with the latest Node.js runtime unless given, logging to a log group of its own (`<id>LogGroup`). A custom-resource function
  * (`customResources`) takes no retries of an asynchronous invocation (its handler answers FAILED
  * itself; a retry could run after CloudFormation gave up), drops events older than
- * `CUSTOM_RESOURCE_MAX_EVENT_AGE`, and knows its resources' `ServiceTimeout` from its environment.
+ * `CUSTOM_RESOURCE_MAX_EVENT_AGE`, and knows its resources' `ServiceTimeout` from its environment. Every
+ * function knows its stack's ID (`STACK_ID_ENV`).
  */
 export function handlerFunction(scope: Construct, id: string, props: HandlerFunctionProps): lambda.Function {
   const dir = handlerAssetDir(props.asset);
@@ -153,17 +152,16 @@ export function handlerFunction(scope: Construct, id: string, props: HandlerFunc
     timeout: props.timeout,
     memorySize: props.memorySize,
     logGroup,
-    ...(props.customResources
-      ? {
-          retryAttempts: 0,
-          maxEventAge: CUSTOM_RESOURCE_MAX_EVENT_AGE,
-          environment: {
-            [SERVICE_TIMEOUT_ENV]: String(customResourceServiceTimeout(props.timeout).toSeconds()),
-          },
-        }
-      : {}),
+    // The stack's own ID: a handler acts only for resources CloudFormation records in this stack.
+    environment: {
+      [STACK_ID_ENV]: Stack.of(scope).stackId,
+      ...(props.customResources
+        ? { [SERVICE_TIMEOUT_ENV]: String(customResourceServiceTimeout(props.timeout).toSeconds()) }
+        : {}),
+    },
+    ...(props.customResources ? { retryAttempts: 0, maxEventAge: CUSTOM_RESOURCE_MAX_EVENT_AGE } : {}),
   });
-  acknowledgeFunctionFindings(fn, props.customResources ? 'cloudformation' : 'secretsmanager', !!props.customResources);
+  acknowledgeFunctionFindings(fn, props.customResources ? 'cloudformation' : 'secretsmanager');
   checkTemplateSize(fn);
   return fn;
 }

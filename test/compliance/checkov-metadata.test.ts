@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AccountPasswordPolicy, ConsoleUser, LoginProfile, LoginProfileProvider } from '../../lib';
 import { CHECKOV_REASONS, addCheckovSkips } from '../../lib/shared/checkov';
+import { STACK_ID_ENV } from '../../lib/shared/handler-environment';
 
 const env = { account: '123456789012', region: 'eu-west-1' };
 const newStack = () => new Stack(new App(), 'Stack', { env });
@@ -35,7 +36,7 @@ describe('checkov acknowledgements', () => {
     expect(skipsOf(resources, 'AWS::SecretsManager::Secret')).toEqual([['CKV_AWS_149']]);
   });
 
-  test('the rotation function has no environment variables, so CKV_AWS_173 passes unacknowledged', () => {
+  test("the rotation function's one environment variable is its stack's ID, acknowledged for CKV_AWS_173", () => {
     const s = newStack();
     new ConsoleUser(s, 'A', {
       userName: 'a',
@@ -46,11 +47,14 @@ describe('checkov acknowledgements', () => {
     const rotation = Object.values(t.findResources('AWS::Lambda::Function')).find((f) =>
       String(f.Properties.Description).includes('rotates'),
     )!;
-    expect(rotation.Properties.Environment).toBeUndefined();
+    expect(rotation.Properties.Environment).toEqual({
+      Variables: { [STACK_ID_ENV]: { Ref: 'AWS::StackId' } },
+    });
     expect(rotation.Metadata.checkov.skip.map((x: { id: string }) => x.id).sort()).toEqual([
       'CKV_AWS_115',
       'CKV_AWS_116',
       'CKV_AWS_117',
+      'CKV_AWS_173',
     ]);
     expect(rotation.Metadata.checkov.skip.find((x: { id: string }) => x.id === 'CKV_AWS_116').comment).toBe(
       CHECKOV_REASONS.deadLetterRotation,
