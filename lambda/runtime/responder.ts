@@ -131,10 +131,12 @@ export function functionLocation(
  * The bucket's name: CloudFormation User Guide, "Access CloudFormation using an interface endpoint
  * (AWS PrivateLink)" (custom resources answer to the `cloudformation-custom-resource-response-region`
  * bucket, the region without dashes, e.g. `uswest2`). The host forms are those of ResponseURLs
- * CloudFormation sent, as recorded in public test events: `<bucket>.s3.amazonaws.com` (us-east-1),
+ * CloudFormation sent, as recorded in public test events (the AWS SAM CLI's generated
+ * `cloudformation create-request` event among them): `<bucket>.s3.amazonaws.com` (us-east-1),
  * `<bucket>.s3-<region>.amazonaws.com` (eu-west-1, us-west-2, ap-northeast-1),
- * `<bucket>.s3.<region>.amazonaws.com` (eu-central-1, us-east-1) and
- * `<bucket>.s3.cn-north-1.amazonaws.com.cn` (cn-north-1). No path-style URL
+ * `<bucket>.s3.<region>.amazonaws.com` (eu-central-1) and `<bucket>.s3.<region>.amazonaws.com.cn`
+ * (cn-north-1). Each is an S3 endpoint of AWS's own domains serving the bucket of the function's
+ * region, so each is accepted for every region of the partition. No path-style URL
  * (`s3.amazonaws.com/<bucket>/...`) was found in documentation or samples: it is refused.
  * `s3.amazonaws.com` is the aws partition's alone: a bucket of another partition has the same
  * name there, owned by whoever created it.
