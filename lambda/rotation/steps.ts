@@ -21,6 +21,7 @@
  *   step then fails, and IAM and `AWSPENDING` stay in step until an operator finishes the rotation).
  * - `finishSecret` between moving `AWSCURRENT` and clearing `AWSPENDING`: the retry only clears it.
  */
+
 import { PENDING_VERSION_TAG_KEY, ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from '../../lib/rotation/contract';
 import { HandlerError, isAwsError } from '../runtime/errors';
 import { Invocation } from '../runtime/invocation';
