@@ -66,7 +66,7 @@ export interface Job {
    * answers; the child's HTTPS connections are taken to this server instead.
    */
   readonly responseUrlBase: string;
-  readonly latency?: { readonly iam: number; readonly secretsmanager: number };
+  readonly latency?: { readonly iam: number; readonly secretsmanager: number; readonly cloudformation?: number };
   readonly warm?: number;
   readonly world?: WorldSnapshot;
 }
@@ -159,10 +159,25 @@ function routeAnswersTo(base: string): void {
  * and times it until the answer exists: the value it returns, or the response it PUT to the
  * ResponseURL if it did (then CloudFormation has it, whatever the function does after).
  */
+/**
+ * The fake's CloudFormation, when its support module has one (a build from before attested events
+ * has none, and its handler asks CloudFormation nothing).
+ */
+function cloudFormationOf(fake: Fake | undefined): CloudFormationModel | undefined {
+  return (fake as { cloudFormation?: CloudFormationModel } | undefined)?.cloudFormation;
+}
+
+/** The part of the fake's CloudFormation the bench drives: it is sending an event, then has its answer. */
+interface CloudFormationModel {
+  sending(event: unknown): void;
+  answered(event: unknown, answer: { Status: string; PhysicalResourceId: string } | undefined): void;
+}
+
 async function timed(
   entry: Entry,
   event: Record<string, unknown>,
   context: unknown,
+  fake?: Fake,
 ): Promise<{ runMs: number; shape: AnswerShape; physicalResourceId: string }> {
   const requestId = `bench-${process.pid}-${++requestCounter}`;
   const sent = {
@@ -170,6 +185,9 @@ async function timed(
     RequestId: requestId,
     ResponseURL: `https://${RESPONSE_BUCKET_HOST}/${requestId}?X-Amz-Signature=bench`,
   };
+  // CloudFormation sends the event: its record shows it while the handler runs (not timed).
+  const cloudFormation = cloudFormationOf(fake);
+  cloudFormation?.sending(sent);
   const start = now();
   let returned: unknown;
   let failure: unknown;
@@ -180,6 +198,15 @@ async function timed(
   }
   const returnedAt = now();
   const answer = await answerOf(requestId);
+  const returnedId = (returned as { PhysicalResourceId?: unknown } | undefined)?.PhysicalResourceId;
+  cloudFormation?.answered(
+    sent,
+    answer
+      ? { Status: answer.status, PhysicalResourceId: answer.physicalResourceId ?? '' }
+      : typeof returnedId === 'string'
+        ? { Status: 'SUCCESS', PhysicalResourceId: returnedId }
+        : undefined,
+  );
   if (answer) {
     if (answer.status !== 'SUCCESS')
       throw new Error(`the answer was ${answer.status}: ${answer.reason ?? '(no reason)'}`);
@@ -266,8 +293,13 @@ function events(support: FakeModule, fake: Fake, name: string, secretArn = fake.
   };
 }
 
+/**
+ * The calls of one event, in order: the CloudFormation reads that attest it (a log of their own in
+ * the fake; they come before any other call of the event), then the IAM and Secrets Manager calls.
+ */
 function callLog(fake: Fake): LoggedCall[] {
-  return fake.calls.map(({ service, command, outcome }) => ({ service, command, outcome }));
+  const attesting = (fake as { cloudFormationCalls?: Fake['calls'] }).cloudFormationCalls ?? [];
+  return [...attesting, ...fake.calls].map(({ service, command, outcome }) => ({ service, command, outcome }));
 }
 
 async function sequence(job: Job): Promise<SequenceResult> {
@@ -282,7 +314,7 @@ async function sequence(job: Job): Promise<SequenceResult> {
   const result: Partial<SequenceResult['events']> = {};
   const run = async (name: SequenceEvent, event: Record<string, unknown>, physicalId: string) => {
     fake.forgetCalls();
-    const { shape, physicalResourceId } = await timed(entry, event, context);
+    const { shape, physicalResourceId } = await timed(entry, event, context, fake);
     if (physicalResourceId !== physicalId) {
       throw new Error(`${name}: the physical ID is '${physicalResourceId}', expected '${physicalId}'`);
     }
@@ -313,7 +345,7 @@ async function createAndDelete(job: Job): Promise<TimingResult> {
     return events(support, fake, `user${i}`);
   });
   const run = async (event: Record<string, unknown>, load = 0): Promise<Timing> => {
-    const { runMs, shape } = await timed(entry, event, context);
+    const { runMs, shape } = await timed(entry, event, context, fake);
     return { loadMs: load, runMs, shape };
   };
   const cold = await run(users[0].create(), loadMs);
@@ -334,7 +366,7 @@ async function coldDelete(job: Job): Promise<TimingResult> {
   const secretArn = job.world!.secrets.find((s) => s.name === 'alice-password')?.arn;
   if (!secretArn) throw new Error('the world has no secret of alice');
   const alice = events(support, fake, 'alice', secretArn);
-  const { runMs, shape } = await timed(entry, alice.delete('alice'), support.lambdaContext());
+  const { runMs, shape } = await timed(entry, alice.delete('alice'), support.lambdaContext(), fake);
   return { cold: { loadMs, runMs, shape }, warm: [], warmDelete: [] };
 }
 
