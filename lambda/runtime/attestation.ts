@@ -55,6 +55,23 @@ export type RefusalReason =
 export const REFUSED_REASON =
   "Refused: CloudFormation does not show this event for a resource of the function's own stack, so the function changed nothing (its log names the check that failed)";
 
+/**
+ * The resource statuses in which CloudFormation sends each request type. `ResourceStatus` (API
+ * reference, `StackResourceDetail`) has rollback values besides the three obvious ones, and which
+ * of them a resource shows while CloudFormation rolls it back is not documented:
+ * - Update: `UPDATE_IN_PROGRESS`, or `UPDATE_ROLLBACK_IN_PROGRESS` (an update rollback updates
+ *   the resource back to its previous properties: it is an Update too).
+ * - Delete: `DELETE_IN_PROGRESS`, or `ROLLBACK_IN_PROGRESS` (the rollback of a failed stack
+ *   creation only deletes what it created). Not `UPDATE_ROLLBACK_IN_PROGRESS`: during an update
+ *   rollback CloudFormation may be updating the resource back rather than deleting it, and a
+ *   Delete accepted then would remove a profile the rollback restores.
+ */
+export const REQUEST_STATUSES: Readonly<Record<'Create' | 'Update' | 'Delete', ReadonlySet<string>>> = {
+  Create: new Set(['CREATE_IN_PROGRESS']),
+  Update: new Set(['UPDATE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS']),
+  Delete: new Set(['DELETE_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS']),
+};
+
 /** The stack statuses during which CloudFormation deletes replaced physical resources. */
 export const CLEANUP_STATUSES: ReadonlySet<string> = new Set([
   'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS',
@@ -152,7 +169,7 @@ export function decide<E extends AnyCustomResourceEvent>(
   const recorded = record.properties;
   switch (event.RequestType) {
     case 'Create': {
-      if (record.status !== 'CREATE_IN_PROGRESS') return refuse('not-in-progress');
+      if (!REQUEST_STATUSES.Create.has(record.status ?? '')) return refuse('not-in-progress');
       if (recorded === undefined) return refuse('no-recorded-properties');
       if (!sameProperties(recorded, event.ResourceProperties)) return refuse('record-contradicts-event');
       return {
@@ -161,7 +178,7 @@ export function decide<E extends AnyCustomResourceEvent>(
       };
     }
     case 'Update': {
-      if (record.status !== 'UPDATE_IN_PROGRESS') return refuse('not-in-progress');
+      if (!REQUEST_STATUSES.Update.has(record.status ?? '')) return refuse('not-in-progress');
       const physicalResourceId = event.PhysicalResourceId;
       if (record.physicalResourceId !== physicalResourceId) return refuse('physical-id-mismatch');
       // No properties recorded: the record may still show the metadata from before this Update (a
@@ -197,7 +214,7 @@ export function decide<E extends AnyCustomResourceEvent>(
     case 'Delete': {
       // A record without a physical ID (a Create that never gave one) has no other to be replaced by.
       if (record.physicalResourceId === undefined || record.physicalResourceId === event.PhysicalResourceId) {
-        if (record.status !== 'DELETE_IN_PROGRESS') return refuse('not-in-progress');
+        if (!REQUEST_STATUSES.Delete.has(record.status ?? '')) return refuse('not-in-progress');
         // The properties of the record (none when it has none: the work then acts on the physical ID alone).
         return {
           kind: 'accept',

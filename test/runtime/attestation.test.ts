@@ -141,15 +141,22 @@ describe('decide', () => {
   });
 
   test.each([
-    ['Create', () => event('Create'), 'CREATE_IN_PROGRESS', undefined],
-    ['Update', () => update(ALICE, ALICE), 'UPDATE_IN_PROGRESS', 'alice'],
-    ['Delete', () => del('alice'), 'DELETE_IN_PROGRESS', 'alice'],
-  ])('%s is accepted in exactly one resource state', (_type, make, accepted, physical) => {
+    ['Create', () => event('Create'), ['CREATE_IN_PROGRESS'], undefined],
+    ['Update', () => update(ALICE, ALICE), ['UPDATE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS'], 'alice'],
+    ['Delete', () => del('alice'), ['DELETE_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS'], 'alice'],
+  ])('%s is accepted exactly in the resource states %j', (_type, make, accepted, physical) => {
     for (const status of STATUSES) {
       const decision = decide(LOGIN_PROFILE_ATTESTATION, make(), record(status, ALICE, physical));
-      if (status === accepted) expect(decision.kind).toBe('accept');
+      if (accepted.includes(status)) expect(decision.kind).toBe('accept');
       else expect(decision).toEqual({ kind: 'refuse', reason: 'not-in-progress' });
     }
+  });
+
+  test('a Delete while the resource is updated back in an update rollback is refused', () => {
+    // The rollback restores the profile; a Delete then would remove it.
+    expect(
+      decide(LOGIN_PROFILE_ATTESTATION, del('alice'), record('UPDATE_ROLLBACK_IN_PROGRESS', ALICE, 'alice')),
+    ).toEqual({ kind: 'refuse', reason: 'not-in-progress' });
   });
 
   test('Create: the accepted event carries the record properties (and keeps the service token)', () => {
