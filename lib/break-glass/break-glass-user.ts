@@ -155,6 +155,8 @@ export class BreakGlassUser extends ConsoleUser {
     } else {
       this.signInAlerts = new SignInAlerts(this, 'SignInAlerts', { users: [this] });
     }
+    // Reads, writes and policy changes of the password's secret by anyone but the library's functions.
+    this.signInAlerts.addSecret(this.secret);
   }
 
   /**

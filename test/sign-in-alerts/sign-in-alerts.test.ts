@@ -3,9 +3,11 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { Rule } from 'aws-cdk-lib/aws-events';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConsoleUser, SignInAlerts, SignInAlertsForwarder } from '../../lib';
+import { takeoverDetail } from '../../lib/sign-in-alerts/patterns';
 
 const ACCOUNT = '123456789012';
 const env = (region: string) => ({ account: ACCOUNT, region });
@@ -156,19 +158,52 @@ describe('SignInAlertsForwarder', () => {
     new SignInAlertsForwarder(stack, 'Forwarder', { alerts });
     alerts.addUser(iam.User.fromUserName(alerts, 'Later', 'later'));
 
-    // THEN the rule has the home rule's pattern (users added later included) and targets the home bus
+    // THEN the rule matches what the home rules match (users added later included): the sign-ins,
+    // and the IAM calls on the users whoever makes them (the home rule leaves out the library's
+    // functions, whose roles a forwarder in another region cannot name); it targets the home bus
     const template = Template.fromStack(stack);
     const homeBus = {
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:events:eu-west-1:${ACCOUNT}:event-bus/default`]],
     };
+    const homeRules = Template.fromStack(alerts.rule.stack).findResources('AWS::Events::Rule');
+    const homePattern = (rule: Rule) =>
+      homeRules[rule.stack.getLogicalId(rule.node.defaultChild as never)].Properties.EventPattern;
+    const { userIdentity: exclusion, ...takeoverWithoutExclusion } = homePattern(alerts.takeoverRule).detail;
+    expect(exclusion).toEqual({
+      sessionContext: {
+        sessionIssuer: {
+          $or: [
+            {
+              arn: [
+                {
+                  'anything-but': [
+                    {
+                      'Fn::GetAtt': [
+                        expect.stringMatching(/^CdkConsoleUsersLoginProfileProviderHandlerServiceRole/),
+                        'Arn',
+                      ],
+                    },
+                  ],
+                },
+              ],
+            },
+            { arn: [{ exists: false }] },
+          ],
+        },
+      },
+    });
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: Template.fromStack(alerts.rule.stack).findResources('AWS::Events::Rule')[
-        alerts.rule.stack.getLogicalId(alerts.rule.node.defaultChild as never)
-      ].Properties.EventPattern,
+      EventPattern: {
+        'source': ['aws.signin', 'aws.iam'],
+        'detail-type': ['AWS Console Sign In via CloudTrail', 'AWS API Call via CloudTrail'],
+        'detail': { $or: [homePattern(alerts.rule).detail, takeoverWithoutExclusion] },
+      },
       Targets: [Match.objectLike({ Arn: homeBus, RoleArn: Match.anyValue() })],
     });
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { detail: { userIdentity: { userName: ['alice', 'later'] } } },
+      EventPattern: {
+        detail: { $or: [{ userIdentity: { userName: ['alice', 'later'] } }, takeoverDetail(['alice', 'later'])] },
+      },
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: homeBus }] },
