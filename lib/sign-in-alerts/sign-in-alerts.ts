@@ -4,7 +4,7 @@
  * and every access to their break-glass secrets, that reaches the home region's default event bus,
  * and forwarders that bring the events of other regions there.
  */
-import { ArnFormat, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Aspects, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,6 +15,7 @@ import { Construct, IConstruct } from 'constructs';
 import { LoginProfileProvider } from '../login-profile/provider';
 import { HomeRegion, IHomeRegionAware } from '../organization/home-region';
 import { LoginProfileRotation } from '../rotation/rotation';
+import { addWarning } from '../shared/deployment';
 import { PropValidationError, validateUserName } from '../shared/validation';
 import {
   API_CALL_DETAIL_TYPE,
@@ -104,6 +105,13 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
     const regions = [...SignInAlerts.DEFAULT_FORWARDING_REGIONS, ...(additionalRegions ?? [])];
     return [...new Set(regions)].filter((region) => region !== homeRegion);
   }
+
+  /**
+   * Warning id: an event pattern of one of the rules (or of a forwarder's) is estimated to exceed
+   * EventBridge's default event-pattern size quota, 2,048 characters (an adjustable quota).
+   * Acknowledge with `Annotations.of(rule).acknowledgeWarning(id, reason)`.
+   */
+  public static readonly WARNING_EVENT_PATTERN_SIZE = 'cdk-console-users:event-pattern-size';
 
   /** The topic the alerts are published to. */
   public readonly topic: sns.ITopic;
@@ -196,6 +204,8 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
       validate: () =>
         this.users.length === 0 ? [`'users' is empty; a SignInAlerts needs at least one user (props or addUser)`] : [],
     });
+    warnOfLargePattern(this.rule);
+    warnOfLargePattern(this.takeoverRule);
 
     for (const user of props.users ?? []) this.addUser(user);
     for (const secret of props.secrets ?? []) this.addSecret(secret);
@@ -317,6 +327,7 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
     // A rule in the ENABLED state receives no read-only management event (GetSecretValue): EventBridge
     // User Guide, "Receiving read-only management events from AWS services".
     (rule.node.defaultChild as events.CfnRule).state = 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
+    warnOfLargePattern(rule);
     rule.addTarget(
       new targets.SnsTopic(this.topic, {
         message: events.RuleTargetInput.fromText(
@@ -483,6 +494,7 @@ function forwardingRule(
     eventPattern: forwardedPattern(Lazy.list({ produce: () => alerts._literalUserNames() })),
     targets: [new targets.EventBus(homeBus)],
   });
+  warnOfLargePattern(rule);
   // A user named by its reference exists in the home region only: the forwarder cannot name it.
   scope.node.addValidation({
     validate: () =>
@@ -493,4 +505,43 @@ function forwardingRule(
         ),
   });
   return rule;
+}
+
+/** EventBridge's default event-pattern size quota, in characters (EventBridge User Guide, "Amazon EventBridge quotas"). */
+const EVENT_PATTERN_SIZE_QUOTA = 2048;
+
+/**
+ * The length a value CloudFormation resolves at deploy time is counted as: an IAM role ARN or a
+ * secret's ARN with a name of typical length (a user name is at most 64).
+ */
+const RESOLVED_VALUE_ESTIMATE = 100;
+
+/**
+ * Warns at synth when `rule`'s event pattern, as CloudFormation will resolve it, is estimated to
+ * exceed EventBridge's default size quota: literal parts counted exactly, each value resolved at
+ * deploy time as `RESOLVED_VALUE_ESTIMATE` characters.
+ */
+function warnOfLargePattern(rule: events.Rule): void {
+  Aspects.of(rule).add({
+    visit: (node) => {
+      if (node !== rule) return;
+      const pattern = Stack.of(rule).resolve((rule.node.defaultChild as events.CfnRule).eventPattern);
+      const length = JSON.stringify(pattern, (_key, value: unknown) =>
+        isIntrinsic(value) ? 'x'.repeat(RESOLVED_VALUE_ESTIMATE) : value,
+      ).length;
+      if (length <= EVENT_PATTERN_SIZE_QUOTA) return;
+      addWarning(
+        rule,
+        SignInAlerts.WARNING_EVENT_PATTERN_SIZE,
+        `the event pattern of this rule is about ${length} characters, over EventBridge's default event-pattern size quota of ${EVENT_PATTERN_SIZE_QUOTA} (adjustable): CloudFormation will fail to create it unless the account's quota is raised. Raise the quota, or spread the users over several SignInAlerts.`,
+      );
+    },
+  });
+}
+
+/** A CloudFormation intrinsic function or reference, as `Stack.resolve` renders it. */
+function isIntrinsic(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  return keys.length === 1 && (keys[0] === 'Ref' || keys[0].startsWith('Fn::'));
 }
