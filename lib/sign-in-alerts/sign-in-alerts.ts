@@ -215,8 +215,9 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
   }
 
   /**
-   * In a stack with a `HomeRegion`: the rule that forwards the sign-in events of every other region
-   * to the home region's default event bus (it exists in every region but the home region).
+   * In a stack with a `HomeRegion`: the rule that forwards the sign-in events and the IAM calls on
+   * the users of every other region to the home region's default event bus (it exists in every
+   * region but the home region; IAM's calls are recorded in us-east-1 only).
    * @default - none: the stack has no `HomeRegion`
    */
   public get forwardingRule(): events.Rule | undefined {
@@ -414,10 +415,11 @@ export interface SignInAlertsForwarderProps {
 }
 
 /**
- * Forwards the console sign-in events of the users of a `SignInAlerts` from this stack's region to
- * the default event bus of the `SignInAlerts`' region, where they raise the same alert. One per
- * other region (see `SignInAlerts.forwardingRegions`), each in a stack of the same account with an
- * explicit region. Within one account the receiving bus needs no resource policy: the rule's role
+ * Forwards the console sign-in events of the users of a `SignInAlerts`, and the IAM calls on them,
+ * from this stack's region to the default event bus of the `SignInAlerts`' region, where they
+ * raise the same alerts. One per other region (see `SignInAlerts.forwardingRegions`), each in a
+ * stack of the same account with an explicit region; the one in us-east-1 is the one that carries
+ * IAM's calls, which CloudTrail records there only. Within one account the receiving bus needs no resource policy: the rule's role
  * may `events:PutEvents` on that bus, and nothing else.
  */
 export class SignInAlertsForwarder extends Construct {
@@ -467,7 +469,7 @@ export class SignInAlertsForwarder extends Construct {
 }
 
 /**
- * A rule in `scope`'s region that forwards the sign-in events of the users of `alerts` to the
+ * A rule in `scope`'s region that forwards the sign-in events of and IAM calls on the users of `alerts` to the
  * default event bus of `homeRegion` in `homeAccount`, with a role that may only put events there.
  */
 function forwardingRule(

@@ -160,6 +160,50 @@ describe('the preset', () => {
       EventPattern: { detail: { userIdentity: { userName: ['break-glass'] } } },
     });
     expect(user.signInAlerts.topicKey).toBeDefined();
+    // ...so do takeover attempts on it and accesses to its secret, by anyone but the handler and
+    // the rotation function, whose roles both rules leave out
+    const libraryRoles = {
+      $or: [
+        {
+          arn: [
+            {
+              'anything-but': [
+                {
+                  'Fn::GetAtt': [
+                    Match.stringLikeRegexp('^CdkConsoleUsersLoginProfileProviderHandlerServiceRole'),
+                    'Arn',
+                  ],
+                },
+                { 'Fn::GetAtt': [Match.stringLikeRegexp('^CdkConsoleUsersRotationHandlerServiceRole'), 'Arn'] },
+              ],
+            },
+          ],
+        },
+        { arn: [{ exists: false }] },
+      ],
+    };
+    for (const source of ['aws.iam', 'aws.secretsmanager']) {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: [source],
+          detail: { userIdentity: { sessionContext: { sessionIssuer: libraryRoles } } },
+        },
+      });
+    }
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.secretsmanager'],
+        detail: {
+          requestParameters: {
+            secretId: Match.arrayWith([
+              { Ref: stack.getLogicalId(user.secret.node.defaultChild as secretsmanager.CfnSecret) },
+            ]),
+          },
+        },
+      },
+      State: 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS',
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^BreakGlassSignInAlertsTopic') } })],
+    });
   });
 
   test('joins an existing SignInAlerts', () => {
