@@ -244,10 +244,13 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
   public addSecret(secret: secretsmanager.ISecret): void {
     const here = Stack.of(this);
     const there = Stack.of(secret);
-    if (there !== here && (Token.isUnresolved(there.region) || there.region !== here.region)) {
+    // Env-agnostic stacks share one region token: comparing the strings compares what is known.
+    if (there.region !== here.region) {
+      const region = (stack: Stack) =>
+        Token.isUnresolved(stack.region) ? 'the region it is deployed to (env-agnostic)' : stack.region;
       throw new PropValidationError(
         this,
-        `secret ${secret.node.path} is in region ${there.region}, this SignInAlerts in ${here.region}: Secrets Manager records a secret's calls in its own region, so the alerts must be there (a SignInAlerts in the secret's stack)`,
+        `secret ${secret.node.path} is in ${region(there)}, this SignInAlerts in ${region(here)}: Secrets Manager records a secret's calls in its own region, so the alerts must be there (a SignInAlerts in the secret's stack)`,
       );
     }
     if (this.secrets.includes(secret)) {
@@ -291,12 +294,8 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
     const scopes: IConstruct[] = [...this.users.map((u) => u.user), ...this.secrets];
     for (const scope of scopes) {
       const stack = Stack.of(scope);
-      const sameEnv =
-        !Token.isUnresolved(stack.region) &&
-        !Token.isUnresolved(stack.account) &&
-        stack.region === here.region &&
-        stack.account === here.account;
-      if (sameEnv) stacks.add(stack);
+      // Env-agnostic stacks share the region and account tokens, and may reference each other.
+      if (stack.region === here.region && stack.account === here.account) stacks.add(stack);
     }
     const arns: string[] = [];
     for (const stack of stacks) {

@@ -7,7 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConsoleUser, SignInAlerts, SignInAlertsForwarder } from '../../lib';
+import { BreakGlassUser, ConsoleUser, SignInAlerts, SignInAlertsForwarder } from '../../lib';
 import { SECRET_CALLS, secretDetail, takeoverDetail, withCallerExclusion } from '../../lib/sign-in-alerts/patterns';
 
 const ACCOUNT = '123456789012';
@@ -258,13 +258,34 @@ describe('SignInAlerts: takeover attempts and secrets', () => {
     const alerts = new SignInAlerts(stack, 'SignInAlerts', { users: [iam.User.fromUserName(stack, 'V', 'vendor')] });
     const elsewhere = new secretsmanager.Secret(new Stack(app, 'Other', { env: env('us-east-2') }), 'Secret');
     expect(() => alerts.addSecret(elsewhere)).toThrow(
-      /^Home\/SignInAlerts: secret Other\/Secret is in region us-east-2, this SignInAlerts in eu-west-1: Secrets Manager records/,
+      /^Home\/SignInAlerts: secret Other\/Secret is in us-east-2, this SignInAlerts in eu-west-1: Secrets Manager records/,
     );
     const here = new secretsmanager.Secret(stack, 'Secret');
     alerts.addSecret(here);
     expect(() => alerts.addSecret(here)).toThrow(
       /^Home\/SignInAlerts: secret Home\/Secret already raises alerts here$/,
     );
+  });
+
+  test("a break-glass user of another stack in the same environment joins: its secret, and its stack's functions left out", () => {
+    const app = new App();
+    const shared = new Stack(app, 'Shared');
+    const alerts = new SignInAlerts(shared, 'SignInAlerts', {
+      users: [iam.User.fromUserName(shared, 'V', 'vendor')],
+    });
+    const other = new Stack(app, 'Other');
+    const user = new BreakGlassUser(other, 'BreakGlass', { userName: 'break-glass', signInAlerts: alerts });
+    const pattern = patternOf(alerts.secretRule!);
+    // the secret, and the other stack's handler and rotation roles, imported from it
+    expect(JSON.stringify(pattern.detail.requestParameters.secretId[0])).toBe(
+      JSON.stringify(Stack.of(alerts).resolve(user.secret.secretArn)),
+    );
+    expect(JSON.stringify(pattern.detail.requestParameters.secretId[0])).toMatch(
+      /Fn::ImportValue.*Other:ExportsOutputRef/,
+    );
+    const roles = JSON.stringify(pattern.detail.userIdentity);
+    expect(roles).toMatch(/ExportsOutputFnGetAttCdkConsoleUsersLoginProfileProviderHandlerServiceRole/);
+    expect(roles).toMatch(/ExportsOutputFnGetAttCdkConsoleUsersRotationHandlerServiceRole/);
   });
 
   test("warns when a pattern may exceed EventBridge's default size quota, and only then", () => {
