@@ -30,8 +30,8 @@ import {
 /** Props of `SignInAlerts`. */
 export interface SignInAlertsProps {
   /**
-   * The IAM users whose console sign-ins (successful or not) raise an alert: users of this app or
-   * imported ones, with or without a path. More can be added with `addUser`.
+   * The IAM users whose console sign-ins (successful or not) and takeover attempts raise an alert:
+   * users of this app or imported ones, with or without a path. More can be added with `addUser`.
    * @default - none yet; add at least one with `addUser` before synthesis
    */
   readonly users?: iam.IUser[];
@@ -270,7 +270,7 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
     home._otherRegionsOnly(this.forwarder);
   }
 
-  /** Raises alerts for the console sign-ins of `user` too (here and in every forwarder). */
+  /** Raises alerts for the console sign-ins of and takeover attempts on `user` too (here and in every forwarder). */
   public addUser(user: iam.IUser): void {
     const cfn = user.node.defaultChild;
     const name = cfn instanceof iam.CfnUser && cfn.userName !== undefined ? cfn.userName : user.userName;
