@@ -95,8 +95,9 @@ export interface BreakGlassUserProps {
 /**
  * A `ConsoleUser` for break-glass access: a generated password of 32 characters that nobody
  * chooses (no reset at first sign-in) and that rotates every 90 days, MFA required
- * (`requireMfa`), an alert on every console sign-in that reaches EventBridge (`SignInAlerts`), the
- * secret under a customer managed key, and readers of the password named explicitly: the secret's
+ * (`requireMfa`), an alert on every console sign-in, takeover attempt on the user and read or change
+ * of the password's secret that reaches EventBridge (`SignInAlerts`), the secret under a customer
+ * managed key, and readers of the password named explicitly: the secret's
  * resource policy denies reading it to every principal but the named readers and the library's own
  * handler and rotation function, including administrators of the account, whose identity policies
  * alone would let them read any secret whose key they may use.
@@ -197,6 +198,8 @@ export class BreakGlassUser extends ConsoleUser {
     } else {
       this.signInAlerts = new SignInAlerts(this, 'SignInAlerts', { users: [this] });
     }
+    // Reads, writes and policy changes of the password's secret by anyone but the library's functions.
+    this.signInAlerts.addSecret(this.secret);
   }
 
   /**

@@ -1,23 +1,37 @@
 /**
  * `SignInAlerts` and `SignInAlertsForwarder`: an alert for every console sign-in event of the
- * given IAM users that reaches the home region's default event bus, and forwarders that bring the
- * events of other regions there.
+ * given IAM users, every takeover attempt on them (IAM calls giving someone a way in as the user)
+ * and every access to their break-glass secrets, that reaches the home region's default event bus,
+ * and forwarders that bring the events of other regions there.
  */
-import { Lazy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Aspects, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
+import { LoginProfileProvider } from '../login-profile/provider';
 import { HomeRegion, IHomeRegionAware } from '../organization/home-region';
+import { LoginProfileRotation } from '../rotation/rotation';
+import { addWarning } from '../shared/deployment';
 import { PropValidationError, validateUserName } from '../shared/validation';
+import {
+  API_CALL_DETAIL_TYPE,
+  SIGN_IN_DETAIL_TYPE,
+  SecretIdForms,
+  secretDetail,
+  signInDetail,
+  takeoverDetail,
+  withCallerExclusion,
+} from './patterns';
 
 /** Props of `SignInAlerts`. */
 export interface SignInAlertsProps {
   /**
-   * The IAM users whose console sign-ins (successful or not) raise an alert: users of this app or
-   * imported ones, with or without a path. More can be added with `addUser`.
+   * The IAM users whose console sign-ins (successful or not) and takeover attempts raise an alert:
+   * users of this app or imported ones, with or without a path. More can be added with `addUser`.
    * @default - none yet; add at least one with `addUser` before synthesis
    */
   readonly users?: iam.IUser[];
@@ -29,6 +43,14 @@ export interface SignInAlertsProps {
    * @default - a new topic, encrypted with a new customer managed key that EventBridge may use
    */
   readonly topic?: sns.ITopic;
+
+  /**
+   * Secrets whose reads, writes and resource-policy changes raise an alert (a `BreakGlassUser` adds
+   * its own). Each must be in this construct's region: Secrets Manager records its calls there.
+   * More can be added with `addSecret`.
+   * @default - none
+   */
+  readonly secrets?: secretsmanager.ISecret[];
 }
 
 /**
@@ -39,6 +61,17 @@ export interface SignInAlertsProps {
  *
  * The user is matched by name: a failed sign-in's event carries no ARN, and IAM user names are
  * unique in an account whatever the path. The root user and every other user raise no alert.
+ *
+ * A second rule (`takeoverRule`) alerts on takeover attempts on those users by anyone but the
+ * library's own functions: IAM calls that set a password, create or reactivate access keys or
+ * other credentials, enable or deactivate MFA, change the user's policies, groups or boundary, or
+ * tag or untag a `cdk-console-users:` key, and the same calls made by the user itself without
+ * naming a user (`CreateVirtualMFADevice` among them). IAM's CloudTrail records reach EventBridge
+ * in us-east-1 only, and only through a trail that logs management events: a `SignInAlerts`
+ * elsewhere gets them from the us-east-1 forwarder. A third rule (`secretRule`, once a secret is
+ * added) alerts on reads, writes and resource-policy changes of the given secrets by anyone but
+ * the library's own functions; it receives read-only events (`GetSecretValue`), which needs a
+ * trail that logs read management events too.
  *
  * CloudTrail records an IAM user's sign-in in us-east-1 for the global endpoint, but in another
  * region for a regional endpoint or an account-alias cookie (for example us-east-2, eu-north-1,
@@ -73,15 +106,26 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
     return [...new Set(regions)].filter((region) => region !== homeRegion);
   }
 
+  /**
+   * Warning id: an event pattern of one of the rules (or of a forwarder's) is estimated to exceed
+   * EventBridge's default event-pattern size quota, 2,048 characters (an adjustable quota).
+   * Acknowledge with `Annotations.of(rule).acknowledgeWarning(id, reason)`.
+   */
+  public static readonly WARNING_EVENT_PATTERN_SIZE = 'cdk-console-users:event-pattern-size';
+
   /** The topic the alerts are published to. */
   public readonly topic: sns.ITopic;
   /** The customer managed key of the topic, when this construct created the topic. */
   public readonly topicKey?: kms.IKey;
-  /** The EventBridge rule on the default event bus of this stack's region. */
+  /** The EventBridge rule of the console sign-ins, on the default event bus of this stack's region. */
   public readonly rule: events.Rule;
+  /** The EventBridge rule of the takeover attempts (IAM calls on the users), on the same bus. */
+  public readonly takeoverRule: events.Rule;
 
   private readonly users: { readonly user: iam.IUser; readonly name: string }[] = [];
+  private readonly secrets: secretsmanager.ISecret[] = [];
   private forwarder?: events.Rule;
+  private secretAccessRule?: events.Rule;
 
   constructor(scope: Construct, id: string, props: SignInAlertsProps = {}) {
     super(scope, id);
@@ -128,24 +172,92 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
         ),
       }),
     );
+    this.takeoverRule = new events.Rule(this, 'TakeoverRule', {
+      description: 'cdk-console-users: takeover attempts on the declared IAM users (IAM calls by others)',
+      eventPattern: {
+        source: ['aws.iam'],
+        detailType: [API_CALL_DETAIL_TYPE],
+        // Read at synth, so that users added later and the stack's functions made later count.
+        detail: Lazy.any({
+          produce: () => withCallerExclusion(takeoverDetail(this.users.map((u) => u.name)), this.libraryRoleArns()),
+        }) as unknown as Record<string, unknown>,
+      },
+    });
+    this.takeoverRule.addTarget(
+      new targets.SnsTopic(this.topic, {
+        message: events.RuleTargetInput.fromText(
+          [
+            `IAM call ${events.EventField.fromPath('$.detail.eventName')}`,
+            `naming user "${events.EventField.fromPath('$.detail.requestParameters.userName')}"`,
+            '(a call naming no user acts on its caller)',
+            `by ${events.EventField.fromPath('$.detail.userIdentity.type')}`,
+            `${events.EventField.fromPath('$.detail.userIdentity.arn')}`,
+            `in account ${events.EventField.account},`,
+            `from ${events.EventField.fromPath('$.detail.sourceIPAddress')}`,
+            `at ${events.EventField.time}, recorded in ${events.EventField.region};`,
+            `error code (empty if it succeeded): ${events.EventField.fromPath('$.detail.errorCode')}.`,
+          ].join(' '),
+        ),
+      }),
+    );
     this.node.addValidation({
       validate: () =>
         this.users.length === 0 ? [`'users' is empty; a SignInAlerts needs at least one user (props or addUser)`] : [],
     });
+    warnOfLargePattern(this.rule);
+    warnOfLargePattern(this.takeoverRule);
 
     for (const user of props.users ?? []) this.addUser(user);
+    for (const secret of props.secrets ?? []) this.addSecret(secret);
 
     const home = HomeRegion.of(this);
     if (home !== undefined) this._joinHomeRegion(home);
   }
 
   /**
-   * In a stack with a `HomeRegion`: the rule that forwards the sign-in events of every other region
-   * to the home region's default event bus (it exists in every region but the home region).
+   * In a stack with a `HomeRegion`: the rule that forwards the sign-in events and the IAM calls on
+   * the users of every other region to the home region's default event bus (it exists in every
+   * region but the home region; IAM's calls are recorded in us-east-1 only).
    * @default - none: the stack has no `HomeRegion`
    */
   public get forwardingRule(): events.Rule | undefined {
     return this.forwarder;
+  }
+
+  /**
+   * The EventBridge rule of the accesses to the secrets (`addSecret`), on the default event bus of
+   * this stack's region. It is enabled for read-only management events
+   * (`ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`), so that `GetSecretValue` reaches it.
+   * @default - none: no secret was added
+   */
+  public get secretRule(): events.Rule | undefined {
+    return this.secretAccessRule;
+  }
+
+  /**
+   * Raises alerts for reads (`GetSecretValue`), writes (`PutSecretValue`, `UpdateSecret`,
+   * `UpdateSecretVersionStage`, `RotateSecret`, `CancelRotateSecret`, `DeleteSecret`,
+   * `RestoreSecret`) and resource-policy changes (`PutResourcePolicy`, `DeleteResourcePolicy`) of
+   * `secret` by anyone but the library's own functions. `secret` must be in this construct's region
+   * (Secrets Manager records its calls in the secret's region, where no forwarder reaches).
+   */
+  public addSecret(secret: secretsmanager.ISecret): void {
+    const here = Stack.of(this);
+    const there = Stack.of(secret);
+    // Env-agnostic stacks share one region token: comparing the strings compares what is known.
+    if (there.region !== here.region) {
+      const region = (stack: Stack) =>
+        Token.isUnresolved(stack.region) ? 'the region it is deployed to (env-agnostic)' : stack.region;
+      throw new PropValidationError(
+        this,
+        `secret ${secret.node.path} is in ${region(there)}, this SignInAlerts in ${region(here)}: Secrets Manager records a secret's calls in its own region, so the alerts must be there (a SignInAlerts in the secret's stack)`,
+      );
+    }
+    if (this.secrets.includes(secret)) {
+      throw new PropValidationError(this, `secret ${secret.node.path} already raises alerts here`);
+    }
+    this.secrets.push(secret);
+    if (this.secretAccessRule === undefined) this.secretAccessRule = this.newSecretRule();
   }
 
   /**
@@ -158,7 +270,7 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
     home._otherRegionsOnly(this.forwarder);
   }
 
-  /** Raises alerts for the console sign-ins of `user` too (here and in every forwarder). */
+  /** Raises alerts for the console sign-ins of and takeover attempts on `user` too (here and in every forwarder). */
   public addUser(user: iam.IUser): void {
     const cfn = user.node.defaultChild;
     const name = cfn instanceof iam.CfnUser && cfn.userName !== undefined ? cfn.userName : user.userName;
@@ -169,6 +281,70 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
     // A declared user's name as written (a literal when given), so that forwarders in other
     // regions' stacks can name it; the user's reference otherwise, usable in this stack only.
     this.users.push({ user, name: Token.isUnresolved(name) ? user.userName : name });
+  }
+
+  /**
+   * The ARNs of the roles of the library's own functions (login-profile handler, rotation) in this
+   * stack and in the stacks of its users and secrets that share its account and region: the
+   * callers whose IAM and Secrets Manager calls raise no alert. Read at synth; nothing is created.
+   */
+  private libraryRoleArns(): string[] {
+    const here = Stack.of(this);
+    const stacks = new Set<Stack>([here]);
+    const scopes: IConstruct[] = [...this.users.map((u) => u.user), ...this.secrets];
+    for (const scope of scopes) {
+      const stack = Stack.of(scope);
+      // Env-agnostic stacks share the region and account tokens, and may reference each other.
+      if (stack.region === here.region && stack.account === here.account) stacks.add(stack);
+    }
+    const arns: string[] = [];
+    for (const stack of stacks) {
+      for (const id of [LoginProfileProvider.ID, LoginProfileRotation.ID]) {
+        const found = stack.node.tryFindChild(id);
+        if (found instanceof LoginProfileProvider || found instanceof LoginProfileRotation) {
+          if (found.handler.role !== undefined) arns.push(found.handler.role.roleArn);
+        }
+      }
+    }
+    return arns;
+  }
+
+  private newSecretRule(): events.Rule {
+    const rule = new events.Rule(this, 'SecretRule', {
+      description: 'cdk-console-users: reads, writes and policy changes of break-glass secrets by others',
+      eventPattern: {
+        source: ['aws.secretsmanager'],
+        detailType: [API_CALL_DETAIL_TYPE],
+        detail: Lazy.any({
+          produce: () =>
+            withCallerExclusion(
+              secretDetail(this.secrets.map((secret) => secretIdForms(secret))),
+              this.libraryRoleArns(),
+            ),
+        }) as unknown as Record<string, unknown>,
+      },
+    });
+    // A rule in the ENABLED state receives no read-only management event (GetSecretValue): EventBridge
+    // User Guide, "Receiving read-only management events from AWS services".
+    (rule.node.defaultChild as events.CfnRule).state = 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
+    warnOfLargePattern(rule);
+    rule.addTarget(
+      new targets.SnsTopic(this.topic, {
+        message: events.RuleTargetInput.fromText(
+          [
+            `Secrets Manager call ${events.EventField.fromPath('$.detail.eventName')}`,
+            `on secret ${events.EventField.fromPath('$.detail.requestParameters.secretId')}`,
+            `by ${events.EventField.fromPath('$.detail.userIdentity.type')}`,
+            `${events.EventField.fromPath('$.detail.userIdentity.arn')}`,
+            `in account ${events.EventField.account},`,
+            `from ${events.EventField.fromPath('$.detail.sourceIPAddress')}`,
+            `at ${events.EventField.time}, recorded in ${events.EventField.region};`,
+            `error code (empty if it succeeded): ${events.EventField.fromPath('$.detail.errorCode')}.`,
+          ].join(' '),
+        ),
+      }),
+    );
+    return rule;
   }
 
   /**
@@ -190,14 +366,42 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
 
 /** The event pattern of the console sign-ins (success and failure) of the IAM users `userNames`. */
 function signInPattern(userNames: string[]): events.EventPattern {
+  return { source: ['aws.signin'], detailType: [SIGN_IN_DETAIL_TYPE], detail: signInDetail(userNames) };
+}
+
+/**
+ * The event pattern of a forwarder: the console sign-ins and the IAM calls on the users
+ * `userNames` (whoever makes them: the home region's rule leaves out the library's own functions,
+ * whose roles a forwarder in another region cannot name).
+ */
+function forwardedPattern(userNames: string[]): events.EventPattern {
   return {
-    source: ['aws.signin'],
-    detailType: ['AWS Console Sign In via CloudTrail'],
-    detail: {
-      eventName: ['ConsoleLogin'],
-      userIdentity: { type: ['IAMUser'], userName: userNames },
-    },
+    source: ['aws.signin', 'aws.iam'],
+    detailType: [SIGN_IN_DETAIL_TYPE, API_CALL_DETAIL_TYPE],
+    detail: { $or: [signInDetail(userNames), takeoverDetail(userNames)] },
   };
+}
+
+/**
+ * The forms a caller may name `secret` by in `SecretId` (Secrets Manager API Reference: "the ARN or
+ * name of the secret"; a partial ARN, without the 6-character suffix, is accepted too): its full
+ * ARN (when known), its ARN without the suffix, and its name. Matched exactly, so another secret
+ * whose name starts with this one's raises no alert.
+ */
+function secretIdForms(secret: secretsmanager.ISecret): SecretIdForms {
+  const cfn = secret.node.defaultChild;
+  // Called at synth: a name CDK generates for a cross-environment reference is there by then.
+  const literal = cfn instanceof secretsmanager.CfnSecret && Stack.of(cfn).resolve(cfn.name) !== undefined;
+  // Otherwise aws-cdk-lib's own reading of the name from the full ARN (for a secret of this app,
+  // the name CloudFormation generated, without Secrets Manager's suffix).
+  const name = literal ? (cfn as secretsmanager.CfnSecret).name! : secret.secretName;
+  const partialArn = Stack.of(secret).formatArn({
+    service: 'secretsmanager',
+    resource: 'secret',
+    resourceName: name,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  return { fullArn: secret.secretFullArn, partialArn, name };
 }
 
 /** Props of `SignInAlertsForwarder`. */
@@ -210,10 +414,11 @@ export interface SignInAlertsForwarderProps {
 }
 
 /**
- * Forwards the console sign-in events of the users of a `SignInAlerts` from this stack's region to
- * the default event bus of the `SignInAlerts`' region, where they raise the same alert. One per
- * other region (see `SignInAlerts.forwardingRegions`), each in a stack of the same account with an
- * explicit region. Within one account the receiving bus needs no resource policy: the rule's role
+ * Forwards the console sign-in events of the users of a `SignInAlerts`, and the IAM calls on them,
+ * from this stack's region to the default event bus of the `SignInAlerts`' region, where they
+ * raise the same alerts. One per other region (see `SignInAlerts.forwardingRegions`), each in a
+ * stack of the same account with an explicit region; the one in us-east-1 is the one that carries
+ * IAM's calls, which CloudTrail records there only. Within one account the receiving bus needs no resource policy: the rule's role
  * may `events:PutEvents` on that bus, and nothing else.
  */
 export class SignInAlertsForwarder extends Construct {
@@ -263,7 +468,7 @@ export class SignInAlertsForwarder extends Construct {
 }
 
 /**
- * A rule in `scope`'s region that forwards the sign-in events of the users of `alerts` to the
+ * A rule in `scope`'s region that forwards the sign-in events of and IAM calls on the users of `alerts` to the
  * default event bus of `homeRegion` in `homeAccount`, with a role that may only put events there.
  */
 function forwardingRule(
@@ -286,10 +491,11 @@ function forwardingRule(
     }),
   );
   const rule = new events.Rule(scope, id, {
-    description: `cdk-console-users: forwards console sign-ins of the declared IAM users to ${homeRegion}`,
-    eventPattern: signInPattern(Lazy.list({ produce: () => alerts._literalUserNames() })),
+    description: `cdk-console-users: forwards console sign-ins of and IAM calls on the declared IAM users to ${homeRegion}`,
+    eventPattern: forwardedPattern(Lazy.list({ produce: () => alerts._literalUserNames() })),
     targets: [new targets.EventBus(homeBus)],
   });
+  warnOfLargePattern(rule);
   // A user named by its reference exists in the home region only: the forwarder cannot name it.
   scope.node.addValidation({
     validate: () =>
@@ -300,4 +506,43 @@ function forwardingRule(
         ),
   });
   return rule;
+}
+
+/** EventBridge's default event-pattern size quota, in characters (EventBridge User Guide, "Amazon EventBridge quotas"). */
+const EVENT_PATTERN_SIZE_QUOTA = 2048;
+
+/**
+ * The length a value CloudFormation resolves at deploy time is counted as: an IAM role ARN or a
+ * secret's ARN with a name of typical length (a user name is at most 64).
+ */
+const RESOLVED_VALUE_ESTIMATE = 100;
+
+/**
+ * Warns at synth when `rule`'s event pattern, as CloudFormation will resolve it, is estimated to
+ * exceed EventBridge's default size quota: literal parts counted exactly, each value resolved at
+ * deploy time as `RESOLVED_VALUE_ESTIMATE` characters.
+ */
+function warnOfLargePattern(rule: events.Rule): void {
+  Aspects.of(rule).add({
+    visit: (node) => {
+      if (node !== rule) return;
+      const pattern = Stack.of(rule).resolve((rule.node.defaultChild as events.CfnRule).eventPattern);
+      const length = JSON.stringify(pattern, (_key, value: unknown) =>
+        isIntrinsic(value) ? 'x'.repeat(RESOLVED_VALUE_ESTIMATE) : value,
+      ).length;
+      if (length <= EVENT_PATTERN_SIZE_QUOTA) return;
+      addWarning(
+        rule,
+        SignInAlerts.WARNING_EVENT_PATTERN_SIZE,
+        `the event pattern of this rule is about ${length} characters, over EventBridge's default event-pattern size quota of ${EVENT_PATTERN_SIZE_QUOTA} (adjustable): CloudFormation will fail to create it unless the account's quota is raised. Raise the quota, or spread the users over several SignInAlerts.`,
+      );
+    },
+  });
+}
+
+/** A CloudFormation intrinsic function or reference, as `Stack.resolve` renders it. */
+function isIntrinsic(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  return keys.length === 1 && (keys[0] === 'Ref' || keys[0].startsWith('Fn::'));
 }

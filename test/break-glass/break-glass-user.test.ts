@@ -8,6 +8,7 @@ import { App, CliCredentialsStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { BreakGlassUser, ConsoleUser, SignInAlerts } from '../../lib';
 import { FakeAws } from '../support/fake-aws';
 import { ACCOUNT, REGION } from '../support/lambda-fixtures';
@@ -296,19 +297,81 @@ describe('the preset', () => {
       EventPattern: { detail: { userIdentity: { userName: ['break-glass'] } } },
     });
     expect(user.signInAlerts.topicKey).toBeDefined();
+    // ...so do takeover attempts on it and accesses to its secret, by anyone but the handler and
+    // the rotation function, whose roles both rules leave out
+    const libraryRoles = {
+      $or: [
+        {
+          arn: [
+            {
+              'anything-but': [
+                {
+                  'Fn::GetAtt': [
+                    Match.stringLikeRegexp('^CdkConsoleUsersLoginProfileProviderHandlerServiceRole'),
+                    'Arn',
+                  ],
+                },
+                { 'Fn::GetAtt': [Match.stringLikeRegexp('^CdkConsoleUsersRotationHandlerServiceRole'), 'Arn'] },
+              ],
+            },
+          ],
+        },
+        { arn: [{ exists: false }] },
+      ],
+    };
+    for (const source of ['aws.iam', 'aws.secretsmanager']) {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: [source],
+          detail: { userIdentity: { sessionContext: { sessionIssuer: libraryRoles } } },
+        },
+      });
+    }
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.secretsmanager'],
+        detail: {
+          requestParameters: {
+            secretId: Match.arrayWith([
+              { Ref: stack.getLogicalId(user.secret.node.defaultChild as secretsmanager.CfnSecret) },
+            ]),
+          },
+        },
+      },
+      State: 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS',
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^BreakGlassSignInAlertsTopic') } })],
+    });
   });
 
   test('joins an existing SignInAlerts', () => {
     const stack = new Stack(new App(), 'Shared');
     const alerts = new SignInAlerts(stack, 'Alerts', { users: [new ConsoleUser(stack, 'Ops', { userName: 'ops' })] });
-    new BreakGlassUser(stack, 'One', { userName: 'bg-1', signInAlerts: alerts });
-    new BreakGlassUser(stack, 'Two', { userName: 'bg-2', signInAlerts: alerts });
+    const one = new BreakGlassUser(stack, 'One', { userName: 'bg-1', signInAlerts: alerts });
+    const two = new BreakGlassUser(stack, 'Two', { userName: 'bg-2', signInAlerts: alerts });
     const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::Events::Rule', 1);
+    // one rule each for the sign-ins, the takeover attempts and the secrets' accesses, one topic
+    template.resourceCountIs('AWS::Events::Rule', 3);
     template.resourceCountIs('AWS::SNS::Topic', 1);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { detail: { userIdentity: { userName: ['ops', 'bg-1', 'bg-2'] } } },
     });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.iam'],
+        detail: { $or: [{ requestParameters: { userName: ['ops', 'bg-1', 'bg-2'] } }, Match.anyValue()] },
+      },
+    });
+    // ...and both break-glass secrets, by full ARN among their forms, and not the plain user's
+    const secretRef = (user: BreakGlassUser) => ({
+      Ref: stack.getLogicalId(user.secret.node.defaultChild as secretsmanager.CfnSecret),
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.secretsmanager'],
+        detail: { requestParameters: { secretId: Match.arrayWith([secretRef(one), secretRef(two)]) } },
+      },
+    });
+    expect(alerts.secretRule).toBeDefined();
   });
 
   test('fails when grantReadPassword names something the resource policy cannot: a user', () => {

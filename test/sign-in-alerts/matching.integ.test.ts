@@ -62,14 +62,16 @@ function app(): { home: TemplateJson; forwarders: Record<string, TemplateJson> }
 }
 
 /**
- * The one rule of `template` (of those CloudFormation creates in `region`, when given): its pattern
- * and target ARNs, resolved as CloudFormation would.
+ * The one rule of `template` that matches sign-ins (of those CloudFormation creates in `region`,
+ * when given): its pattern and target ARNs, resolved as CloudFormation would. The home template's
+ * other rule (IAM calls) is `takeover-matching.integ.test.ts`'s.
  */
 function ruleOf(template: TemplateJson, stackName: string, region?: string): { pattern: unknown; targets: string[] } {
   const world = new TemplateWorld(template, new FakeAws(), stackName, region);
   const present = region === undefined ? undefined : presentIn(template, region);
   const rules = Object.entries(template.Resources)
     .filter(([id, r]) => r.Type === 'AWS::Events::Rule' && (present === undefined || present.has(id)))
+    .filter(([, r]) => ((r.Properties!.EventPattern as { source: string[] }).source ?? []).includes('aws.signin'))
     .map(([, r]) => r);
   expect(rules).toHaveLength(1);
   const props = rules[0].Properties!;

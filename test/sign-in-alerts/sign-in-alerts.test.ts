@@ -1,11 +1,14 @@
 /** `SignInAlerts` and `SignInAlertsForwarder` as constructs: topic, key, rule, forwarders, bad input, cdk-nag. */
-import { App, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Rule } from 'aws-cdk-lib/aws-events';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConsoleUser, SignInAlerts, SignInAlertsForwarder } from '../../lib';
+import { BreakGlassUser, ConsoleUser, SignInAlerts, SignInAlertsForwarder } from '../../lib';
+import { SECRET_CALLS, secretDetail, takeoverDetail, withCallerExclusion } from '../../lib/sign-in-alerts/patterns';
 
 const ACCOUNT = '123456789012';
 const env = (region: string) => ({ account: ACCOUNT, region });
@@ -137,6 +140,174 @@ describe('SignInAlerts', () => {
   });
 });
 
+describe('SignInAlerts: takeover attempts and secrets', () => {
+  /** The resolved event pattern of `rule`. */
+  const patternOf = (rule: Rule) => {
+    const stack = Stack.of(rule);
+    return Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(rule.node.defaultChild as never)].Properties
+      .EventPattern;
+  };
+  const roleArn = (prefix: string) =>
+    ({ 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${prefix}`)), 'Arn'] }) as unknown as string;
+
+  test("the takeover rule matches IAM calls on the users by anyone but the stack's handler and rotation roles", () => {
+    // GIVEN a rotated console user and an imported user
+    const stack = new Stack(new App(), 'Takeover');
+    const alice = new ConsoleUser(stack, 'Alice', {
+      userName: 'alice',
+      rotation: { automaticallyAfter: Duration.days(30) },
+    });
+    const alerts = new SignInAlerts(stack, 'SignInAlerts', { users: [alice] });
+    alerts.addUser(iam.User.fromUserName(stack, 'Dave', 'dave'));
+
+    // THEN IAM's CloudTrail records of the calls on them, from everyone but the library's roles
+    expect(patternOf(alerts.takeoverRule)).toEqual({
+      'source': ['aws.iam'],
+      'detail-type': ['AWS API Call via CloudTrail'],
+      'detail': withCallerExclusion(takeoverDetail(['alice', 'dave']), [
+        roleArn('CdkConsoleUsersLoginProfileProviderHandlerServiceRole'),
+        roleArn('CdkConsoleUsersRotationHandlerServiceRole'),
+      ]),
+    });
+    // ...which names both ways a user can be the subject of a call, and the library's tag keys
+    const detail = takeoverDetail(['alice']);
+    expect(JSON.stringify(detail)).toContain('"equals-ignore-case":"cdk-console-users:"');
+    expect(detail.$or).toEqual([
+      expect.objectContaining({ requestParameters: { userName: ['alice'] } }),
+      expect.objectContaining({
+        requestParameters: { userName: [{ exists: false }] },
+        userIdentity: { type: ['IAMUser'], userName: ['alice'] },
+      }),
+    ]);
+    // ...and the alert says which call, on whom, by whom
+    Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.iam'] },
+      Targets: [
+        Match.objectLike({
+          InputTransformer: Match.objectLike({
+            InputPathsMap: Match.objectLike({
+              'detail-eventName': '$.detail.eventName',
+              'detail-requestParameters-userName': '$.detail.requestParameters.userName',
+              'detail-userIdentity-arn': '$.detail.userIdentity.arn',
+            }),
+          }),
+        }),
+      ],
+    });
+    // ...and no secret rule without a secret
+    expect(alerts.secretRule).toBeUndefined();
+  });
+
+  test('without a function of the library in the stack, the takeover rule excludes nobody', () => {
+    const stack = new Stack(new App(), 'NoFunctions');
+    const alerts = new SignInAlerts(stack, 'SignInAlerts', { users: [iam.User.fromUserName(stack, 'V', 'vendor')] });
+    expect(patternOf(alerts.takeoverRule).detail).toEqual(takeoverDetail(['vendor']));
+  });
+
+  test('a secret: its full ARN, partial ARN and name, read-only events included, callers but the library', () => {
+    // GIVEN a named secret and one whose name CloudFormation generates
+    const stack = new Stack(new App(), 'Secrets', { env: env('eu-west-1') });
+    const alerts = new SignInAlerts(stack, 'SignInAlerts', {
+      users: [new ConsoleUser(stack, 'Alice', { userName: 'alice' })],
+      secrets: [new secretsmanager.Secret(stack, 'Named', { secretName: 'break-glass-password' })],
+    });
+    const generated = new secretsmanager.Secret(stack, 'Generated');
+    alerts.addSecret(generated);
+
+    // THEN one rule, enabled for read-only management events (GetSecretValue)
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.secretsmanager'] },
+      State: 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS',
+    });
+    const partial = (name: unknown) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:eu-west-1:${ACCOUNT}:secret:`, name]],
+    });
+    const generatedName = stack.resolve(generated.secretName);
+    expect(JSON.stringify(generatedName)).toContain('Fn::Split');
+    expect(patternOf(alerts.secretRule!)).toEqual({
+      'source': ['aws.secretsmanager'],
+      'detail-type': ['AWS API Call via CloudTrail'],
+      'detail': withCallerExclusion(
+        secretDetail([
+          {
+            fullArn: { Ref: expect.stringMatching(/^Named/) } as never,
+            partialArn: {
+              'Fn::Join': [
+                '',
+                ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:eu-west-1:${ACCOUNT}:secret:break-glass-password`],
+              ],
+            } as never,
+            name: 'break-glass-password',
+          },
+          {
+            fullArn: { Ref: expect.stringMatching(/^Generated/) } as never,
+            partialArn: partial(generatedName) as never,
+            name: generatedName,
+          },
+        ]),
+        [roleArn('CdkConsoleUsersLoginProfileProviderHandlerServiceRole')],
+      ),
+    });
+    expect(SECRET_CALLS).toEqual(expect.arrayContaining(['GetSecretValue', 'PutSecretValue', 'PutResourcePolicy']));
+  });
+
+  test('fails when a secret is in another region, or added twice, naming it', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Home', { env: env('eu-west-1') });
+    const alerts = new SignInAlerts(stack, 'SignInAlerts', { users: [iam.User.fromUserName(stack, 'V', 'vendor')] });
+    const elsewhere = new secretsmanager.Secret(new Stack(app, 'Other', { env: env('us-east-2') }), 'Secret');
+    expect(() => alerts.addSecret(elsewhere)).toThrow(
+      /^Home\/SignInAlerts: secret Other\/Secret is in us-east-2, this SignInAlerts in eu-west-1: Secrets Manager records/,
+    );
+    const here = new secretsmanager.Secret(stack, 'Secret');
+    alerts.addSecret(here);
+    expect(() => alerts.addSecret(here)).toThrow(
+      /^Home\/SignInAlerts: secret Home\/Secret already raises alerts here$/,
+    );
+  });
+
+  test("a break-glass user of another stack in the same environment joins: its secret, and its stack's functions left out", () => {
+    const app = new App();
+    const shared = new Stack(app, 'Shared');
+    const alerts = new SignInAlerts(shared, 'SignInAlerts', {
+      users: [iam.User.fromUserName(shared, 'V', 'vendor')],
+    });
+    const other = new Stack(app, 'Other');
+    const user = new BreakGlassUser(other, 'BreakGlass', { userName: 'break-glass', signInAlerts: alerts });
+    const pattern = patternOf(alerts.secretRule!);
+    // the secret, and the other stack's handler and rotation roles, imported from it
+    expect(JSON.stringify(pattern.detail.requestParameters.secretId[0])).toBe(
+      JSON.stringify(Stack.of(alerts).resolve(user.secret.secretArn)),
+    );
+    expect(JSON.stringify(pattern.detail.requestParameters.secretId[0])).toMatch(
+      /Fn::ImportValue.*Other:ExportsOutputRef/,
+    );
+    const roles = JSON.stringify(pattern.detail.userIdentity);
+    expect(roles).toMatch(/ExportsOutputFnGetAttCdkConsoleUsersLoginProfileProviderHandlerServiceRole/);
+    expect(roles).toMatch(/ExportsOutputFnGetAttCdkConsoleUsersRotationHandlerServiceRole/);
+  });
+
+  test("warns when a pattern may exceed EventBridge's default size quota, and only then", () => {
+    const build = (count: number) => {
+      const app = new App();
+      const stack = new Stack(app, 'Many', { env: env('eu-west-1') });
+      const users = [...Array(count).keys()].map((i) =>
+        iam.User.fromUserName(stack, `U${i}`, `a-rather-long-user-name-${i}`),
+      );
+      new SignInAlerts(stack, 'SignInAlerts', { users });
+      return Annotations.fromStack(stack);
+    };
+    const warning = Match.stringLikeRegexp(
+      "the event pattern of this rule is about \\d+ characters, over EventBridge's default event-pattern size quota of 2048",
+    );
+    expect(build(3).findWarning('*', warning)).toEqual([]);
+    const many = build(40).findWarning('*', warning);
+    // 40 names of ~27 characters: the takeover rule (each name twice) is over, the sign-in rule is not
+    expect(many.map((w) => w.id)).toEqual(['/Many/SignInAlerts/TakeoverRule']);
+  });
+});
+
 describe('SignInAlertsForwarder', () => {
   function homeAndAlerts(app: App) {
     const home = new Stack(app, 'Home', { env: env('eu-west-1') });
@@ -156,19 +327,52 @@ describe('SignInAlertsForwarder', () => {
     new SignInAlertsForwarder(stack, 'Forwarder', { alerts });
     alerts.addUser(iam.User.fromUserName(alerts, 'Later', 'later'));
 
-    // THEN the rule has the home rule's pattern (users added later included) and targets the home bus
+    // THEN the rule matches what the home rules match (users added later included): the sign-ins,
+    // and the IAM calls on the users whoever makes them (the home rule leaves out the library's
+    // functions, whose roles a forwarder in another region cannot name); it targets the home bus
     const template = Template.fromStack(stack);
     const homeBus = {
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:events:eu-west-1:${ACCOUNT}:event-bus/default`]],
     };
+    const homeRules = Template.fromStack(alerts.rule.stack).findResources('AWS::Events::Rule');
+    const homePattern = (rule: Rule) =>
+      homeRules[rule.stack.getLogicalId(rule.node.defaultChild as never)].Properties.EventPattern;
+    const { userIdentity: exclusion, ...takeoverWithoutExclusion } = homePattern(alerts.takeoverRule).detail;
+    expect(exclusion).toEqual({
+      sessionContext: {
+        sessionIssuer: {
+          $or: [
+            {
+              arn: [
+                {
+                  'anything-but': [
+                    {
+                      'Fn::GetAtt': [
+                        expect.stringMatching(/^CdkConsoleUsersLoginProfileProviderHandlerServiceRole/),
+                        'Arn',
+                      ],
+                    },
+                  ],
+                },
+              ],
+            },
+            { arn: [{ exists: false }] },
+          ],
+        },
+      },
+    });
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: Template.fromStack(alerts.rule.stack).findResources('AWS::Events::Rule')[
-        alerts.rule.stack.getLogicalId(alerts.rule.node.defaultChild as never)
-      ].Properties.EventPattern,
+      EventPattern: {
+        'source': ['aws.signin', 'aws.iam'],
+        'detail-type': ['AWS Console Sign In via CloudTrail', 'AWS API Call via CloudTrail'],
+        'detail': { $or: [homePattern(alerts.rule).detail, takeoverWithoutExclusion] },
+      },
       Targets: [Match.objectLike({ Arn: homeBus, RoleArn: Match.anyValue() })],
     });
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { detail: { userIdentity: { userName: ['alice', 'later'] } } },
+      EventPattern: {
+        detail: { $or: [{ userIdentity: { userName: ['alice', 'later'] } }, takeoverDetail(['alice', 'later'])] },
+      },
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: homeBus }] },
