@@ -293,28 +293,37 @@ export async function attestEvent<E extends AnyCustomResourceEvent>(
   // Not a request CloudFormation sends: the work refuses it without any call (`unknownRequestType`).
   if (!['Create', 'Update', 'Delete'].includes(event.RequestType)) return { event };
   const stackId = event.StackId;
+  // What the record showed at the last reading: logged once per event (see `observe`).
+  let seen: { record: ResourceRecord | undefined; stackStatus?: string } | undefined;
+  const done = (result: Attested<E>): Attested<E> => {
+    if (seen) observe(event, seen.record, seen.stackStatus);
+    return result;
+  };
   try {
     for (let reading = 1; ; reading++) {
-      const record = await retryOn(
+      const found = await retryOn(
         () => cfn.describeStackResource(inv.deadline, stackId, event.LogicalResourceId),
         RETRY.cloudFormation,
         inv.clock,
       );
-      const decision = decide(rules, event, record && { ...record, properties: recordedProperties(record.metadata) });
+      const record = found && { ...found, properties: recordedProperties(found.metadata) };
+      seen = { record };
+      const decision = decide(rules, event, record);
       switch (decision.kind) {
         case 'accept':
-          return { event: decision.event };
+          return done({ event: decision.event });
         case 'refuse':
-          return { refused: decision.reason };
+          return done({ refused: decision.reason });
         case 'check-cleanup': {
           const status = await retryOn(() => cfn.stackStatus(inv.deadline, stackId), RETRY.cloudFormation, inv.clock);
+          seen = { record, stackStatus: status ?? 'none' };
           const refused = decideCleanup(status);
-          return refused === undefined ? { event: decision.event } : { refused };
+          return done(refused === undefined ? { event: decision.event } : { refused });
         }
         case 'read-again': {
           const delay = retryDelay(RETRY.recordCurrent, reading, () => inv.clock.random());
           if (reading >= RETRY.recordCurrent.attempts || inv.clock.remainingMs() < delay) {
-            return { refused: 'record-not-current' };
+            return done({ refused: 'record-not-current' });
           }
           await inv.clock.sleep(delay);
         }
@@ -328,6 +337,40 @@ export async function attestEvent<E extends AnyCustomResourceEvent>(
     });
     return { refused: 'cannot-verify' };
   }
+}
+
+/**
+ * Logs what CloudFormation's record showed for `event` (one line per event, message
+ * `attestation`): the resource's status, the stack's when it was read, whether the physical ID was
+ * the event's, and whose properties the record carried. Names, ARNs and properties stay out of the
+ * line (a refusal's reason code has a line of its own); a maintainer's run in a real account collects these lines to compare CloudFormation's
+ * answers with the test driver's (`npm run integ:deploy`).
+ */
+function observe(
+  event: AnyCustomResourceEvent,
+  record: ResourceRecord | undefined,
+  stackStatus: string | undefined,
+): void {
+  const physicalResourceId = event.RequestType === 'Create' ? undefined : event.PhysicalResourceId;
+  log('attestation', {
+    requestType: event.RequestType,
+    logicalResourceId: event.LogicalResourceId,
+    resourceStatus: record === undefined ? 'none' : (record.status ?? 'none'),
+    stackStatus,
+    physicalIdMatches: String(record !== undefined && record.physicalResourceId === physicalResourceId),
+    metadataIs: metadataIs(record?.properties, event),
+  });
+}
+
+/** Whose properties `recorded` are: the event's new ones, its old ones (an Update), neither, or none. */
+export function metadataIs(
+  recorded: RecordedProperties | undefined,
+  event: AnyCustomResourceEvent,
+): 'new' | 'old' | 'other' | 'none' {
+  if (recorded === undefined) return 'none';
+  if (sameProperties(recorded, event.ResourceProperties)) return 'new';
+  if (event.RequestType === 'Update' && sameProperties(recorded, event.OldResourceProperties)) return 'old';
+  return 'other';
 }
 
 /** The deciding properties of `properties` (an event's). */

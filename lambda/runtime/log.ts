@@ -12,6 +12,14 @@ export interface LogFields {
   readonly step?: string;
   /** Why an event was refused (a reason code of `attestation.ts`). */
   readonly reason?: string;
+  /** What CloudFormation's record showed for the event (`attestation.ts`): the resource's status, */
+  readonly resourceStatus?: string;
+  /** the stack's status (when it was read), */
+  readonly stackStatus?: string;
+  /** whether the record's physical ID was the event's ("true"/"false"), */
+  readonly physicalIdMatches?: string;
+  /** and whose properties the record carried: "new", "old", "other" or "none". */
+  readonly metadataIs?: string;
 }
 
 const ALLOWED: ReadonlyArray<keyof LogFields> = [
@@ -23,6 +31,10 @@ const ALLOWED: ReadonlyArray<keyof LogFields> = [
   'error',
   'step',
   'reason',
+  'resourceStatus',
+  'stackStatus',
+  'physicalIdMatches',
+  'metadataIs',
 ];
 
 export function log(message: string, fields: LogFields = {}): void {

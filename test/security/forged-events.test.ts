@@ -575,6 +575,56 @@ describe('genuine sequences, CloudFormation sending each event', () => {
     expect(accountState()).toBe(before);
   });
 
+  test("each event logs one line of what CloudFormation's record showed, without names or ARNs", async () => {
+    // GIVEN a rename: its Update, then its cleanup Delete of the old physical ID
+    fake.createUser('alice2');
+    const renamed = { ...alice(), UserName: 'alice2' };
+    const update = await genuine(updateEvent(AL, 'alice', renamed, alice()));
+    const cleanup = await genuine(deleteEvent(AL, 'alice', alice()));
+    // and a forged Create of the break-glass user's profile
+    const forged = await invoke(createEvent(BG, alice()), { forged: true });
+    outputs.push(forged.output);
+    const observations = (output: string) =>
+      output
+        .split('\n')
+        .filter((line) => line.startsWith('{') && (JSON.parse(line) as { message: string }).message === 'attestation')
+        .map((line) => JSON.parse(line) as Record<string, string>);
+    expect(observations(update.output)).toEqual([
+      {
+        message: 'attestation',
+        requestType: 'Update',
+        logicalResourceId: AL,
+        resourceStatus: 'UPDATE_IN_PROGRESS',
+        physicalIdMatches: 'true',
+        metadataIs: 'new',
+      },
+    ]);
+    expect(observations(cleanup.output)).toEqual([
+      {
+        message: 'attestation',
+        requestType: 'Delete',
+        logicalResourceId: AL,
+        resourceStatus: 'UPDATE_COMPLETE',
+        stackStatus: 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS',
+        physicalIdMatches: 'false',
+        metadataIs: 'other',
+      },
+    ]);
+    expect(observations(forged.output)).toEqual([
+      {
+        message: 'attestation',
+        requestType: 'Create',
+        logicalResourceId: BG,
+        resourceStatus: 'CREATE_COMPLETE',
+        physicalIdMatches: 'false',
+        metadataIs: 'other',
+      },
+    ]);
+    for (const line of [update, cleanup, forged].flatMap((r) => observations(r.output))) {
+      expect(JSON.stringify(line)).not.toMatch(/alice|breakglass|arn:/);
+    }
+  });
+
   test('Throttling on DescribeStackResource is retried, and the event goes through', async () => {
     // more throttled attempts than the SDK makes alone (4): the handler's own policy retries too
     fake.inject({ command: 'DescribeStackResource', kind: 'Throttling', count: 5 });
