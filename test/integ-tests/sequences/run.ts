@@ -1,0 +1,261 @@
+/**
+ * The real-account sequences (run by `node test/integ-tests/run.mjs deploy` after the assertions,
+ * or alone: `npx ts-node --transpile-only test/integ-tests/sequences/run.ts [--no-clean]`).
+ *
+ * Deploys the sequences app (`app.ts`) step by step with the project's CDK CLI, expecting the
+ * failed update and the failed first deployment to fail, deletes the main stack as its last step,
+ * then reads the handlers' `attestation` log lines from the stacks' (retained) log groups, labels
+ * each with its step and moment, compares them with the driver's moments (`recording.ts`), writes
+ * the recording to test/integ-tests/recordings/<region>-<date>.json, prints the observations and
+ * the mismatches, and exits non-zero on any mismatch or on a step that did not end as expected.
+ * Then it deletes what is left (stacks, log groups) unless `--no-clean` is given.
+ *
+ * Prints only the observations' fields and stack statuses: the log lines hold no secret, and the
+ * handlers' other log lines are not read.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  CloudFormationClient,
+  DeleteStackCommand,
+  DescribeStacksCommand,
+  paginateListStackResources,
+  waitUntilStackDeleteComplete,
+} from '@aws-sdk/client-cloudformation';
+import {
+  CloudWatchLogsClient,
+  DeleteLogGroupCommand,
+  paginateFilterLogEvents,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-cloudwatch-logs';
+import * as prettier from 'prettier';
+import { FAILED_CREATE_STACK, SEQUENCES_STACK, sequenceLogicalIds } from './app';
+import {
+  RecordingFile,
+  STEP_NAMES,
+  StepName,
+  StepWindow,
+  TimedObservation,
+  compareRecording,
+  expectedEvents,
+  parseAttestation,
+} from './recording';
+
+const root = path.resolve(__dirname, '..', '..', '..');
+const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
+const app = `npx ts-node --prefer-ts-exts --transpile-only ${path.relative(root, path.join(__dirname, 'app.ts'))}`;
+export const RECORDINGS_DIR = path.join(root, 'test', 'integ-tests', 'recordings');
+
+/** How each step is run, and the stack status it must end in. */
+const PLAN: Record<StepName, { stack: string; templateStep?: number; endsIn: string }> = {
+  create: { stack: SEQUENCES_STACK, templateStep: 1, endsIn: 'CREATE_COMPLETE' },
+  update: { stack: SEQUENCES_STACK, templateStep: 2, endsIn: 'UPDATE_COMPLETE' },
+  rename: { stack: SEQUENCES_STACK, templateStep: 3, endsIn: 'UPDATE_COMPLETE' },
+  move: { stack: SEQUENCES_STACK, templateStep: 4, endsIn: 'UPDATE_COMPLETE' },
+  failedUpdate: { stack: SEQUENCES_STACK, templateStep: 5, endsIn: 'UPDATE_ROLLBACK_COMPLETE' },
+  stackDelete: { stack: SEQUENCES_STACK, endsIn: 'DELETE_COMPLETE' },
+  failedFirstDeploy: { stack: FAILED_CREATE_STACK, templateStep: 1, endsIn: 'ROLLBACK_COMPLETE' },
+};
+
+/** How long CloudWatch Logs may take to make the last lines searchable. */
+const LOG_WAIT_MS = 5 * 60_000;
+const LOG_POLL_MS = 15_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function stackOf(cfn: CloudFormationClient, name: string): Promise<{ id: string; status: string } | undefined> {
+  try {
+    const stack = (await cfn.send(new DescribeStacksCommand({ StackName: name }))).Stacks?.[0];
+    return stack?.StackId && stack.StackStatus ? { id: stack.StackId, status: stack.StackStatus } : undefined;
+  } catch (error) {
+    if (error instanceof Error && /does not exist/.test(error.message)) return undefined;
+    throw error;
+  }
+}
+
+async function logGroupsOf(cfn: CloudFormationClient, stackId: string): Promise<string[]> {
+  const groups: string[] = [];
+  for await (const page of paginateListStackResources({ client: cfn }, { StackName: stackId })) {
+    for (const r of page.StackResourceSummaries ?? []) {
+      if (r.ResourceType === 'AWS::Logs::LogGroup' && r.PhysicalResourceId) groups.push(r.PhysicalResourceId);
+    }
+  }
+  return groups;
+}
+
+async function readAttestations(
+  logs: CloudWatchLogsClient,
+  groups: readonly string[],
+  startTime: number,
+  endTime: number,
+): Promise<TimedObservation[]> {
+  const found: TimedObservation[] = [];
+  for (const group of groups) {
+    try {
+      for await (const page of paginateFilterLogEvents(
+        { client: logs },
+        { logGroupName: group, startTime, endTime, filterPattern: '"attestation"' },
+      )) {
+        for (const event of page.events ?? []) {
+          const observation = parseAttestation(event);
+          if (observation) found.push(observation);
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+    }
+  }
+  return found.sort((a, b) => a.timestamp - b.timestamp);
+}
+
+async function deleteStack(cfn: CloudFormationClient, name: string): Promise<string> {
+  const stack = await stackOf(cfn, name);
+  if (!stack || stack.status === 'DELETE_COMPLETE') return 'DELETE_COMPLETE';
+  await cfn.send(new DeleteStackCommand({ StackName: stack.id }));
+  // The waiter throws when the delete fails (DELETE_FAILED); the status below says so.
+  await waitUntilStackDeleteComplete({ client: cfn, maxWaitTime: 1800 }, { StackName: stack.id }).catch(
+    () => undefined,
+  );
+  return (await cfn.send(new DescribeStacksCommand({ StackName: stack.id }))).Stacks?.[0]?.StackStatus ?? 'UNKNOWN';
+}
+
+function recordingPath(region: string, date: Date): string {
+  const base = `${region}-${date.toISOString().slice(0, 10)}`;
+  let file = path.join(RECORDINGS_DIR, `${base}.json`);
+  for (let n = 2; fs.existsSync(file); n++) file = path.join(RECORDINGS_DIR, `${base}-${n}.json`);
+  return file;
+}
+
+async function main(): Promise<number> {
+  const clean = !process.argv.includes('--no-clean');
+  const cfn = new CloudFormationClient({});
+  const logs = new CloudWatchLogsClient({});
+  const region = await cfn.config.region();
+  const runId = randomBytes(4).toString('hex');
+  const expected = expectedEvents(sequenceLogicalIds(runId));
+  const problems: string[] = [];
+  const windows: (StepWindow & { stack: string; stackStatus: string })[] = [];
+  const logGroups = new Set<string>();
+
+  console.log(`SEQUENCES  region ${region}, run ${runId}`);
+  try {
+    for (const step of STEP_NAMES) {
+      const plan = PLAN[step];
+      const started = Date.now();
+      let stackStatus: string;
+      if (plan.templateStep === undefined) {
+        stackStatus = await deleteStack(cfn, plan.stack);
+      } else {
+        console.log(`STEP       ${step}: cdk deploy ${plan.stack} -c step=${plan.templateStep}`);
+        const deploy = spawnSync(
+          cdk,
+          [
+            'deploy',
+            plan.stack,
+            '--app',
+            app,
+            '-c',
+            `step=${plan.templateStep}`,
+            '-c',
+            `runId=${runId}`,
+            '--exclusively',
+            '--require-approval',
+            'never',
+            '--no-notices',
+          ],
+          { cwd: root, stdio: 'inherit', env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' } },
+        );
+        const stack = await stackOf(cfn, plan.stack);
+        stackStatus = stack?.status ?? 'NO_STACK';
+        if (stack) for (const g of await logGroupsOf(cfn, stack.id)) logGroups.add(g);
+        const failedAsExpected = plan.endsIn.includes('ROLLBACK');
+        if ((deploy.status === 0) === failedAsExpected) {
+          problems.push(
+            `step ${step}: cdk deploy exited ${deploy.status}, expected it to ${failedAsExpected ? 'fail' : 'succeed'}`,
+          );
+        }
+      }
+      windows.push({ step, started, ended: Date.now(), stack: plan.stack, stackStatus });
+      console.log(
+        `STEP       ${step}: ${plan.stack} ${stackStatus}${stackStatus === plan.endsIn ? '' : ` (expected ${plan.endsIn})`}`,
+      );
+      if (stackStatus !== plan.endsIn) {
+        problems.push(`step ${step}: ${plan.stack} ended in ${stackStatus}, expected ${plan.endsIn}`);
+        break;
+      }
+    }
+
+    if (windows.length === 0) throw new Error('no step ran');
+    // The lines of the last step can take a while to be searchable: wait for as many as expected.
+    const total = windows.reduce((n, w) => n + expected[w.step].length, 0);
+    const from = windows[0].started;
+    const to = () => Math.max(Date.now(), windows[windows.length - 1].ended);
+    let recorded = await readAttestations(logs, [...logGroups], from, to());
+    for (const until = Date.now() + LOG_WAIT_MS; recorded.length < total && Date.now() < until;) {
+      await sleep(LOG_POLL_MS);
+      recorded = await readAttestations(logs, [...logGroups], from, to());
+    }
+    // Once more after a pause, so that a late extra line is not missed.
+    await sleep(LOG_POLL_MS);
+    recorded = await readAttestations(logs, [...logGroups], from, to());
+
+    const comparison = compareRecording(expected, windows, recorded);
+    const recording: RecordingFile = {
+      format: 'cdk-console-users/cloudformation-recording/1',
+      region,
+      recordedAt: new Date().toISOString(),
+      steps: windows,
+      observations: comparison.observations,
+      mismatches: comparison.mismatches,
+    };
+    fs.mkdirSync(RECORDINGS_DIR, { recursive: true });
+    const file = recordingPath(region, new Date());
+    // Formatted as the repository's prettier check wants it, so that it can be committed as written.
+    const options = { ...(await prettier.resolveConfig(file)), filepath: file };
+    fs.writeFileSync(file, await prettier.format(JSON.stringify(recording), options));
+    console.log(
+      `RECORDED   ${comparison.observations.length} observations (${total} expected) in ${path.relative(root, file)}`,
+    );
+    for (const o of comparison.observations) {
+      console.log(
+        `  ${o.step} ${o.moment}: ${o.requestType} ${o.logicalId} resource=${o.resourceStatus} stack=${o.stackStatus ?? '-'} ` +
+          `physicalIdMatches=${o.physicalIdMatches} metadataIs=${o.metadataIs}${o.reason === undefined ? '' : ` reason=${o.reason}`}`,
+      );
+    }
+    for (const m of comparison.mismatches) console.log(`MISMATCH   ${m}`);
+    problems.push(...comparison.mismatches);
+  } catch (error) {
+    problems.push(`ERROR ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    if (clean) {
+      for (const stack of [SEQUENCES_STACK, FAILED_CREATE_STACK]) {
+        console.log(
+          `CLEANUP    ${stack}: ${await deleteStack(cfn, stack).catch((e: Error) => `not deleted: ${e.message}`)}`,
+        );
+      }
+      for (const group of logGroups) {
+        await logs.send(new DeleteLogGroupCommand({ logGroupName: group })).catch((e: unknown) => {
+          if (!(e instanceof ResourceNotFoundException))
+            console.log(`CLEANUP    log group ${group} not deleted: ${String(e)}`);
+        });
+      }
+      console.log(`CLEANUP    ${logGroups.size} retained log groups deleted`);
+    } else {
+      console.log(`KEPT       stacks and log groups (--no-clean): ${[...logGroups].join(', ')}`);
+    }
+  }
+  for (const p of problems) console.error(`FAIL       ${p}`);
+  return problems.length === 0 ? 0 : 1;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
