@@ -17,31 +17,16 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  CloudFormationClient,
-  DeleteStackCommand,
-  DescribeStacksCommand,
-  paginateListStackResources,
-  waitUntilStackDeleteComplete,
-} from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import {
   CloudWatchLogsClient,
   DeleteLogGroupCommand,
-  paginateFilterLogEvents,
   ResourceNotFoundException,
 } from '@aws-sdk/client-cloudwatch-logs';
 import * as prettier from 'prettier';
 import { FAILED_CREATE_STACK, SEQUENCES_STACK, sequenceLogicalIds } from './app';
-import {
-  RecordingFile,
-  STEP_NAMES,
-  StepName,
-  StepWindow,
-  TimedObservation,
-  compareRecording,
-  expectedEvents,
-  parseAttestation,
-} from './recording';
+import { deleteStack, logGroupsOf, readAttestations, stackOf } from './aws';
+import { RecordingFile, STEP_NAMES, StepName, StepWindow, compareRecording, expectedEvents } from './recording';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
@@ -64,62 +49,6 @@ const LOG_WAIT_MS = 5 * 60_000;
 const LOG_POLL_MS = 15_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function stackOf(cfn: CloudFormationClient, name: string): Promise<{ id: string; status: string } | undefined> {
-  try {
-    const stack = (await cfn.send(new DescribeStacksCommand({ StackName: name }))).Stacks?.[0];
-    return stack?.StackId && stack.StackStatus ? { id: stack.StackId, status: stack.StackStatus } : undefined;
-  } catch (error) {
-    if (error instanceof Error && /does not exist/.test(error.message)) return undefined;
-    throw error;
-  }
-}
-
-async function logGroupsOf(cfn: CloudFormationClient, stackId: string): Promise<string[]> {
-  const groups: string[] = [];
-  for await (const page of paginateListStackResources({ client: cfn }, { StackName: stackId })) {
-    for (const r of page.StackResourceSummaries ?? []) {
-      if (r.ResourceType === 'AWS::Logs::LogGroup' && r.PhysicalResourceId) groups.push(r.PhysicalResourceId);
-    }
-  }
-  return groups;
-}
-
-async function readAttestations(
-  logs: CloudWatchLogsClient,
-  groups: readonly string[],
-  startTime: number,
-  endTime: number,
-): Promise<TimedObservation[]> {
-  const found: TimedObservation[] = [];
-  for (const group of groups) {
-    try {
-      for await (const page of paginateFilterLogEvents(
-        { client: logs },
-        { logGroupName: group, startTime, endTime, filterPattern: '"attestation"' },
-      )) {
-        for (const event of page.events ?? []) {
-          const observation = parseAttestation(event);
-          if (observation) found.push(observation);
-        }
-      }
-    } catch (error) {
-      if (!(error instanceof ResourceNotFoundException)) throw error;
-    }
-  }
-  return found.sort((a, b) => a.timestamp - b.timestamp);
-}
-
-async function deleteStack(cfn: CloudFormationClient, name: string): Promise<string> {
-  const stack = await stackOf(cfn, name);
-  if (!stack || stack.status === 'DELETE_COMPLETE') return 'DELETE_COMPLETE';
-  await cfn.send(new DeleteStackCommand({ StackName: stack.id }));
-  // The waiter throws when the delete fails (DELETE_FAILED); the status below says so.
-  await waitUntilStackDeleteComplete({ client: cfn, maxWaitTime: 1800 }, { StackName: stack.id }).catch(
-    () => undefined,
-  );
-  return (await cfn.send(new DescribeStacksCommand({ StackName: stack.id }))).Stacks?.[0]?.StackStatus ?? 'UNKNOWN';
-}
 
 function recordingPath(region: string, date: Date): string {
   const base = `${region}-${date.toISOString().slice(0, 10)}`;

@@ -1,0 +1,80 @@
+/**
+ * The sequences runner's AWS calls (beside `run.ts` so that tests can load them without the CLI):
+ * a stack's status and log groups, the attestation lines of log groups, deleting a stack.
+ */
+import {
+  CloudFormationClient,
+  DeleteStackCommand,
+  DescribeStacksCommand,
+  paginateListStackResources,
+  waitUntilStackDeleteComplete,
+} from '@aws-sdk/client-cloudformation';
+import {
+  CloudWatchLogsClient,
+  paginateFilterLogEvents,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { TimedObservation, parseAttestation } from './recording';
+
+/** The stack named `name` (its ID and status), or undefined when there is none. */
+export async function stackOf(
+  cfn: CloudFormationClient,
+  name: string,
+): Promise<{ id: string; status: string } | undefined> {
+  try {
+    const stack = (await cfn.send(new DescribeStacksCommand({ StackName: name }))).Stacks?.[0];
+    return stack?.StackId && stack.StackStatus ? { id: stack.StackId, status: stack.StackStatus } : undefined;
+  } catch (error) {
+    if (error instanceof Error && /does not exist/.test(error.message)) return undefined;
+    throw error;
+  }
+}
+
+/** The log groups of stack `stackId` (their names: the log groups' physical IDs). */
+export async function logGroupsOf(cfn: CloudFormationClient, stackId: string): Promise<string[]> {
+  const groups: string[] = [];
+  for await (const page of paginateListStackResources({ client: cfn }, { StackName: stackId })) {
+    for (const r of page.StackResourceSummaries ?? []) {
+      if (r.ResourceType === 'AWS::Logs::LogGroup' && r.PhysicalResourceId) groups.push(r.PhysicalResourceId);
+    }
+  }
+  return groups;
+}
+
+/** The attestation lines logged to `groups` from `startTime` to `endTime`, in time order; a missing group has none. */
+export async function readAttestations(
+  logs: CloudWatchLogsClient,
+  groups: readonly string[],
+  startTime: number,
+  endTime: number,
+): Promise<TimedObservation[]> {
+  const found: TimedObservation[] = [];
+  for (const group of groups) {
+    try {
+      for await (const page of paginateFilterLogEvents(
+        { client: logs },
+        { logGroupName: group, startTime, endTime, filterPattern: '"attestation"' },
+      )) {
+        for (const event of page.events ?? []) {
+          const observation = parseAttestation(event);
+          if (observation) found.push(observation);
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+    }
+  }
+  return found.sort((a, b) => a.timestamp - b.timestamp);
+}
+
+/** Deletes stack `name` if it exists and waits; returns its final status (DELETE_COMPLETE when there is none). */
+export async function deleteStack(cfn: CloudFormationClient, name: string): Promise<string> {
+  const stack = await stackOf(cfn, name);
+  if (!stack || stack.status === 'DELETE_COMPLETE') return 'DELETE_COMPLETE';
+  await cfn.send(new DeleteStackCommand({ StackName: stack.id }));
+  // The waiter throws when the delete fails (DELETE_FAILED); the status below says so.
+  await waitUntilStackDeleteComplete({ client: cfn, maxWaitTime: 1800 }, { StackName: stack.id }).catch(
+    () => undefined,
+  );
+  return (await cfn.send(new DescribeStacksCommand({ StackName: stack.id }))).Stacks?.[0]?.StackStatus ?? 'UNKNOWN';
+}
