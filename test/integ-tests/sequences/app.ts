@@ -38,6 +38,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { AccountPasswordPolicy, ConsoleUser, LoginProfile } from '../../../lib';
+import type { StepName } from './recording';
 
 /** The main stack's name. */
 export const SEQUENCES_STACK = 'CdkConsoleUsersSequences';
@@ -45,6 +46,23 @@ export const SEQUENCES_STACK = 'CdkConsoleUsersSequences';
 export const FAILED_CREATE_STACK = 'CdkConsoleUsersSequencesFailedCreate';
 /** The steps that have a template (step 6 deletes the stack). */
 export const TEMPLATE_STEPS = [1, 2, 3, 4, 5] as const;
+/**
+ * How the runner takes each step: the stack, the template step it deploys (none: it deletes the
+ * stack), and the status the stack must end in (a ROLLBACK status: the deployment must fail).
+ */
+export const STEP_PLAN: Record<
+  StepName,
+  { readonly stack: string; readonly templateStep?: number; readonly endsIn: string }
+> = {
+  create: { stack: SEQUENCES_STACK, templateStep: 1, endsIn: 'CREATE_COMPLETE' },
+  update: { stack: SEQUENCES_STACK, templateStep: 2, endsIn: 'UPDATE_COMPLETE' },
+  rename: { stack: SEQUENCES_STACK, templateStep: 3, endsIn: 'UPDATE_COMPLETE' },
+  move: { stack: SEQUENCES_STACK, templateStep: 4, endsIn: 'UPDATE_COMPLETE' },
+  failedUpdate: { stack: SEQUENCES_STACK, templateStep: 5, endsIn: 'UPDATE_ROLLBACK_COMPLETE' },
+  stackDelete: { stack: SEQUENCES_STACK, endsIn: 'DELETE_COMPLETE' },
+  // The failed-create stack is the same at every step.
+  failedFirstDeploy: { stack: FAILED_CREATE_STACK, templateStep: 1, endsIn: 'ROLLBACK_COMPLETE' },
+};
 /** The run ID of an app built without one (offline tests and `cdk synth`). */
 export const OFFLINE_RUN_ID = 'offline';
 

@@ -24,25 +24,14 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-cloudwatch-logs';
 import * as prettier from 'prettier';
-import { FAILED_CREATE_STACK, SEQUENCES_STACK, sequenceLogicalIds } from './app';
+import { FAILED_CREATE_STACK, SEQUENCES_STACK, STEP_PLAN, sequenceLogicalIds } from './app';
 import { deleteStack, logGroupsOf, readAttestations, stackOf } from './aws';
-import { RecordingFile, STEP_NAMES, StepName, StepWindow, compareRecording, expectedEvents } from './recording';
+import { RecordingFile, STEP_NAMES, StepWindow, compareRecording, expectedEvents } from './recording';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
 const app = `npx ts-node --prefer-ts-exts --transpile-only ${path.relative(root, path.join(__dirname, 'app.ts'))}`;
 export const RECORDINGS_DIR = path.join(root, 'test', 'integ-tests', 'recordings');
-
-/** How each step is run, and the stack status it must end in. */
-const PLAN: Record<StepName, { stack: string; templateStep?: number; endsIn: string }> = {
-  create: { stack: SEQUENCES_STACK, templateStep: 1, endsIn: 'CREATE_COMPLETE' },
-  update: { stack: SEQUENCES_STACK, templateStep: 2, endsIn: 'UPDATE_COMPLETE' },
-  rename: { stack: SEQUENCES_STACK, templateStep: 3, endsIn: 'UPDATE_COMPLETE' },
-  move: { stack: SEQUENCES_STACK, templateStep: 4, endsIn: 'UPDATE_COMPLETE' },
-  failedUpdate: { stack: SEQUENCES_STACK, templateStep: 5, endsIn: 'UPDATE_ROLLBACK_COMPLETE' },
-  stackDelete: { stack: SEQUENCES_STACK, endsIn: 'DELETE_COMPLETE' },
-  failedFirstDeploy: { stack: FAILED_CREATE_STACK, templateStep: 1, endsIn: 'ROLLBACK_COMPLETE' },
-};
 
 /** How long CloudWatch Logs may take to make the last lines searchable. */
 const LOG_WAIT_MS = 5 * 60_000;
@@ -69,9 +58,17 @@ async function main(): Promise<number> {
   const logGroups = new Set<string>();
 
   console.log(`SEQUENCES  region ${region}, run ${runId}`);
+  // A stack left by an earlier run (--no-clean) would turn the first deployment into an update.
+  for (const stack of [SEQUENCES_STACK, FAILED_CREATE_STACK]) {
+    const found = await stackOf(cfn, stack);
+    if (found && found.status !== 'DELETE_COMPLETE') {
+      console.error(`FAIL       stack ${stack} exists (${found.status}), left by an earlier run? Delete it first.`);
+      return 1;
+    }
+  }
   try {
     for (const step of STEP_NAMES) {
-      const plan = PLAN[step];
+      const plan = STEP_PLAN[step];
       const started = Date.now();
       let stackStatus: string;
       if (plan.templateStep === undefined) {

@@ -10,6 +10,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import {
   FAILED_CREATE_STACK,
   SEQUENCES_STACK,
+  STEP_PLAN,
   SequenceLogicalIds,
   TEMPLATE_STEPS,
   buildSequencesApp,
@@ -23,6 +24,7 @@ import {
   ExpectedEvent,
   LogEvent,
   MOMENTS,
+  STEP_NAMES,
   StepName,
   StepWindow,
   TimedObservation,
@@ -207,6 +209,19 @@ describe('the sequences app', () => {
         expect([step, id, id in steps[step].main.Resources]).toEqual([step, id, true]);
       }
     }
+  });
+
+  test('the runner deploys the template steps of the main stack in order, expecting steps 5 and 7 to fail', () => {
+    expect(Object.keys(STEP_PLAN)).toEqual([...STEP_NAMES]);
+    expect(STEP_NAMES.map((s) => [s, STEP_PLAN[s].stack, STEP_PLAN[s].templateStep, STEP_PLAN[s].endsIn])).toEqual([
+      ['create', SEQUENCES_STACK, 1, 'CREATE_COMPLETE'],
+      ['update', SEQUENCES_STACK, 2, 'UPDATE_COMPLETE'],
+      ['rename', SEQUENCES_STACK, 3, 'UPDATE_COMPLETE'],
+      ['move', SEQUENCES_STACK, 4, 'UPDATE_COMPLETE'],
+      ['failedUpdate', SEQUENCES_STACK, 5, 'UPDATE_ROLLBACK_COMPLETE'],
+      ['stackDelete', SEQUENCES_STACK, undefined, 'DELETE_COMPLETE'],
+      ['failedFirstDeploy', FAILED_CREATE_STACK, 1, 'ROLLBACK_COMPLETE'],
+    ]);
   });
 
   test('fails when the step or the run ID in the context is not one the app knows', () => {
