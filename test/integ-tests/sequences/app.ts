@@ -97,9 +97,14 @@ class RetainLogGroups implements IAspect {
   }
 }
 
+/** What the names of the users of run `runId` start with. */
+export function userNamePrefix(runId: string): string {
+  return `cdkcu-seq-${runId}-`;
+}
+
 /** The user names of one run (a run ID keeps concurrent or leftover runs apart). */
 export function userNames(runId: string) {
-  const prefix = `cdkcu-seq-${runId}`;
+  const prefix = userNamePrefix(runId).slice(0, -1);
   return {
     reset: `${prefix}-reset`,
     plain: `${prefix}-plain`,

@@ -1,6 +1,7 @@
 /**
  * The sequences runner's AWS calls (beside `run.ts` so that tests can load them without the CLI):
- * a stack's status and log groups, the attestation lines of log groups, deleting a stack.
+ * a stack's status and log groups, the attestation lines of log groups, deleting a stack, the IAM
+ * users a run left behind.
  */
 import {
   CloudFormationClient,
@@ -14,6 +15,7 @@ import {
   paginateFilterLogEvents,
   ResourceNotFoundException,
 } from '@aws-sdk/client-cloudwatch-logs';
+import { IAMClient, paginateListUsers } from '@aws-sdk/client-iam';
 import { TimedObservation, parseAttestation } from './recording';
 
 /** The stack named `name` (its ID and status), or undefined when there is none. */
@@ -77,4 +79,13 @@ export async function deleteStack(cfn: CloudFormationClient, name: string): Prom
     () => undefined,
   );
   return (await cfn.send(new DescribeStacksCommand({ StackName: stack.id }))).Stacks?.[0]?.StackStatus ?? 'UNKNOWN';
+}
+
+/** The names of the IAM users whose name starts with `prefix` (those of one run), sorted. */
+export async function usersNamed(iam: IAMClient, prefix: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const page of paginateListUsers({ client: iam }, {})) {
+    for (const user of page.Users ?? []) if (user.UserName?.startsWith(prefix)) names.push(user.UserName);
+  }
+  return names.sort();
 }

@@ -24,8 +24,9 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-cloudwatch-logs';
 import * as prettier from 'prettier';
-import { FAILED_CREATE_STACK, SEQUENCES_STACK, STEP_PLAN, sequenceLogicalIds } from './app';
-import { deleteStack, logGroupsOf, readAttestations, stackOf } from './aws';
+import { FAILED_CREATE_STACK, SEQUENCES_STACK, STEP_PLAN, sequenceLogicalIds, userNamePrefix } from './app';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { deleteStack, logGroupsOf, readAttestations, stackOf, usersNamed } from './aws';
 import { RecordingFile, STEP_NAMES, StepWindow, compareRecording, expectedEvents } from './recording';
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -168,6 +169,11 @@ async function main(): Promise<number> {
         });
       }
       console.log(`CLEANUP    ${logGroups.size} retained log groups deleted`);
+      // Every user of the run belongs to a stack: one still there was left behind by a failed Delete.
+      const left = await usersNamed(new IAMClient({}), userNamePrefix(runId)).catch((e: Error) => [
+        `(not listed: ${e.message})`,
+      ]);
+      if (left.length > 0) problems.push(`IAM users left behind (delete them by hand): ${left.join(', ')}`);
     } else {
       console.log(`KEPT       stacks and log groups (--no-clean): ${[...logGroups].join(', ')}`);
     }

@@ -5,7 +5,8 @@
  */
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { deleteStack, logGroupsOf, readAttestations, stackOf } from './aws';
+import { CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
+import { deleteStack, logGroupsOf, readAttestations, stackOf, usersNamed } from './aws';
 
 const endpoint = () => {
   const e = process.env.MOTO_ENDPOINT;
@@ -135,5 +136,14 @@ describe('the sequences runner against moto', () => {
   test('deletes the stack and reports DELETE_COMPLETE, also for a stack that is already gone', async () => {
     expect(await deleteStack(cfn, stackName)).toBe('DELETE_COMPLETE');
     expect(await deleteStack(cfn, stackName)).toBe('DELETE_COMPLETE');
+  });
+
+  test("lists only the run's IAM users", async () => {
+    const iam = new IAMClient(clientConfig());
+    for (const name of ['cdkcu-seq-r1-plain', 'cdkcu-seq-r1-held', 'cdkcu-seq-r10-plain', 'someone-else']) {
+      await iam.send(new CreateUserCommand({ UserName: name }));
+    }
+    expect(await usersNamed(iam, 'cdkcu-seq-r1-')).toEqual(['cdkcu-seq-r1-held', 'cdkcu-seq-r1-plain']);
+    expect(await usersNamed(iam, 'cdkcu-seq-r2-')).toEqual([]);
   });
 });
