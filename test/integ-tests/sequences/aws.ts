@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import {
   CloudWatchLogsClient,
+  paginateDescribeLogGroups,
   paginateFilterLogEvents,
   ResourceNotFoundException,
 } from '@aws-sdk/client-cloudwatch-logs';
@@ -86,6 +87,25 @@ export async function usersNamed(iam: IAMClient, prefix: string): Promise<string
   const names: string[] = [];
   for await (const page of paginateListUsers({ client: iam }, {})) {
     for (const user of page.Users ?? []) if (user.UserName?.startsWith(prefix)) names.push(user.UserName);
+  }
+  return names.sort();
+}
+
+/**
+ * The log groups whose name starts with `prefix` and that were created at `createdSince` or later.
+ * CloudFormation names a log group without a name `<stack name>-<logical ID>-<suffix>`: this finds
+ * a stack's log groups also when the stack no longer lists them.
+ */
+export async function logGroupsNamed(
+  logs: CloudWatchLogsClient,
+  prefix: string,
+  createdSince: number,
+): Promise<string[]> {
+  const names: string[] = [];
+  for await (const page of paginateDescribeLogGroups({ client: logs }, { logGroupNamePrefix: prefix })) {
+    for (const group of page.logGroups ?? []) {
+      if (group.logGroupName && (group.creationTime ?? 0) >= createdSince) names.push(group.logGroupName);
+    }
   }
   return names.sort();
 }

@@ -26,7 +26,7 @@ import {
 import * as prettier from 'prettier';
 import { FAILED_CREATE_STACK, SEQUENCES_STACK, STEP_PLAN, sequenceLogicalIds, userNamePrefix } from './app';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { deleteStack, logGroupsOf, readAttestations, stackOf, usersNamed } from './aws';
+import { deleteStack, logGroupsNamed, logGroupsOf, readAttestations, stackOf, usersNamed } from './aws';
 import { RecordingFile, STEP_NAMES, StepWindow, compareRecording, expectedEvents } from './recording';
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -58,6 +58,7 @@ async function main(): Promise<number> {
   const windows: (StepWindow & { stack: string; stackStatus: string })[] = [];
   const logGroups = new Set<string>();
 
+  const runStarted = Date.now();
   console.log(`SEQUENCES  region ${region}, run ${runId}`);
   // A stack left by an earlier run (--no-clean) would turn the first deployment into an update.
   for (const stack of [SEQUENCES_STACK, FAILED_CREATE_STACK]) {
@@ -97,6 +98,8 @@ async function main(): Promise<number> {
         const stack = await stackOf(cfn, plan.stack);
         stackStatus = stack?.status ?? 'NO_STACK';
         if (stack) for (const g of await logGroupsOf(cfn, stack.id)) logGroups.add(g);
+        // A stack whose creation rolled back may not list its retained log groups: find them by name too.
+        for (const g of await logGroupsNamed(logs, `${plan.stack}-`, runStarted - 60_000)) logGroups.add(g);
         const failedAsExpected = plan.endsIn.includes('ROLLBACK');
         if ((deploy.status === 0) === failedAsExpected) {
           problems.push(
@@ -170,9 +173,15 @@ async function main(): Promise<number> {
       }
       console.log(`CLEANUP    ${logGroups.size} retained log groups deleted`);
       // Every user of the run belongs to a stack: one still there was left behind by a failed Delete.
-      const left = await usersNamed(new IAMClient({}), userNamePrefix(runId)).catch((e: Error) => [
-        `(not listed: ${e.message})`,
-      ]);
+      // IAM's lists are eventually consistent: a user deleted a moment ago can still be listed.
+      let left: string[] = [];
+      for (let attempt = 0; attempt < 4; attempt++) {
+        if (attempt > 0) await sleep(LOG_POLL_MS);
+        left = await usersNamed(new IAMClient({}), userNamePrefix(runId)).catch((e: Error) => [
+          `(not listed: ${e.message})`,
+        ]);
+        if (left.length === 0) break;
+      }
       if (left.length > 0) problems.push(`IAM users left behind (delete them by hand): ${left.join(', ')}`);
     } else {
       console.log(`KEPT       stacks and log groups (--no-clean): ${[...logGroups].join(', ')}`);

@@ -4,9 +4,14 @@
  * stack. The deployments themselves need a real account (`npm run integ:deploy`).
  */
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
-import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  PutLogEventsCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
-import { deleteStack, logGroupsOf, readAttestations, stackOf, usersNamed } from './aws';
+import { deleteStack, logGroupsNamed, logGroupsOf, readAttestations, stackOf, usersNamed } from './aws';
 
 const endpoint = () => {
   const e = process.env.MOTO_ENDPOINT;
@@ -145,5 +150,14 @@ describe('the sequences runner against moto', () => {
     }
     expect(await usersNamed(iam, 'cdkcu-seq-r1-')).toEqual(['cdkcu-seq-r1-held', 'cdkcu-seq-r1-plain']);
     expect(await usersNamed(iam, 'cdkcu-seq-r2-')).toEqual([]);
+  });
+
+  test('finds log groups by the stack-name prefix CloudFormation gives them, created since a time', async () => {
+    const since = Date.now() - 1_000;
+    for (const name of ['FailedStack-HandlerLogGroup-AB12', 'FailedStackOther-LogGroup-CD34', 'Unrelated-LogGroup']) {
+      await logs.send(new CreateLogGroupCommand({ logGroupName: name }));
+    }
+    expect(await logGroupsNamed(logs, 'FailedStack-', since)).toEqual(['FailedStack-HandlerLogGroup-AB12']);
+    expect(await logGroupsNamed(logs, 'FailedStack-', Date.now() + 60_000)).toEqual([]);
   });
 });
