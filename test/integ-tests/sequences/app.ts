@@ -21,6 +21,8 @@
  * Failed-create stack (`FAILED_CREATE_STACK`, same at every step): a `ConsoleUser` (`HeldUser`),
  * then a `LoginProfile` for a user that does not exist, whose Create fails: its first deployment
  * rolls back (ROLLBACK_IN_PROGRESS) with the Delete of the failed Create and of `HeldUser`'s.
+ * (The password policy orders every login profile of the app after it, so this stack depends on
+ * the main one in the assembly; the runner deploys each stack with `--exclusively`.)
  *
  * A wait condition fails the update rather than a resource named like an existing one: since
  * 2025 CloudFormation's pre-deployment validation refuses a name conflict before the update
