@@ -3,8 +3,11 @@
 //
 //   node test/integ-tests/run.mjs check    offline: synthesize and compare with the committed snapshot
 //   node test/integ-tests/run.mjs update   offline: rewrite the snapshot
-//   node test/integ-tests/run.mjs deploy   real account: deploy, read the assertion results, destroy
-//                                          (--no-clean keeps the stacks)
+//   node test/integ-tests/run.mjs deploy   real account: deploy, read the assertion results, destroy;
+//                                          then the sequences (sequences/run.ts): deploy the
+//                                          sequences app step by step, record what the handlers
+//                                          saw of CloudFormation, compare it with the driver's model
+//                                          (--no-clean keeps the stacks; --no-sequences skips them)
 //
 // Why not integ-runner: @aws-cdk/integ-runner 2.197.10 (the newest release) bundles cloud-assembly
 // schema 53 and refuses the schema-55 assemblies of aws-cdk-lib 2.276 ("AssemblyVersionMismatch").
@@ -183,8 +186,23 @@ if (mode === 'check' || mode === 'update') {
       if (clean) cdkRun(['destroy', ...common, '--force'], { stdio: 'inherit' });
     }
   }
-  if (failed > 0) fail(`${failed} integ assertion(s) or deployment(s) failed`);
-  console.log('all integ assertions passed');
+  if (!flags.includes('--no-sequences')) {
+    // The sequences app (sequences/app.ts) is not an integ.*.ts test: it has no snapshot, its
+    // stacks change from step to step, and its runner records CloudFormation's answers.
+    console.log('SEQUENCES  test/integ-tests/sequences/run.ts');
+    try {
+      execFileSync(
+        'npx',
+        ['ts-node', '--prefer-ts-exts', '--transpile-only', path.join(here, 'sequences', 'run.ts'), ...flags],
+        { cwd: root, stdio: 'inherit', env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' } },
+      );
+    } catch {
+      failed++;
+      console.error('ERROR      the sequences failed (see the lines above)');
+    }
+  }
+  if (failed > 0) fail(`${failed} integ assertion(s), deployment(s) or sequence run(s) failed`);
+  console.log('all integ assertions and sequences passed');
 } else {
   fail(`unknown mode '${mode}': use check, update or deploy`);
 }
