@@ -3,8 +3,10 @@
  *
  * `useMoto()` (call at the top of a test file) starts the moto proxy (moto-proxy.ts) in front of
  * the suite's moto_server, points the bundled handlers at it (AWS_ENDPOINT_URL_IAM /
- * _SECRETS_MANAGER), and resets moto (and the proxy's records and faults) before each test. Tests
- * read state straight from moto (not through the proxy).
+ * _SECRETS_MANAGER / _CLOUDFORMATION), and resets moto (and the proxy's records and faults) before
+ * each test. Tests read state straight from moto (not through the proxy). CloudFormation's calls
+ * are answered by the file's `CloudFormationService` (cloudformation.ts), which knows the stacks
+ * of the drivers `driver()` makes.
  *
  * Passwords never reach test output: `readSecret` returns a `StoredSecret` whose password is
  * private; tests compare and check it through methods that return booleans or rule names.
@@ -25,6 +27,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { PasswordPolicy, policyViolations } from '../../lambda/shared/password';
+import { CloudFormationService } from './cloudformation';
 import { Driver, DriverOptions, REGION } from './driver';
 import { resetMoto } from './moto-server';
 import { MotoProxy, ProxiedCall, secretDigest, startMotoProxy } from './moto-proxy';
@@ -89,6 +92,8 @@ export interface MotoHarness {
   readonly endpoint: string;
   /** The proxy the handlers talk through (calls since the last reset; inject faults here). */
   readonly proxy: MotoProxy;
+  /** CloudFormation's record of the drivers' stacks, as the proxy answers it (throttling set here). */
+  readonly cloudFormation: CloudFormationService;
   /** Clients straight to moto, for arranging and asserting. */
   readonly iam: IAMClient;
   readonly secrets: SecretsManagerClient;
@@ -130,16 +135,20 @@ export function useMoto(): MotoHarness {
   const iam = new IAMClient(config);
   const secrets = new SecretsManagerClient(config);
   let proxy: MotoProxy | undefined;
+  const cloudFormation = new CloudFormationService();
 
   beforeAll(async () => {
     proxy = await startMotoProxy({ target: endpoint });
+    proxy.answerCloudFormation(cloudFormation.responder);
     // The bundled handlers create their SDK clients once per module load, from these variables.
     process.env.AWS_ENDPOINT_URL_IAM = proxy.endpoint;
     process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = proxy.endpoint;
+    process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = proxy.endpoint;
   });
   beforeEach(async () => {
     await resetMoto(endpoint);
     proxy?.forget();
+    cloudFormation.reset();
   });
   afterAll(async () => {
     await proxy?.close();
@@ -151,9 +160,10 @@ export function useMoto(): MotoHarness {
       if (!proxy) throw new Error('the moto proxy is not started yet (use the harness inside tests)');
       return proxy;
     },
+    cloudFormation,
     iam,
     secrets,
-    driver: (options = {}) => new Driver({ ...options, endpoint }),
+    driver: (options = {}) => new Driver({ ...options, endpoint, cloudFormation }),
     profile: (userName) => loginProfileOf(iam, userName),
     async userTags(userName) {
       try {
