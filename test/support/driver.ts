@@ -259,6 +259,11 @@ export class Driver {
   public readonly logs: string[] = [];
   /** What CloudFormation recorded at each event sent or redelivered (with `recordCloudFormation`), in order. */
   public readonly cloudFormationRecording: CloudFormationObservation[] = [];
+  /**
+   * Called before each genuine event is sent (each delivery), while CloudFormation's record is as
+   * the event finds it: a test acts there "during" a deployment (e.g. sends a forged event).
+   */
+  public beforeDelivery?: (event: CustomResourceEvent) => Promise<void>;
 
   private current: PseudoParameters;
   /** CloudFormation's record of the stack (a new one after the stack is deleted and deployed again). */
@@ -925,7 +930,10 @@ export class Driver {
   /** Delivers the event (once, or twice with `deliveries: 2`); throws DriverError when the handler fails. */
   private async send(event: CustomResourceEvent): Promise<HandlerResponse> {
     let response: HandlerResponse | undefined;
-    for (let n = 1; n <= this.times; n++) response = await this.invoke(event, n);
+    for (let n = 1; n <= this.times; n++) {
+      await this.beforeDelivery?.(event);
+      response = await this.invoke(event, n);
+    }
     return response!;
   }
 
