@@ -6,7 +6,7 @@
 
 /** One entry of the fake's call log as the bench receives it (the input, which may hold a password, is left out). */
 export interface LoggedCall {
-  readonly service: 'iam' | 'secretsmanager';
+  readonly service: 'iam' | 'secretsmanager' | 'cloudformation';
   readonly command: string;
   /** 'ok', or the name of the error the call failed with. */
   readonly outcome: string;
@@ -18,6 +18,8 @@ export interface EventCalls {
   readonly commands: string[];
   readonly iam: number;
   readonly secretsmanager: number;
+  /** The reads that attest the event (`DescribeStackResource`, `DescribeStacks`). */
+  readonly cloudformation: number;
 }
 
 /**
@@ -48,6 +50,7 @@ export function countCalls(log: readonly LoggedCall[]): EventCalls {
     commands: log.map((c) => c.command),
     iam: log.filter((c) => c.service === 'iam').length,
     secretsmanager: log.filter((c) => c.service === 'secretsmanager').length,
+    cloudformation: log.filter((c) => c.service === 'cloudformation').length,
   };
 }
 

@@ -61,7 +61,7 @@ export interface Job {
   readonly fakeModule: string;
   /** Where the answers go: an HTTPS server of the parent on loopback (ResponseURL = base/RequestId). */
   readonly responseUrlBase: string;
-  readonly latency?: { readonly iam: number; readonly secretsmanager: number };
+  readonly latency?: { readonly iam: number; readonly secretsmanager: number; readonly cloudformation?: number };
   readonly warm?: number;
   readonly world?: WorldSnapshot;
 }
@@ -139,11 +139,26 @@ let requestCounter = 0;
  * and times it until the answer exists: the value it returns, or the response it PUT to the
  * ResponseURL if it did (then CloudFormation has it, whatever the function does after).
  */
+/**
+ * The fake's CloudFormation, when its support module has one (a build from before attested events
+ * has none, and its handler asks CloudFormation nothing).
+ */
+function cloudFormationOf(fake: Fake | undefined): CloudFormationModel | undefined {
+  return (fake as { cloudFormation?: CloudFormationModel } | undefined)?.cloudFormation;
+}
+
+/** The part of the fake's CloudFormation the bench drives: it is sending an event, then has its answer. */
+interface CloudFormationModel {
+  sending(event: unknown): void;
+  answered(event: unknown, answer: { Status: string; PhysicalResourceId: string } | undefined): void;
+}
+
 async function timed(
   entry: Entry,
   event: Record<string, unknown>,
   job: Job,
   context: unknown,
+  fake?: Fake,
 ): Promise<{ runMs: number; shape: AnswerShape; physicalResourceId: string }> {
   const requestId = `bench-${process.pid}-${++requestCounter}`;
   const sent = {
@@ -151,6 +166,9 @@ async function timed(
     RequestId: requestId,
     ResponseURL: `${job.responseUrlBase}/${requestId}?X-Amz-Signature=bench`,
   };
+  // CloudFormation sends the event: its record shows it while the handler runs (not timed).
+  const cloudFormation = cloudFormationOf(fake);
+  cloudFormation?.sending(sent);
   const start = now();
   let returned: unknown;
   let failure: unknown;
@@ -161,6 +179,15 @@ async function timed(
   }
   const returnedAt = now();
   const answer = await answerOf(requestId);
+  const returnedId = (returned as { PhysicalResourceId?: unknown } | undefined)?.PhysicalResourceId;
+  cloudFormation?.answered(
+    sent,
+    answer
+      ? { Status: answer.status, PhysicalResourceId: answer.physicalResourceId ?? '' }
+      : typeof returnedId === 'string'
+        ? { Status: 'SUCCESS', PhysicalResourceId: returnedId }
+        : undefined,
+  );
   if (answer) {
     if (answer.status !== 'SUCCESS')
       throw new Error(`the answer was ${answer.status}: ${answer.reason ?? '(no reason)'}`);
@@ -247,8 +274,13 @@ function events(support: FakeModule, fake: Fake, name: string, secretArn = fake.
   };
 }
 
+/**
+ * The calls of one event, in order: the CloudFormation reads that attest it (a log of their own in
+ * the fake; they come before any other call of the event), then the IAM and Secrets Manager calls.
+ */
 function callLog(fake: Fake): LoggedCall[] {
-  return fake.calls.map(({ service, command, outcome }) => ({ service, command, outcome }));
+  const attesting = (fake as { cloudFormationCalls?: Fake['calls'] }).cloudFormationCalls ?? [];
+  return [...attesting, ...fake.calls].map(({ service, command, outcome }) => ({ service, command, outcome }));
 }
 
 async function sequence(job: Job): Promise<SequenceResult> {
@@ -263,7 +295,7 @@ async function sequence(job: Job): Promise<SequenceResult> {
   const result: Partial<SequenceResult['events']> = {};
   const run = async (name: SequenceEvent, event: Record<string, unknown>, physicalId: string) => {
     fake.forgetCalls();
-    const { shape, physicalResourceId } = await timed(entry, event, job, context);
+    const { shape, physicalResourceId } = await timed(entry, event, job, context, fake);
     if (physicalResourceId !== physicalId) {
       throw new Error(`${name}: the physical ID is '${physicalResourceId}', expected '${physicalId}'`);
     }
@@ -294,7 +326,7 @@ async function createAndDelete(job: Job): Promise<TimingResult> {
     return events(support, fake, `user${i}`);
   });
   const run = async (event: Record<string, unknown>, load = 0): Promise<Timing> => {
-    const { runMs, shape } = await timed(entry, event, job, context);
+    const { runMs, shape } = await timed(entry, event, job, context, fake);
     return { loadMs: load, runMs, shape };
   };
   const cold = await run(users[0].create(), loadMs);
@@ -315,7 +347,7 @@ async function coldDelete(job: Job): Promise<TimingResult> {
   const secretArn = job.world!.secrets.find((s) => s.name === 'alice-password')?.arn;
   if (!secretArn) throw new Error('the world has no secret of alice');
   const alice = events(support, fake, 'alice', secretArn);
-  const { runMs, shape } = await timed(entry, alice.delete('alice'), job, support.lambdaContext());
+  const { runMs, shape } = await timed(entry, alice.delete('alice'), job, support.lambdaContext(), fake);
   return { cold: { loadMs, runMs, shape }, warm: [], warmDelete: [] };
 }
 

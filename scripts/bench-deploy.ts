@@ -53,6 +53,7 @@ export const SUPPORT_DIR = path.join('node_modules', '.cache', 'cdk-console-user
 export const LATENCY = {
   iam: Number(process.env.BENCH_IAM_MS ?? 100),
   secretsmanager: Number(process.env.BENCH_SM_MS ?? 50),
+  cloudformation: Number(process.env.BENCH_CFN_MS ?? process.env.BENCH_IAM_MS ?? 100),
 };
 /**
  * What the framework's hop costs that cannot run on this machine (see BENCHMARKS.md):
@@ -475,7 +476,7 @@ export function deployReport(d: DeployBench): string[] {
   const callRows = EVENTS.map(({ key, name }) => {
     const b = before.calls[key];
     const a = after.calls[key];
-    return `| ${name} | ${b.commands.length} | ${a.commands.length} | ${ratio(a.commands.length, b.commands.length)} | ${b.iam} + ${b.secretsmanager} | ${a.iam} + ${a.secretsmanager} | ${b.commands.join(', ')} | ${a.commands.join(', ')} |`;
+    return `| ${name} | ${b.commands.length} | ${a.commands.length} | ${ratio(a.commands.length, b.commands.length)} | ${b.iam} + ${b.secretsmanager} | ${a.iam} + ${a.secretsmanager} | ${b.cloudformation} | ${a.cloudformation} | ${b.commands.join(', ')} | ${a.commands.join(', ')} |`;
   });
   const timingRows = (pick: (r: BuildResult) => BuildResult['handler']) =>
     (
@@ -506,15 +507,15 @@ export function deployReport(d: DeployBench): string[] {
     '## Deploy path: the handler per event, before and after',
     '',
     `Two builds of the login-profile handler side by side in one run: **before** is ${before.source} (${d.base.why}; \`--base <ref>\` chooses another), built in a temporary directory from \`git archive\` with its own scripts/bundle.mjs (this tree's node_modules when its lock file is the same, else \`npm ci\`); **after** is this tree (${after.source}). ` +
-      `Both run against the tests' in-memory fake AWS (test/support/fake-aws.ts, below the SDK's middleware) with a latency per call (test/support/latency.ts): ${LATENCY.iam} ms per IAM call, ${LATENCY.secretsmanager} ms per Secrets Manager call (BENCH_IAM_MS, BENCH_SM_MS). ` +
+      `Both run against the tests' in-memory fake AWS (test/support/fake-aws.ts, below the SDK's middleware) with a latency per call (test/support/latency.ts): ${LATENCY.iam} ms per IAM call, ${LATENCY.secretsmanager} ms per Secrets Manager call, ${LATENCY.cloudformation} ms per CloudFormation call (BENCH_IAM_MS, BENCH_SM_MS, BENCH_CFN_MS). ` +
       `The answer goes to an HTTPS server on loopback given as each event's ResponseURL: before ${ANSWER[before.shape]}; after ${ANSWER[after.shape]} (seen on every invocation: a PUT to the ResponseURL, or a returned PhysicalResourceId).`,
     '',
     '### AWS calls per event',
     '',
     "One life cycle of a login profile per build (a password policy in force, no faults), counted from the fake's call log: one row per SDK attempt.",
     '',
-    '| event | calls, before | after | after/before | IAM + Secrets Manager calls, before | after | calls, before | after |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+    '| event | calls, before | after | after/before | IAM + Secrets Manager calls, before | after | CloudFormation calls (attesting the event), before | after | calls, before | after |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
     ...callRows,
     '',
     "### The handler's wall time per event",

@@ -1,14 +1,18 @@
 /**
  * Custom-resource handler for `Custom::ConsoleLoginProfile`, invoked by CloudFormation directly.
  * It only dispatches: the decisions are in `plan.ts`, the calls in order in `lifecycle.ts`, the
- * AWS calls in `../shared/aws.ts`, and what every handler does around its work (the deadline,
- * redaction, the answer to CloudFormation) in `../runtime/`.
+ * AWS calls in `../shared/aws.ts`, and what every handler does around its work (attesting the
+ * event with CloudFormation, the deadline, redaction, the answer to CloudFormation) in `../runtime/`.
  */
-import type { LoginProfileResourceProperties } from '../../lib/login-profile/contract';
+import { LOGIN_PROFILE_RESOURCE_TYPE, LoginProfileResourceProperties } from '../../lib/login-profile/contract';
+import { consoleSignInUrl } from '../../lib/shared/sign-in-domains';
+import type { AttestationRules, RecordedProperties } from '../runtime/attestation';
 import {
   CustomResourceEntry,
   CustomResourceEvent,
+  CustomResourceKind,
   CustomResourceResponse,
+  attestedByCloudFormation,
   customResourceEntry,
   respond,
   unknownRequestType,
@@ -25,21 +29,52 @@ import { parseProperties } from './properties';
 /** The event this handler receives (its properties are still checked: see `properties.ts`). */
 export type LoginProfileEvent = CustomResourceEvent<LoginProfileResourceProperties>;
 
+/**
+ * What CloudFormation's record decides for a login profile (see `../runtime/attestation.ts`): the
+ * user and the secret always come from the record; an Update may change the reset flag, the
+ * password length or the reset token with the record still showing the old properties, but not
+ * the user or the secret.
+ */
+export const LOGIN_PROFILE_ATTESTATION: AttestationRules = {
+  resourceType: LOGIN_PROFILE_RESOURCE_TYPE,
+  oldSide: (old, next, physicalResourceId) => {
+    // The old user is the one this resource gave a profile to: the recorded physical ID.
+    if (old.UserName === physicalResourceId) return old;
+    // The way back after a failed rename: CloudFormation kept the physical ID (the user the failed
+    // Update started from) and sends the failed Update's user as the old one. That user is in no
+    // record: its profile goes only if the recorded secret owns it (see `deleteProfile`).
+    if (next.UserName === physicalResourceId) return { ...old, SecretArn: next.SecretArn };
+    return 'old-user-not-recorded';
+  },
+  unattestedUpdate: (old, next, physicalResourceId) =>
+    old.UserName === physicalResourceId && next.UserName === old.UserName && next.SecretArn === old.SecretArn
+      ? next
+      : undefined,
+  // The old user is the event's physical ID; only a profile the current secret owns goes (a
+  // rename keeps the secret), so such a Delete cannot remove a profile another secret owns.
+  replacedDelete: (current): RecordedProperties =>
+    current?.SecretArn === undefined ? {} : { SecretArn: current.SecretArn },
+};
+
+/** The login-profile custom resource, as the runtime runs it (tests replace its parts). */
+export const loginProfileKind: CustomResourceKind<LoginProfileResourceProperties> = {
+  what: (id) => `login profile ${id ?? '(unknown)'}`,
+  attest: attestedByCloudFormation(LOGIN_PROFILE_ATTESTATION),
+  dispatch,
+  // The Delete that follows a failed Create looks for the user by the physical ID first; with
+  // no valid user name there is none to look for (':' is in no user name).
+  createFailedPhysicalId: (event) => {
+    const userName = (event.ResourceProperties as Partial<Record<string, unknown>> | undefined)?.UserName;
+    return typeof userName === 'string' && isUserName(userName) ? userName : `${event.LogicalResourceId}:no-user`;
+  },
+};
+
 /** The entry point, answering through `send` (tests record the answer; Lambda PUTs it to the ResponseURL). */
-export function handlerWith(send?: SendResponse): CustomResourceEntry<LoginProfileResourceProperties> {
-  return customResourceEntry<LoginProfileResourceProperties>(
-    {
-      what: (id) => `login profile ${id ?? '(unknown)'}`,
-      dispatch,
-      // The Delete that follows a failed Create looks for the user by the physical ID first; with
-      // no valid user name there is none to look for (':' is in no user name).
-      createFailedPhysicalId: (event) => {
-        const userName = (event.ResourceProperties as Partial<Record<string, unknown>> | undefined)?.UserName;
-        return typeof userName === 'string' && isUserName(userName) ? userName : `${event.LogicalResourceId}:no-user`;
-      },
-    },
-    send,
-  );
+export function handlerWith(
+  send?: SendResponse,
+  kind: CustomResourceKind<LoginProfileResourceProperties> = loginProfileKind,
+): CustomResourceEntry<LoginProfileResourceProperties> {
+  return customResourceEntry<LoginProfileResourceProperties>(kind, send);
 }
 
 /** The Lambda function's handler. */
@@ -55,25 +90,26 @@ async function dispatch(event: LoginProfileEvent, inv: Invocation): Promise<Cust
 
   switch (event.RequestType) {
     case 'Create': {
-      const settings = parseProperties(event.ResourceProperties, inv.account);
+      const settings = parseProperties(event.ResourceProperties, signInUrlOf(inv), inv.account);
       const versionId = await createProfile(settings, identity, inv);
       return profileResponse(settings.userName, versionId);
     }
     case 'Update': {
-      const settings = parseProperties(event.ResourceProperties, inv.account);
+      const signInUrl = signInUrlOf(inv);
+      const settings = parseProperties(event.ResourceProperties, signInUrl, inv.account);
       if (event.OldResourceProperties === undefined) {
         throw new HandlerError('the Update event has no OldResourceProperties');
       }
-      const old = parseProperties(event.OldResourceProperties);
+      const old = parseProperties(event.OldResourceProperties, signInUrl);
       const versionId = await updateProfile(settings, old, identity, inv);
       return profileResponse(settings.userName, versionId);
     }
     case 'Delete': {
       // Deletes must not get stuck on properties a later version would reject: only the user
-      // name and the secret ARN matter. The physical ID is the user this resource gave a profile
-      // to, unless its Create never answered: then CloudFormation made one up, and the user is
-      // the one in the properties. Each candidate loses its profile only if this resource's
-      // secret owns it (see `deleteProfile`).
+      // name and the secret ARN matter, both as CloudFormation records them. The physical ID is
+      // the user this resource gave a profile to, unless its Create never answered: then
+      // CloudFormation made one up, and the user is the one in the properties. Each candidate
+      // loses its profile only if this resource's secret owns it (see `deleteProfile`).
       const props: Partial<Record<string, unknown>> = event.ResourceProperties ?? {};
       const users = deleteTargets(event.PhysicalResourceId, props.UserName).filter(isUserName);
       if (users.length === 0) {
@@ -90,6 +126,20 @@ async function dispatch(event: LoginProfileEvent, inv: Invocation): Promise<Cust
     default:
       throw unknownRequestType((event as { RequestType?: unknown }).RequestType);
   }
+}
+
+/**
+ * The console sign-in URL of the function's own account and partition (from its ARN): the URL
+ * written beside each password is the handler's, never one an event could bring.
+ */
+function signInUrlOf(inv: Invocation): string {
+  const url = inv.account && inv.partition ? consoleSignInUrl(inv.account, inv.partition) : undefined;
+  if (url === undefined) {
+    throw new HandlerError(
+      "cannot tell the console sign-in URL: the function's ARN names no account of a known partition",
+    );
+  }
+  return url;
 }
 
 /** The answer for a login profile: its user is the physical ID; `SecretVersionId` when a password was set. */

@@ -3,10 +3,11 @@ import type { LoginProfileResourceProperties } from '../../lib/login-profile/con
 import { HandlerError } from '../runtime/errors';
 import { parseBooleanText, parsePasswordLength, parseUserName, requireString } from '../shared/parse';
 
-/** The properties, parsed into their real types. */
+/** The properties, parsed into their real types, and the sign-in URL of the handler's own account. */
 export interface LoginProfileSettings {
   readonly userName: string;
   readonly secretArn: string;
+  /** The console sign-in URL written beside the password: the handler's own (see `consoleSignInUrl`), never a property. */
   readonly signInUrl: string;
   readonly passwordLength: number;
   readonly passwordResetRequired: boolean;
@@ -16,10 +17,15 @@ export interface LoginProfileSettings {
 const SECRET_ARN = /^arn:(aws[a-z-]*):secretsmanager:([a-z0-9-]+):(\d{12}):secret:[\w/+=.@-]+$/;
 
 /**
- * Parses `raw` (an event's `ResourceProperties`). `account`, when known, is the handler's own
- * account: a secret elsewhere is refused. Every message names the property and the rule.
+ * Parses `raw` (an event's `ResourceProperties`, or CloudFormation's record of them) into settings
+ * with `signInUrl`. `account`, when known, is the handler's own account: a secret elsewhere is
+ * refused. Every message names the property and the rule.
  */
-export function parseProperties(raw: Record<string, unknown> | undefined, account?: string): LoginProfileSettings {
+export function parseProperties(
+  raw: Record<string, unknown> | undefined,
+  signInUrl: string,
+  account?: string,
+): LoginProfileSettings {
   if (raw === undefined || raw === null || typeof raw !== 'object') {
     throw new HandlerError('ResourceProperties are missing');
   }
@@ -34,11 +40,6 @@ export function parseProperties(raw: Record<string, unknown> | undefined, accoun
   }
   if (account !== undefined && arn[3] !== account) {
     throw new HandlerError(`SecretArn must be in this account (${account}); got a secret in account ${arn[3]}`);
-  }
-
-  const signInUrl = requireString(props.SignInUrl, 'SignInUrl');
-  if (!/^https:\/\/[^\s]+$/.test(signInUrl)) {
-    throw new HandlerError(`SignInUrl must be an https URL; got ${JSON.stringify(signInUrl)}`);
   }
 
   const passwordLength = parsePasswordLength('PasswordLength', requireString(props.PasswordLength, 'PasswordLength'));

@@ -1,14 +1,22 @@
 /**
  * Custom-resource handler for `Custom::AccountPasswordPolicy`, invoked by CloudFormation directly.
  * Create records the policy in force in the physical ID, then applies the new one; Update
- * applies; Delete puts back what Create recorded (or removes the policy if there was none).
+ * applies; Delete puts back what Create recorded (or removes the policy if there was none). Each
+ * acts only on an event CloudFormation is sending, with the policy CloudFormation records for the
+ * resource and the physical ID it records (see `../runtime/attestation.ts`).
  */
-import type { AccountPasswordPolicyResourceProperties } from '../../lib/password-policy/contract';
+import {
+  ACCOUNT_PASSWORD_POLICY_RESOURCE_TYPE,
+  AccountPasswordPolicyResourceProperties,
+} from '../../lib/password-policy/contract';
+import type { AttestationRules } from '../runtime/attestation';
 import {
   CustomResourceEntry,
   CustomResourceEvent,
+  CustomResourceKind,
   CustomResourceResponse,
   FailureAnswer,
+  attestedByCloudFormation,
   customResourceEntry,
   respond,
   unknownRequestType,
@@ -25,12 +33,30 @@ export type AccountPasswordPolicyEvent = CustomResourceEvent<AccountPasswordPoli
 /** The physical ID of a Create that failed before it read the policy in force: it changed nothing. */
 export const NOTHING_RECORDED = 'cdk-console-users:account-password-policy:nothing-recorded';
 
+/**
+ * What CloudFormation's record decides for the account password policy: every field of it. An
+ * Update acts only once the record shows the new policy, and its physical ID (which records the
+ * policy to restore) never changes, so no Delete of a replaced one exists.
+ */
+export const PASSWORD_POLICY_ATTESTATION: AttestationRules = {
+  resourceType: ACCOUNT_PASSWORD_POLICY_RESOURCE_TYPE,
+  unattestedUpdate: () => undefined,
+};
+
+/** The account-password-policy custom resource, as the runtime runs it (tests replace its parts). */
+export const passwordPolicyKind: CustomResourceKind<AccountPasswordPolicyResourceProperties> = {
+  what: () => 'the account password policy',
+  attest: attestedByCloudFormation(PASSWORD_POLICY_ATTESTATION),
+  dispatch,
+  createFailedPhysicalId: () => NOTHING_RECORDED,
+};
+
 /** The entry point, answering through `send` (tests record the answer; Lambda PUTs it to the ResponseURL). */
-export function handlerWith(send?: SendResponse): CustomResourceEntry<AccountPasswordPolicyResourceProperties> {
-  return customResourceEntry<AccountPasswordPolicyResourceProperties>(
-    { what: () => 'the account password policy', dispatch, createFailedPhysicalId: () => NOTHING_RECORDED },
-    send,
-  );
+export function handlerWith(
+  send?: SendResponse,
+  kind: CustomResourceKind<AccountPasswordPolicyResourceProperties> = passwordPolicyKind,
+): CustomResourceEntry<AccountPasswordPolicyResourceProperties> {
+  return customResourceEntry<AccountPasswordPolicyResourceProperties>(kind, send);
 }
 
 /** The Lambda function's handler. */

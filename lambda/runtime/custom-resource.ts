@@ -11,6 +11,14 @@ import type {
   CloudFormationCustomResourceResourcePropertiesCommon,
 } from 'aws-lambda';
 import { SERVICE_TIMEOUT_ENV } from '../../lib/shared/handler-environment';
+import {
+  AnyCustomResourceEvent,
+  Attested,
+  AttestationRules,
+  REFUSED_REASON,
+  RefusalReason,
+  attestEvent,
+} from './attestation';
 import { HandlerError, errorMessage } from './errors';
 import {
   Invocation,
@@ -50,11 +58,34 @@ export interface FailureAnswer {
   physicalResourceId?: string;
 }
 
-/** One kind of custom resource: how to name it, do its work, and answer a failed Create. */
+/**
+ * Decides whether CloudFormation is sending `event` for a resource of the function's own stack,
+ * and gives the event the work may act on (properties taken from CloudFormation's record), or the
+ * reason it is refused (see `attestation.ts`).
+ */
+export type Attest<Props extends object> = (
+  event: CustomResourceEvent<Props>,
+  invocation: Invocation,
+) => Promise<Attested<CustomResourceEvent<Props>>>;
+
+/** The attestation of a kind by CloudFormation's record, under `rules` (see `attestEvent`). */
+export function attestedByCloudFormation<Props extends object>(rules: AttestationRules): Attest<Props> {
+  return (event, invocation) =>
+    attestEvent(rules, event as unknown as AnyCustomResourceEvent, invocation) as unknown as Promise<
+      Attested<CustomResourceEvent<Props>>
+    >;
+}
+
+/** One kind of custom resource: how to name it, attest its events, do its work, and answer a failed Create. */
 export interface CustomResourceKind<Props extends object> {
   /** Names the resource for people, e.g. `login profile AliceLoginProfile`. */
   readonly what: (logicalResourceId: string | undefined) => string;
-  /** The work: gets the checked event; an unknown `RequestType` is its to refuse (see `unknownRequestType`). */
+  /**
+   * Runs before the work, on every event: the work gets the event it returns. A refused event
+   * gets no work (so no IAM or Secrets Manager call) and a FAILED answer with `REFUSED_REASON`.
+   */
+  readonly attest: Attest<Props>;
+  /** The work: gets the attested event; an unknown `RequestType` is its to refuse (see `unknownRequestType`). */
   readonly dispatch: (
     event: CustomResourceEvent<Props>,
     invocation: Invocation,
@@ -116,6 +147,7 @@ export function customResourceEntry<Props extends object>(
       operation: `${requestType} of ${kind.what(logicalResourceId)}`,
     };
     const failure: FailureAnswer = {};
+    let refused: RefusalReason | undefined;
     const workEndsBy = cloudFormationGivesUpAt(event) - GIVE_UP_MARGIN_MS;
     let answer: CloudFormationResponse;
     try {
@@ -127,7 +159,10 @@ export function customResourceEntry<Props extends object>(
             // A late delivery: CloudFormation has moved on (a rollback may have undone this event).
             throw new HandlerError('the event came after CloudFormation stopped waiting for it; changed nothing');
           }
-          return kind.dispatch(event, invocation, failure);
+          return attestThenDispatch(kind, event, invocation, failure, (reason) => {
+            refused = reason;
+            log('refused the event: CloudFormation does not show it', { ...labels.fields, reason });
+          });
         },
         { workEndsBy },
       );
@@ -137,8 +172,11 @@ export function customResourceEntry<Props extends object>(
       answer = {
         ...base(event),
         Status: 'FAILED',
-        // The wrapper's message: already redacted (see `runInvocation`).
-        Reason: truncate(error instanceof HandlerError ? error.message : `${labels.operation} failed`),
+        // A refusal's fixed text; otherwise the wrapper's message: already redacted (see `runInvocation`).
+        Reason:
+          refused !== undefined
+            ? REFUSED_REASON
+            : truncate(error instanceof HandlerError ? error.message : `${labels.operation} failed`),
         PhysicalResourceId: failedPhysicalId(event, kind, failure),
       };
     }
@@ -156,6 +194,22 @@ export function customResourceEntry<Props extends object>(
     }
     return answer;
   };
+}
+
+/** The work of `kind` on the event its attestation gives, or a refusal (`onRefused` hears why first). */
+async function attestThenDispatch<Props extends object>(
+  kind: CustomResourceKind<Props>,
+  event: CustomResourceEvent<Props>,
+  invocation: Invocation,
+  failure: FailureAnswer,
+  onRefused: (reason: RefusalReason) => void,
+): Promise<CustomResourceResponse> {
+  const attested = await kind.attest(event, invocation);
+  if (attested.refused !== undefined) {
+    onRefused(attested.refused);
+    throw new HandlerError(`refused: ${attested.refused}`);
+  }
+  return kind.dispatch(attested.event, invocation, failure);
 }
 
 function base(event: { StackId: string; RequestId: string; LogicalResourceId: string }) {

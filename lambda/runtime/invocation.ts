@@ -90,6 +90,8 @@ export class Redaction {
 export class Invocation {
   /** The account of the function (from its ARN), when known. */
   public readonly account: string | undefined;
+  /** The partition of the function (from its ARN: `aws`, `aws-cn`, ...), when known. */
+  public readonly partition: string | undefined;
   public readonly redaction = new Redaction();
   public readonly clock: RetryClock;
   /** Bounds every AWS call of the invocation (an abort signal per call: see `shared/aws.ts`). */
@@ -103,6 +105,7 @@ export class Invocation {
    */
   constructor(context?: InvocationContext, clock?: RetryClock, fields: LogFields = {}, workEndsBy = Infinity) {
     this.account = accountOf(context?.invokedFunctionArn);
+    this.partition = this.account === undefined ? undefined : context?.invokedFunctionArn?.split(':')[1];
     const base = clock ?? systemClock(() => Math.min(remainingMs(context), workEndsBy - Date.now()));
     this.deadline = new Deadline(() => base.remainingMs());
     // Retries see the same time as calls: none sleeps into the time reserved for an undo.

@@ -10,6 +10,8 @@ export interface LogFields {
   readonly secretVersionId?: string;
   readonly error?: string;
   readonly step?: string;
+  /** Why an event was refused (a reason code of `attestation.ts`). */
+  readonly reason?: string;
 }
 
 const ALLOWED: ReadonlyArray<keyof LogFields> = [
@@ -20,6 +22,7 @@ const ALLOWED: ReadonlyArray<keyof LogFields> = [
   'secretVersionId',
   'error',
   'step',
+  'reason',
 ];
 
 export function log(message: string, fields: LogFields = {}): void {

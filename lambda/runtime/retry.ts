@@ -33,6 +33,20 @@ export const RETRY = {
   newUser: { codes: ['NoSuchEntity', 'ConcurrentModification'], attempts: 5, baseDelayMs: 1_000 },
   /** Creating the login profile of a user IAM may not show yet, or whose profile is still changing. */
   newProfile: { codes: ['EntityTemporarilyUnmodifiable', 'NoSuchEntity'], attempts: 5, baseDelayMs: 1_000 },
+  /**
+   * A CloudFormation read still throttled, or failing on CloudFormation's side, after the SDK's own
+   * retries: every event waits on it, and a genuine event refused fails the deployment.
+   */
+  cloudFormation: {
+    codes: ['Throttling', 'ThrottlingException', 'InternalFailure', 'ServiceUnavailable', 'RequestLimitExceeded'],
+    attempts: 4,
+    baseDelayMs: 1_000,
+  },
+  /**
+   * CloudFormation's record of a resource during its Update that shows the old properties: read
+   * again, a few times, for the new ones (the record is not documented to show either).
+   */
+  recordCurrent: { codes: [], attempts: 4, baseDelayMs: 1_000 },
 } as const satisfies Record<string, RetryPolicy>;
 
 /** What a retry needs from the invocation: time left, a random source and a way to wait. */

@@ -40,7 +40,7 @@ import { PasswordPolicy } from './password';
  * call; `connectionTimeout` does end an attempt that cannot connect.
  */
 export const MAX_ATTEMPTS = 4;
-const CLIENT_CONFIG = {
+export const CLIENT_CONFIG = {
   maxAttempts: MAX_ATTEMPTS,
   retryMode: 'standard',
   requestHandler: { connectionTimeout: 2_000, requestTimeout: 4_000 },
@@ -61,10 +61,19 @@ export function secrets(): SecretsManagerClient {
   return secretsClient;
 }
 
+/** What forgets the cached clients of other modules (`cloudformation.ts`): each registers itself. */
+const resetters: Array<() => void> = [];
+
+/** Registers `reset`, which forgets a client cached outside this module, with `resetClients`. */
+export function onResetClients(reset: () => void): void {
+  resetters.push(reset);
+}
+
 /** Forgets the cached clients (tests change endpoints and mocks between cases). */
 export function resetClients(): void {
   iamClient = undefined;
   secretsClient = undefined;
+  for (const reset of resetters) reset();
 }
 
 /**
@@ -72,7 +81,7 @@ export function resetClients(): void {
  * A call aborted that way throws a `DeadlineError` (sent: it may have applied); a call there is
  * no time left for is not sent.
  */
-async function bounded<T>(
+export async function bounded<T>(
   deadline: Deadline,
   action: string,
   call: (options: { abortSignal: AbortSignal }) => Promise<T>,

@@ -14,8 +14,6 @@ export interface LoginProfileResourceProperties {
   readonly UserName: string;
   /** Full ARN of the Secrets Manager secret that holds the password. */
   readonly SecretArn: string;
-  /** Console sign-in URL written to the secret beside the password. */
-  readonly SignInUrl: string;
   /** Requested password length, as a decimal string ("6" to "128"). */
   readonly PasswordLength: string;
   /** "true" or "false": whether the user must choose a new password at first sign-in. */

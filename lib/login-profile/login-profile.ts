@@ -1,5 +1,5 @@
 /** `LoginProfile`: a generated console password for an IAM user, kept in Secrets Manager. */
-import { CustomResource, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { CfnResource, CustomResource, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -13,6 +13,7 @@ import {
   acknowledgeChangePasswordManagedPolicy,
   acknowledgeSecretWithoutRotation,
 } from '../shared/nag';
+import { PROPERTIES_METADATA_KEY } from '../shared/attested-properties';
 import { DEFAULT_PASSWORD_LENGTH } from '../shared/rules';
 import { signInUrl } from '../shared/sign-in-url';
 import {
@@ -170,7 +171,6 @@ export class LoginProfile extends Construct implements IRotatableLoginProfile {
     const properties: LoginProfileResourceProperties = {
       UserName: props.user.userName,
       SecretArn: secret.secretArn,
-      SignInUrl: this.signInUrl,
       PasswordLength: Tokenization.stringifyNumber(props.passwordLength ?? DEFAULT_PASSWORD_LENGTH),
       PasswordResetRequired: String(this.passwordResetRequired),
       ResetToken: props.resetToken,
@@ -181,6 +181,10 @@ export class LoginProfile extends Construct implements IRotatableLoginProfile {
       resourceType: LOGIN_PROFILE_RESOURCE_TYPE,
       properties: { ...properties },
     });
+    // The same properties where CloudFormation keeps them for the handler, references resolved: it
+    // acts on the user and the secret of CloudFormation's record, not on an event's (anyone who may
+    // invoke the function can send it one).
+    (this.resource.node.defaultChild as CfnResource).addMetadata(PROPERTIES_METADATA_KEY, { ...properties });
     // The handler's permissions must exist before, and outlive, every login profile: the policy
     // naming this user and secret explicitly, the rest through the service token's references.
     this.resource.node.addDependency(permissions);

@@ -182,6 +182,7 @@ export class LoginProfileProvider extends Construct {
           resources: [Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'user', resourceName: '*' })],
           conditions: { StringEquals: { [`aws:ResourceTag/${STACK_TAG_KEY}`]: Stack.of(this).stackId } },
         }),
+        readOwnStackStatement(Stack.of(this)),
       ],
     });
     // Every login profile references the function (its service token), so this makes the policy
@@ -243,6 +244,19 @@ export class LoginProfileProvider extends Construct {
       ...(key ? ([[SECRET_KEY_STATEMENT, [{ arn: key.keyArn, bound: keyArnBound(key) }]]] as const) : []),
     ]);
   }
+}
+
+/**
+ * Lets a custom-resource handler ask CloudFormation about its own stack only: the handler acts on
+ * an event only when CloudFormation's record of the resource shows it (`DescribeStackResource`),
+ * and checks the stack's cleanup phase for the Delete of a replaced resource (`DescribeStacks`).
+ */
+export function readOwnStackStatement(stack: Stack): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'ReadOwnStackRecord',
+    actions: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'],
+    resources: [stack.stackId],
+  });
 }
 
 const USER_STATEMENT = 'ManageLoginProfilesOfDeclaredUsers';

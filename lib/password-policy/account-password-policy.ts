@@ -17,7 +17,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { LOGIN_PROFILE_RESOURCE_TYPE } from '../login-profile/contract';
 import { LoginProfile } from '../login-profile/login-profile';
-import { LoginProfileProvider } from '../login-profile/provider';
+import { LoginProfileProvider, readOwnStackStatement } from '../login-profile/provider';
 import { LoginProfileRotation } from '../rotation/rotation';
 import {
   HandlerCode,
@@ -27,6 +27,7 @@ import {
   validatedLogEncryptionKey,
   validatedLogRetention,
 } from '../shared/handler-function';
+import { PROPERTIES_METADATA_KEY } from '../shared/attested-properties';
 import { NAG_REASONS, acknowledgeAccountWideActions, acknowledgeFunctionRole } from '../shared/nag';
 import { addWarning, deploymentUnit, templateStackParent } from '../shared/deployment';
 import { PropValidationError, validateWholeNumber } from '../shared/validation';
@@ -195,17 +196,22 @@ export class AccountPasswordPolicy extends Construct {
           ],
           resources: ['*'],
         }),
+        readOwnStackStatement(Stack.of(this)),
       ],
     });
     acknowledgeFunctionRole(this.handler);
     acknowledgeAccountWideActions(policy, NAG_REASONS.accountPasswordPolicy);
 
+    const properties = resourceProperties(props);
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: this.handler.functionArn,
       serviceTimeout: customResourceServiceTimeout(timeout),
       resourceType: ACCOUNT_PASSWORD_POLICY_RESOURCE_TYPE,
-      properties: { ...resourceProperties(props) },
+      properties: { ...properties },
     });
+    // The same properties where CloudFormation keeps them for the handler: it applies the policy of
+    // CloudFormation's record, not an event's (anyone who may invoke the function can send it one).
+    (this.resource.node.defaultChild as CfnResource).addMetadata(PROPERTIES_METADATA_KEY, { ...properties });
     // The permissions must outlive the resource: its Delete restores the previous policy. (The
     // function, referenced by the service token, is created before and deleted after it.)
     this.resource.node.addDependency(policy);

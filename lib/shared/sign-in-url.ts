@@ -2,13 +2,9 @@
 import { CfnMapping, Fn, Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { SIGN_IN_DOMAINS } from './sign-in-domains';
 
-/** Sign-in host of each partition (the URL is `https://ACCOUNT.HOST/console`). */
-export const SIGN_IN_DOMAINS: Record<string, string> = {
-  'aws': 'signin.aws.amazon.com',
-  'aws-cn': 'signin.amazonaws.cn',
-  'aws-us-gov': 'signin.amazonaws-us-gov.com',
-};
+export { SIGN_IN_DOMAINS } from './sign-in-domains';
 
 const MAPPING_ID = 'CdkConsoleUsersSignInDomains';
 

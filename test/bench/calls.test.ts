@@ -26,6 +26,7 @@ describe('countCalls', () => {
       commands: ['GetUser', 'TagUser', 'GetAccountPasswordPolicy', 'PutSecretValue', 'CreateLoginProfile'],
       iam: 4,
       secretsmanager: 1,
+      cloudformation: 0,
     });
     expect(countCalls(log.slice(1)).commands).toHaveLength(4);
   });
@@ -44,6 +45,7 @@ describe('countCalls', () => {
       commands: ['GetUser', 'GetAccountPasswordPolicy', 'DescribeSecret', 'DeleteLoginProfile'],
       iam: 3,
       secretsmanager: 1,
+      cloudformation: 0,
     });
   });
 

@@ -75,7 +75,17 @@ describe('the deploy-path bench', () => {
     expect(Object.values(result.events).map((e) => e.shape)).toEqual(Array(6).fill('puts'));
     expect(countCalls(result.events.create.calls).commands).toContain('CreateLoginProfile');
     expect(countCalls(result.events.delete.calls).commands).toContain('DeleteLoginProfile');
-    expect(countCalls(result.events.resetFlagUpdate.calls).commands).toEqual(['UpdateLoginProfile']);
+    // Each event is first attested with CloudFormation (one read of its record), then carried out.
+    expect(countCalls(result.events.resetFlagUpdate.calls).commands).toEqual([
+      'DescribeStackResource',
+      'UpdateLoginProfile',
+    ]);
+    expect(countCalls(result.events.create.calls).cloudformation).toBe(1);
+    // The cleanup Delete of a rename (a replaced physical ID) also reads the stack's status.
+    expect(countCalls(result.events.renameCleanupDelete.calls).commands.slice(0, 2)).toEqual([
+      'DescribeStackResource',
+      'DescribeStacks',
+    ]);
     // The world after the Create (for the cold Deletes) has the profile, never printed.
     expect(result.afterCreate.users.find((u) => u.name === 'alice')?.profile).toBeDefined();
   });

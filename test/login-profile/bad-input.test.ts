@@ -149,11 +149,6 @@ describe('bad events at deploy', () => {
       /ResourceNotFoundException: Secrets Manager can't find the specified secret/,
     ],
     [
-      'a SignInUrl over http',
-      withProps({ SignInUrl: 'http://example.com' }),
-      /SignInUrl must be an https URL; got "http:\/\/example.com"/,
-    ],
-    [
       'PasswordLength "5"',
       withProps({ PasswordLength: '5' }),
       /PasswordLength must be a whole number from 6 to 128; got "5"/,

@@ -21,7 +21,6 @@ const SECRET_ARN = secretArn('alice-password');
 const PROPS: LoginProfileProps = {
   UserName: 'alice',
   SecretArn: SECRET_ARN,
-  SignInUrl: SIGN_IN_URL,
   PasswordLength: '24',
   PasswordResetRequired: 'true',
 };

@@ -225,6 +225,34 @@ describe('the handler role', () => {
     // (The Lambda basic execution role adds logs:CreateLogGroup/CreateLogStream/PutLogEvents on "*".)
   });
 
+  test("reads CloudFormation's record of its own stack only", async () => {
+    // The handler attests each event with DescribeStackResource (and, for a Delete of a replaced
+    // resource, DescribeStacks) on its own stack: allowed there, on no other stack.
+    const otherStack = STACK_ID.replace('/app/', '/other/');
+    const otherAccount = STACK_ID.replace(ACCOUNT, '210987654321');
+    // a stack of the same name created again (another stack ID)
+    const sameNameAgain = STACK_ID.replace(/[0-9a-f-]{36}$/, '99999999-8888-7777-6666-555555555555');
+    expect(sameNameAgain).not.toBe(STACK_ID);
+    for (const action of ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks']) {
+      expect(await isAllowed(policies, action, STACK_ID)).toBe(true);
+      expect(await isAllowed(policies, action, otherStack)).toBe(false);
+      expect(await isAllowed(policies, action, otherAccount)).toBe(false);
+      expect(await isAllowed(policies, action, sameNameAgain)).toBe(false);
+    }
+    // ...and nothing else of CloudFormation, on any stack
+    for (const action of [
+      'cloudformation:SignalResource',
+      'cloudformation:UpdateStack',
+      'cloudformation:DescribeStackEvents',
+    ]) {
+      expect(await isAllowed(policies, action, STACK_ID)).toBe(false);
+    }
+    const cloudFormationStatements = statements.filter((s) =>
+      list(s.Action).some((a) => a.startsWith('cloudformation:')),
+    );
+    expect(cloudFormationStatements.flatMap((s) => list(s.Resource))).toEqual([STACK_ID]);
+  });
+
   test('every login profile depends on each policy that grants on its user, so the grant outlives it', () => {
     const resources = template.Resources as Record<
       string,

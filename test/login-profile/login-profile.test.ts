@@ -21,7 +21,7 @@ describe('ConsoleUser', () => {
     // GIVEN
     const stack = newStack();
     // WHEN
-    new ConsoleUser(stack, 'Alice', { userName: 'alice' });
+    const alice = new ConsoleUser(stack, 'Alice', { userName: 'alice' });
     // THEN
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::IAM::User', {
@@ -36,24 +36,38 @@ describe('ConsoleUser', () => {
     const secret = template.findResources('AWS::SecretsManager::Secret')[secretId];
     expect(secret.Properties.GenerateSecretString).toBeUndefined();
     expect(secret.Properties.SecretString).toBeUndefined();
-    template.hasResourceProperties('Custom::ConsoleLoginProfile', {
+    const properties = {
       UserName: { Ref: userId },
       SecretArn: { Ref: secretId },
       PasswordLength: '24',
       PasswordResetRequired: 'true',
+    };
+    // The handler computes the sign-in URL itself: no property brings one.
+    template.hasResourceProperties('Custom::ConsoleLoginProfile', {
+      ...properties,
       ResetToken: Match.absent(),
-      SignInUrl: {
-        'Fn::Join': [
-          '',
-          [
-            'https://',
-            { Ref: 'AWS::AccountId' },
-            '.',
-            { 'Fn::FindInMap': ['CdkConsoleUsersSignInDomains', { Ref: 'AWS::Partition' }, 'domain'] },
-            '/console',
-          ],
+      SignInUrl: Match.absent(),
+    });
+    // CloudFormation's record carries the same properties (minus the service token and timeout),
+    // references resolved: the handler takes them from there, not from the event.
+    const [profile] = Object.values(template.findResources('Custom::ConsoleLoginProfile'));
+    expect(profile.Metadata['cdk-console-users:properties']).toEqual(properties);
+    const { ServiceToken, ServiceTimeout, ...sent } = profile.Properties;
+    expect(ServiceToken).toBeDefined();
+    expect(ServiceTimeout).toBeDefined();
+    expect(profile.Metadata['cdk-console-users:properties']).toEqual(sent);
+    // The construct's sign-in URL: the account's, on the partition's sign-in domain.
+    expect(stack.resolve(alice.signInUrl)).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'https://',
+          { Ref: 'AWS::AccountId' },
+          '.',
+          { 'Fn::FindInMap': ['CdkConsoleUsersSignInDomains', { Ref: 'AWS::Partition' }, 'domain'] },
+          '/console',
         ],
-      },
+      ],
     });
     template.hasMapping('CdkConsoleUsersSignInDomains', {
       'aws': { domain: 'signin.aws.amazon.com' },
@@ -70,6 +84,15 @@ describe('ConsoleUser', () => {
       PasswordLength: '40',
       PasswordResetRequired: 'false',
       ResetToken: 'v2',
+    });
+    template.hasResource('Custom::ConsoleLoginProfile', {
+      Metadata: {
+        'cdk-console-users:properties': Match.objectLike({
+          PasswordLength: '40',
+          PasswordResetRequired: 'false',
+          ResetToken: 'v2',
+        }),
+      },
     });
     template.hasResourceProperties('AWS::IAM::User', { ManagedPolicyArns: Match.absent() });
   });

@@ -210,10 +210,14 @@ describe('the construct', () => {
           'SecretArn',
           'ServiceTimeout',
           'ServiceToken',
-          'SignInUrl',
           'UserName',
         ].sort(),
       );
+      // and its metadata (CloudFormation's record, read by the handler) carries the same, no more
+      const { ServiceToken, ServiceTimeout, ...recorded } = resource.Properties;
+      expect([ServiceToken, ServiceTimeout].every((v) => v !== undefined)).toBe(true);
+      expect(Object.keys(resource.Metadata)).toEqual(['cdk-console-users:properties']);
+      expect(resource.Metadata['cdk-console-users:properties']).toEqual(recorded);
     }
   });
 });

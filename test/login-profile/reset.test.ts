@@ -23,7 +23,6 @@ const OLD_PASSWORD = 'Old-Password-1!abcdefXYZ';
 const PROPS: LoginProfileProps = {
   UserName: 'alice',
   SecretArn: ARN,
-  SignInUrl: SIGN_IN_URL,
   PasswordLength: '16',
   PasswordResetRequired: 'false',
   ResetToken: 'one',

@@ -14,6 +14,7 @@ import type { CloudFormationResponse } from '../../lambda/runtime/responder';
 import { AccountPasswordPolicy, ConsoleUser, HandlerCode, LoginProfileProvider, LoginProfileRotation } from '../../lib';
 import { CLI_CONTEXT } from '../../scripts/bench-template-size';
 import { FakeAws, installFakeInSdk } from '../support/fake-aws';
+import { Delivery, deliveredBy } from '../support/fault-harness';
 import { createEventOf, lambdaContext } from '../support/lambda-fixtures';
 import { addEveryFunction } from './function-stacks';
 
@@ -203,13 +204,17 @@ describe('a stack in HandlerCode.INLINE (ConsoleUser with rotation, AccountPassw
       const handlerWith = loaded['account-password-policy-handler']!.handlerWith as (
         send: (url: string, answer: CloudFormationResponse) => Promise<void>,
       ) => (event: unknown, context: unknown) => Promise<unknown>;
-      await handlerWith(async (_url, answer) => void sent.push(answer))(
-        createEventOf({
-          logicalResourceId: 'PasswordPolicy',
-          resourceType: 'Custom::AccountPasswordPolicy',
-          properties: { MinimumPasswordLength: '14' },
-        }),
-        lambdaContext(),
+      const event = createEventOf({
+        logicalResourceId: 'PasswordPolicy',
+        resourceType: 'Custom::AccountPasswordPolicy',
+        properties: { MinimumPasswordLength: '14' },
+      });
+      // CloudFormation sends the event: its record shows it while the handler runs
+      await deliveredBy(
+        Delivery.CLOUDFORMATION,
+        event,
+        () => handlerWith(async (_url, answer) => void sent.push(answer))(event, lambdaContext()),
+        () => sent[0],
       );
       // THEN it answers SUCCESS and the account has the policy
       expect(sent.map((a) => a.Status)).toEqual(['SUCCESS']);

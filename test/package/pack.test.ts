@@ -176,13 +176,21 @@ describe('a throwaway CDK app that installs the tarball', () => {
     expect(resourcesOf('AWS::SQS::Queue')).toHaveLength(1);
     const users = resourcesOf('AWS::IAM::User');
     expect(users.map(([, u]) => u.Properties.UserName)).toEqual(['analyst']);
-    const profiles = resourcesOf('Custom::ConsoleLoginProfile').map(([, r]) => r.Properties);
+    const resources = resourcesOf('Custom::ConsoleLoginProfile').map(([, r]) => r);
+    const profiles = resources.map((r) => r.Properties);
     expect(profiles.map((p) => p.UserName)).toEqual([{ Ref: users[0][0] }, 'vendor']);
-    expect(profiles[0]).toMatchObject({
+    const analyst = {
       UserName: { Ref: users[0][0] },
       PasswordLength: '30',
       PasswordResetRequired: 'true',
-      SignInUrl: 'https://123456789012.signin.aws.amazon.com/console',
+    };
+    expect(profiles[0]).toMatchObject(analyst);
+    // No sign-in URL travels as a property (the handler computes its own); the same properties are
+    // in the resource's metadata, where the handler reads them back from CloudFormation.
+    expect(profiles[0].SignInUrl).toBeUndefined();
+    expect(resources[0].Metadata['cdk-console-users:properties']).toEqual({
+      ...analyst,
+      SecretArn: profiles[0].SecretArn,
     });
   });
 

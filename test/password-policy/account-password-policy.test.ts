@@ -14,7 +14,7 @@ function stack(scope: Construct = new App(), id = 'Users'): Stack {
 }
 
 describe('AccountPasswordPolicy', () => {
-  test('sets the UpdateAccountPasswordPolicy fields as strings, and needs only the password-policy actions', () => {
+  test('sets the UpdateAccountPasswordPolicy fields as strings, and needs only the password-policy actions and reads of its own stack', () => {
     const s = stack(new App(), 'Policy');
     new AccountPasswordPolicy(s, 'PasswordPolicy', {
       minimumPasswordLength: 40,
@@ -52,9 +52,21 @@ describe('AccountPasswordPolicy', () => {
             ],
             Resource: '*',
           },
+          {
+            Sid: 'ReadOwnStackRecord',
+            Effect: 'Allow',
+            Action: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'],
+            Resource: { Ref: 'AWS::StackId' },
+          },
         ],
       },
     });
+    // CloudFormation's record carries the same fields: the handler applies the record's, not an event's
+    const [policyResource] = Object.values(t.findResources('Custom::AccountPasswordPolicy'));
+    const { ServiceToken, ServiceTimeout, ...sent } = policyResource.Properties;
+    expect([ServiceToken, ServiceTimeout].every((v) => v !== undefined)).toBe(true);
+    expect(policyResource.Metadata['cdk-console-users:properties']).toEqual(sent);
+    expect(sent.MinimumPasswordLength).toBe('40');
     // the resource depends on its permissions, so that they outlive it (Delete restores the old policy)
     const resource = Object.values(t.findResources('Custom::AccountPasswordPolicy'))[0];
     expect(resource.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^PasswordPolicyHandlerPolicy/)]));

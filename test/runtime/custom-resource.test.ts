@@ -16,7 +16,8 @@ import {
 } from '../../lambda/runtime/custom-resource';
 import { SAFETY_MARGIN_MS } from '../../lambda/runtime/invocation';
 import type { CloudFormationResponse } from '../../lambda/runtime/responder';
-import { captureOutput } from '../support/fault-harness';
+import { FakeAws, installFake } from '../support/fake-aws';
+import { Delivery, captureOutput, deliveredBy } from '../support/fault-harness';
 import { RESPONSE_URL, STACK_ID, lambdaContext } from '../support/lambda-fixtures';
 import { ResponseServer } from '../support/response-server';
 
@@ -38,6 +39,9 @@ const event = (overrides: Record<string, unknown> = {}) =>
 
 const kind = (dispatch: CustomResourceKind<Props>['dispatch']): CustomResourceKind<Props> => ({
   what: (id) => `thing ${id}`,
+  // These tests are about the entry point around the work: every event is taken as attested
+  // (attestation has its own suites: test/runtime/attestation.test.ts, test/security/).
+  attest: async (e) => ({ event: e }),
   dispatch,
   createFailedPhysicalId: () => 'failed-create-id',
 });
@@ -233,12 +237,18 @@ describe('the Lambda entry point, answering over HTTPS', () => {
       ResourceType: 'Custom::ConsoleLoginProfile',
       ResourceProperties: { UserName: 'a b' },
     });
-    // WHEN the Lambda handler runs
+    // WHEN the Lambda handler runs, on an event CloudFormation sends (its record shows it)
+    installFake(new FakeAws());
     const output: string[] = [];
     const restore = captureOutput(output);
     let returned: unknown;
     try {
-      returned = await loginProfileHandler(e, lambdaContext());
+      returned = await deliveredBy(
+        Delivery.CLOUDFORMATION,
+        e,
+        () => loginProfileHandler(e, lambdaContext()),
+        (answer) => answer,
+      );
     } finally {
       restore();
     }

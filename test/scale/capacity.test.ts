@@ -129,6 +129,7 @@ describe('150 console users in one stack', () => {
         expect([...granted.secrets].sort()).toEqual([...secrets].sort());
         // The only wildcards the handler has: reading the account password policy, and deleting
         // the profile of a user tagged with this stack's ID (one that left the stack's policy).
+        // Besides them, the reads of this stack's own CloudFormation record.
         const [, inline] = ofType(template, 'AWS::IAM::Policy').find(([id]) => id.includes('HandlerPolicy'))!;
         expect(inline.Properties!.PolicyDocument).toEqual({
           Version: '2012-10-17',
@@ -145,6 +146,13 @@ describe('150 console users in one stack', () => {
               Action: ['iam:GetUser', 'iam:DeleteLoginProfile'],
               Resource: expect.objectContaining({ 'Fn::Join': expect.arrayContaining([expect.anything()]) }),
               Condition: { StringEquals: { 'aws:ResourceTag/cdk-console-users:stack': { Ref: 'AWS::StackId' } } },
+            },
+            {
+              // No wildcard: CloudFormation's record of this stack only (attested events).
+              Sid: 'ReadOwnStackRecord',
+              Effect: 'Allow',
+              Action: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'],
+              Resource: { Ref: 'AWS::StackId' },
             },
           ],
         });

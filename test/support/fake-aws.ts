@@ -2,6 +2,10 @@
  * A stateful in-memory fake of the IAM and Secrets Manager APIs the three handlers use (login
  * profile, rotation, account password policy), with a fault-injection layer and a log of every
  * call with its exact input, in order (tests assert the whole list: an unexpected call fails them).
+ * It also answers the two CloudFormation reads that attest a custom-resource event
+ * (`DescribeStackResource`, `DescribeStacks`) from a model of the stacks (`FakeCloudFormation`),
+ * logged in a list of their own (`cloudFormationCalls`), so the IAM and Secrets Manager list stays
+ * what each event does to the account.
  *
  * Why not `aws-sdk-client-mock`: it stubs `Client#send`, so the SDK's middleware stack (and with it
  * the standard retry strategy the handler relies on for throttling, 5xx and timeouts) never runs.
@@ -34,10 +38,15 @@ import {
   ResourceNotFoundException,
   SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
+import { CloudFormationClient, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import type { MetadataBearer } from '@aws-sdk/types';
+import type { CloudFormationResponse } from '../../lambda/runtime/responder';
 import * as aws from '../../lambda/shared/aws';
+import { cloudFormation } from '../../lambda/shared/cloudformation';
+import { NON_DECIDING_PROPERTIES, PROPERTIES_METADATA_KEY } from '../../lib/shared/attested-properties';
+import { STACK_ID_ENV } from '../../lib/shared/handler-environment';
 import { policyViolations } from '../../lambda/shared/password';
-import { ACCOUNT, REGION, userArn } from './lambda-fixtures';
+import { ACCOUNT, REGION, STACK_ID, userArn } from './lambda-fixtures';
 
 export { ACCOUNT, REGION } from './lambda-fixtures';
 /**
@@ -46,7 +55,7 @@ export { ACCOUNT, REGION } from './lambda-fixtures';
  */
 export const TIMEOUT_FAULT_MS = 2_000;
 
-export type Service = 'iam' | 'secretsmanager';
+export type Service = 'iam' | 'secretsmanager' | 'cloudformation';
 
 /**
  * Failures the fault layer can inject: AWS error names, plus a connection timeout, a call that is
@@ -149,6 +158,8 @@ const SERVICE_OF: Record<string, Service> = {
   GetSecretValue: 'secretsmanager',
   DescribeSecret: 'secretsmanager',
   UpdateSecretVersionStage: 'secretsmanager',
+  DescribeStackResource: 'cloudformation',
+  DescribeStacks: 'cloudformation',
 };
 
 /** Secrets Manager keeps at most this many versions without staging labels, then refuses new ones. */
@@ -161,7 +172,12 @@ export class FakeAws {
   passwordPolicy: IamPasswordPolicy | undefined;
   /** Every password IAM was given or Secrets Manager stored: what the leak detector looks for. */
   readonly passwordsEverSeen = new Set<string>();
+  /** Every IAM and Secrets Manager attempt, in order. */
   readonly calls: CallRecord[] = [];
+  /** Every CloudFormation attempt, in order (a list of its own: `calls` stays what events do to the account). */
+  readonly cloudFormationCalls: CallRecord[] = [];
+  /** The stacks CloudFormation answers about, and the hooks that move them as CloudFormation sends events. */
+  readonly cloudFormation = new FakeCloudFormation();
   authorize: Authorizer | undefined;
   /** How many calls an injected fault failed. */
   faultsHit = 0;
@@ -273,9 +289,15 @@ export class FakeAws {
     return result;
   }
 
-  /** Forgets the call log (e.g. after setting a world up through the handler); fault counts go on. */
+  /** Forgets the call logs (e.g. after setting a world up through the handler); fault counts go on. */
   forgetCalls(): void {
     this.calls.splice(0);
+    this.cloudFormationCalls.splice(0);
+  }
+
+  /** The commands of every CloudFormation attempt the fake answered, in order. */
+  cloudFormationCommands(): string[] {
+    return this.cloudFormationCalls.map((c) => c.command);
   }
 
   /** How many SDK attempts of `command` the fake received. */
@@ -368,12 +390,16 @@ export class FakeAws {
         this.faultsHit++;
         throw echo(await faultError(service, fault.kind, abortSignal), fault, input);
       }
-      this.calls.push({ service, command, input, outcome: 'ok' });
+      this.logOf(service).push({ service, command, input, outcome: 'ok' });
       return output;
     } catch (error) {
-      this.calls.push({ service, command, input, outcome: (error as Error).name });
+      this.logOf(service).push({ service, command, input, outcome: (error as Error).name });
       throw error;
     }
+  }
+
+  private logOf(service: Service): CallRecord[] {
+    return service === 'cloudformation' ? this.cloudFormationCalls : this.calls;
   }
 
   private async checkAccess(
@@ -387,8 +413,17 @@ export class FakeAws {
       resource = this.users.get(input.UserName)?.arn ?? `arn:aws:iam::${ACCOUNT}:user/${input.UserName}`;
     }
     if (service === 'secretsmanager') resource = this.findSecret(input.SecretId, false)?.arn ?? String(input.SecretId);
+    if (service === 'cloudformation') resource = this.cloudFormation.stackArnOf(input.StackName);
     if (!(await authorize(`${service}:${command}`, resource))) {
       const message = `User: arn:aws:sts::${ACCOUNT}:assumed-role/handler is not authorized to perform: ${service}:${command} on resource: ${resource}`;
+      if (service === 'cloudformation') {
+        throw new CloudFormationServiceException({
+          name: 'AccessDenied',
+          $fault: 'client',
+          message,
+          $metadata: meta(403),
+        });
+      }
       throw service === 'iam'
         ? new IAMServiceException({ name: 'AccessDenied', $fault: 'client', message, $metadata: meta(403) })
         : new SecretsManagerServiceException({
@@ -402,6 +437,10 @@ export class FakeAws {
 
   private apply(command: string, input: Record<string, unknown>): Record<string, unknown> {
     switch (command) {
+      case 'DescribeStackResource':
+        return this.cloudFormation.describeStackResource(input);
+      case 'DescribeStacks':
+        return this.cloudFormation.describeStacks(input);
       case 'GetAccountPasswordPolicy':
         if (!this.passwordPolicy) {
           throw new NoSuchEntityException({
@@ -756,6 +795,27 @@ function waitForAbort(signal: AbortSignalLike | undefined, ms?: number, timeout?
 
 /** The error a real call would raise for `kind`, shaped as the SDK shapes it. */
 async function faultError(service: Service, kind: FaultKind, abortSignal?: AbortSignalLike): Promise<Error> {
+  if (service === 'cloudformation') {
+    // CloudFormation's query protocol: unmodelled errors keep their bare code as the name.
+    const error = (name: string, status: number, message: string) =>
+      new CloudFormationServiceException({
+        name,
+        $fault: status >= 500 ? 'server' : 'client',
+        message,
+        $metadata: meta(status),
+      });
+    switch (kind) {
+      case 'Throttling':
+        return error('Throttling', 400, 'Rate exceeded');
+      case 'ServiceFailure':
+      case 'InternalServiceError':
+        return error('InternalFailure', 500, 'An internal error occurred.');
+      case 'AccessDenied':
+        return error('AccessDenied', 403, 'denied');
+      default:
+        break;
+    }
+  }
   switch (kind) {
     case 'AppliedNoAnswer':
       // The call was applied (see `call`); the answer never comes. Only an abort ends the wait.
@@ -845,7 +905,7 @@ export function sdkCallsPreparing(): number {
 }
 
 /** Adds the middleware that answers every attempt of `client` from `fake` (below the SDK retry). */
-function answerFrom(fake: FakeAws, client: IAMClient | SecretsManagerClient): void {
+function answerFrom(fake: FakeAws, client: IAMClient | SecretsManagerClient | CloudFormationClient): void {
   const stack = client.middlewareStack as IAMClient['middlewareStack'];
   const reached = new WeakMap<object, () => void>();
   stack.add(
@@ -888,6 +948,17 @@ export function installFake(fake: FakeAws): void {
   aws.resetClients();
   answerFrom(fake, aws.iam());
   answerFrom(fake, aws.secrets());
+  answerFrom(fake, cloudFormation());
+  installed = fake;
+  // The handlers act only on events of their own stack: the one the fixtures' events name.
+  process.env[STACK_ID_ENV] = STACK_ID;
+}
+
+let installed: FakeAws | undefined;
+
+/** The fake `installFake` routed the handler's clients to last (the harness tells its CloudFormation what is sent). */
+export function installedFake(): FakeAws | undefined {
+  return installed;
 }
 
 /**
@@ -897,11 +968,13 @@ export function installFake(fake: FakeAws): void {
  */
 export function installFakeInSdk(fake: FakeAws): () => void {
   const routed = new WeakSet<object>();
-  const undo = [IAMClient, SecretsManagerClient].map((Client) => {
+  process.env[STACK_ID_ENV] = STACK_ID;
+  installed = fake;
+  const undo = [IAMClient, SecretsManagerClient, CloudFormationClient].map((Client) => {
     const prototype = Client.prototype as { send: (...args: unknown[]) => unknown };
     const own = Object.getOwnPropertyDescriptor(prototype, 'send');
     const send = prototype.send;
-    prototype.send = function (this: IAMClient | SecretsManagerClient, ...args: unknown[]) {
+    prototype.send = function (this: IAMClient | SecretsManagerClient | CloudFormationClient, ...args: unknown[]) {
       if (!routed.has(this)) {
         routed.add(this);
         answerFrom(fake, this);
@@ -914,4 +987,241 @@ export function installFakeInSdk(fake: FakeAws): () => void {
     };
   });
   return () => undo.forEach((restore) => restore());
+}
+
+/** CloudFormation's record of one resource of a stack (what `DescribeStackResource` answers). */
+export interface FakeStackResource {
+  resourceType: string;
+  status: string;
+  /** Absent while CloudFormation has none (a Create it still waits for). */
+  physicalResourceId?: string;
+  /** The properties the resource carries in its metadata (`PROPERTIES_METADATA_KEY`); absent: no such metadata. */
+  properties?: Record<string, unknown>;
+  /** The whole `Metadata` text, when a test wants something else than `properties` there. */
+  metadataText?: string;
+  /** Physical IDs an Update replaced (CloudFormation deletes each in the cleanup phase). */
+  replaced?: string[];
+}
+
+/** A stack as `DescribeStacks` answers it, with its resources by logical ID. */
+export interface FakeStack {
+  readonly stackId: string;
+  readonly name: string;
+  status: string;
+  readonly resources: Map<string, FakeStackResource>;
+}
+
+/** The fields of a custom-resource event CloudFormation's model moves on. */
+export interface SentEvent {
+  readonly RequestType: string;
+  readonly RequestId: string;
+  readonly StackId: string;
+  readonly LogicalResourceId: string;
+  readonly ResourceType: string;
+  readonly PhysicalResourceId?: string;
+  readonly ResourceProperties?: Record<string, unknown>;
+  readonly OldResourceProperties?: Record<string, unknown>;
+}
+
+/** The states of a resource after its event, by request type and outcome. */
+const AFTER: Record<string, { ok: string; failed: string }> = {
+  Create: { ok: 'CREATE_COMPLETE', failed: 'CREATE_FAILED' },
+  Update: { ok: 'UPDATE_COMPLETE', failed: 'UPDATE_FAILED' },
+  Delete: { ok: 'DELETE_COMPLETE', failed: 'DELETE_FAILED' },
+};
+
+/**
+ * CloudFormation as the handlers see it: stacks, their status, and the record of each resource.
+ * `sending(event)` moves a stack and the event's resource to the states CloudFormation gives them
+ * while it waits for the handler's answer; `answered(event, answer)` to the states after it (the
+ * table of the attested-events contract). Tests also set states directly (`setResource`,
+ * `setStackStatus`) to show what a forged event finds.
+ */
+export class FakeCloudFormation {
+  readonly stacks = new Map<string, FakeStack>();
+  /**
+   * What the record shows during an Update: the new properties, or the old ones (AWS does not
+   * document which; the handler must cope with both). @default 'new'
+   */
+  updateShows: 'new' | 'old' = 'new';
+  /** Per request ID: whether the Delete CloudFormation is sending is of a replaced physical resource. */
+  private readonly replacedDeletes = new Set<string>();
+
+  /** The stack `stackId` (a stack ARN), created (empty, no status yet) when it does not exist. */
+  stack(stackId: string): FakeStack {
+    let stack = this.stacks.get(stackId);
+    if (!stack) {
+      stack = { stackId, name: stackId.split('/')[1] ?? stackId, status: 'CREATE_IN_PROGRESS', resources: new Map() };
+      this.stacks.set(stackId, stack);
+    }
+    return stack;
+  }
+
+  /** The record of `logicalResourceId` in `stackId` (default: the fixtures' stack), if there is one. */
+  resource(logicalResourceId: string, stackId = STACK_ID): FakeStackResource | undefined {
+    return this.stacks.get(stackId)?.resources.get(logicalResourceId);
+  }
+
+  /** Sets the record of `logicalResourceId` in `stackId` (the stack is created if needed). */
+  setResource(logicalResourceId: string, record: FakeStackResource, stackId = STACK_ID): void {
+    this.stack(stackId).resources.set(logicalResourceId, { ...record });
+  }
+
+  /** Sets the status of `stackId`. */
+  setStackStatus(status: string, stackId = STACK_ID): void {
+    this.stack(stackId).status = status;
+  }
+
+  /** CloudFormation is about to send `event`: the stack and the resource move to their in-progress states. */
+  sending(event: SentEvent): void {
+    const stack = this.stack(event.StackId);
+    const existing = stack.resources.get(event.LogicalResourceId);
+    const properties = decidingProperties(event.ResourceProperties);
+    switch (event.RequestType) {
+      case 'Create':
+        stack.status = stack.status.startsWith('CREATE_') ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS';
+        stack.resources.set(event.LogicalResourceId, {
+          resourceType: event.ResourceType,
+          status: 'CREATE_IN_PROGRESS',
+          properties,
+        });
+        return;
+      case 'Update': {
+        // After a failed Update, the next one is its rollback (old and new properties swapped).
+        stack.status = existing?.status === 'UPDATE_FAILED' ? 'UPDATE_ROLLBACK_IN_PROGRESS' : 'UPDATE_IN_PROGRESS';
+        stack.resources.set(event.LogicalResourceId, {
+          resourceType: event.ResourceType,
+          status: 'UPDATE_IN_PROGRESS',
+          physicalResourceId: event.PhysicalResourceId,
+          properties: this.updateShows === 'old' ? decidingProperties(event.OldResourceProperties) : properties,
+          replaced: existing?.replaced,
+        });
+        return;
+      }
+      case 'Delete': {
+        const replaced =
+          event.PhysicalResourceId !== undefined &&
+          existing?.physicalResourceId !== event.PhysicalResourceId &&
+          (existing?.replaced ?? []).includes(event.PhysicalResourceId);
+        if (replaced) {
+          // The Delete of a replaced physical resource: in the cleanup phase, the record shows its successor.
+          this.replacedDeletes.add(event.RequestId);
+          stack.status = stack.status.startsWith('UPDATE_ROLLBACK')
+            ? 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS'
+            : 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS';
+          return;
+        }
+        this.replacedDeletes.delete(event.RequestId);
+        stack.status = existing?.status === 'CREATE_FAILED' ? 'ROLLBACK_IN_PROGRESS' : 'DELETE_IN_PROGRESS';
+        stack.resources.set(event.LogicalResourceId, {
+          resourceType: event.ResourceType,
+          status: 'DELETE_IN_PROGRESS',
+          physicalResourceId: event.PhysicalResourceId,
+          properties,
+        });
+        return;
+      }
+    }
+  }
+
+  /** CloudFormation got `answer` to `event` (undefined: none came before it gave up). */
+  answered(event: SentEvent, answer: Pick<CloudFormationResponse, 'Status' | 'PhysicalResourceId'> | undefined): void {
+    const stack = this.stack(event.StackId);
+    const record = stack.resources.get(event.LogicalResourceId);
+    const ok = answer?.Status === 'SUCCESS';
+    if (event.RequestType === 'Delete' && this.replacedDeletes.has(event.RequestId)) {
+      this.replacedDeletes.delete(event.RequestId);
+      stack.status = stack.status.startsWith('UPDATE_ROLLBACK') ? 'UPDATE_ROLLBACK_COMPLETE' : 'UPDATE_COMPLETE';
+      return;
+    }
+    const after = AFTER[event.RequestType];
+    if (!record || !after) return;
+    const rollback = stack.status.includes('ROLLBACK');
+    if (event.RequestType === 'Delete' && ok) {
+      stack.resources.delete(event.LogicalResourceId);
+      if (stack.status === 'ROLLBACK_IN_PROGRESS') stack.status = 'ROLLBACK_COMPLETE';
+      else if (stack.resources.size === 0) stack.status = 'DELETE_COMPLETE';
+      return;
+    }
+    record.status = ok ? after.ok : after.failed;
+    if (answer !== undefined && event.RequestType !== 'Delete' && (ok || event.RequestType === 'Create')) {
+      const before = record.physicalResourceId;
+      record.physicalResourceId = answer.PhysicalResourceId;
+      if (event.RequestType === 'Update' && before !== undefined && before !== answer.PhysicalResourceId) {
+        record.replaced = [...(record.replaced ?? []), before];
+      }
+    }
+    if (event.RequestType === 'Update' && ok) record.properties = decidingProperties(event.ResourceProperties);
+    if (ok) stack.status = rollback ? 'UPDATE_ROLLBACK_COMPLETE' : stack.status.replace('_IN_PROGRESS', '_COMPLETE');
+    else if (event.RequestType === 'Create') stack.status = rollback ? stack.status : 'ROLLBACK_IN_PROGRESS';
+    else if (event.RequestType === 'Update')
+      stack.status = rollback ? 'UPDATE_ROLLBACK_FAILED' : 'UPDATE_ROLLBACK_IN_PROGRESS';
+    else stack.status = 'DELETE_FAILED';
+  }
+
+  /** The stack ARN `stackName` (a stack ID or name) stands for, for the authorizer. */
+  stackArnOf(stackName: unknown): string {
+    const name = String(stackName);
+    return this.find(name)?.stackId ?? name;
+  }
+
+  describeStackResource(input: Record<string, unknown>): Record<string, unknown> {
+    const stack = this.existing(input.StackName);
+    const logicalId = String(input.LogicalResourceId);
+    const record = stack.resources.get(logicalId);
+    if (!record) throw validationError(`Resource ${logicalId} does not exist for stack ${stack.name}`);
+    const metadata =
+      record.metadataText ??
+      (record.properties === undefined ? undefined : JSON.stringify({ [PROPERTIES_METADATA_KEY]: record.properties }));
+    return {
+      StackResourceDetail: {
+        StackName: stack.name,
+        StackId: stack.stackId,
+        LogicalResourceId: logicalId,
+        ...(record.physicalResourceId === undefined ? {} : { PhysicalResourceId: record.physicalResourceId }),
+        ResourceType: record.resourceType,
+        LastUpdatedTimestamp: new Date(0),
+        ResourceStatus: record.status,
+        ...(metadata === undefined ? {} : { Metadata: metadata }),
+      },
+    };
+  }
+
+  describeStacks(input: Record<string, unknown>): Record<string, unknown> {
+    const stack = this.existing(input.StackName);
+    return {
+      Stacks: [{ StackName: stack.name, StackId: stack.stackId, StackStatus: stack.status, CreationTime: new Date(0) }],
+    };
+  }
+
+  private find(name: string): FakeStack | undefined {
+    return (
+      this.stacks.get(name) ?? [...this.stacks.values()].find((s) => s.name === name && s.status !== 'DELETE_COMPLETE')
+    );
+  }
+
+  private existing(stackName: unknown): FakeStack {
+    const stack = this.find(String(stackName));
+    if (!stack) throw validationError(`Stack with id ${String(stackName)} does not exist`);
+    return stack;
+  }
+}
+
+/** The deciding properties of an event's properties, as the construct records them in the metadata. */
+function decidingProperties(properties: Record<string, unknown> | undefined): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(properties ?? {})) {
+    if (!NON_DECIDING_PROPERTIES.includes(key) && value !== undefined) result[key] = structuredClone(value);
+  }
+  return result;
+}
+
+/** CloudFormation's answer about a stack or resource it does not have. */
+function validationError(message: string): Error {
+  return new CloudFormationServiceException({
+    name: 'ValidationError',
+    $fault: 'client',
+    message,
+    $metadata: meta(400),
+  });
 }

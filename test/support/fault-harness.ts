@@ -3,6 +3,12 @@
  * request IDs, a Lambda context with a deadline (on jest's fake clock, so SDK backoff and injected
  * timeouts cost no real time), the answer the handler PUTs to the ResponseURL recorded instead of
  * sent, and every byte of output captured.
+ *
+ * By default CloudFormation is sending each event: the installed fake's CloudFormation moves the
+ * stack and the resource to the states it gives them while it waits (before the invocation), and
+ * to the states after the answer (see `FakeCloudFormation`), so the handler's attestation finds
+ * the event in CloudFormation's record. A forged event (`Delivery.FORGED`, `forgedLoginProfileHandler`,
+ * `invoke(event, { forged: true })`) changes no record: the handler finds whatever is there.
  */
 import { inspect } from 'node:util';
 import { handlerWith } from '../../lambda/login-profile';
@@ -11,7 +17,7 @@ import type { CustomResourceResponse } from '../../lambda/runtime/custom-resourc
 import { HandlerError } from '../../lambda/runtime/errors';
 import type { InvocationContext as LambdaContext } from '../../lambda/runtime/invocation';
 import type { CloudFormationResponse, SendResponse } from '../../lambda/runtime/responder';
-import { FakeAws, sdkCallsPreparing } from './fake-aws';
+import { FakeAws, installedFake, sdkCallsPreparing } from './fake-aws';
 import {
   LAMBDA_TIMEOUT_MS,
   LoginProfileProps,
@@ -54,6 +60,33 @@ interface AnsweredEvent {
   readonly LogicalResourceId: string;
 }
 
+/** Who delivers an event to the handler. */
+export enum Delivery {
+  /** CloudFormation: the fake's stack model shows the event in progress while the handler runs. */
+  CLOUDFORMATION = 'cloudformation',
+  /** Someone else with `lambda:InvokeFunction`: no record changes. */
+  FORGED = 'forged',
+}
+
+/**
+ * Tells the installed fake's CloudFormation that it is sending `event` (when `delivery` says so),
+ * runs `deliver`, and tells it the answer. Returns what `deliver` resolved with.
+ */
+export async function deliveredBy<T>(
+  delivery: Delivery,
+  event: unknown,
+  deliver: () => Promise<T>,
+  answerOf: (result: T) => CloudFormationResponse | undefined,
+): Promise<T> {
+  const cloudFormation = delivery === Delivery.CLOUDFORMATION ? installedFake()?.cloudFormation : undefined;
+  const sent = event as Parameters<FakeAws['cloudFormation']['sending']>[0];
+  const valid = typeof event === 'object' && event !== null && typeof sent.StackId === 'string';
+  if (valid) cloudFormation?.sending(sent);
+  const result = await deliver();
+  if (valid) cloudFormation?.answered(sent, answerOf(result));
+  return result;
+}
+
 /** An entry point made with `send` (each custom-resource handler's `handlerWith`). */
 export type EntryFactory<E extends AnsweredEvent> = (
   send: SendResponse,
@@ -67,12 +100,19 @@ export type EntryFactory<E extends AnsweredEvent> = (
  */
 export function answersOf<E extends AnsweredEvent>(
   factory: EntryFactory<E>,
+  delivery: Delivery = Delivery.CLOUDFORMATION,
 ): (event: E, context?: LambdaContext) => Promise<CustomResourceResponse> {
   return async (event, context) => {
     const answers: { url: string; answer: CloudFormationResponse }[] = [];
-    const returned = await factory(async (url, answer) => {
+    const entry = factory(async (url, answer) => {
       answers.push({ url, answer });
-    })(event, context);
+    });
+    const returned = await deliveredBy(
+      delivery,
+      event,
+      () => entry(event, context),
+      (r) => r,
+    );
     if (answers.length !== 1) throw new Error(`the handler answered ${answers.length} times`);
     const { url, answer } = answers[0];
     if (url !== event.ResponseURL) throw new Error('the handler answered another URL than the ResponseURL');
@@ -87,8 +127,11 @@ export function answersOf<E extends AnsweredEvent>(
   };
 }
 
-/** The login-profile handler, answering into the harness (see `answersOf`). */
+/** The login-profile handler, answering into the harness (see `answersOf`): CloudFormation sends each event. */
 export const loginProfileHandler: Handler = answersOf(handlerWith);
+
+/** The login-profile handler, sent forged events: CloudFormation's record does not change. */
+export const forgedLoginProfileHandler: Handler = answersOf(handlerWith, Delivery.FORGED);
 
 /** A login profile's properties: user and secret, the rest defaulted as `LoginProfile` does. */
 export type Props = LoginProfileProps;
@@ -130,10 +173,13 @@ export type AnyHandler<R> = (event: never, context: LambdaContext) => Promise<R>
  */
 export async function invoke<R = CustomResourceResponse>(
   event: unknown,
-  options: { timeoutMs?: number; fn?: AnyHandler<R> } = {},
+  options: { timeoutMs?: number; fn?: AnyHandler<R>; forged?: boolean } = {},
 ): Promise<Invocation<R>> {
   const timeoutMs = options.timeoutMs ?? LAMBDA_TIMEOUT_MS;
-  const fn = (options.fn ?? loginProfileHandler) as (event: unknown, context: LambdaContext) => Promise<R>;
+  const fn = (options.fn ?? (options.forged ? forgedLoginProfileHandler : loginProfileHandler)) as (
+    event: unknown,
+    context: LambdaContext,
+  ) => Promise<R>;
   const start = Date.now();
   const context = lambdaContext(timeoutMs);
   const captured: string[] = [];

@@ -130,7 +130,7 @@ export type LoginProfileProps = Pick<LoginProfileResourceProperties, 'UserName' 
   Partial<LoginProfileResourceProperties>;
 
 export function loginProfileProperties(p: LoginProfileProps): LoginProfileResourceProperties {
-  return { SignInUrl: SIGN_IN_URL, PasswordLength: '24', PasswordResetRequired: 'true', ...p };
+  return { PasswordLength: '24', PasswordResetRequired: 'true', ...p };
 }
 
 /** The source of a login profile's events: `Custom::ConsoleLoginProfile` `logicalId` with `props`. */
