@@ -193,7 +193,8 @@ export function decide<E extends AnyCustomResourceEvent>(
       return refuse('record-contradicts-event');
     }
     case 'Delete': {
-      if (record.physicalResourceId === event.PhysicalResourceId) {
+      // A record without a physical ID (a Create that never gave one) has no other to be replaced by.
+      if (record.physicalResourceId === undefined || record.physicalResourceId === event.PhysicalResourceId) {
         if (record.status !== 'DELETE_IN_PROGRESS') return refuse('not-in-progress');
         // The properties of the record (none when it has none: the work then acts on the physical ID alone).
         return {

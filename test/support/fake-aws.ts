@@ -1079,7 +1079,8 @@ export class FakeCloudFormation {
     const properties = decidingProperties(event.ResourceProperties);
     switch (event.RequestType) {
       case 'Create':
-        stack.status = stack.status.startsWith('CREATE_') ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS';
+        // A Create of the stack's first deploy, or of a resource an update adds.
+        stack.status = stack.status === 'CREATE_IN_PROGRESS' ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS';
         stack.resources.set(event.LogicalResourceId, {
           resourceType: event.ResourceType,
           status: 'CREATE_IN_PROGRESS',
