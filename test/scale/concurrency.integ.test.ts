@@ -21,10 +21,10 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { BundledHandler, freshBundledHandler } from '../support/bundles';
-import { CloudFormationService, StackModel } from '../support/cloudformation';
+import { CloudFormationService, DEFAULT_CLOUDFORMATION_RATE, StackModel } from '../support/cloudformation';
 import { ATTESTED_PROPERTIES_KEY, deciding } from '../support/cloudformation-record';
 import { resetMoto } from '../support/moto-server';
-import { MotoProxy, startMotoProxy } from '../support/moto-proxy';
+import { MotoProxy, ProxyService, startMotoProxy } from '../support/moto-proxy';
 
 const USERS = 150;
 /** The handler's Lambda timeout (LoginProfileProvider's default). */
@@ -90,7 +90,6 @@ function createEvent({ userName, secretArn }: Declared, i: number) {
     ResourceProperties: {
       UserName: userName,
       SecretArn: secretArn,
-      SignInUrl: 'https://123456789012.signin.aws.amazon.com/console',
       PasswordLength: '24',
       PasswordResetRequired: 'true',
     },
@@ -155,15 +154,18 @@ async function stateOf(user: Declared) {
 }
 
 /**
- * The moto proxy throttling `fraction` of the SDK operations on their first `attempts` attempts (the
- * SDK makes up to 4). Plain moto login profiles: the concurrency checks need no reset-flag emulation.
+ * The moto proxy throttling `fraction` of the SDK operations (of `services`, default all) on their
+ * first `attempts` attempts (the SDK makes up to 4), and answering CloudFormation for the declared
+ * users' stack. Plain moto login profiles: the concurrency checks need no reset-flag emulation.
  */
 async function startThrottlingProxy(
   throttling: { fraction: number; attempts: number },
   declared: Declared[],
+  services?: ProxyService[],
 ): Promise<MotoProxy> {
   const proxy = await startMotoProxy({ target: motoEndpoint(), awsLoginProfiles: false });
-  proxy.inject({ kind: 'Throttling', ...throttling });
+  if (services === undefined) proxy.inject({ kind: 'Throttling', ...throttling });
+  else for (const service of services) proxy.inject({ kind: 'Throttling', service, ...throttling });
   const cloudFormation = new CloudFormationService();
   cloudFormation.register(creatingStack(declared));
   proxy.answerCloudFormation(cloudFormation.responder);
@@ -241,6 +243,10 @@ describe('150 concurrent Create events under throttling', () => {
         `SDK slow-answer warnings ${logs.filter((l) => l.includes('requestTimeout')).length}\n`,
     );
     expect(throttled.iam).toBeGreaterThan(USERS * 0.3);
+    // ...CloudFormation's rate (DEFAULT_CLOUDFORMATION_RATE) throttled the handlers' checks, which
+    // retried until each got its one answer
+    expect(throttled.cloudformation).toBeGreaterThan(USERS - DEFAULT_CLOUDFORMATION_RATE.burst);
+    expect(forwarded.cloudformation).toBe(USERS);
     expect(throttled.secretsmanager).toBeGreaterThan(USERS * 0.1);
     expect(outcomes.filter((o) => o.error).map((o) => `${o.userName}: ${o.error}`)).toEqual([]);
     expect(outcomes.filter((o) => o.ms >= LAMBDA_TIMEOUT_MS).map((o) => o.userName)).toEqual([]);
@@ -270,9 +276,10 @@ describe('150 concurrent Create events under throttling', () => {
   });
 
   test('fails when throttling outlasts the SDK retries, and still loses no password', async () => {
-    // GIVEN a proxy that throttles 20% of the calls on every attempt
+    // GIVEN a proxy that throttles 20% of the IAM and Secrets Manager calls on every attempt
+    // (CloudFormation's calls only at its rate, which the handler outlasts)
     const declared = await declareUsers('throttled');
-    proxy = await startThrottlingProxy({ fraction: 0.2, attempts: 99 }, declared);
+    proxy = await startThrottlingProxy({ fraction: 0.2, attempts: 99 }, declared, ['iam', 'secretsmanager']);
     const logs: string[] = [];
 
     // WHEN 150 Create events arrive at once

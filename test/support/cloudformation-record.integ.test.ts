@@ -29,6 +29,8 @@ import { MotoHarness, useMoto } from './moto-harness';
 import { consoleUsersStack, importedUserStack } from './stacks';
 
 const moto: MotoHarness = useMoto();
+// The record is under test here, not the rate: no throttling (cloudformation.integ.test.ts tests it).
+beforeEach(() => moto.cloudFormation.setRate(false));
 
 /**
  * `template` with each custom resource's deciding properties in its Metadata, as the library's
@@ -121,7 +123,7 @@ test('create, update (new Metadata shown), duplicate deliveries during and after
   await driver.deploy(build('record-update', (app) => consoleUsersStack(app, ['ann'], { resetToken: 't1' })));
   expect(await describeNow(driver, profile)).toEqual({ stack: 'UPDATE_COMPLETE', resource: 'UPDATE_COMPLETE' });
   const create = driver.deliveries[0].event;
-  await driver.redeliver(create).catch(() => undefined);
+  await expect(driver.redeliver(create)).rejects.toThrow(/^Create of \S+ failed: Refused: /);
   await driver.destroy();
 
   // THEN both deliveries of each event saw the same record; the late one saw it as it is now
@@ -140,9 +142,13 @@ test('create, update (new Metadata shown), duplicate deliveries during and after
     expectAt('Delete', profile, MOMENTS.stackDelete),
     expectAt('Delete', profile, MOMENTS.stackDelete),
   ]);
+  // ...every genuine delivery succeeded with verification on; only the late one was refused
+  expect(driver.deliveries.filter((d) => d.error).map((d) => [d.event.RequestId, d.delivery])).toEqual([
+    [create.RequestId, 3],
+  ]);
   // ...and the deleted stack answers DELETE_COMPLETE by its ID, its resources too
   expect(await describeNow(driver, profile)).toEqual({ stack: 'DELETE_COMPLETE', resource: 'DELETE_COMPLETE' });
-  expect(moto.calls('cloudformation').every((c) => c.status === 200)).toBe(true);
+  expect(moto.calls('cloudformation').filter((c) => c.status !== 200)).toEqual([]);
 });
 
 test("an Update with metadataDuringUpdate 'old' shows the previous Metadata; a Create delivered late after a stack delete finds DELETE_COMPLETE", async () => {
@@ -154,7 +160,8 @@ test("an Update with metadataDuringUpdate 'old' shows the previous Metadata; a C
     build('record-old-v2', (app) => consoleUsersStack(app, ['bob'], { passwordResetRequired: false })),
   );
   await driver.destroy();
-  await driver.redeliver(driver.deliveries[0].event).catch(() => undefined);
+  await expect(driver.redeliver(driver.deliveries[0].event)).rejects.toThrow(/Refused: /);
+  expect(driver.deliveries.filter((d) => d.error)).toHaveLength(1);
   expectRecording(driver, [
     expectAt('Create', profile, MOMENTS.createFirstDeploy),
     expectAt('Update', profile, { ...MOMENTS.update, metadataIs: 'old' }),
@@ -184,6 +191,7 @@ test('rename: the Update keeps the old physical ID in the record, the cleanup De
     expectAt('Update', profile, { ...MOMENTS.update, metadataIs: 'new' }),
     expectAt('Delete', profile, MOMENTS.deleteReplaced),
   ]);
+  expect(driver.deliveries.filter((d) => d.error)).toEqual([]);
   expect(driver.stackRecord.record(profile)).toMatchObject({ status: 'UPDATE_COMPLETE', physicalId: 'cleo2' });
 });
 
@@ -200,6 +208,7 @@ test('construct move: a Create of the new logical ID during the update, a Delete
     expectAt('Create', after, MOMENTS.createInUpdate),
     expectAt('Delete', before, MOMENTS.deleteRemoved),
   ]);
+  expect(driver.deliveries.filter((d) => d.error)).toEqual([]);
   expect((await moto.profile('dora')).exists).toBe(true);
   // The removed logical ID is unknown to CloudFormation afterwards.
   expect(await describeNow(driver, before)).toEqual({ stack: 'UPDATE_COMPLETE', resource: 'ValidationError' });
@@ -254,6 +263,10 @@ test('failed update and its rollback: Updates back, then the Deletes of what it 
     expectAt('Delete', added, MOMENTS.rollbackDeleteCreated),
     expectAt('Delete', lena, MOMENTS.rollbackDeleteReplacement),
   ]);
+  // ...only the Update to the missing user failed (for the user, not for the record)
+  expect(
+    driver.deliveries.filter((d) => d.error).map((d) => [d.event.LogicalResourceId, d.error?.startsWith('Refused')]),
+  ).toEqual([[imported, false]]);
   // ...and afterwards the stack is UPDATE_ROLLBACK_COMPLETE, the profiles back as they were
   expect(await describeNow(driver, lena)).toEqual({ stack: 'UPDATE_ROLLBACK_COMPLETE', resource: 'UPDATE_COMPLETE' });
   expect(await describeNow(driver, added)).toEqual({ stack: 'UPDATE_ROLLBACK_COMPLETE', resource: 'ValidationError' });
@@ -280,6 +293,11 @@ test("failed Create on the first deploy: the rollback's Delete finds the FAILED 
     expectAt('Create', profile, MOMENTS.createFirstDeploy),
     expectAt('Delete', profile, MOMENTS.rollbackDeleteFailedCreate),
   ]);
+  // ...the Create failed for the user, not for the record; the rollback's Delete was accepted
+  expect(driver.deliveries.map((d) => [d.event.RequestType, d.error?.startsWith('Refused')])).toEqual([
+    ['Create', false],
+    ['Delete', undefined],
+  ]);
   expect(await describeNow(driver, profile)).toEqual({ stack: 'ROLLBACK_COMPLETE', resource: 'ValidationError' });
 }, 90_000);
 
@@ -298,6 +316,7 @@ test('a StackSet instance in another account and its home region: its stack, see
   await driver.destroy();
 
   // THEN each Create and Delete found its record in that account and region
+  expect(driver.deliveries.filter((d) => d.error)).toEqual([]);
   const customs = driver.deliveries.map((d) => d.event.LogicalResourceId);
   const creates = customs.slice(0, customs.length / 2);
   expect(creates.length).toBeGreaterThanOrEqual(3);
@@ -327,4 +346,5 @@ test('the account password policy alongside: its Create and Delete are recorded 
     expectAt('Create', policy, MOMENTS.createFirstDeploy),
     expectAt('Delete', policy, MOMENTS.stackDelete),
   ]);
+  expect(driver.deliveries.filter((d) => d.error)).toEqual([]);
 });

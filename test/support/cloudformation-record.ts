@@ -13,12 +13,13 @@ import {
   DescribeStackResourceCommand,
   DescribeStacksCommand,
 } from '@aws-sdk/client-cloudformation';
+import { NON_DECIDING_PROPERTIES, PROPERTIES_METADATA_KEY } from '../../lib/shared/attested-properties';
 
 /** The key of a library resource's Metadata that holds its deciding properties. */
-export const ATTESTED_PROPERTIES_KEY = 'cdk-console-users:properties';
+export const ATTESTED_PROPERTIES_KEY = PROPERTIES_METADATA_KEY;
 
 /** Properties CloudFormation adds for the function, not the resource's own. */
-const NOT_DECIDING = new Set(['ServiceToken', 'ServiceTimeout']);
+const NOT_DECIDING = new Set(NON_DECIDING_PROPERTIES);
 
 /**
  * How the record's attested properties (Metadata[ATTESTED_PROPERTIES_KEY]) compare with the event:

@@ -63,7 +63,6 @@ async function errorOf(promise: Promise<unknown>): Promise<{ name: string; messa
 }
 
 beforeEach(() => moto.cloudFormation.setRate(false));
-afterAll(() => moto.cloudFormation.setRate({ perSecond: 10, burst: 20 }));
 
 test('DescribeStackResource: every field of the detail, Metadata as a JSON string with its JSON types', async () => {
   // GIVEN a stack whose resource Profile is being updated

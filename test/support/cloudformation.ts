@@ -85,6 +85,51 @@ export class StackModel {
     this.put(logicalId, { type, status, physicalId, metadata, ...fields });
   }
 
+  /**
+   * For a test that sends `event` straight to a handler: the stack and the event's record as they
+   * are while CloudFormation sends it (the contract's table: a Create during the stack's creation,
+   * an Update during an update, a Delete during the stack's deletion), with the event's deciding
+   * properties in the record's Metadata under `propertiesKey`.
+   */
+  public sending(
+    event: {
+      readonly RequestType: string;
+      readonly LogicalResourceId: string;
+      readonly ResourceType: string;
+      readonly PhysicalResourceId?: string;
+      readonly ResourceProperties: Record<string, unknown>;
+    },
+    propertiesKey: string,
+  ): void {
+    const properties = Object.fromEntries(
+      Object.entries(event.ResourceProperties).filter(
+        ([key, value]) => key !== 'ServiceToken' && key !== 'ServiceTimeout' && value !== undefined,
+      ),
+    );
+    const base = { type: event.ResourceType, metadata: { [propertiesKey]: properties } };
+    switch (event.RequestType) {
+      case 'Create':
+        this.status = 'CREATE_IN_PROGRESS';
+        this.put(event.LogicalResourceId, { ...base, status: 'CREATE_IN_PROGRESS' });
+        return;
+      case 'Update':
+        this.status = 'UPDATE_IN_PROGRESS';
+        this.put(event.LogicalResourceId, {
+          ...base,
+          status: 'UPDATE_IN_PROGRESS',
+          physicalId: event.PhysicalResourceId,
+        });
+        return;
+      default:
+        this.status = 'DELETE_IN_PROGRESS';
+        this.put(event.LogicalResourceId, {
+          ...base,
+          status: 'DELETE_IN_PROGRESS',
+          physicalId: event.PhysicalResourceId,
+        });
+    }
+  }
+
   /** Removes the record of `logicalId` (CloudFormation no longer knows the resource). */
   public remove(logicalId: string): void {
     this.records.delete(logicalId);

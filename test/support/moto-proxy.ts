@@ -65,6 +65,8 @@ export interface ProxyFault {
   readonly kind: ProxyFaultKind;
   /** Only calls of this action, e.g. 'CreateLoginProfile' or 'PutSecretValue'. @default every action */
   readonly action?: string;
+  /** Only calls of this service. @default every service */
+  readonly service?: ProxyService;
   /** Fraction (0-1) of SDK operations hit, chosen by a hash of their invocation ID. @default 1 */
   readonly fraction?: number;
   /**
@@ -168,12 +170,17 @@ export async function startMotoProxy(options: MotoProxyOptions): Promise<MotoPro
       upstream.end(body);
     });
 
-  const faultFor = (headers: http.IncomingHttpHeaders, action: string): ProxyFaultKind | undefined => {
+  const faultFor = (
+    headers: http.IncomingHttpHeaders,
+    service: ProxyService,
+    action: string,
+  ): ProxyFaultKind | undefined => {
     const attempt = Number(/attempt=(\d+)/.exec(String(headers['amz-sdk-request'] ?? ''))?.[1] ?? '1');
     const invocation = headers['amz-sdk-invocation-id'];
     for (const rule of rules) {
       const { fault } = rule;
       if (fault.action !== undefined && fault.action !== action) continue;
+      if (fault.service !== undefined && fault.service !== service) continue;
       if (rule.hits >= (fault.count ?? Infinity) || attempt > (fault.attempts ?? Infinity)) continue;
       const fraction = fault.fraction ?? 1;
       if (fraction < 1) {
@@ -190,7 +197,7 @@ export async function startMotoProxy(options: MotoProxyOptions): Promise<MotoPro
   const handle = async (request: http.IncomingMessage, response: http.ServerResponse, body: Buffer) => {
     const described = describe(request.headers, body);
     const { service, action } = described;
-    const fault = service === 'other' ? undefined : faultFor(request.headers, action);
+    const fault = service === 'other' ? undefined : faultFor(request.headers, service, action);
     if (fault === 'Throttling') {
       calls.push({ ...described, status: 400, fault, applied: false, answered: true });
       throttle(service, response);
