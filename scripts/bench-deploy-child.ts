@@ -8,6 +8,7 @@
  * `@aws-sdk/*` external) only after timing the handler's module load, so that the load includes
  * the SDK clients the handler requires, as in a Lambda container.
  */
+import * as https from 'node:https';
 import Module from 'node:module';
 import * as path from 'node:path';
 import type { LoggedCall } from './bench-calls';
@@ -59,7 +60,11 @@ export interface Job {
   /** The handler bundle; for `hop`, aws-cdk-lib's provider-framework runtime/framework.js. */
   readonly entry: string;
   readonly fakeModule: string;
-  /** Where the answers go: an HTTPS server of the parent on loopback (ResponseURL = base/RequestId). */
+  /**
+   * Where the answers go: an HTTPS server of the parent on loopback. The ResponseURL names
+   * CloudFormation's response bucket (`RESPONSE_BUCKET_HOST`/RequestId), the one host the handler
+   * answers; the child's HTTPS connections are taken to this server instead.
+   */
   readonly responseUrlBase: string;
   readonly latency?: { readonly iam: number; readonly secretsmanager: number; readonly cloudformation?: number };
   readonly warm?: number;
@@ -135,7 +140,22 @@ function load(file: string, name: string): { entry: Entry; loadMs: number } {
 let requestCounter = 0;
 
 /**
- * Invokes `entry` with `event` (given a fresh RequestId and a ResponseURL on the parent's server)
+ * CloudFormation's response bucket for a function in us-east-1 (the bench's region): the handler
+ * answers no other host. The parent's certificate names it (scripts/bench-deploy.ts).
+ */
+const RESPONSE_BUCKET_HOST = 'cloudformation-custom-resource-response-useast1.s3.amazonaws.com';
+
+/** Takes every HTTPS connection of this process (the global agent's) to the server at `base`. */
+function routeAnswersTo(base: string): void {
+  const port = Number(new URL(base).port);
+  const connect = https.globalAgent.createConnection.bind(https.globalAgent);
+  // The TLS servername stays the URL's host: the certificate is checked against it.
+  https.globalAgent.createConnection = (options, callback) =>
+    connect({ ...options, host: '127.0.0.1', port }, callback);
+}
+
+/**
+ * Invokes `entry` with `event` (given a fresh RequestId and a ResponseURL answered by the parent's server)
  * and times it until the answer exists: the value it returns, or the response it PUT to the
  * ResponseURL if it did (then CloudFormation has it, whatever the function does after).
  */
@@ -156,7 +176,6 @@ interface CloudFormationModel {
 async function timed(
   entry: Entry,
   event: Record<string, unknown>,
-  job: Job,
   context: unknown,
   fake?: Fake,
 ): Promise<{ runMs: number; shape: AnswerShape; physicalResourceId: string }> {
@@ -164,7 +183,7 @@ async function timed(
   const sent = {
     ...event,
     RequestId: requestId,
-    ResponseURL: `${job.responseUrlBase}/${requestId}?X-Amz-Signature=bench`,
+    ResponseURL: `https://${RESPONSE_BUCKET_HOST}/${requestId}?X-Amz-Signature=bench`,
   };
   // CloudFormation sends the event: its record shows it while the handler runs (not timed).
   const cloudFormation = cloudFormationOf(fake);
@@ -295,7 +314,7 @@ async function sequence(job: Job): Promise<SequenceResult> {
   const result: Partial<SequenceResult['events']> = {};
   const run = async (name: SequenceEvent, event: Record<string, unknown>, physicalId: string) => {
     fake.forgetCalls();
-    const { shape, physicalResourceId } = await timed(entry, event, job, context, fake);
+    const { shape, physicalResourceId } = await timed(entry, event, context, fake);
     if (physicalResourceId !== physicalId) {
       throw new Error(`${name}: the physical ID is '${physicalResourceId}', expected '${physicalId}'`);
     }
@@ -326,7 +345,7 @@ async function createAndDelete(job: Job): Promise<TimingResult> {
     return events(support, fake, `user${i}`);
   });
   const run = async (event: Record<string, unknown>, load = 0): Promise<Timing> => {
-    const { runMs, shape } = await timed(entry, event, job, context, fake);
+    const { runMs, shape } = await timed(entry, event, context, fake);
     return { loadMs: load, runMs, shape };
   };
   const cold = await run(users[0].create(), loadMs);
@@ -347,7 +366,7 @@ async function coldDelete(job: Job): Promise<TimingResult> {
   const secretArn = job.world!.secrets.find((s) => s.name === 'alice-password')?.arn;
   if (!secretArn) throw new Error('the world has no secret of alice');
   const alice = events(support, fake, 'alice', secretArn);
-  const { runMs, shape } = await timed(entry, alice.delete('alice'), job, support.lambdaContext(), fake);
+  const { runMs, shape } = await timed(entry, alice.delete('alice'), support.lambdaContext(), fake);
   return { cold: { loadMs, runMs, shape }, warm: [], warmDelete: [] };
 }
 
@@ -378,10 +397,6 @@ async function hop(job: Job): Promise<TimingResult> {
     invokeFunction: (req: { FunctionName: string; Payload: string }) => Promise<unknown>;
     httpRequest: (options: Record<string, unknown>, body: string) => Promise<void>;
   };
-  const put = outbound.httpRequest;
-  const port = Number(new URL(job.responseUrlBase).port);
-  // The framework drops the port of the ResponseURL (S3's is always 443): add the server's.
-  outbound.httpRequest = (options, body) => put({ ...options, port }, body);
   outbound.invokeFunction = async (req) => {
     const event = JSON.parse(req.Payload) as { LogicalResourceId: string };
     const answer = {
@@ -400,7 +415,7 @@ async function hop(job: Job): Promise<TimingResult> {
     ResourceProperties: { ServiceToken: 'framework', UserName: 'alice' },
   };
   const run = async (load = 0): Promise<Timing> => {
-    const { runMs, shape } = await timed(entry, event, job, undefined);
+    const { runMs, shape } = await timed(entry, event, undefined);
     if (shape !== 'puts') throw new Error('the provider framework did not PUT its answer');
     return { loadMs: load, runMs, shape };
   };
@@ -429,6 +444,7 @@ process.on('message', (message: ToChild) => {
     pendingAnswers.delete(message.requestId);
     return;
   }
+  routeAnswersTo(message.job.responseUrlBase);
   runJob(message.job).then(
     (result) => send({ type: 'result', result }),
     (error: unknown) =>

@@ -185,7 +185,8 @@ export async function startAnswerServer(temp: string): Promise<AnswerServer> {
     execFileSync('openssl', [
       'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
       '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      // The response bucket the child's ResponseURLs name (scripts/bench-deploy-child.ts).
+      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:cloudformation-custom-resource-response-useast1.s3.amazonaws.com',
     ], { stdio: ['ignore', 'ignore', 'pipe'] }); // prettier-ignore
   } catch (error) {
     throw new Error(`openssl could not make the answer server's certificate: ${(error as Error).message}`);

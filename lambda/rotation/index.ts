@@ -1,9 +1,10 @@
 /**
  * Secrets Manager rotation function for console passwords. It only dispatches; the steps are in
- * `steps.ts`, the AWS calls in `../shared/aws.ts`, and what every handler does around its work in
- * `../runtime/`.
+ * `steps.ts`, what they check of the caller in `checks.ts`, the AWS calls in `../shared/aws.ts`,
+ * and what every handler does around its work in `../runtime/`.
  */
 import type { SecretsManagerRotationEvent, SecretsManagerRotationEventStep } from 'aws-lambda';
+import { STACK_ID_ENV } from '../../lib/shared/handler-environment';
 import { HandlerError } from '../runtime/errors';
 import {
   Invocation,
@@ -36,7 +37,10 @@ export function handler(event: SecretsManagerRotationEvent, context?: Invocation
         `unknown Step ${JSON.stringify(event.Step)}; expected createSecret, setSecret, testSecret or finishSecret`,
       );
     }
-    const settings = await readSettings(event.SecretId, inv);
+    const settings = await readSettings(event.SecretId, inv, {
+      stackId: process.env[STACK_ID_ENV],
+      invokedFunctionArn: context?.invokedFunctionArn,
+    });
     inv.annotate({ userName: settings.userName });
     await STEPS[step as SecretsManagerRotationEventStep](settings, event.ClientRequestToken, inv);
   });

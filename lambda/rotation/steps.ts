@@ -3,15 +3,26 @@
  *
  * Secrets Manager calls the function once per step with the same `ClientRequestToken` (the ID of
  * the new version) and retries a failed rotation with that same token, so every step is
- * idempotent. Where the password that works is, at each point:
+ * idempotent. Every step first checks who asks (`checks.ts`): a secret of this function's stack,
+ * whose rotation is on and runs this function, a token Secrets Manager staged `AWSPENDING`, and a
+ * user whose owner tag names this secret. Where the password that works is, at each point:
  * - before `setSecret` took effect: the `AWSCURRENT` version (the new one is only `AWSPENDING`);
  * - after: the `AWSPENDING` version (the token), until `finishSecret` makes it `AWSCURRENT`.
- *   `setSecret` tags the user with the token once IAM took the password, so a retry and
- *   `testSecret` know which version IAM holds. `testSecret` puts the `AWSCURRENT` password back
- *   when its checks fail, so a failed test leaves the previous password working and recorded.
+ *   `setSecret` tags the user with the token once IAM took the password, so a retry, `testSecret`
+ *   and `finishSecret` know which version IAM holds. `testSecret` puts the `AWSCURRENT` password
+ *   back when its checks fail, so a failed test leaves the previous password working and recorded.
+ *
+ * A crash between two calls, and the retry with the same token:
+ * - `createSecret` after tagging the user, before writing: no value under the token; the retry
+ *   generates a new password, tags again (replacing the commitment) and writes it. IAM untouched.
+ * - `createSecret` after writing: the retry finds the value, matching the tag: nothing to do.
+ * - `setSecret` after IAM took the password, before tagging: IAM holds the `AWSPENDING` password;
+ *   the retry sets the same password again (IAM may refuse it under `PasswordReusePrevention`: the
+ *   step then fails, and IAM and `AWSPENDING` stay in step until an operator finishes the rotation).
+ * - `finishSecret` between moving `AWSCURRENT` and clearing `AWSPENDING`: the retry only clears it.
  */
-import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
-import { ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from '../../lib/rotation/contract';
+
+import { PENDING_VERSION_TAG_KEY, ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from '../../lib/rotation/contract';
 import { HandlerError, isAwsError } from '../runtime/errors';
 import { Invocation } from '../runtime/invocation';
 import { log } from '../runtime/log';
@@ -20,6 +31,7 @@ import * as aws from '../shared/aws';
 import { parseBooleanText, parsePasswordLength, parseUserName } from '../shared/parse';
 import { DEFAULT_PASSWORD_POLICY, generatePassword } from '../shared/password';
 import { SecretValue, formatSecretValue, parseSecretValue } from '../shared/secret-value';
+import * as checks from './checks';
 
 /** The rotation settings of a secret, from its tags (written at synth by `LoginProfile`). */
 export interface RotationSettings {
@@ -31,9 +43,18 @@ export interface RotationSettings {
   readonly versions: Record<string, string[]>;
 }
 
-/** Reads the secret's tags and versions; refuses a secret this library does not rotate. */
-export async function readSettings(secretId: string, inv: Invocation): Promise<RotationSettings> {
+/**
+ * Reads the secret's tags, versions and rotation configuration; refuses a secret of another stack,
+ * one whose rotation is off or runs another function, and one this library does not rotate.
+ */
+export async function readSettings(
+  secretId: string,
+  inv: Invocation,
+  caller: checks.Caller,
+): Promise<RotationSettings> {
   const secret = await aws.describeSecret(inv.deadline, secretId);
+  checks.requireOwnStack(secret, caller.stackId);
+  checks.requireRotationBySecretsManager(secret, caller.invokedFunctionArn);
   const userName = secret.tags[ROTATION_TAGS.userName];
   const lengthText = secret.tags[ROTATION_TAGS.passwordLength];
   const resetText = secret.tags[ROTATION_TAGS.passwordResetRequired];
@@ -51,38 +72,74 @@ export async function readSettings(secretId: string, inv: Invocation): Promise<R
   };
 }
 
-/** createSecret: writes a new compliant password as `AWSPENDING` version `token` (once per token). */
+/**
+ * createSecret: writes a new compliant password as `AWSPENDING` version `token` (once per token),
+ * after recording on the user the token and a commitment to the value. A value already under the
+ * token that the function did not write is refused.
+ */
 export async function createSecret(settings: RotationSettings, token: string, inv: Invocation): Promise<void> {
-  const stages = settings.versions[token] ?? [];
-  if (stages.includes('AWSCURRENT')) {
+  if (checks.requireRotationToken(settings.versions, token) === 'current') {
     log('version is already current; nothing to create', { step: 'createSecret', secretVersionId: token });
     return;
   }
-  if (settings.versions[token] !== undefined && !stages.includes('AWSPENDING')) {
-    throw new HandlerError(`version ${token} is neither AWSPENDING nor AWSCURRENT; it cannot be rotated to`);
-  }
-  if ((await readVersion(settings, token, inv)) !== undefined) {
+  // Before anything is written: the user the secret's (changeable) tag names must be this secret's.
+  const tags = await ownedUserTags(settings, inv);
+  const existing = await readPending(settings, token, inv);
+  const current = await readCurrent(settings, inv);
+  if (existing !== undefined) {
+    checks.requireOwnPendingVersion(
+      tags,
+      settings.userName,
+      settings.secretArn,
+      token,
+      current.password,
+      existing.text,
+    );
     log('pending version already written', { step: 'createSecret', secretVersionId: token });
     return;
   }
-  const current = await readCurrent(settings, inv);
   // The live policy: the one in force when IAM checks the password at setSecret.
   const policy = (await aws.readPasswordPolicy(inv.deadline)) ?? DEFAULT_PASSWORD_POLICY;
   const password = inv.redaction.add(generatePassword(settings.passwordLength, policy));
   const value = formatSecretValue({ username: settings.userName, password, signInUrl: current.signInUrl });
-  // Idempotent on the token: a concurrent duplicate gets ResourceExists and keeps the first value.
-  await aws.putSecretVersion(inv.deadline, settings.secretArn, token, value, 'AWSPENDING');
+  await aws.tagUser(
+    inv.deadline,
+    settings.userName,
+    PENDING_VERSION_TAG_KEY,
+    checks.pendingVersionTag(settings.secretArn, token, current.password, value),
+  );
+  // Idempotent on the token and value; another value under the token (written since the read
+  // above) answers ResourceExists, and is neither ours nor used.
+  const written = await aws.putSecretVersion(inv.deadline, settings.secretArn, token, value, 'AWSPENDING');
+  if (written.secretString !== value) {
+    throw new HandlerError(
+      `version ${token} already holds a value this function did not write (PutSecretValue answered ResourceExists); refusing to use it`,
+    );
+  }
   log('wrote the pending password', { step: 'createSecret', userName: settings.userName, secretVersionId: token });
 }
 
-/** setSecret: gives the user the pending password, then records on the user which version IAM holds. */
+/**
+ * setSecret: gives the user the pending password (only a value createSecret wrote), then records
+ * on the user which version IAM holds.
+ */
 export async function setSecret(settings: RotationSettings, token: string, inv: Invocation): Promise<void> {
-  if (isCurrent(settings, token)) {
+  if (checks.requireRotationToken(settings.versions, token) === 'current') {
     log('version is already current; nothing to set', { step: 'setSecret', secretVersionId: token });
     return;
   }
-  const pending = await requirePending(settings, token, inv);
-  const tags = await requireOwnedUser(settings, inv);
+  const tags = await ownedUserTags(settings, inv);
+  const pending = await readPending(settings, token, inv);
+  if (pending === undefined) {
+    throw new HandlerError(`version ${token} holds no pending password; run createSecret first`);
+  }
+  if (pending.value.username !== settings.userName) {
+    throw new HandlerError(
+      `the pending version names user ${JSON.stringify(pending.value.username)}, not ${settings.userName}`,
+    );
+  }
+  const current = await readCurrent(settings, inv);
+  checks.requireOwnPendingVersion(tags, settings.userName, settings.secretArn, token, current.password, pending.text);
   if (tags[ROTATED_VERSION_TAG_KEY] === token) {
     // A retry after IAM took this password: setting it again could trip PasswordReusePrevention.
     log('user already has the pending password', { step: 'setSecret', userName: settings.userName });
@@ -90,7 +147,8 @@ export async function setSecret(settings: RotationSettings, token: string, inv: 
   }
   try {
     await retryOn(
-      () => aws.updateLoginProfile(inv.deadline, settings.userName, pending.password, settings.passwordResetRequired),
+      () =>
+        aws.updateLoginProfile(inv.deadline, settings.userName, pending.value.password, settings.passwordResetRequired),
       RETRY.unmodifiable,
       inv.clock,
     );
@@ -120,18 +178,15 @@ export async function setSecret(settings: RotationSettings, token: string, inv: 
  * the checks on the user and profile are all there is.
  */
 export async function testSecret(settings: RotationSettings, token: string, inv: Invocation): Promise<void> {
-  if (isCurrent(settings, token)) {
+  if (checks.requireRotationToken(settings.versions, token) === 'current') {
     log('version is already current; nothing to test', { step: 'testSecret', secretVersionId: token });
     return;
   }
-  if (!(settings.versions[token] ?? []).includes('AWSPENDING')) {
-    throw new HandlerError(`version ${token} is not AWSPENDING; nothing to test`);
-  }
-  const tags = await requireOwnedUser(settings, inv);
+  const tags = await ownedUserTags(settings, inv);
   if (!(await aws.hasLoginProfile(inv.deadline, settings.userName))) {
     throw new HandlerError(`user ${settings.userName} has no login profile`);
   }
-  const pending = await readVersion(settings, token, inv);
+  const pending = (await readPending(settings, token, inv))?.value;
   const current = await readCurrent(settings, inv);
   if (pending === undefined || pending.password === current.password) {
     log('configuration test passed (no new password in the pending version)', { step: 'testSecret' });
@@ -157,65 +212,46 @@ export async function testSecret(settings: RotationSettings, token: string, inv:
   log('pending password is the one IAM holds', { step: 'testSecret', userName: settings.userName });
 }
 
-/** finishSecret: makes version `token` `AWSCURRENT` (the old one becomes `AWSPREVIOUS`) and clears `AWSPENDING`. */
+/**
+ * finishSecret: makes version `token` `AWSCURRENT` (the old one becomes `AWSPREVIOUS`) and clears
+ * `AWSPENDING`; only once IAM holds it (setSecret recorded the token on the user), so that
+ * `AWSCURRENT` never names a password IAM does not have.
+ */
 export async function finishSecret(settings: RotationSettings, token: string, inv: Invocation): Promise<void> {
+  checks.requireRotationToken(settings.versions, token);
   const stages = settings.versions[token];
-  if (stages === undefined) throw new HandlerError(`version ${token} does not exist`);
   const current = Object.keys(settings.versions).find((id) => settings.versions[id].includes('AWSCURRENT'));
   if (current !== token) {
-    if (!stages.includes('AWSPENDING')) throw new HandlerError(`version ${token} is not AWSPENDING; nothing to finish`);
+    checks.requireIamHolds(await ownedUserTags(settings, inv), settings.userName, token);
     await aws.moveStage(inv.deadline, settings.secretArn, 'AWSCURRENT', token, current);
   }
   if (stages.includes('AWSPENDING')) await aws.removeStage(inv.deadline, settings.secretArn, 'AWSPENDING', token);
   log('rotation finished', { step: 'finishSecret', userName: settings.userName, secretVersionId: token });
 }
 
-function isCurrent(settings: RotationSettings, token: string): boolean {
-  return (settings.versions[token] ?? []).includes('AWSCURRENT');
+/** The user's tags, after checking the user exists and its owner tag names this secret. */
+async function ownedUserTags(settings: RotationSettings, inv: Invocation): Promise<Record<string, string>> {
+  return checks.requireUserOwnedBy(
+    await aws.userTags(inv.deadline, settings.userName),
+    settings.userName,
+    settings.secretArn,
+  );
 }
 
-/** The user's tags, after checking the user exists and its login profile belongs to this secret. */
-async function requireOwnedUser(settings: RotationSettings, inv: Invocation): Promise<Record<string, string>> {
-  const tags = await aws.userTags(inv.deadline, settings.userName);
-  if (tags === undefined) throw new HandlerError(`IAM user ${settings.userName} does not exist`);
-  const owner = tags[OWNER_TAG_KEY];
-  if (owner !== settings.secretArn) {
-    throw new HandlerError(
-      `the login profile of ${settings.userName} is not owned by secret ${settings.secretArn} (tag ${OWNER_TAG_KEY} is ${owner === undefined ? 'absent' : JSON.stringify(owner)}); refusing to rotate it`,
-    );
-  }
-  return tags;
-}
-
-async function requirePending(settings: RotationSettings, token: string, inv: Invocation): Promise<SecretValue> {
-  const pending = (settings.versions[token] ?? []).includes('AWSPENDING')
-    ? await readVersion(settings, token, inv)
-    : undefined;
-  if (pending === undefined)
-    throw new HandlerError(`version ${token} holds no pending password; run createSecret first`);
-  if (pending.username !== settings.userName) {
-    throw new HandlerError(
-      `the pending version names user ${JSON.stringify(pending.username)}, not ${settings.userName}`,
-    );
-  }
-  return pending;
-}
-
-/** Version `token` with stage AWSPENDING, or `undefined` when it holds no value yet. */
-async function readVersion(
+/** Version `token` with stage AWSPENDING (its secret string and parsed value), or `undefined` when it holds no value yet. */
+async function readPending(
   settings: RotationSettings,
   token: string,
   inv: Invocation,
-): Promise<SecretValue | undefined> {
+): Promise<{ text: string; value: SecretValue } | undefined> {
+  let text: string;
   try {
-    return remembered(
-      await aws.getSecretString(inv.deadline, settings.secretArn, { versionId: token, stage: 'AWSPENDING' }),
-      inv,
-    );
+    text = await aws.getSecretString(inv.deadline, settings.secretArn, { versionId: token, stage: 'AWSPENDING' });
   } catch (error) {
     if (isAwsError(error, 'ResourceNotFound')) return undefined;
     throw error;
   }
+  return { text, value: remembered(text, inv) };
 }
 
 async function readCurrent(settings: RotationSettings, inv: Invocation): Promise<SecretValue> {

@@ -29,7 +29,7 @@ import {
   stringOrUndefined,
 } from './invocation';
 import { log } from './log';
-import { CloudFormationResponse, SendResponse, putResponse } from './responder';
+import { CloudFormationResponse, SendResponse, functionLocation, putResponse } from './responder';
 
 /** A custom-resource event whose properties follow `Props` (as declared: each value is still checked). */
 export type CustomResourceEvent<Props extends object> = CloudFormationCustomResourceEvent<
@@ -184,6 +184,8 @@ export function customResourceEntry<Props extends object>(
       send ??
       ((url: string, response: CloudFormationResponse) =>
         putResponse(url, response, {
+          // Only CloudFormation's response bucket of the function's own region gets the answer.
+          location: functionLocation(context?.invokedFunctionArn, process.env.AWS_REGION),
           remainingMs: () => (context?.getRemainingTimeInMillis?.() ?? 60_000) - RETURN_MARGIN_MS,
         }));
     try {
@@ -239,26 +241,48 @@ function truncate(reason: string): string {
 }
 
 /**
- * When CloudFormation gives up waiting for the answer to `event` (epoch ms), if the handler can
- * tell: the time CloudFormation signed the `ResponseURL` (its `X-Amz-Date`, when the URL is
- * signed with SigV4) plus the `ServiceTimeout` in `CFN_SERVICE_TIMEOUT_SECONDS`. After it,
- * CloudFormation has moved on (a failed Create is being rolled back, its Delete may already have
- * run): a late delivery of the event must change nothing. Infinity when either is unknown.
+ * When CloudFormation gives up waiting for the answer to `event` (epoch ms), as far as its
+ * `ResponseURL` tells; Infinity when it tells nothing. After it, CloudFormation has moved on (a
+ * failed Create is being rolled back, its Delete may already have run): a late delivery of the
+ * event must change nothing. The earliest of:
+ *
+ * - a SigV4 URL's signing time (`X-Amz-Date`) plus the resource's `ServiceTimeout` (in
+ *   `CFN_SERVICE_TIMEOUT_SECONDS`): when CloudFormation stops waiting. A signing time in the future
+ *   counts as now (a clock CloudFormation does not have cannot buy a forged event more time).
+ * - a SigV4 URL's expiry (`X-Amz-Date` plus `X-Amz-Expires` seconds), and a SigV2 URL's `Expires`
+ *   (epoch seconds): when S3 stops taking the answer. This bounds only how late an answer can still
+ *   land, not when CloudFormation gave up: the URL's lifetime is not the `ServiceTimeout`
+ *   (CloudFormation's SigV4 URLs live 7200 s, the `ServiceTimeout` is at most 3600 s), and a SigV2
+ *   URL carries no signing time to add the `ServiceTimeout` to.
  */
 export function cloudFormationGivesUpAt(event: { ResponseURL?: unknown }): number {
-  const seconds = Number(process.env[SERVICE_TIMEOUT_ENV]);
-  if (!Number.isFinite(seconds) || seconds <= 0 || typeof event.ResponseURL !== 'string') return Infinity;
-  let signedAt: string | null;
+  if (typeof event.ResponseURL !== 'string') return Infinity;
+  let query: URLSearchParams;
   try {
-    signedAt = new URL(event.ResponseURL).searchParams.get('X-Amz-Date');
+    query = new URL(event.ResponseURL).searchParams;
   } catch {
     return Infinity;
   }
+  const bounds: number[] = [];
   // 20261201T124500Z, as ISO 8601 with separators (anything else parses to NaN).
-  const signed = Date.parse(
-    (signedAt ?? '').replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'),
+  const parsed = Date.parse(
+    (query.get('X-Amz-Date') ?? '').replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'),
   );
-  return Number.isNaN(signed) ? Infinity : signed + seconds * 1000;
+  if (!Number.isNaN(parsed)) {
+    const signed = Math.min(parsed, Date.now());
+    const seconds = Number(process.env[SERVICE_TIMEOUT_ENV]);
+    if (Number.isFinite(seconds) && seconds > 0) bounds.push(signed + seconds * 1000);
+    const lifetime = wholeSeconds(query.get('X-Amz-Expires'));
+    if (lifetime !== undefined) bounds.push(signed + lifetime * 1000);
+  }
+  const expires = wholeSeconds(query.get('Expires'));
+  if (expires !== undefined) bounds.push(expires * 1000);
+  return Math.min(Infinity, ...bounds);
+}
+
+/** `value` as a whole number of seconds, if it is one (digits only, at most 12 of them). */
+function wholeSeconds(value: string | null): number | undefined {
+  return value !== null && /^\d{1,12}$/.test(value) ? Number(value) : undefined;
 }
 
 /** The error for a `RequestType` other than Create, Update or Delete. */

@@ -344,14 +344,24 @@ export interface SecretDescription {
   readonly tags: Record<string, string>;
   /** Version IDs and their stages. */
   readonly versions: Record<string, string[]>;
+  /** Whether rotation is turned on (`RotationEnabled`). */
+  readonly rotationEnabled: boolean;
+  /** The function that rotates the secret (`RotationLambdaARN`), if one is configured. */
+  readonly rotationLambdaArn?: string;
 }
 
-/** The secret's ARN, tags and version stages. */
+/** The secret's ARN, tags, version stages and rotation configuration. */
 export async function describeSecret(deadline: Deadline, secretId: string): Promise<SecretDescription> {
   const response = await bounded(deadline, 'DescribeSecret', (options) =>
     secrets().send(new DescribeSecretCommand({ SecretId: secretId }), options),
   );
   const tags: Record<string, string> = {};
   for (const tag of response.Tags ?? []) if (tag.Key) tags[tag.Key] = tag.Value ?? '';
-  return { arn: response.ARN ?? secretId, tags, versions: response.VersionIdsToStages ?? {} };
+  return {
+    arn: response.ARN ?? secretId,
+    tags,
+    versions: response.VersionIdsToStages ?? {},
+    rotationEnabled: response.RotationEnabled === true,
+    rotationLambdaArn: response.RotationLambdaARN,
+  };
 }

@@ -1,5 +1,5 @@
 /** `BreakGlassUser`: a `ConsoleUser` preset for emergency access. */
-import { Duration, Lazy, RemovalPolicy } from 'aws-cdk-lib';
+import { DefaultStackSynthesizer, Duration, Fn, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -148,6 +148,48 @@ export class BreakGlassUser extends ConsoleUser {
       }),
     );
     for (const reader of props.readers ?? []) this.addReader(reader);
+
+    // Only the functions that write and rotate the password write a value or move its stages
+    // (PutSecretValue, UpdateSecretVersionStage; UpdateSecret can carry a value too, below), so that
+    // nobody else, an administrator included, can plant a password they know.
+    const writerArns = handlerRoles.map((r) => r.roleArn);
+    (this.secret as secretsmanager.Secret).addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyTheLibraryWritesThePassword',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+        resources: ['*'],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': writerArns } },
+      }),
+    );
+    // UpdateSecret writes a value when it carries SecretString or SecretBinary, and no condition key
+    // tells that call from one that changes only the description or the key. CloudFormation calls it
+    // for the latter (a changed Description or KmsKeyId of the AWS::SecretsManager::Secret, e.g. a
+    // new encryptionKey), as the deploying principal: with that principal's credentials, when the
+    // request carries aws:CalledVia cloudformation.amazonaws.com (so `aws:CalledViaLast`), or as the
+    // stack's role (for a DefaultStackSynthesizer stack, the bootstrap's CloudFormation execution
+    // role, which only CloudFormation can assume). Both stay allowed; every other principal is
+    // denied. What remains: whoever can update this stack through CloudFormation can update the
+    // secret, as they can change this policy itself. A stack deployed with another role, through a
+    // path that does not set aws:CalledVia, fails to change the description or key (the update
+    // fails and rolls back; the password is untouched).
+    const synthesizer = Stack.of(this).synthesizer;
+    const stackRole =
+      synthesizer instanceof DefaultStackSynthesizer ? [Fn.sub(synthesizer.cloudFormationExecutionRoleArn)] : [];
+    (this.secret as secretsmanager.Secret).addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyTheLibraryOrCloudFormationUpdatesTheSecret',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['secretsmanager:UpdateSecret'],
+        resources: ['*'],
+        conditions: {
+          ArnNotEquals: { 'aws:PrincipalArn': [...writerArns, ...stackRole] },
+          StringNotEquals: { 'aws:CalledViaLast': 'cloudformation.amazonaws.com' },
+        },
+      }),
+    );
 
     if (props.signInAlerts) {
       props.signInAlerts.addUser(this);

@@ -12,7 +12,7 @@ import { NAG_REASONS, acknowledgeAccountWideActions, acknowledgeFunctionRole } f
 import { PermissionPacker, SECRET_KEY_STATEMENT, secretKeyStatement } from '../shared/permission-packer';
 import { stackSingleton } from '../shared/stack-singleton';
 import { PropValidationError } from '../shared/validation';
-import { ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from './contract';
+import { PENDING_VERSION_TAG_KEY, ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from './contract';
 
 /** Secrets Manager's limits for a rotation interval (`rate(...)` schedule expression). */
 const MIN_ROTATION_INTERVAL = Duration.hours(4);
@@ -150,8 +150,11 @@ export class LoginProfileRotation extends Construct {
         {
           sid: TAG_STATEMENT,
           actions: ['iam:TagUser'],
-          // Only the rotation's own tag: the ownership tag stays the login-profile handler's.
-          conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [ROTATED_VERSION_TAG_KEY] } },
+          // Only the rotation's own tags (the pending version it wrote, the version IAM holds): the
+          // ownership tag stays the login-profile handler's.
+          conditions: {
+            'ForAllValues:StringEquals': { 'aws:TagKeys': [PENDING_VERSION_TAG_KEY, ROTATED_VERSION_TAG_KEY] },
+          },
         },
         {
           sid: SECRET_STATEMENT,

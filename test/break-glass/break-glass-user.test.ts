@@ -1,16 +1,23 @@
 /**
- * `BreakGlassUser`: the preset (no reset, rotation, MFA, alerts, customer managed key) and its
- * readers, proven with the policy simulator over the synthesized policies: an administrator of the
- * account is denied the password, a named reader and the library's functions are allowed.
+ * `BreakGlassUser`: the preset (no reset, rotation, MFA, alerts, customer managed key), its
+ * readers and its writers, proven with the policy simulator over the synthesized policies: an
+ * administrator of the account is denied the password and denied writing one, a named reader and
+ * the library's functions are allowed, CloudFormation can still update the secret.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, CliCredentialsStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { BreakGlassUser, ConsoleUser, SignInAlerts } from '../../lib';
 import { FakeAws } from '../support/fake-aws';
 import { ACCOUNT, REGION } from '../support/lambda-fixtures';
-import { PolicyDocument, PrincipalPolicies, decide, handlerRolePolicies } from '../support/policy-simulator';
+import {
+  PolicyDocument,
+  PrincipalPolicies,
+  addStatements,
+  decide,
+  handlerRolePolicies,
+} from '../support/policy-simulator';
 import { TemplateJson, TemplateWorld } from '../support/template-world';
 
 /** The logical ID of the one resource of `type` whose properties match `where`. */
@@ -107,6 +114,94 @@ describe('the password of a BreakGlassUser', () => {
     });
   }, 60_000);
 
+  const WRITES = [
+    'secretsmanager:PutSecretValue',
+    'secretsmanager:UpdateSecretVersionStage',
+    'secretsmanager:UpdateSecret',
+  ] as const;
+  const write = (who: PrincipalPolicies, action: string, secret = secretArn, context = {}) =>
+    decide(who, action, secret, { 'aws:PrincipalArn': who.principal, ...context });
+  /** `who` with an identity grant of every write action on every secret (what the resource policy decides is left). */
+  const mayWriteAnySecret = (who: PrincipalPolicies) =>
+    addStatements(who, { Effect: 'Allow', Action: [...WRITES], Resource: '*' });
+  /** The bootstrap's CloudFormation execution role of a DefaultStackSynthesizer stack (AdministratorAccess by default). */
+  const STACK_ROLE = `cdk-hnb659fds-cfn-exec-role-${ACCOUNT}-${REGION}`;
+  const viaCloudFormation = {
+    'aws:CalledVia': ['cloudformation.amazonaws.com'],
+    'aws:CalledViaFirst': 'cloudformation.amazonaws.com',
+    'aws:CalledViaLast': 'cloudformation.amazonaws.com',
+    'aws:ViaAWSService': 'true',
+  };
+
+  test('decision table: who may write it', async () => {
+    const table: Record<string, string> = {};
+    for (const action of WRITES) {
+      const name = action.split(':')[1];
+      table[`${name} by administrator (AdministratorAccess)`] = await write(administrator('Admin'), action);
+      table[`${name} by named reader (granted writes too)`] = await write(
+        mayWriteAnySecret(rolePolicies(readerId(template, 'security-oncall'))),
+        action,
+      );
+      table[`${name} by login-profile handler role`] = await write(
+        mayWriteAnySecret(rolePolicies(functionRole(template, /login profile/i))),
+        action,
+      );
+      table[`${name} by rotation function role`] = await write(
+        mayWriteAnySecret(rolePolicies(functionRole(template, /rotates console passwords/i))),
+        action,
+      );
+    }
+    expect(table).toEqual({
+      'PutSecretValue by administrator (AdministratorAccess)': 'ExplicitlyDenied',
+      'PutSecretValue by named reader (granted writes too)': 'ExplicitlyDenied',
+      'PutSecretValue by login-profile handler role': 'Allowed',
+      'PutSecretValue by rotation function role': 'Allowed',
+      'UpdateSecretVersionStage by administrator (AdministratorAccess)': 'ExplicitlyDenied',
+      'UpdateSecretVersionStage by named reader (granted writes too)': 'ExplicitlyDenied',
+      'UpdateSecretVersionStage by login-profile handler role': 'Allowed',
+      'UpdateSecretVersionStage by rotation function role': 'Allowed',
+      'UpdateSecret by administrator (AdministratorAccess)': 'ExplicitlyDenied',
+      'UpdateSecret by named reader (granted writes too)': 'ExplicitlyDenied',
+      'UpdateSecret by login-profile handler role': 'Allowed',
+      'UpdateSecret by rotation function role': 'Allowed',
+    });
+  }, 120_000);
+
+  test("the library's functions write it with their own policies, unchanged (no grant added for the test)", async () => {
+    for (const description of [/login profile/i, /rotates console passwords/i]) {
+      const role = rolePolicies(functionRole(template, description));
+      expect(await write(role, 'secretsmanager:PutSecretValue')).toBe('Allowed');
+      expect(await write(role, 'secretsmanager:UpdateSecretVersionStage')).toBe('Allowed');
+    }
+  }, 60_000);
+
+  test('CloudFormation can still update the secret (a new description or key), never write a value', async () => {
+    // GIVEN the deployer's own credentials, used by CloudFormation (aws:CalledVia), and the
+    // bootstrap's execution role, which CloudFormation assumes for a DefaultStackSynthesizer stack
+    const deployer = administrator('Deployer');
+    const stackRole = administrator(STACK_ROLE);
+    // THEN UpdateSecret through CloudFormation, or as the stack's role, is allowed
+    expect(await write(deployer, 'secretsmanager:UpdateSecret', secretArn, viaCloudFormation)).toBe('Allowed');
+    expect(await write(stackRole, 'secretsmanager:UpdateSecret')).toBe('Allowed');
+    // ...but not the same principal calling directly, or through another service
+    expect(await write(deployer, 'secretsmanager:UpdateSecret')).toBe('ExplicitlyDenied');
+    const viaAthena = { 'aws:CalledVia': ['athena.amazonaws.com'], 'aws:CalledViaLast': 'athena.amazonaws.com' };
+    expect(await write(deployer, 'secretsmanager:UpdateSecret', secretArn, viaAthena)).toBe('ExplicitlyDenied');
+    // ...and a value or a stage move is denied even through CloudFormation, or as the stack's role
+    for (const action of ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage']) {
+      expect(await write(deployer, action, secretArn, viaCloudFormation)).toBe('ExplicitlyDenied');
+      expect(await write(stackRole, action)).toBe('ExplicitlyDenied');
+    }
+  }, 60_000);
+
+  test('fails without the resource policy: an administrator writes a plain ConsoleUser password', async () => {
+    // The same administrator, on the plain user's secret (identity policies only): every write allowed.
+    for (const action of WRITES) {
+      expect(await write(administrator('Admin'), action, plainSecretArn)).toBe('Allowed');
+      expect(await write({ ...administrator('Admin'), resourcePolicies: {} }, action)).toBe('Allowed');
+    }
+  }, 60_000);
+
   test('a named reader can also decrypt it with the customer managed key, through Secrets Manager only', async () => {
     const reader = rolePolicies(readerId(template, 'security-oncall'));
     expect(await decide(reader, 'kms:Decrypt', keyArn, viaSecretsManager)).toBe('Allowed');
@@ -126,6 +221,48 @@ describe('the password of a BreakGlassUser', () => {
 function readerId(template: TemplateJson, roleName: string): string {
   return logicalId(template, 'AWS::IAM::Role', (p) => p.RoleName === roleName);
 }
+
+describe("the secret's resource policy", () => {
+  /** The resolved resource policy of the one break-glass secret in `stack`, as CloudFormation passes it. */
+  function resolvedPolicy(stack: Stack): PolicyDocument {
+    const template = Template.fromStack(stack).toJSON() as TemplateJson;
+    const world = new TemplateWorld(template, new FakeAws());
+    const id = logicalId(template, 'AWS::SecretsManager::ResourcePolicy', () => true);
+    return world.resolve(template.Resources[id].Properties!.ResourcePolicy) as PolicyDocument;
+  }
+
+  test("stays within Secrets Manager's 20,480 characters with 100 readers of 64-character role names", () => {
+    // GIVEN a break-glass user with 100 readers whose role names are as long as IAM allows
+    const stack = new Stack(new App(), 'app');
+    const readers = Array.from({ length: 100 }, (_, i) =>
+      iam.Role.fromRoleName(stack, `Reader${i}`, `reader-${String(i).padStart(3, '0')}-`.padEnd(64, 'x')),
+    );
+    new BreakGlassUser(stack, 'BreakGlass', { userName: 'break-glass', readers });
+    // THEN the resolved policy fits (whitespace-free JSON, as CloudFormation sends it)
+    const policy = resolvedPolicy(stack);
+    const size = JSON.stringify(policy).length;
+    expect(size).toBeLessThanOrEqual(20_480);
+    // ...and the write statements do not grow with the readers
+    const writes = policy.Statement.filter((st) => st.Sid?.startsWith('OnlyTheLibrary'));
+    expect(writes.map((st) => st.Sid)).toEqual([
+      'OnlyTheLibraryWritesThePassword',
+      'OnlyTheLibraryOrCloudFormationUpdatesTheSecret',
+    ]);
+    expect(JSON.stringify(writes).length).toBeLessThan(1_200);
+  });
+
+  test("names no stack role for a synthesizer that deploys with the caller's credentials", () => {
+    const stack = new Stack(new App(), 'app', { synthesizer: new CliCredentialsStackSynthesizer() });
+    new BreakGlassUser(stack, 'BreakGlass', { userName: 'break-glass' });
+    const update = resolvedPolicy(stack).Statement.find(
+      (st) => st.Sid === 'OnlyTheLibraryOrCloudFormationUpdatesTheSecret',
+    );
+    const exempt = update!.Condition!.ArnNotEquals['aws:PrincipalArn'] as string[];
+    expect(exempt).toHaveLength(2);
+    expect(exempt.join()).not.toContain('cfn-exec-role');
+    expect(update!.Condition!.StringNotEquals).toEqual({ 'aws:CalledViaLast': 'cloudformation.amazonaws.com' });
+  });
+});
 
 describe('the preset', () => {
   test('no reset, 32 characters, rotation every 90 days, MFA required, alerts, a customer managed key', () => {

@@ -13,8 +13,10 @@ import {
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { normalise } from '../../lambda/password-policy/policy';
 import { policyViolations } from '../../lambda/shared/password';
-import { ROTATION_TAGS } from '../../lib/rotation/contract';
+import { CFN_STACK_ID_TAG_KEY, ROTATION_TAGS } from '../../lib/rotation/contract';
+import { STACK_ID_ENV } from '../../lib/shared/handler-environment';
 import { resetMoto } from '../support/moto-server';
+import { rotationFunctionArn, startRotation } from '../support/moto-rotation';
 import { bundledHandler } from '../support/bundles';
 import { useCloudFormationRecord } from '../support/moto-harness';
 import { motoLoginProfile } from '../support/moto-state';
@@ -125,6 +127,8 @@ test('a login profile created after a 40-character all-classes policy, and its r
       new CreateSecretCommand({
         Name: 'strict-password',
         Tags: [
+          // as CloudFormation tags what it creates: the rotation function rotates only its stack's secrets
+          { Key: CFN_STACK_ID_TAG_KEY, Value: 'arn:aws:cloudformation:us-east-1:123456789012:stack/s/1' },
           { Key: ROTATION_TAGS.userName, Value: 'strict' },
           { Key: ROTATION_TAGS.passwordLength, Value: '24' },
           { Key: ROTATION_TAGS.passwordResetRequired, Value: 'false' },
@@ -151,10 +155,18 @@ test('a login profile created after a 40-character all-classes policy, and its r
   expect(policyViolations(first, policy)).toEqual([]);
   expect((await motoLoginProfile('strict')).password === first).toBe(true);
 
-  // and WHEN it rotates, THEN the new password satisfies the policy too
+  // and WHEN it rotates (Secrets Manager starts it, then calls the stack's function for each
+  // step), THEN the new password satisfies the policy too
   const token = randomUUID();
-  for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
-    await rotate({ SecretId: arn, ClientRequestToken: token, Step: step });
+  const fn = rotationFunctionArn();
+  await startRotation(sm, arn, fn, token);
+  process.env[STACK_ID_ENV] = 'arn:aws:cloudformation:us-east-1:123456789012:stack/s/1';
+  try {
+    for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
+      await rotate({ SecretId: arn, ClientRequestToken: token, Step: step }, { invokedFunctionArn: fn });
+    }
+  } finally {
+    delete process.env[STACK_ID_ENV];
   }
   const rotated = await currentPassword(arn);
   expect(rotated === first).toBe(false);

@@ -7,7 +7,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ConsoleUser, LoginProfile, LoginProfileProvider, LoginProfileRotation } from '../../lib';
-import { ROTATION_TAGS } from '../../lib/rotation/contract';
+import { OWNER_TAG_KEY, STACK_TAG_KEY } from '../../lib/login-profile/contract';
+import { PENDING_VERSION_TAG_KEY, ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from '../../lib/rotation/contract';
+import { FakeAws } from '../support/fake-aws';
+import { PrincipalPolicies, handlerRolePolicies, isAllowed } from '../support/policy-simulator';
+import { TemplateJson, TemplateWorld } from '../support/template-world';
 
 const ENV = { account: '123456789012', region: 'us-east-1' };
 const MONTHLY = { automaticallyAfter: Duration.days(30) };
@@ -97,7 +101,11 @@ describe('rotation', () => {
           Match.objectLike({
             Sid: 'RecordRotatedVersionOnDeclaredUsers',
             Action: 'iam:TagUser',
-            Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['cdk-console-users:rotated-version'] } },
+            Condition: {
+              'ForAllValues:StringEquals': {
+                'aws:TagKeys': ['cdk-console-users:pending-version', 'cdk-console-users:rotated-version'],
+              },
+            },
           }),
           Match.objectLike({
             Sid: 'RotateDeclaredPasswordSecrets',
@@ -292,6 +300,56 @@ describe('rotation', () => {
     );
     expect(secrets).toHaveLength(60);
     expect(new Set(secrets.map((r) => JSON.stringify(r))).size).toBe(60);
+  });
+});
+
+describe("the rotation function's role, evaluated as AWS evaluates it (iam-simulate)", () => {
+  let policies: PrincipalPolicies;
+  let alice: string;
+  let bob: string;
+  beforeAll(() => {
+    // GIVEN a rotating user and a user of the same stack that does not rotate
+    const s = stack();
+    const rotating = new ConsoleUser(s, 'Alice', {
+      userName: 'alice',
+      passwordResetRequired: false,
+      rotation: MONTHLY,
+    });
+    const plain = new ConsoleUser(s, 'Bob', { userName: 'bob' });
+    const template = Template.fromStack(s).toJSON() as TemplateJson;
+    const world = new TemplateWorld(template, new FakeAws());
+    const fn = Object.values(template.Resources).find(
+      (r) => r.Type === 'AWS::Lambda::Function' && /rotates console passwords/.test(String(r.Properties?.Description)),
+    )!;
+    const role = (fn.Properties!.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    policies = handlerRolePolicies(world, role);
+    alice = String(world.resolve({ 'Fn::GetAtt': [logicalId(s, rotating), 'Arn'] }));
+    bob = String(world.resolve({ 'Fn::GetAtt': [logicalId(s, plain), 'Arn'] }));
+  });
+  const tagging = (...keys: string[]) => ({ 'aws:TagKeys': keys });
+
+  test('may tag a rotating user with the pending-version and rotated-version tags, alone or together', async () => {
+    expect(await isAllowed(policies, 'iam:TagUser', alice, tagging(PENDING_VERSION_TAG_KEY))).toBe(true);
+    expect(await isAllowed(policies, 'iam:TagUser', alice, tagging(ROTATED_VERSION_TAG_KEY))).toBe(true);
+    expect(
+      await isAllowed(policies, 'iam:TagUser', alice, tagging(PENDING_VERSION_TAG_KEY, ROTATED_VERSION_TAG_KEY)),
+    ).toBe(true);
+  });
+
+  test.each([
+    ['the owner tag', [OWNER_TAG_KEY]],
+    ['the stack tag', [STACK_TAG_KEY]],
+    ['the owner tag together with the pending-version tag', [PENDING_VERSION_TAG_KEY, OWNER_TAG_KEY]],
+    ['a tag of its own choosing', ['team']],
+  ])('may not tag a rotating user with %s', async (_, keys) => {
+    expect(await isAllowed(policies, 'iam:TagUser', alice, tagging(...keys))).toBe(false);
+  });
+
+  test('may not tag, or change the login profile of, a user that does not rotate', async () => {
+    expect(await isAllowed(policies, 'iam:TagUser', bob, tagging(PENDING_VERSION_TAG_KEY))).toBe(false);
+    expect(await isAllowed(policies, 'iam:UpdateLoginProfile', bob)).toBe(false);
+    // while the rotating user's is allowed (the same question, answered yes: the test can fail)
+    expect(await isAllowed(policies, 'iam:UpdateLoginProfile', alice)).toBe(true);
   });
 });
 

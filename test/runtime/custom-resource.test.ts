@@ -19,6 +19,7 @@ import type { CloudFormationResponse } from '../../lambda/runtime/responder';
 import { FakeAws, installFake } from '../support/fake-aws';
 import { Delivery, captureOutput, deliveredBy } from '../support/fault-harness';
 import { RESPONSE_URL, STACK_ID, lambdaContext } from '../support/lambda-fixtures';
+import type { InvocationContext } from '../../lambda/runtime/invocation';
 import { ResponseServer } from '../support/response-server';
 
 const PASSWORD = 'Sup3r$ecret-Pa55word!';
@@ -47,7 +48,12 @@ const kind = (dispatch: CustomResourceKind<Props>['dispatch']): CustomResourceKi
 });
 
 /** Runs `k` on `e`, recording what it sends; returns the sent answers, what it returned, and its output. */
-async function run(k: CustomResourceKind<Props>, e = event(), send?: (a: CloudFormationResponse) => Promise<void>) {
+async function run(
+  k: CustomResourceKind<Props>,
+  e = event(),
+  send?: (a: CloudFormationResponse) => Promise<void>,
+  context = lambdaContext(),
+) {
   const sent: { url: string; answer: CloudFormationResponse }[] = [];
   const output: string[] = [];
   const restore = captureOutput(output);
@@ -55,7 +61,7 @@ async function run(k: CustomResourceKind<Props>, e = event(), send?: (a: CloudFo
     const returned = await customResourceEntry(k, async (url, answer) => {
       sent.push({ url, answer });
       await send?.(answer);
-    })(e, lambdaContext());
+    })(e, context);
     return { sent, returned, output: output.join('\n') };
   } finally {
     restore();
@@ -173,13 +179,90 @@ describe('when CloudFormation gives up', () => {
   });
 
   test.each([
-    ['no ServiceTimeout is known', undefined, signed(new Date())],
-    ['the ServiceTimeout is not a number', 'soon', signed(new Date())],
-    ['the URL carries no X-Amz-Date (e.g. a SigV2 URL)', '240', 'https://b.s3.amazonaws.com/x?Expires=1&Signature=a'],
+    [
+      'no ServiceTimeout is known, nor when the URL expires',
+      undefined,
+      signed(new Date()).replace('&X-Amz-Expires=7200', ''),
+    ],
+    ['the ServiceTimeout is not a number', 'soon', signed(new Date()).replace('&X-Amz-Expires=7200', '')],
+    ['the URL carries no time at all (a SigV2 URL without Expires)', '240', 'https://b.s3.amazonaws.com/x?Signature=a'],
+    [
+      'the times are not numbers',
+      '240',
+      'https://b.s3.amazonaws.com/x?X-Amz-Date=yesterday&Expires=soon&X-Amz-Expires=1e3',
+    ],
     ['the URL is not one', '240', 'not a url'],
   ])('is unknown (never) when %s', (_name, timeout, url) => {
     if (timeout !== undefined) process.env[SERVICE_TIMEOUT_ENV] = timeout;
     expect(cloudFormationGivesUpAt({ ResponseURL: url })).toBe(Infinity);
+  });
+
+  test('without a ServiceTimeout, is when the SigV4 URL expires (X-Amz-Date plus X-Amz-Expires): no answer lands later', () => {
+    const at = new Date('2026-12-01T12:00:00Z');
+    expect(cloudFormationGivesUpAt({ ResponseURL: signed(at) })).toBe(at.getTime() + 7_200_000);
+  });
+
+  test("is the earlier of the ServiceTimeout and the URL's expiry", () => {
+    process.env[SERVICE_TIMEOUT_ENV] = '3600';
+    const at = new Date('2026-12-01T12:00:00Z');
+    const url = signed(at).replace('X-Amz-Expires=7200', 'X-Amz-Expires=600');
+    expect(cloudFormationGivesUpAt({ ResponseURL: url })).toBe(at.getTime() + 600_000);
+  });
+
+  test('for a SigV2 URL, is its Expires (epoch seconds), whatever the ServiceTimeout (the URL has no signing time)', () => {
+    process.env[SERVICE_TIMEOUT_ENV] = '240';
+    const expires = Date.parse('2026-12-01T14:00:00Z') / 1000;
+    const url = `https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x?AWSAccessKeyId=AKIAEXAMPLE&Expires=${expires}&Signature=abc%3D`;
+    expect(cloudFormationGivesUpAt({ ResponseURL: url })).toBe(expires * 1000);
+  });
+
+  test("a URL carrying both signatures' times is bounded by the earliest", () => {
+    process.env[SERVICE_TIMEOUT_ENV] = '240';
+    const at = new Date('2026-12-01T12:00:00Z');
+    const early = at.getTime() / 1000 + 60;
+    expect(cloudFormationGivesUpAt({ ResponseURL: `${signed(at)}&Expires=${early}` })).toBe(early * 1000);
+    const late = at.getTime() / 1000 + 100_000;
+    expect(cloudFormationGivesUpAt({ ResponseURL: `${signed(at)}&Expires=${late}` })).toBe(at.getTime() + 240_000);
+  });
+
+  test('a signing date in the future counts as now: it cannot buy a forged event more time', () => {
+    process.env[SERVICE_TIMEOUT_ENV] = '240';
+    const before = Date.now();
+    const bound = cloudFormationGivesUpAt({ ResponseURL: signed(new Date(before + 86_400_000)) });
+    const after = Date.now();
+    expect(bound).toBeGreaterThanOrEqual(before + 240_000);
+    expect(bound).toBeLessThanOrEqual(after + 240_000);
+  });
+
+  test('fails when the URL expired before the event came: the work does not run (a SigV2 Expires in the past)', async () => {
+    let ran = false;
+    const expired = Math.floor(Date.now() / 1000) - 60;
+    const { sent } = await run(
+      kind(async () => {
+        ran = true;
+        return respond('alice');
+      }),
+      event({ ResponseURL: `https://b.s3.amazonaws.com/x?AWSAccessKeyId=A&Expires=${expired}&Signature=s` }),
+    );
+    expect(ran).toBe(false);
+    expect(sent[0].answer).toMatchObject({ Status: 'FAILED' });
+    expect(sent[0].answer.Reason).toMatch(/came after CloudFormation stopped waiting for it; changed nothing/);
+  });
+
+  test('bounds the work of an event signed "in the future" as if signed now', async () => {
+    process.env[SERVICE_TIMEOUT_ENV] = '240';
+    let remaining = NaN;
+    await run(
+      kind(async (_e, inv) => {
+        remaining = inv.deadline.remainingMs();
+        return respond('alice');
+      }),
+      event({ ResponseURL: signed(new Date(Date.now() + 3_600_000)) }),
+      undefined,
+      lambdaContext(900_000),
+    );
+    expect(remaining).toBeLessThanOrEqual(240_000 - GIVE_UP_MARGIN_MS);
+    expect(remaining).toBeGreaterThan(240_000 - GIVE_UP_MARGIN_MS - 2_000);
   });
 
   test('bounds the work: it must end the margin before CloudFormation gives up, whatever the Lambda timeout', async () => {
@@ -218,42 +301,55 @@ describe('when CloudFormation gives up', () => {
 });
 
 describe('the Lambda entry point, answering over HTTPS', () => {
+  const BUCKET_HOST = 'cloudformation-custom-resource-response-useast1.s3.amazonaws.com';
   let server: ResponseServer;
+  let unroute: () => void;
   const savedCa = https.globalAgent.options.ca;
   beforeAll(async () => {
-    server = await ResponseServer.start();
-    // The handler uses the global agent: let it trust the loopback bucket's certificate.
+    // The certificate names the forged host too: only the responder's check keeps the answer from it.
+    server = await ResponseServer.start([BUCKET_HOST, 'attacker.example']);
+    // The handler uses the global agent: let it trust the loopback bucket's certificate, and take
+    // every connection there (a URL the responder refused would reach the server too).
     https.globalAgent.options.ca = server.cert;
+    unroute = server.route(https.globalAgent);
   });
   afterAll(async () => {
+    unroute();
     https.globalAgent.options.ca = savedCa;
     await server.close();
   });
+  beforeEach(() => server.reset());
 
-  test('PUTs FAILED for a Create it cannot carry out, and resolves (it never throws)', async () => {
-    // GIVEN a Create whose user name IAM would refuse (no AWS call is needed to refuse it)
+  /** Runs the login-profile Lambda handler on a Create IAM would refuse (no AWS call is needed to refuse it). */
+  async function invokeHandler(responseUrl: string, context: InvocationContext = lambdaContext()) {
     const e = event({
-      ResponseURL: server.url(),
+      ResponseURL: responseUrl,
       ResourceType: 'Custom::ConsoleLoginProfile',
       ResourceProperties: { UserName: 'a b' },
     });
-    // WHEN the Lambda handler runs, on an event CloudFormation sends (its record shows it)
+    // CloudFormation sends the event: its record (in the fake) shows it while the handler runs
     installFake(new FakeAws());
     const output: string[] = [];
     const restore = captureOutput(output);
-    let returned: unknown;
     try {
-      returned = await deliveredBy(
+      const returned = await deliveredBy(
         Delivery.CLOUDFORMATION,
         e,
-        () => loginProfileHandler(e, lambdaContext()),
+        () => loginProfileHandler(e, context as never),
         (answer) => answer,
       );
+      return { returned, output: output.join('\n') };
     } finally {
       restore();
     }
+  }
+
+  test('PUTs FAILED for a Create it cannot carry out, and resolves (it never throws)', async () => {
+    // WHEN the Lambda handler runs on an event whose ResponseURL is its region's response bucket
+    const { returned, output } = await invokeHandler(server.urlAt(BUCKET_HOST));
     // THEN the bucket got the FAILED answer, naming what was wrong
     expect(server.requests).toHaveLength(1);
+    expect(server.requests[0].headers.host).toBe(BUCKET_HOST);
     const answer = JSON.parse(server.requests[0].body);
     expect(answer).toMatchObject({
       Status: 'FAILED',
@@ -263,6 +359,51 @@ describe('the Lambda entry point, answering over HTTPS', () => {
     });
     expect(answer.Reason).toMatch(/^Create of login profile AliceLoginProfile failed: .*UserName must be 1-64/);
     expect(returned).toEqual(answer);
-    expect(output.join('\n')).toContain('answered FAILED');
+    expect(output).toContain('answered FAILED');
   });
+
+  test('takes its region from AWS_REGION when the context has no function ARN', async () => {
+    const saved = process.env.AWS_REGION;
+    process.env.AWS_REGION = 'us-east-1';
+    try {
+      await invokeHandler(server.urlAt(BUCKET_HOST), { getRemainingTimeInMillis: () => 60_000 });
+    } finally {
+      if (saved === undefined) delete process.env.AWS_REGION;
+      else process.env.AWS_REGION = saved;
+    }
+    expect(server.requests).toHaveLength(1);
+  });
+
+  test.each([
+    ['a host of its choosing', () => server.urlAt('attacker.example'), lambdaContext(), 'foreign-host'],
+    ['the loopback server itself, with its port', () => server.url(), lambdaContext(), 'port'],
+    [
+      "another region's response bucket",
+      () => server.urlAt(BUCKET_HOST),
+      lambdaContext(undefined, 'arn:aws:lambda:eu-west-1:123456789012:function:app-LoginProfileHandler'),
+      'foreign-host',
+    ],
+  ])(
+    'sends nothing to a forged ResponseURL naming %s, and logs only a fixed line with the reason code',
+    async (_name, url, context, code) => {
+      // GIVEN an event whose ResponseURL is not CloudFormation's bucket of the function's region
+      // (the routed agent would deliver it to the server, so an answer sent would be seen)
+      const { returned, output } = await invokeHandler(url(), context);
+      // THEN nothing reached the server
+      expect(server.requests).toHaveLength(0);
+      // ...the entry still resolved with the answer it would have sent
+      expect(returned).toMatchObject({ Status: 'FAILED' });
+      // ...and the log says why, in fixed words and a code, never the URL's host
+      const lines = output.split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+      expect(lines).toContainEqual({
+        message: 'could not answer CloudFormation',
+        requestType: 'Create',
+        logicalResourceId: 'AliceLoginProfile',
+        error: `not sent: the ResponseURL is not CloudFormation's response bucket of this function's region (${code})`,
+      });
+      expect(output).not.toContain('127.0.0.1');
+      expect(output).not.toContain('s3.amazonaws.com');
+      expect(output).not.toContain('attacker');
+    },
+  );
 });

@@ -812,6 +812,14 @@ export class Driver {
             Description: properties.Description as string | undefined,
             KmsKeyId: properties.KmsKeyId as string | undefined,
             SecretString: properties.SecretString as string | undefined,
+            // The template's tags, and the ones CloudFormation adds to what it creates (aws: prefix,
+            // which only AWS may set; moto takes them from anyone).
+            Tags: [
+              ...((properties.Tags as { Key: string; Value: string }[] | undefined) ?? []),
+              { Key: 'aws:cloudformation:stack-id', Value: this.stackId },
+              { Key: 'aws:cloudformation:stack-name', Value: this.stackName },
+              { Key: 'aws:cloudformation:logical-id', Value: logicalId },
+            ],
           }),
         );
         return { ...base, physicalId: created.ARN!, attributes: { Id: created.ARN! } };

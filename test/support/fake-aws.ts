@@ -130,6 +130,8 @@ interface SecretState {
   readonly tags: Map<string, string>;
   readonly versions: Map<string, VersionState>;
   deleted: boolean;
+  /** The rotation configuration DescribeSecret shows (`RotationEnabled`, `RotationLambdaARN`), once set. */
+  rotation?: { enabled: boolean; lambdaArn?: string };
 }
 
 /** One SDK attempt the fake received (input kept in memory only; never printed). */
@@ -199,7 +201,10 @@ export class FakeAws {
    * Creates an empty secret (like the construct's secret: no version until the handler writes one),
    * with `tags`; `arn` when the test needs a fixed one (default: a new ARN for `name`).
    */
-  createSecret(name: string, options: { tags?: Record<string, string>; arn?: string } = {}): string {
+  createSecret(
+    name: string,
+    options: { tags?: Record<string, string>; arn?: string; rotation?: SecretState['rotation'] } = {},
+  ): string {
     const suffix = (++this.secretCounter).toString(36).padStart(6, 'x').slice(-6);
     const arn = options.arn ?? `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-${suffix}`;
     this.secrets.set(arn, {
@@ -208,6 +213,7 @@ export class FakeAws {
       tags: new Map(Object.entries(options.tags ?? {})),
       versions: new Map(),
       deleted: false,
+      rotation: options.rotation,
     });
     return arn;
   }
@@ -586,6 +592,10 @@ export class FakeAws {
           Name: secret.name,
           ...(tags.length > 0 ? { Tags: tags } : {}),
           VersionIdsToStages: stages,
+          // Only secrets with a rotation configuration have these fields (aws: tags are in Tags).
+          ...(secret.rotation
+            ? { RotationEnabled: secret.rotation.enabled, RotationLambdaARN: secret.rotation.lambdaArn }
+            : {}),
         };
       }
       case 'UpdateSecretVersionStage':

@@ -303,6 +303,18 @@ export const MOTO_DIFFERENCES = {
   kmsNotChecked:
     'Secrets Manager in moto accepts any KmsKeyId without a KMS key or permission: the driver passes a ' +
     'placeholder key ARN; KMS use is not tested here.',
+  putSecretValueOverwrites:
+    'PutSecretValue with the ClientRequestToken of a version that already holds another value replaces it; AWS ' +
+    'answers ResourceExists (versions cannot change). Rotation tests that need that answer use the fake.',
+  awsTagsFromAnyone:
+    'CreateSecret/TagResource accept tags with the reserved aws: prefix; AWS refuses them. Tests and the driver ' +
+    'use that to put the aws:cloudformation:* tags CloudFormation adds on the secrets they create.',
+  rotateSecretWithoutLambda:
+    'RotateSecret turns rotation on, records RotationLambdaARN and stages the token AWSPENDING, and only then ' +
+    "looks the function up in moto's Lambda, answering ResourceNotFound for one it does not have (AWS checks " +
+    "first and invokes the function). The suite keeps moto's Lambda empty (a function there makes " +
+    '/moto-api/data.json fail without Docker): test/support/moto-rotation.ts expects exactly that answer. ' +
+    'Without RotationLambdaARN, moto clears the recorded function; tests always pass it.',
   noEventualConsistency:
     'IAM in moto is immediately consistent: the NoSuchEntity-after-CreateUser retries are not exercised here ' +
     '(they are in the mocked handler tests).',

@@ -2,6 +2,11 @@
  * A stand-in for CloudFormation's response bucket: an HTTPS server on loopback, with a
  * self-signed certificate made by `openssl` for this run, that records every request and answers
  * each as told (a status, a reset connection, or no answer at all).
+ *
+ * The responder sends only to CloudFormation's bucket hosts: an agent of `routingAgent` (or an agent
+ * patched by `route`) takes the connection for such a host to this server instead, as DNS would if
+ * the host were this server, and TLS checks the certificate against the URL's host (the server's
+ * certificate names the hosts given to `start`).
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -55,8 +60,8 @@ export class ResponseServer {
     });
   }
 
-  /** Starts a server on 127.0.0.1 with a new key and certificate. */
-  static async start(): Promise<ResponseServer> {
+  /** Starts a server on 127.0.0.1 with a new key and a certificate for 127.0.0.1 and `hostNames`. */
+  static async start(hostNames: readonly string[] = []): Promise<ResponseServer> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'response-server-'));
     try {
       const keyFile = path.join(dir, 'key.pem');
@@ -74,7 +79,7 @@ export class ResponseServer {
           '-subj',
           '/CN=127.0.0.1',
           '-addext',
-          'subjectAltName=IP:127.0.0.1',
+          ['subjectAltName=IP:127.0.0.1', ...hostNames.map((h) => `DNS:${h}`)].join(','),
           '-keyout',
           keyFile,
           '-out',
@@ -94,6 +99,35 @@ export class ResponseServer {
   url(query = 'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc'): string {
     const { port } = this.server.address() as AddressInfo;
     return `https://127.0.0.1:${port}/arn%3Aaws%3Acloudformation%3Aus-east-1%3A123456789012%3Astack/app/1%7CL%7Creq?${query}`;
+  }
+
+  /** A pre-signed-looking URL on `host` (reached through `routingAgent` or `route`). */
+  urlAt(host: string, query = 'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc'): string {
+    return new URL(this.url(query)).href.replace(/^https:\/\/127\.0\.0\.1:\d+/, `https://${host}`);
+  }
+
+  /**
+   * An agent whose every connection goes to this server, whatever the URL's host; it trusts the
+   * server's certificate unless `trust` is false.
+   */
+  routingAgent(trust = true): https.Agent {
+    const agent = new https.Agent({ keepAlive: false, ...(trust ? { ca: this.cert } : {}) });
+    this.route(agent);
+    return agent;
+  }
+
+  /** Makes `agent` connect to this server, whatever the URL's host; returns what undoes it. */
+  route(agent: https.Agent): () => void {
+    const { port } = this.server.address() as AddressInfo;
+    const own = Object.prototype.hasOwnProperty.call(agent, 'createConnection');
+    const original = agent.createConnection;
+    // The servername (the URL's host, for the certificate check) is already in `options`.
+    agent.createConnection = (options, callback) =>
+      original.call(agent, { ...options, host: '127.0.0.1', port }, callback);
+    return () => {
+      if (own) agent.createConnection = original;
+      else delete (agent as { createConnection?: unknown }).createConnection;
+    };
   }
 
   /** Forgets the requests and the script. */
