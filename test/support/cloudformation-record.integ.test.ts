@@ -348,3 +348,35 @@ test('the account password policy alongside: its Create and Delete are recorded 
   ]);
   expect(driver.deliveries.filter((d) => d.error)).toEqual([]);
 });
+
+test("with the previous Metadata shown during an Update (metadataDuringUpdate 'old'), a new reset token passes and a rename is refused unwritten", async () => {
+  // GIVEN a deployed user, and CloudFormation showing the previous Metadata while a resource updates
+  const driver = moto.driver({ metadataDuringUpdate: 'old' });
+  await driver.deploy(build('record-old-token-v1', (app) => consoleUsersStack(app, ['eve'])));
+  const { secretArn } = driver.loginProfile('eve');
+
+  // WHEN the reset token changes THEN the unattested new side may change it: a new password in place
+  await driver.deploy(build('record-old-token-v2', (app) => consoleUsersStack(app, ['eve'], { resetToken: 't1' })));
+  expect(Object.values(await moto.versions(secretArn)).sort()).toEqual([['AWSCURRENT'], ['AWSPREVIOUS']]);
+  expect(moto.lastPasswordSet('eve')).toBe((await moto.readSecret(secretArn)).passwordDigest());
+
+  // WHEN the user is renamed: the record never shows the new user, the handler reads again, and refuses
+  const from = moto.proxy.calls.length;
+  const versions = await moto.versions(secretArn);
+  await expect(
+    driver.deploy(build('record-old-rename', (app) => consoleUsersStack(app, ['eve2'], { resetToken: 't1' }))),
+  ).rejects.toThrow(/Refused: /);
+  expect(driver.logs.some((line) => line.includes('"reason":"record-not-current"'))).toBe(true);
+  expect(moto.proxy.calls.slice(from).filter((c) => c.service === 'iam' && c.action !== 'CreateUser')).toEqual([]);
+  expect(moto.proxy.calls.slice(from).filter((c) => c.service === 'secretsmanager')).toEqual([]);
+  expect(await moto.versions(secretArn)).toEqual(versions);
+  expect((await moto.profile('eve2')).exists).toBe(false);
+  expect((await moto.profile('eve')).exists).toBe(true);
+
+  // AND the rollback's Update back to eve (the record showing the abandoned eve2) is refused too:
+  // the stack ends UPDATE_ROLLBACK_FAILED, eve keeps her profile and password
+  await expect(driver.rollback()).rejects.toThrow(/Refused: /);
+  expect(driver.stackRecord.status).toBe('UPDATE_ROLLBACK_FAILED');
+  expect(await moto.versions(secretArn)).toEqual(versions);
+  expect(moto.lastPasswordSet('eve')).toBe((await moto.readSecret(secretArn)).passwordDigest());
+}, 90_000);
