@@ -35,7 +35,7 @@ export type RefusalReason =
   | 'not-in-progress'
   /** The event's physical ID is not the one CloudFormation records (and no Delete of a replaced one can explain it). */
   | 'physical-id-mismatch'
-  /** The record carries no properties to check the event against (a resource without the library's metadata). */
+  /** A Create whose record carries no properties to check it against (a resource without the library's metadata). */
   | 'no-recorded-properties'
   /** The record's properties are neither the event's new nor (for an Update) its old ones. */
   | 'record-contradicts-event'
@@ -43,7 +43,7 @@ export type RefusalReason =
   | 'old-user-not-recorded'
   /** A Delete of a replaced physical ID outside the stack's cleanup phase. */
   | 'not-cleanup-phase'
-  /** An Update that changes what the record must attest, whose record kept showing the old properties. */
+  /** An Update that changes what the record must attest, whose record kept showing the old properties (or none). */
   | 'record-not-current'
   /** CloudFormation could not be asked in time (throttled, failing, denied, or the deadline came). */
   | 'cannot-verify';
@@ -164,7 +164,9 @@ export function decide<E extends AnyCustomResourceEvent>(
       if (record.status !== 'UPDATE_IN_PROGRESS') return refuse('not-in-progress');
       const physicalResourceId = event.PhysicalResourceId;
       if (record.physicalResourceId !== physicalResourceId) return refuse('physical-id-mismatch');
-      if (recorded === undefined) return refuse('no-recorded-properties');
+      // No properties recorded: the record may still show the metadata from before this Update (a
+      // resource of a library version that wrote none). Only the new metadata can attest it.
+      if (recorded === undefined) return { kind: 'read-again' };
       if (sameProperties(recorded, event.ResourceProperties)) {
         const sentOld = decidingOf(event.OldResourceProperties);
         const old = rules.oldSide ? rules.oldSide(sentOld, recorded, physicalResourceId) : sentOld;

@@ -230,6 +230,11 @@ describe('decide', () => {
       }
     });
 
+    test('a record with no properties yet (metadata from before this Update) is read again', () => {
+      const bare: ResourceRecord = { resourceType: TYPE, status: 'UPDATE_IN_PROGRESS', physicalResourceId: 'alice' };
+      expect(decide(LOGIN_PROFILE_ATTESTATION, update(flag, ALICE), bare)).toEqual({ kind: 'read-again' });
+    });
+
     test('a record showing neither side is refused', () => {
       expect(decide(LOGIN_PROFILE_ATTESTATION, update(flag, ALICE), inProgress(bob))).toEqual({
         kind: 'refuse',
