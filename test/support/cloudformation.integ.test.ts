@@ -212,3 +212,55 @@ test('fails with InvalidAction for a CloudFormation call the double does not ans
   expect(response.status).toBe(400);
   expect(await response.text()).toContain('<Code>InvalidAction</Code>');
 });
+
+test("a driver's record: the resource's Metadata with references resolved and JSON types kept, by the stack's ID", async () => {
+  // GIVEN a template whose user carries Metadata with a number, a boolean, a list and references
+  const driver = moto.driver({ stackName: 'WithMetadata' });
+  await driver.deploy({
+    Resources: {
+      Secret: { Type: 'AWS::SecretsManager::Secret', Properties: { Name: 'typed' } },
+      User: {
+        Type: 'AWS::IAM::User',
+        Properties: { UserName: 'typed-user' },
+        Metadata: {
+          count: 3,
+          flag: false,
+          list: [1, 'two', { Ref: 'Secret' }],
+          secret: { Ref: 'Secret' },
+          where: { 'Fn::Sub': '${AWS::Region}/${AWS::AccountId}' },
+        },
+      },
+    },
+  });
+
+  // WHEN the SDK asks for the user's record
+  const { StackResourceDetail: detail } = await client().send(
+    new DescribeStackResourceCommand({ StackName: driver.stackId, LogicalResourceId: 'User' }),
+  );
+
+  // THEN the Metadata is resolved, numbers and booleans as JSON numbers and booleans
+  const secretArn = driver.physicalId('Secret');
+  expect(JSON.parse(detail!.Metadata!)).toEqual({
+    count: 3,
+    flag: false,
+    list: [1, 'two', secretArn],
+    secret: secretArn,
+    where: `us-east-1/${ACCOUNT}`,
+  });
+  expect(detail).toMatchObject({ ResourceStatus: 'CREATE_COMPLETE', PhysicalResourceId: 'typed-user' });
+  const secretRecord = await client().send(
+    new DescribeStackResourceCommand({ StackName: driver.stackId, LogicalResourceId: 'Secret' }),
+  );
+  expect(secretRecord.StackResourceDetail).not.toHaveProperty('Metadata');
+
+  // AND deleted, then deployed again, it is a new stack with a new ID; the old ID answers DELETE_COMPLETE
+  const first = driver.stackId;
+  await driver.destroy();
+  await driver.deploy({ Resources: { User: { Type: 'AWS::IAM::User', Properties: { UserName: 'again' } } } });
+  expect(driver.stackId).not.toBe(first);
+  const status = async (stackId: string) =>
+    (await client().send(new DescribeStacksCommand({ StackName: stackId }))).Stacks?.[0].StackStatus;
+  expect([await status(first), await status(driver.stackId)]).toEqual(['DELETE_COMPLETE', 'CREATE_COMPLETE']);
+  expect(driver.pseudo.stackId).toBe(driver.stackId);
+  await driver.destroy();
+});
