@@ -1,8 +1,8 @@
 /**
  * What CloudFormation's record shows at the moment each custom-resource event is sent: one
  * observation per event, read with `DescribeStackResource` (the event's logical ID) and
- * `DescribeStacks` (its stack), in the terms the handlers decide on (the contract in
- * /work/attest-contract.md, summed up in `MOMENTS`).
+ * `DescribeStacks` (its stack), in the terms the handlers decide on (lambda/runtime/attestation.ts):
+ * `MOMENTS` lists what each moment of a genuine sequence shows.
  *
  * The moto driver records these at every event it sends (`DriverOptions.recordCloudFormation`);
  * a run against a real account records the same observations from inside its handler. Comparing
