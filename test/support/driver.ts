@@ -696,8 +696,13 @@ export class Driver {
   public async invokeForged(event: CustomResourceEvent): Promise<Delivery> {
     this.begin();
     const n = this.deliveries.filter((d) => d.event.RequestId === event.RequestId).length + 1;
-    await this.invoke(event, n, false).catch(() => undefined);
-    return this.deliveries[this.deliveries.length - 1];
+    const before = this.deliveries.length;
+    const failure = await this.invoke(event, n, false).then(
+      () => undefined,
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
+    // Delivered: the handler's answer or error. Not delivered (no code to run): the driver's error.
+    return this.deliveries.length > before ? this.deliveries[before] : { event, delivery: n, error: failure };
   }
 
   /** Deletes `resource` while its record says DELETE_IN_PROGRESS (DELETE_FAILED when the Delete fails). */
