@@ -4,6 +4,7 @@
  */
 import { DeleteLoginProfileCommand } from '@aws-sdk/client-iam';
 import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
+import { PROPERTIES_METADATA_KEY } from '../../lib/shared/attested-properties';
 import { DEFAULT_PASSWORD_POLICY } from '../../lambda/shared/password';
 import { cfnLint, savedTemplates } from '../support/templates';
 import { ACCOUNT, Driver, synthesize } from '../support/driver';
@@ -85,6 +86,8 @@ describe('create', () => {
     const template = synthesize('create-invalid-name', (app) => consoleUsersStack(app, ['carol']));
     const resource = Object.values(template.Resources).find((r) => r.Type === 'Custom::ConsoleLoginProfile')!;
     (resource.Properties as Record<string, unknown>).UserName = 'not a valid name';
+    // ...and in its Metadata, which CloudFormation's record holds and the handler acts on
+    (resource.Metadata![PROPERTIES_METADATA_KEY] as Record<string, unknown>).UserName = 'not a valid name';
     const driver = moto.driver();
 
     // WHEN the stack is created THEN the create fails naming the property and the rule

@@ -147,9 +147,15 @@ test('a late redelivery of the Create after a reset does not bring back the old 
   const current = await moto.readSecret(secretArn);
 
   // WHEN the first Create is delivered again, late
-  await driver.redeliver(create);
+  const from = moto.proxy.calls.length;
+  await expect(driver.redeliver(create)).rejects.toThrow(/^Create of \S+ failed: Refused: /);
 
-  // THEN IAM and AWSCURRENT still agree: the password IAM has is the one in AWSCURRENT
+  // THEN CloudFormation's record (the profile UPDATE_COMPLETE) refuses it before any IAM or
+  // Secrets Manager call
+  expect(moto.proxy.calls.slice(from).map((c) => `${c.service}:${c.action}`)).toEqual([
+    'cloudformation:DescribeStackResource',
+  ]);
+  // ...and IAM and AWSCURRENT still agree: the password IAM has is the one in AWSCURRENT
   const after = await moto.readSecret(secretArn);
   expect(after.samePasswordAs(current)).toBe(true);
   expect(moto.lastPasswordSet('kate')).toBe(after.passwordDigest());

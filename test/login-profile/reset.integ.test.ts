@@ -4,14 +4,20 @@ import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from
 import { policyViolations } from '../../lambda/shared/password';
 import { resetMoto } from '../support/moto-server';
 import { bundledHandler } from '../support/bundles';
+import { useCloudFormationRecord } from '../support/moto-harness';
 import { motoLoginProfile, versionStages } from '../support/moto-state';
 
 const iam = new IAMClient({});
 const sm = new SecretsManagerClient({});
-const loginProfile = bundledHandler<
-  Record<string, unknown>,
-  { PhysicalResourceId: string; Data?: Record<string, string> }
->('login-profile-handler');
+const handler = bundledHandler<Record<string, unknown>, { PhysicalResourceId: string; Data?: Record<string, string> }>(
+  'login-profile-handler',
+);
+/** Delivers `e` as CloudFormation sends it: the record shows the resource in progress with its properties. */
+const loginProfile = (e: ReturnType<typeof event>) =>
+  handler(cloudFormation.sending(e), {
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:reset',
+    getRemainingTimeInMillis: () => 60_000,
+  });
 const POLICY = {
   MinimumPasswordLength: 18,
   RequireSymbols: true,
@@ -20,6 +26,7 @@ const POLICY = {
   RequireLowercaseCharacters: true,
 };
 const STACK = 'arn:aws:cloudformation:us-east-1:123456789012:stack/s/1';
+const cloudFormation = useCloudFormationRecord(STACK);
 
 let arn: string;
 let props: Record<string, string>;
@@ -32,7 +39,6 @@ beforeEach(async () => {
   props = {
     UserName: 'resetme',
     SecretArn: arn,
-    SignInUrl: 'https://123456789012.signin.aws.amazon.com/console',
     PasswordLength: '12',
     PasswordResetRequired: 'false',
     ResetToken: 'one',

@@ -18,13 +18,24 @@ import { STACK_ID_ENV } from '../../lib/shared/handler-environment';
 import { resetMoto } from '../support/moto-server';
 import { rotationFunctionArn, startRotation } from '../support/moto-rotation';
 import { bundledHandler } from '../support/bundles';
+import { useCloudFormationRecord } from '../support/moto-harness';
 import { motoLoginProfile } from '../support/moto-state';
 
 type Response = { PhysicalResourceId: string };
 const iam = new IAMClient({});
 const sm = new SecretsManagerClient({});
-const policyHandler = bundledHandler<Record<string, unknown>, Response>('account-password-policy-handler');
-const loginProfile = bundledHandler<Record<string, unknown>, Response>('login-profile-handler');
+const STACK = 'arn:aws:cloudformation:us-east-1:123456789012:stack/s/1';
+const cloudFormation = useCloudFormationRecord(STACK);
+const CONTEXT = {
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:handler',
+  getRemainingTimeInMillis: () => 60_000,
+};
+type Event = ReturnType<typeof event>;
+const bundledPolicyHandler = bundledHandler<Event, Response>('account-password-policy-handler');
+const bundledLoginProfile = bundledHandler<Event, Response>('login-profile-handler');
+/** Each event delivered as CloudFormation sends it: the record shows the resource in progress with its properties. */
+const policyHandler = (e: Event) => bundledPolicyHandler(cloudFormation.sending(e), CONTEXT);
+const loginProfile = (e: Event) => bundledLoginProfile(cloudFormation.sending(e), CONTEXT);
 const rotate = bundledHandler<Record<string, unknown>, void>('rotation-handler');
 
 const STRICT = {
@@ -39,7 +50,7 @@ function event(requestType: string, props: Record<string, string>, physicalId?: 
   return {
     RequestType: requestType,
     RequestId: randomUUID(),
-    StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/s/1',
+    StackId: STACK,
     LogicalResourceId: 'PasswordPolicy',
     ResourceType: 'Custom::AccountPasswordPolicy',
     PhysicalResourceId: physicalId,
@@ -131,7 +142,6 @@ test('a login profile created after a 40-character all-classes policy, and its r
     ...event('Create', {
       UserName: 'strict',
       SecretArn: arn,
-      SignInUrl: 'https://123456789012.signin.aws.amazon.com/console',
       PasswordLength: '24',
       PasswordResetRequired: 'false',
     }),

@@ -29,6 +29,7 @@ import {
 } from '../../lib/rotation/contract';
 import { STACK_ID_ENV } from '../../lib/shared/handler-environment';
 import { STACK_ID } from '../support/lambda-fixtures';
+import { useCloudFormationRecord } from '../support/moto-harness';
 import { resetMoto } from '../support/moto-server';
 import { bundledHandler } from '../support/bundles';
 import { rotationFunctionArn, startRotation } from '../support/moto-rotation';
@@ -39,7 +40,19 @@ const sm = new SecretsManagerClient({});
 const rotationHandler = bundledHandler<{ SecretId: string; ClientRequestToken: string; Step: string }, void>(
   'rotation-handler',
 );
-const loginProfile = bundledHandler<Record<string, unknown>, { PhysicalResourceId: string }>('login-profile-handler');
+const bundledLoginProfile = bundledHandler<Record<string, unknown>, { PhysicalResourceId: string }>(
+  'login-profile-handler',
+);
+const cloudFormation = useCloudFormationRecord(STACK_ID);
+/** A login-profile event delivered as CloudFormation sends it: its record in progress, with these properties. */
+function loginProfile(
+  event: Parameters<typeof cloudFormation.sending>[0] & Record<string, unknown>,
+): Promise<{ PhysicalResourceId: string }> {
+  return bundledLoginProfile(cloudFormation.sending(event), {
+    invokedFunctionArn: STACK_ID.replace(/:cloudformation:(.*):stack\/.*$/, ':lambda:$1:function:login-profile'),
+    getRemainingTimeInMillis: () => 120_000,
+  });
+}
 const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 const OTHER_STACK_ID = STACK_ID.replace('stack/app/', 'stack/other/');
 

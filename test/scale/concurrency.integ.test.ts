@@ -7,6 +7,11 @@
  * password IAM accepted (recorded by the proxy from the CreateLoginProfile/UpdateLoginProfile
  * request, in memory) with the password in the secret's AWSCURRENT version. No password is
  * printed: mismatches are reported by user name only.
+ *
+ * CloudFormation's record of the stack (test/support/cloudformation.ts) shows each profile
+ * CREATE_IN_PROGRESS with its properties in its Metadata, as during the stack's creation, and
+ * answers the handlers' DescribeStackResource calls under its per-account throttling
+ * (DEFAULT_CLOUDFORMATION_RATE), besides the proxy's injected faults.
  */
 import { CreateUserCommand, GetLoginProfileCommand, IAMClient } from '@aws-sdk/client-iam';
 import {
@@ -16,13 +21,17 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { BundledHandler, freshBundledHandler } from '../support/bundles';
+import { CloudFormationService, DEFAULT_CLOUDFORMATION_RATE, StackModel } from '../support/cloudformation';
+import { ATTESTED_PROPERTIES_KEY, deciding } from '../support/cloudformation-record';
 import { resetMoto } from '../support/moto-server';
-import { MotoProxy, startMotoProxy } from '../support/moto-proxy';
+import { MotoProxy, ProxyService, startMotoProxy } from '../support/moto-proxy';
 
 const USERS = 150;
 /** The handler's Lambda timeout (LoginProfileProvider's default). */
 const LAMBDA_TIMEOUT_MS = 120_000;
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:handler';
+const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/Scale/00000000-0000-0000-0000-000000000000';
+const STACK_ID_ENV = 'CDK_CONSOLE_USERS_STACK_ID';
 
 type Handler = BundledHandler<unknown, { PhysicalResourceId: string; Data?: Record<string, string> }>;
 
@@ -70,30 +79,50 @@ interface Outcome {
   readonly error?: string;
 }
 
+/** The Create event of the login profile of the `i`th declared user. */
+function createEvent({ userName, secretArn }: Declared, i: number) {
+  return {
+    RequestType: 'Create',
+    RequestId: `request-${i}`,
+    StackId: STACK_ID,
+    LogicalResourceId: `User${i}LoginProfile`,
+    ResourceType: 'Custom::ConsoleLoginProfile',
+    ResourceProperties: {
+      UserName: userName,
+      SecretArn: secretArn,
+      PasswordLength: '24',
+      PasswordResetRequired: 'true',
+    },
+  };
+}
+
+/** CloudFormation's record while the stack of the declared users is being created (every profile CREATE_IN_PROGRESS). */
+function creatingStack(declared: Declared[]): StackModel {
+  const stack = new StackModel(STACK_ID, 'Scale', '123456789012', 'us-east-1');
+  stack.status = 'CREATE_IN_PROGRESS';
+  declared.forEach((user, i) => {
+    const event = createEvent(user, i);
+    stack.put(event.LogicalResourceId, {
+      type: event.ResourceType,
+      status: 'CREATE_IN_PROGRESS',
+      metadata: { [ATTESTED_PROPERTIES_KEY]: deciding(event.ResourceProperties) },
+    });
+  });
+  return stack;
+}
+
 /** Delivers one Create event per user, all at once, each to its own handler instance. */
 async function createAll(declared: Declared[]): Promise<Outcome[]> {
   return Promise.all(
-    declared.map(async ({ userName, secretArn }, i) => {
+    declared.map(async (user, i) => {
+      const { userName } = user;
       const handler = freshHandler();
       const start = Date.now();
       const context = {
         invokedFunctionArn: FUNCTION_ARN,
         getRemainingTimeInMillis: () => LAMBDA_TIMEOUT_MS - (Date.now() - start),
       };
-      const event = {
-        RequestType: 'Create',
-        RequestId: `request-${i}`,
-        StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/Scale/00000000-0000-0000-0000-000000000000',
-        LogicalResourceId: `User${i}LoginProfile`,
-        ResourceType: 'Custom::ConsoleLoginProfile',
-        ResourceProperties: {
-          UserName: userName,
-          SecretArn: secretArn,
-          SignInUrl: 'https://123456789012.signin.aws.amazon.com/console',
-          PasswordLength: '24',
-          PasswordResetRequired: 'true',
-        },
-      };
+      const event = createEvent(user, i);
       try {
         const response = await handler(event, context);
         return { userName, ms: Date.now() - start, response };
@@ -125,20 +154,36 @@ async function stateOf(user: Declared) {
 }
 
 /**
- * The moto proxy throttling `fraction` of the SDK operations on their first `attempts` attempts (the
- * SDK makes up to 4). Plain moto login profiles: the concurrency checks need no reset-flag emulation.
+ * The moto proxy throttling `fraction` of the SDK operations (of `services`, default all) on their
+ * first `attempts` attempts (the SDK makes up to 4), and answering CloudFormation for the declared
+ * users' stack. Plain moto login profiles: the concurrency checks need no reset-flag emulation.
  */
-async function startThrottlingProxy(throttling: { fraction: number; attempts: number }): Promise<MotoProxy> {
+async function startThrottlingProxy(
+  throttling: { fraction: number; attempts: number },
+  declared: Declared[],
+  services?: ProxyService[],
+): Promise<MotoProxy> {
   const proxy = await startMotoProxy({ target: motoEndpoint(), awsLoginProfiles: false });
-  proxy.inject({ kind: 'Throttling', ...throttling });
+  if (services === undefined) proxy.inject({ kind: 'Throttling', ...throttling });
+  else for (const service of services) proxy.inject({ kind: 'Throttling', service, ...throttling });
+  const cloudFormation = new CloudFormationService();
+  cloudFormation.register(creatingStack(declared));
+  proxy.answerCloudFormation(cloudFormation.responder);
   return proxy;
 }
 
 /** Runs `fn` with the handler's endpoints pointing at `proxy`, its log lines captured (not printed). */
 async function throughProxy<T>(proxy: MotoProxy, logs: string[], fn: () => Promise<T>): Promise<T> {
-  const saved = { iam: process.env.AWS_ENDPOINT_URL_IAM, sm: process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER };
-  process.env.AWS_ENDPOINT_URL_IAM = proxy.endpoint;
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = proxy.endpoint;
+  const variables = [
+    'AWS_ENDPOINT_URL_IAM',
+    'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+    'AWS_ENDPOINT_URL_CLOUDFORMATION',
+    STACK_ID_ENV,
+  ];
+  const saved = Object.fromEntries(variables.map((name) => [name, process.env[name]]));
+  for (const name of variables.slice(0, 3)) process.env[name] = proxy.endpoint;
+  // The function's environment: its stack's ID.
+  process.env[STACK_ID_ENV] = STACK_ID;
   const capture = (...args: unknown[]) => {
     logs.push(args.map(String).join(' '));
   };
@@ -151,8 +196,10 @@ async function throughProxy<T>(proxy: MotoProxy, logs: string[], fn: () => Promi
     return await fn();
   } finally {
     for (const spy of spies) spy.mockRestore();
-    process.env.AWS_ENDPOINT_URL_IAM = saved.iam;
-    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = saved.sm;
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   }
 }
 
@@ -173,7 +220,7 @@ describe('150 concurrent Create events under throttling', () => {
     // GIVEN 150 users with empty secrets, and a proxy throttling 30% of the calls on their first
     // two attempts (the SDK makes up to 4)
     const declared = await declareUsers('scale');
-    proxy = await startThrottlingProxy({ fraction: 0.3, attempts: 2 });
+    proxy = await startThrottlingProxy({ fraction: 0.3, attempts: 2 }, declared);
     const logs: string[] = [];
 
     // WHEN 150 Create events arrive at once, each in its own handler instance
@@ -183,14 +230,23 @@ describe('150 concurrent Create events under throttling', () => {
     const throttled = {
       iam: proxy.count('iam', 'Throttling'),
       secretsmanager: proxy.count('secretsmanager', 'Throttling'),
+      cloudformation: proxy.count('cloudformation', 'Throttling'),
     };
-    const forwarded = { iam: proxy.count('iam', undefined), secretsmanager: proxy.count('secretsmanager', undefined) };
+    const forwarded = {
+      iam: proxy.count('iam', undefined),
+      secretsmanager: proxy.count('secretsmanager', undefined),
+      cloudformation: proxy.count('cloudformation', undefined),
+    };
     process.stdout.write(
       `throttled ${JSON.stringify(throttled)}, forwarded ${JSON.stringify(forwarded)}, ` +
         `slowest event ${Math.max(...outcomes.map((o) => o.ms))} ms, ` +
         `SDK slow-answer warnings ${logs.filter((l) => l.includes('requestTimeout')).length}\n`,
     );
     expect(throttled.iam).toBeGreaterThan(USERS * 0.3);
+    // ...CloudFormation's rate (DEFAULT_CLOUDFORMATION_RATE) throttled the handlers' checks, which
+    // retried until each got its one answer
+    expect(throttled.cloudformation).toBeGreaterThan(USERS - DEFAULT_CLOUDFORMATION_RATE.burst);
+    expect(forwarded.cloudformation).toBe(USERS);
     expect(throttled.secretsmanager).toBeGreaterThan(USERS * 0.1);
     expect(outcomes.filter((o) => o.error).map((o) => `${o.userName}: ${o.error}`)).toEqual([]);
     expect(outcomes.filter((o) => o.ms >= LAMBDA_TIMEOUT_MS).map((o) => o.userName)).toEqual([]);
@@ -220,9 +276,10 @@ describe('150 concurrent Create events under throttling', () => {
   });
 
   test('fails when throttling outlasts the SDK retries, and still loses no password', async () => {
-    // GIVEN a proxy that throttles 20% of the calls on every attempt
+    // GIVEN a proxy that throttles 20% of the IAM and Secrets Manager calls on every attempt
+    // (CloudFormation's calls only at its rate, which the handler outlasts)
     const declared = await declareUsers('throttled');
-    proxy = await startThrottlingProxy({ fraction: 0.2, attempts: 99 });
+    proxy = await startThrottlingProxy({ fraction: 0.2, attempts: 99 }, declared, ['iam', 'secretsmanager']);
     const logs: string[] = [];
 
     // WHEN 150 Create events arrive at once

@@ -12,6 +12,8 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { PROPERTIES_METADATA_KEY } from '../../lib/shared/attested-properties';
+import { STACK_ID_ENV } from '../../lib/shared/handler-environment';
 import { bundlePath } from './bundles';
 import { ACCOUNT, Driver, TemplateJson } from './driver';
 import { MotoHarness, StoredSecret, loginProfileOf, useMoto } from './moto-harness';
@@ -84,6 +86,12 @@ test('accounts are apart; two regions of one account share IAM users but not sec
 
 /** A StackSet-like template: the IAM part in the home region only, the handler inline, a topic in every region. */
 function stackSetTemplate(zipFile: string): TemplateJson {
+  const profileProperties = {
+    UserName: { Ref: 'User' },
+    SecretArn: { Ref: 'Secret' },
+    PasswordLength: '20',
+    PasswordResetRequired: 'true',
+  };
   return {
     Conditions: { IsHome: { 'Fn::Equals': [{ Ref: 'AWS::Region' }, HOME] } },
     Resources: {
@@ -97,19 +105,15 @@ function stackSetTemplate(zipFile: string): TemplateJson {
           Handler: 'index.handler',
           Runtime: 'nodejs22.x',
           Role: { 'Fn::GetAtt': ['HandlerRole', 'Arn'] },
+          Environment: { Variables: { [STACK_ID_ENV]: { Ref: 'AWS::StackId' } } },
         },
       },
       Profile: {
         Type: 'Custom::ConsoleLoginProfile',
         Condition: 'IsHome',
-        Properties: {
-          ServiceToken: { 'Fn::GetAtt': ['Handler', 'Arn'] },
-          UserName: { Ref: 'User' },
-          SecretArn: { Ref: 'Secret' },
-          SignInUrl: { 'Fn::Sub': 'https://${AWS::AccountId}.signin.${AWS::URLSuffix}/console' },
-          PasswordLength: 20,
-          PasswordResetRequired: true,
-        },
+        Properties: { ServiceToken: { 'Fn::GetAtt': ['Handler', 'Arn'] }, ...profileProperties },
+        // The handler takes its properties from CloudFormation's record (the resource's Metadata).
+        Metadata: { [PROPERTIES_METADATA_KEY]: profileProperties },
       },
       Everywhere: { Type: 'AWS::SNS::Topic', Properties: { TopicName: { 'Fn::Sub': 'alerts-${AWS::Region}' } } },
     },
@@ -152,7 +156,8 @@ test('inline code in accounts A and B and two regions of A: the login profile in
     const secret = await readSecret(sm, secretArn);
     expect([secret.username, secret.signInUrl, secret.passwordLength]).toEqual([
       'alice',
-      `https://${account}.signin.amazonaws.com/console`,
+      // The handler's own account's URL (of the account its credentials are in).
+      `https://${account}.signin.aws.amazon.com/console`,
       20,
     ]);
     // IAM of this account got the password that is in this account's secret (the proxy's record of the caller).
@@ -192,6 +197,12 @@ test('the inline code runs with the region, account and environment of its funct
     '  Data: { Region: process.env.AWS_REGION, Function: context.invokedFunctionArn, Greeting: process.env.GREETING },',
     '});',
   ].join('\n');
+  const bundleProperties = {
+    UserName: { Ref: 'User' },
+    SecretArn: { Ref: 'Secret' },
+    PasswordLength: '20',
+    PasswordResetRequired: 'false',
+  };
   const template: TemplateJson = {
     Resources: {
       Inline: {
@@ -205,7 +216,11 @@ test('the inline code runs with the region, account and environment of its funct
       },
       FromS3: {
         Type: 'AWS::Lambda::Function',
-        Properties: { Code: { S3Bucket: 'assets', S3Key: 'login-profile.zip' }, Handler: 'index.handler' },
+        Properties: {
+          Code: { S3Bucket: 'assets', S3Key: 'login-profile.zip' },
+          Handler: 'index.handler',
+          Environment: { Variables: { [STACK_ID_ENV]: { Ref: 'AWS::StackId' } } },
+        },
       },
       User: { Type: 'AWS::IAM::User', Properties: { UserName: 'bob' } },
       Secret: { Type: 'AWS::SecretsManager::Secret', Properties: { Name: 'bob-console' } },
@@ -215,14 +230,9 @@ test('the inline code runs with the region, account and environment of its funct
       },
       ByBundle: {
         Type: 'Custom::ConsoleLoginProfile',
-        Properties: {
-          ServiceToken: { 'Fn::GetAtt': ['FromS3', 'Arn'] },
-          UserName: { Ref: 'User' },
-          SecretArn: { Ref: 'Secret' },
-          SignInUrl: { 'Fn::Sub': 'https://${AWS::AccountId}.signin.aws.amazon.com/console' },
-          PasswordLength: 20,
-          PasswordResetRequired: false,
-        },
+        Properties: { ServiceToken: { 'Fn::GetAtt': ['FromS3', 'Arn'] }, ...bundleProperties },
+        // The handler takes its properties from CloudFormation's record (the resource's Metadata).
+        Metadata: { [PROPERTIES_METADATA_KEY]: bundleProperties },
       },
     },
   };

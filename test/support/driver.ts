@@ -53,6 +53,32 @@
  * the driver send a Delete for the old one (with the old properties) after all creates and
  * updates; a stack delete deletes dependents first. With `deliveries: 2`, every event is
  * delivered twice with the same RequestId (Lambda retries asynchronous invocations).
+ *
+ * CloudFormation's record (cloudformation.ts): the driver keeps its stack's status and a record per
+ * logical ID (type, status, physical ID, the resource's `Metadata` resolved with the same resolver
+ * as its properties but with JSON types kept) and moves them as CloudFormation does, so that a
+ * handler's DescribeStackResource/DescribeStacks at each event gets CloudFormation's answer:
+ * - first deploy: stack CREATE_IN_PROGRESS; each resource CREATE_IN_PROGRESS (no physical ID yet),
+ *   then CREATE_COMPLETE; the stack CREATE_COMPLETE;
+ * - update: stack UPDATE_IN_PROGRESS; a new logical ID as above; a changed resource
+ *   UPDATE_IN_PROGRESS with its current physical ID and the new Metadata (`metadataDuringUpdate:
+ *   'old'` shows the previous one: AWS does not document which), then UPDATE_COMPLETE with the
+ *   answer's physical ID; then UPDATE_COMPLETE_CLEANUP_IN_PROGRESS, where a removed resource is
+ *   DELETE_IN_PROGRESS during its Delete and then gone, and the Delete of a replaced physical
+ *   resource finds the record showing the new one; then UPDATE_COMPLETE;
+ * - a failed event: the resource CREATE_FAILED/UPDATE_FAILED, the stack ROLLBACK_IN_PROGRESS
+ *   (first deploy) or UPDATE_ROLLBACK_IN_PROGRESS; `rollback()`'s Updates find the resource
+ *   UPDATE_IN_PROGRESS with the rollback target's Metadata (option 'old': the abandoned one), its
+ *   Deletes come during UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS (a created resource
+ *   DELETE_IN_PROGRESS; a replacement's record shows the restored one) or, on a first deploy,
+ *   ROLLBACK_IN_PROGRESS; then UPDATE_ROLLBACK_COMPLETE / ROLLBACK_COMPLETE, removed resources gone;
+ * - `destroy()`: stack DELETE_IN_PROGRESS, each resource DELETE_IN_PROGRESS then DELETE_COMPLETE;
+ *   the deleted stack answers DELETE_COMPLETE by its ID (a later `deploy` creates a new stack, with
+ *   a new ID).
+ * `redeliver` and `invokeForged` change no record: they find it as it is at that moment. With
+ * `recordCloudFormation`, the driver asks CloudFormation (over the wire when
+ * AWS_ENDPOINT_URL_CLOUDFORMATION is set, as a handler would) what it records at every event it
+ * sends, into `cloudFormationRecording` (cloudformation-record.ts).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import {
@@ -63,10 +89,13 @@ import {
   NoSuchEntityException,
 } from '@aws-sdk/client-iam';
 import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { BundledHandler, FailedAnswerError, bundledHandler, freshBundledHandler, inlineHandler } from './bundles';
+import { CloudFormationService, StackModel } from './cloudformation';
+import { CloudFormationObservation, describeForEvent, observe } from './cloudformation-record';
 import { IntrinsicError, IntrinsicScope, PseudoParameters, evaluateConditions, resolveIntrinsics } from './intrinsics';
 import { saveTemplate } from './templates';
 
@@ -108,6 +137,7 @@ export interface TemplateResource {
   readonly DependsOn?: string | string[];
   readonly DeletionPolicy?: string;
   readonly Condition?: string;
+  readonly Metadata?: Record<string, unknown>;
 }
 
 /** Something CloudFormation would report as a failed resource, or a template the driver cannot handle. */
@@ -169,6 +199,15 @@ export interface DriverOptions {
   readonly region?: string;
   /** Values of the template's parameters (others take their Default). @default {} */
   readonly parameters?: Record<string, string>;
+  /** Where the stack's record is answered on the wire (the moto proxy's CloudFormation). @default - the record is kept, not served */
+  readonly cloudFormation?: CloudFormationService;
+  /**
+   * What the record of a resource shows while it is UPDATE_IN_PROGRESS (an Update or a rollback's
+   * Update): its new Metadata or its previous one. AWS does not document which. @default 'new'
+   */
+  readonly metadataDuringUpdate?: 'new' | 'old';
+  /** Ask CloudFormation at every event sent what it records (`cloudFormationRecording`). @default false */
+  readonly recordCloudFormation?: boolean;
 }
 
 /** A resource the driver created (or a placeholder for one). */
@@ -180,15 +219,25 @@ export interface LiveResource {
   readonly properties: Record<string, unknown>;
   readonly attributes: Record<string, string>;
   readonly deletionPolicy?: string;
+  /** The resource's resolved Metadata, as CloudFormation's record holds it (JSON types kept). */
+  readonly metadata?: unknown;
 }
 
 /** What a deployment did so far: what `rollback()` undoes. */
 interface DeployProgress {
+  /** Whether the deployment created the stack (its rollback is ROLLBACK_IN_PROGRESS). */
+  readonly first: boolean;
   readonly previousTemplate: TemplateJson;
   readonly previousConditions: Record<string, boolean>;
   readonly created: string[];
   readonly updated: { readonly before: LiveResource; readonly after: LiveResource }[];
-  failed?: { readonly before: LiveResource; readonly attempted: Record<string, unknown> };
+  /** Resources whose Metadata alone changed (CloudFormation sends no event for them), as they were. */
+  readonly metadataOnly: LiveResource[];
+  failed?: {
+    readonly before: LiveResource;
+    readonly attempted: Record<string, unknown>;
+    readonly attemptedMetadata: unknown;
+  };
   /** A custom resource whose Create failed: CloudFormation deletes it in the rollback. */
   failedCreate?: LiveResource;
 }
@@ -208,14 +257,23 @@ export class Driver {
   public readonly deliveries: Delivery[] = [];
   /** Every line the handler logged (console.log/warn/error), in order. */
   public readonly logs: string[] = [];
+  /** What CloudFormation recorded at each event sent or redelivered (with `recordCloudFormation`), in order. */
+  public readonly cloudFormationRecording: CloudFormationObservation[] = [];
+  /**
+   * Called before each genuine event is sent (each delivery), while CloudFormation's record is as
+   * the event finds it: a test acts there "during" a deployment (e.g. sends a forged event).
+   */
+  public beforeDelivery?: (event: CustomResourceEvent) => Promise<void>;
 
-  /** The account, region and partition the driver deploys in, and the stack's name and ID. */
-  public readonly pseudo: PseudoParameters;
-
+  private current: PseudoParameters;
+  /** CloudFormation's record of the stack (a new one after the stack is deleted and deployed again). */
+  private stack: StackModel;
+  private readonly cloudFormation?: CloudFormationService;
+  private readonly metadataDuringUpdate: 'new' | 'old';
+  private readonly recordCloudFormation: boolean;
   private readonly endpoint: string;
   private readonly parameters: Record<string, string>;
   private readonly stackName: string;
-  private readonly stackId: string;
   private readonly times: number;
   private readonly timeoutMs: number;
   private session?: Session;
@@ -237,10 +295,38 @@ export class Driver {
     if (!/^\d{12}$/.test(accountId)) throw new DriverError(`account ${accountId}: an account ID has 12 digits`);
     if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new DriverError(`region ${region}: not a region name`);
     const { partition, urlSuffix } = partitionOf(region);
-    this.stackId = `arn:${partition}:cloudformation:${region}:${accountId}:stack/${this.stackName}/${randomUUID()}`;
-    this.pseudo = { accountId, region, partition, urlSuffix, stackName: this.stackName, stackId: this.stackId };
+    this.cloudFormation = options.cloudFormation;
+    this.metadataDuringUpdate = options.metadataDuringUpdate ?? 'new';
+    this.recordCloudFormation = options.recordCloudFormation ?? false;
+    this.current = { accountId, region, partition, urlSuffix, stackName: this.stackName, stackId: '' };
+    this.stack = this.newStack();
     this.times = options.deliveries ?? 1;
     this.timeoutMs = (options.handlerTimeoutSeconds ?? 120) * 1000;
+  }
+
+  /** The account, region and partition the driver deploys in, and the stack's name and ID. */
+  public get pseudo(): PseudoParameters {
+    return this.current;
+  }
+
+  /** The stack's ID (AWS::StackId; a new one once the stack is deleted and deployed again). */
+  public get stackId(): string {
+    return this.stack.stackId;
+  }
+
+  /** CloudFormation's record of the stack now (read-only use: the driver moves it). */
+  public get stackRecord(): StackModel {
+    return this.stack;
+  }
+
+  /** A stack CloudFormation does not know yet, with a new ID, registered where the record is answered. */
+  private newStack(): StackModel {
+    const { partition, region, accountId } = this.current;
+    const stackId = `arn:${partition}:cloudformation:${region}:${accountId}:stack/${this.stackName}/${randomUUID()}`;
+    this.current = { ...this.current, stackId };
+    const stack = new StackModel(stackId, this.stackName, accountId, region);
+    this.cloudFormation?.register(stack);
+    return stack;
   }
 
   /** Whether the driver deploys in moto's default account and REGION (where the handlers share one instance). */
@@ -279,6 +365,7 @@ export class Driver {
         if (actual !== accountId) {
           throw new DriverError(`moto treats the credentials of ${roleArn} as account ${actual}, not ${accountId}`);
         }
+        this.cloudFormation?.noteCredentials(credentials.accessKeyId, accountId);
         // New credentials: new clients, and new handler instances (their SDK clients keep the credentials they read).
         this.containers.clear();
         this.session = {
@@ -292,9 +379,13 @@ export class Driver {
     return this.session;
   }
 
-  /** Starts a public call: the session is checked again before moto is next used. */
+  /**
+   * Starts a public call: the session is checked again before moto is next used, and the stack is
+   * registered again where its record is answered (a reset between tests forgets it).
+   */
   private begin(): void {
     this.sessionChecked = false;
+    this.cloudFormation?.register(this.stack);
   }
 
   /**
@@ -340,42 +431,69 @@ export class Driver {
     return { ...found[0], secretArn: String(found[0].properties.SecretArn) };
   }
 
-  /** Creates (first call) or updates the stack to `template`. */
+  /** Creates (first call, or after `destroy()`: a new stack) or updates the stack to `template`. */
   public async deploy(submitted: TemplateJson): Promise<void> {
     this.begin();
+    if (this.stack.status === 'DELETE_COMPLETE') this.stack = this.newStack();
     const { template, conditions } = this.effective(submitted);
+    const order = dependencyOrder(template);
+    const first = this.stack.status === undefined;
+    const stack = this.stack;
     const old = this.template;
     const oldConditions = this.conditions;
     const obsolete: LiveResource[] = [];
     const progress: DeployProgress = {
+      first,
       previousTemplate: old,
       previousConditions: oldConditions,
       created: [],
       updated: [],
+      metadataOnly: [],
     };
     this.pendingRollback = undefined;
     this.template = template;
     this.conditions = conditions;
-    for (const logicalId of dependencyOrder(template)) {
+    stack.status = first ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS';
+    for (const logicalId of order) {
       const resource = template.Resources[logicalId];
       const current = this.live.get(logicalId);
       if (current && current.type !== resource.Type) {
         throw new DriverError(`${logicalId} changed type from ${current.type} to ${resource.Type}; not supported`);
       }
       const properties = this.resolve(resource.Properties ?? {}) as Record<string, unknown>;
+      const metadata = this.resolveMetadata(resource);
       try {
         if (!current) {
-          this.live.set(logicalId, await this.create(logicalId, resource, properties));
+          stack.put(logicalId, { type: resource.Type, status: 'CREATE_IN_PROGRESS', metadata });
+          const created = { ...(await this.create(logicalId, resource, properties)), metadata };
+          this.live.set(logicalId, created);
+          stack.patch(logicalId, { status: 'CREATE_COMPLETE', physicalId: created.physicalId });
           progress.created.push(logicalId);
           continue;
         }
-        if (JSON.stringify(current.properties) === JSON.stringify(properties)) continue;
-        const updated = await this.update(current, resource, properties);
+        if (JSON.stringify(current.properties) === JSON.stringify(properties)) {
+          if (JSON.stringify(current.metadata) !== JSON.stringify(metadata)) {
+            // CloudFormation updates a resource's Metadata without an event to its provider.
+            progress.metadataOnly.push(current);
+            this.live.set(logicalId, { ...current, metadata });
+            stack.patch(logicalId, { status: 'UPDATE_COMPLETE', metadata });
+          }
+          continue;
+        }
+        stack.patch(logicalId, {
+          status: 'UPDATE_IN_PROGRESS',
+          physicalId: current.physicalId,
+          metadata: this.metadataDuringUpdate === 'old' ? current.metadata : metadata,
+        });
+        const updated = { ...(await this.update(current, resource, properties)), metadata };
         this.live.set(logicalId, updated);
+        stack.patch(logicalId, { status: 'UPDATE_COMPLETE', physicalId: updated.physicalId, metadata });
         progress.updated.push({ before: current, after: updated });
         if (updated.physicalId !== current.physicalId) obsolete.push(current);
       } catch (error) {
-        if (current && isCustomResource(current.type)) progress.failed = { before: current, attempted: properties };
+        if (current && isCustomResource(current.type)) {
+          progress.failed = { before: current, attempted: properties, attemptedMetadata: metadata };
+        }
         if (!current && isCustomResource(resource.Type)) {
           // A Create that answered FAILED: the Delete carries the answer's physical ID.
           const physicalId = error instanceof DriverError ? error.failedPhysicalId : undefined;
@@ -385,22 +503,42 @@ export class Driver {
             properties,
             physicalId: physicalId ?? `${this.stackName}-${logicalId}-${randomSuffix()}`,
             attributes: {},
+            metadata,
           };
         }
+        if (current) stack.patch(logicalId, { status: 'UPDATE_FAILED', metadata });
+        else {
+          stack.patch(logicalId, {
+            status: 'CREATE_FAILED',
+            ...(progress.failedCreate ? { physicalId: progress.failedCreate.physicalId } : {}),
+          });
+        }
+        stack.status = first ? 'ROLLBACK_IN_PROGRESS' : 'UPDATE_ROLLBACK_IN_PROGRESS';
         this.pendingRollback = progress;
         throw error;
       }
     }
+    if (first) {
+      stack.status = 'CREATE_COMPLETE';
+      return;
+    }
     // Cleanup phase: removed resources and replaced physical resources, dependents first.
-    const removed = Object.keys(old.Resources).filter((id) => !(id in template.Resources));
-    const cleanupOrder = dependencyOrder(old).reverse();
-    for (const logicalId of cleanupOrder) {
-      for (const replaced of obsolete.filter((r) => r.logicalId === logicalId)) await this.delete(replaced);
-      if (removed.includes(logicalId)) {
-        const resource = this.live.get(logicalId);
-        if (resource) await this.delete(resource);
-        this.live.delete(logicalId);
+    stack.status = 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS';
+    try {
+      const removed = Object.keys(old.Resources).filter((id) => !(id in template.Resources));
+      const cleanupOrder = dependencyOrder(old).reverse();
+      for (const logicalId of cleanupOrder) {
+        for (const replaced of obsolete.filter((r) => r.logicalId === logicalId)) await this.delete(replaced);
+        if (removed.includes(logicalId)) {
+          const resource = this.live.get(logicalId);
+          if (resource) await this.deleteRecorded(resource);
+          this.live.delete(logicalId);
+          stack.remove(logicalId);
+        }
       }
+    } finally {
+      // A failed Delete in the cleanup phase does not fail the update.
+      stack.status = 'UPDATE_COMPLETE';
     }
   }
 
@@ -408,74 +546,181 @@ export class Driver {
    * After a failed `deploy`, what CloudFormation's UPDATE_ROLLBACK sends: every custom resource
    * the deployment updated, and the one whose Update failed, gets an Update back to its previous
    * properties (with the properties being abandoned as OldResourceProperties), in dependency
-   * order; then the physical resources the deployment created (new logical IDs and replacements)
-   * are deleted, dependents first, the custom resource whose Create failed included (its Delete
-   * carries the physical ID of its FAILED answer). Not modelled: rolling back in-place property
-   * changes of users and secrets (the driver does not apply those to moto in the first place).
+   * order; then the physical resources the deployment created (new logical IDs and replacements,
+   * a custom resource's included when its rollback Update answered another physical ID) are
+   * deleted, dependents first, the custom resource whose Create failed included (its Delete
+   * carries the physical ID of its FAILED answer). After a failed first deploy (ROLLBACK), only
+   * the deletes. Not modelled: rolling back in-place property changes of users and secrets (the
+   * driver does not apply those to moto in the first place).
    */
   public async rollback(): Promise<void> {
     this.begin();
     const progress = this.pendingRollback;
     if (!progress) throw new DriverError('nothing to roll back: the last deploy did not fail');
     this.pendingRollback = undefined;
-    const back = [...progress.updated.map((u) => ({ before: u.before, abandoned: u.after }))];
-    if (progress.failed) {
-      back.push({
-        before: progress.failed.before,
-        abandoned: { ...progress.failed.before, properties: progress.failed.attempted },
-      });
-    }
-    const replacements: LiveResource[] = [];
-    for (const logicalId of dependencyOrder(progress.previousTemplate)) {
-      for (const { before, abandoned } of back.filter((b) => b.before.logicalId === logicalId)) {
-        if (isCustomResource(before.type)) {
-          const response = await this.send({
-            ...this.eventBase('Update', logicalId, before.type, before.properties),
-            OldResourceProperties: abandoned.properties,
-            PhysicalResourceId: abandoned.physicalId,
+    const stack = this.stack;
+    const { first } = progress;
+    stack.status = first ? 'ROLLBACK_IN_PROGRESS' : 'UPDATE_ROLLBACK_IN_PROGRESS';
+    try {
+      const back = [...progress.updated.map((u) => ({ before: u.before, abandoned: u.after }))];
+      if (progress.failed) {
+        back.push({
+          before: progress.failed.before,
+          abandoned: {
+            ...progress.failed.before,
+            properties: progress.failed.attempted,
+            metadata: progress.failed.attemptedMetadata,
+          },
+        });
+      }
+      const replacements: LiveResource[] = [];
+      for (const logicalId of dependencyOrder(progress.previousTemplate)) {
+        for (const { before, abandoned } of back.filter((b) => b.before.logicalId === logicalId)) {
+          if (isCustomResource(before.type)) {
+            stack.patch(logicalId, {
+              status: 'UPDATE_IN_PROGRESS',
+              physicalId: abandoned.physicalId,
+              metadata: this.metadataDuringUpdate === 'old' ? abandoned.metadata : before.metadata,
+            });
+            const response = await this.send({
+              ...this.eventBase('Update', logicalId, before.type, before.properties),
+              OldResourceProperties: abandoned.properties,
+              PhysicalResourceId: abandoned.physicalId,
+            });
+            // Another physical ID than the abandoned one: CloudFormation deletes the abandoned one in the cleanup.
+            if (response.PhysicalResourceId !== abandoned.physicalId) replacements.push(abandoned);
+            this.live.set(logicalId, {
+              ...before,
+              physicalId: response.PhysicalResourceId,
+              attributes: { ...(response.Data ?? {}) },
+            });
+          } else {
+            if (abandoned.physicalId !== before.physicalId) replacements.push(abandoned);
+            this.live.set(logicalId, before);
+          }
+          stack.patch(logicalId, {
+            status: 'UPDATE_COMPLETE',
+            physicalId: this.live.get(logicalId)!.physicalId,
+            metadata: before.metadata,
           });
-          this.live.set(logicalId, {
-            ...before,
-            physicalId: response.PhysicalResourceId,
-            attributes: { ...(response.Data ?? {}) },
-          });
-        } else {
-          if (abandoned.physicalId !== before.physicalId) replacements.push(abandoned);
-          this.live.set(logicalId, before);
         }
       }
-    }
-    const failedTemplate = this.template;
-    for (const logicalId of dependencyOrder(failedTemplate).reverse()) {
-      if (progress.failedCreate?.logicalId === logicalId) await this.delete(progress.failedCreate);
-      for (const replaced of replacements.filter((r) => r.logicalId === logicalId)) await this.delete(replaced);
-      if (progress.created.includes(logicalId)) {
-        const resource = this.live.get(logicalId);
-        if (resource) await this.delete(resource);
-        this.live.delete(logicalId);
+      for (const before of progress.metadataOnly) {
+        this.live.set(before.logicalId, before);
+        stack.patch(before.logicalId, { status: 'UPDATE_COMPLETE', metadata: before.metadata });
       }
+      if (!first) stack.status = 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS';
+      const failedTemplate = this.template;
+      for (const logicalId of dependencyOrder(failedTemplate).reverse()) {
+        if (progress.failedCreate?.logicalId === logicalId) {
+          stack.patch(logicalId, { status: 'DELETE_IN_PROGRESS', physicalId: progress.failedCreate.physicalId });
+          await this.delete(progress.failedCreate);
+          stack.remove(logicalId);
+        }
+        for (const replaced of replacements.filter((r) => r.logicalId === logicalId)) await this.delete(replaced);
+        if (progress.created.includes(logicalId)) {
+          const resource = this.live.get(logicalId);
+          if (resource) await this.deleteRecorded(resource);
+          this.live.delete(logicalId);
+          stack.remove(logicalId);
+        }
+      }
+      this.template = progress.previousTemplate;
+      this.conditions = progress.previousConditions;
+      // What the rollback did not touch (a resource whose own create or update failed) is back as it was.
+      for (const record of stack.all()) {
+        const resource = this.live.get(record.logicalId);
+        if (!resource) stack.remove(record.logicalId);
+        else if (record.status.endsWith('_FAILED')) {
+          stack.patch(record.logicalId, {
+            status: 'UPDATE_COMPLETE',
+            physicalId: resource.physicalId,
+            metadata: resource.metadata,
+          });
+        }
+      }
+      stack.status = first ? 'ROLLBACK_COMPLETE' : 'UPDATE_ROLLBACK_COMPLETE';
+    } catch (error) {
+      stack.status = first ? 'ROLLBACK_FAILED' : 'UPDATE_ROLLBACK_FAILED';
+      throw error;
     }
-    this.template = progress.previousTemplate;
-    this.conditions = progress.previousConditions;
   }
 
-  /** Deletes every resource of the stack, dependents first. */
+  /** Deletes every resource of the stack, dependents first; the stack is then DELETE_COMPLETE. */
   public async destroy(): Promise<void> {
     this.begin();
-    for (const logicalId of dependencyOrder(this.template).reverse()) {
-      const resource = this.live.get(logicalId);
-      if (!resource) continue;
-      await this.delete(resource);
-      this.live.delete(logicalId);
+    const stack = this.stack;
+    const known = stack.status !== undefined && stack.status !== 'DELETE_COMPLETE';
+    if (known) stack.status = 'DELETE_IN_PROGRESS';
+    try {
+      for (const logicalId of dependencyOrder(this.template).reverse()) {
+        const resource = this.live.get(logicalId);
+        if (!resource) continue;
+        await this.deleteRecorded(resource);
+        if (stack.record(logicalId)) {
+          stack.patch(logicalId, {
+            status: resource.deletionPolicy === 'Retain' ? 'DELETE_SKIPPED' : 'DELETE_COMPLETE',
+          });
+        }
+        this.live.delete(logicalId);
+      }
+    } catch (error) {
+      if (known) stack.status = 'DELETE_FAILED';
+      throw error;
+    }
+    if (known) {
+      for (const record of stack.all()) {
+        if (!record.status.startsWith('DELETE_')) stack.patch(record.logicalId, { status: 'DELETE_COMPLETE' });
+      }
+      stack.status = 'DELETE_COMPLETE';
     }
     this.template = { Resources: {} };
     this.conditions = {};
   }
 
-  /** Delivers `event` to the handler of its resource type again, as a late Lambda retry would. */
+  /**
+   * Delivers `event` to the handler of its resource type again, as a late Lambda retry would;
+   * CloudFormation's record is as it is now.
+   */
   public async redeliver(event: CustomResourceEvent): Promise<HandlerResponse> {
     this.begin();
     return this.invoke(event, this.deliveries.filter((d) => d.event.RequestId === event.RequestId).length + 1);
+  }
+
+  /**
+   * Delivers an event CloudFormation did not send (a forged one, e.g. from someone allowed to
+   * invoke the function) to the stack's handler its ServiceToken names (else the handler of its
+   * resource type), with the function's environment; changes no record, records no observation.
+   * Returns the delivery (its response, or its error) rather than throwing.
+   */
+  public async invokeForged(event: CustomResourceEvent): Promise<Delivery> {
+    this.begin();
+    const n = this.deliveries.filter((d) => d.event.RequestId === event.RequestId).length + 1;
+    const before = this.deliveries.length;
+    const failure = await this.invoke(event, n, false).then(
+      () => undefined,
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
+    // Delivered: the handler's answer or error. Not delivered (no code to run): the driver's error.
+    return this.deliveries.length > before ? this.deliveries[before] : { event, delivery: n, error: failure };
+  }
+
+  /** Deletes `resource` while its record says DELETE_IN_PROGRESS (DELETE_FAILED when the Delete fails). */
+  private async deleteRecorded(resource: LiveResource): Promise<void> {
+    const recorded = this.stack.record(resource.logicalId) !== undefined;
+    if (recorded)
+      this.stack.patch(resource.logicalId, { status: 'DELETE_IN_PROGRESS', physicalId: resource.physicalId });
+    try {
+      await this.delete(resource);
+    } catch (error) {
+      if (recorded) this.stack.patch(resource.logicalId, { status: 'DELETE_FAILED' });
+      throw error;
+    }
+  }
+
+  /** The resource's Metadata as CloudFormation records it: references resolved, JSON types kept. */
+  private resolveMetadata(resource: TemplateResource): unknown {
+    return resource.Metadata === undefined ? undefined : this.resolve(resource.Metadata, false);
   }
 
   /**
@@ -528,7 +773,11 @@ export class Driver {
       }
     }
     for (const [id, resource] of Object.entries(resources)) {
-      check(`resource ${id}`, [...dependsOnOf(resource), ...referencesIn(resource.Properties ?? {}, conditions)]);
+      check(`resource ${id}`, [
+        ...dependsOnOf(resource),
+        ...referencesIn(resource.Properties ?? {}, conditions),
+        ...referencesIn(resource.Metadata ?? {}, conditions),
+      ]);
     }
     for (const [name, output] of Object.entries(outputs))
       check(`output ${name}`, referencesIn(output.Value, conditions));
@@ -694,8 +943,37 @@ export class Driver {
   /** Delivers the event (once, or twice with `deliveries: 2`); throws DriverError when the handler fails. */
   private async send(event: CustomResourceEvent): Promise<HandlerResponse> {
     let response: HandlerResponse | undefined;
-    for (let n = 1; n <= this.times; n++) response = await this.invoke(event, n);
+    for (let n = 1; n <= this.times; n++) {
+      await this.beforeDelivery?.(event);
+      response = await this.invoke(event, n);
+    }
     return response!;
+  }
+
+  /** With `recordCloudFormation`: what CloudFormation records for `event` now, asked as a handler asks. */
+  private async observe(event: CustomResourceEvent): Promise<void> {
+    if (!this.recordCloudFormation) return;
+    const endpoint = process.env.AWS_ENDPOINT_URL_CLOUDFORMATION;
+    if (endpoint && this.cloudFormation) {
+      const { credentials } = await this.ready();
+      const client = new CloudFormationClient({ endpoint, region: this.pseudo.region, credentials });
+      this.cloudFormationRecording.push(await describeForEvent(client, this.stack.stackId, event));
+      return;
+    }
+    const record = this.stack.record(event.LogicalResourceId);
+    this.cloudFormationRecording.push(
+      observe(
+        event,
+        record
+          ? {
+              ResourceStatus: record.status,
+              PhysicalResourceId: record.physicalId,
+              Metadata: record.metadata === undefined ? undefined : JSON.stringify(record.metadata),
+            }
+          : { error: 'ValidationError' },
+        this.stack.status ? { StackStatus: this.stack.status } : { error: 'ValidationError' },
+      ),
+    );
   }
 
   /**
@@ -711,10 +989,10 @@ export class Driver {
   } {
     const fn = this.resources('AWS::Lambda::Function').find((f) => f.attributes.Arn === event.ServiceToken);
     const code = fn?.properties.Code as { ZipFile?: unknown } | undefined;
+    const variables = (fn?.properties.Environment as { Variables?: Record<string, string> } | undefined)?.Variables;
     if (fn && typeof code?.ZipFile === 'string') {
       const zipFile = code.ZipFile;
       const handlerName = String(fn.properties.Handler ?? '');
-      const variables = (fn.properties.Environment as { Variables?: Record<string, string> } | undefined)?.Variables;
       return {
         key: `inline:${fn.logicalId}:${createHash('sha256').update(zipFile).update(handlerName).digest('hex')}`,
         load: () => {
@@ -744,13 +1022,15 @@ export class Driver {
           ? bundledHandler<CustomResourceEvent, HandlerResponse>(asset)
           : freshBundledHandler<CustomResourceEvent, HandlerResponse>(asset),
       functionName: `${this.stackName}-${asset}`,
-      environment: {},
+      // The function's environment (the stack's ID among it), as Lambda sets it.
+      environment: { ...(variables ?? {}) },
     };
   }
 
-  private async invoke(event: CustomResourceEvent, delivery: number): Promise<HandlerResponse> {
+  private async invoke(event: CustomResourceEvent, delivery: number, observed = true): Promise<HandlerResponse> {
     const target = this.target(event);
     const session = await this.ready();
+    if (observed) await this.observe(event);
     let handler = this.containers.get(target.key);
     if (!handler) {
       handler = target.load();
@@ -812,8 +1092,11 @@ export class Driver {
     return `${this.stackName}-${logicalId}-${randomSuffix()}`.slice(-max);
   }
 
-  /** Resolves intrinsic functions and pseudo parameters against the live resources (see intrinsics.ts). */
-  private resolve(value: unknown): unknown {
+  /**
+   * Resolves intrinsic functions and pseudo parameters against the live resources (see
+   * intrinsics.ts); scalars as strings, as CloudFormation hands a custom resource its properties.
+   */
+  private resolve(value: unknown, scalarsAsStrings = true): unknown {
     const scope: IntrinsicScope = {
       pseudo: this.pseudo,
       mappings: this.template.Mappings,
@@ -831,8 +1114,7 @@ export class Driver {
       getAtt: (logicalId, attribute) => this.getAtt(logicalId, attribute),
     };
     try {
-      // CloudFormation hands custom resources every scalar as a string.
-      return resolveIntrinsics(value, scope, { scalarsAsStrings: true });
+      return resolveIntrinsics(value, scope, { scalarsAsStrings });
     } catch (error) {
       if (error instanceof IntrinsicError) throw new DriverError(error.message);
       throw error;
@@ -981,5 +1263,6 @@ function dependenciesOf(resource: TemplateResource, ids: string[]): string[] {
     }
   };
   walk(resource.Properties ?? {});
+  walk(resource.Metadata ?? {});
   return [...found];
 }

@@ -3,8 +3,10 @@
  *
  * `useMoto()` (call at the top of a test file) starts the moto proxy (moto-proxy.ts) in front of
  * the suite's moto_server, points the bundled handlers at it (AWS_ENDPOINT_URL_IAM /
- * _SECRETS_MANAGER), and resets moto (and the proxy's records and faults) before each test. Tests
- * read state straight from moto (not through the proxy).
+ * _SECRETS_MANAGER / _CLOUDFORMATION), and resets moto (and the proxy's records and faults) before
+ * each test. Tests read state straight from moto (not through the proxy). CloudFormation's calls
+ * are answered by the file's `CloudFormationService` (cloudformation.ts), which knows the stacks
+ * of the drivers `driver()` makes.
  *
  * Passwords never reach test output: `readSecret` returns a `StoredSecret` whose password is
  * private; tests compare and check it through methods that return booleans or rule names.
@@ -25,6 +27,9 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { PasswordPolicy, policyViolations } from '../../lambda/shared/password';
+import { STACK_ID_ENV } from '../../lib/shared/handler-environment';
+import { CloudFormationService, StackModel } from './cloudformation';
+import { ATTESTED_PROPERTIES_KEY } from './cloudformation-record';
 import { Driver, DriverOptions, REGION } from './driver';
 import { resetMoto } from './moto-server';
 import { MotoProxy, ProxiedCall, secretDigest, startMotoProxy } from './moto-proxy';
@@ -89,6 +94,8 @@ export interface MotoHarness {
   readonly endpoint: string;
   /** The proxy the handlers talk through (calls since the last reset; inject faults here). */
   readonly proxy: MotoProxy;
+  /** CloudFormation's record of the drivers' stacks, as the proxy answers it (throttling set here). */
+  readonly cloudFormation: CloudFormationService;
   /** Clients straight to moto, for arranging and asserting. */
   readonly iam: IAMClient;
   readonly secrets: SecretsManagerClient;
@@ -107,6 +114,56 @@ export interface MotoHarness {
   lastPasswordSet(userName: string): string | undefined;
   /** Calls through the proxy of `service` whose action is one of `actions` (all when empty). */
   calls(service: string, ...actions: string[]): ProxiedCall[];
+}
+
+/** CloudFormation's record of one stack for tests that send events straight to a bundled handler. */
+export interface CloudFormationRecordHarness {
+  readonly service: CloudFormationService;
+  /** The stack (its ID is the function's CDK_CONSOLE_USERS_STACK_ID while the file runs). */
+  readonly stack: StackModel;
+  /** Sets the record as CloudFormation has it while it sends `event` (StackModel.sending), and returns the event. */
+  sending<E extends Parameters<StackModel['sending']>[0]>(event: E): E;
+}
+
+/**
+ * For a test file that sends events straight to a bundled handler (without the driver and without
+ * useMoto's proxy): CloudFormation's answers for the stack `stackId` on the wire (a moto proxy
+ * used for CloudFormation only: AWS_ENDPOINT_URL_CLOUDFORMATION), and the stack's ID in the
+ * function's environment (CDK_CONSOLE_USERS_STACK_ID), restored after the file. No throttling.
+ */
+export function useCloudFormationRecord(stackId: string): CloudFormationRecordHarness {
+  const endpoint = process.env.MOTO_ENDPOINT;
+  if (!endpoint) throw new Error('MOTO_ENDPOINT is not set: run with jest.integ.config.js');
+  const service = new CloudFormationService({ rate: false });
+  const [, , , region, account, ,] = stackId.split(':');
+  const stackName = stackId.split('/')[1] ?? stackId;
+  const stack = new StackModel(stackId, stackName, account, region);
+  service.register(stack);
+  let proxy: MotoProxy | undefined;
+  const saved: Record<string, string | undefined> = {};
+  const variables = ['AWS_ENDPOINT_URL_CLOUDFORMATION', STACK_ID_ENV];
+  beforeAll(async () => {
+    proxy = await startMotoProxy({ target: endpoint });
+    proxy.answerCloudFormation(service.responder);
+    for (const name of variables) saved[name] = process.env[name];
+    process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = proxy.endpoint;
+    process.env[STACK_ID_ENV] = stackId;
+  });
+  afterAll(async () => {
+    for (const name of variables) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+    await proxy?.close();
+  });
+  return {
+    service,
+    stack,
+    sending: (event) => {
+      stack.sending(event, ATTESTED_PROPERTIES_KEY);
+      return event;
+    },
+  };
 }
 
 /** The login profile of `userName` as `iam` (an account's client) sees it. */
@@ -130,16 +187,20 @@ export function useMoto(): MotoHarness {
   const iam = new IAMClient(config);
   const secrets = new SecretsManagerClient(config);
   let proxy: MotoProxy | undefined;
+  const cloudFormation = new CloudFormationService();
 
   beforeAll(async () => {
     proxy = await startMotoProxy({ target: endpoint });
+    proxy.answerCloudFormation(cloudFormation.responder);
     // The bundled handlers create their SDK clients once per module load, from these variables.
     process.env.AWS_ENDPOINT_URL_IAM = proxy.endpoint;
     process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = proxy.endpoint;
+    process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = proxy.endpoint;
   });
   beforeEach(async () => {
     await resetMoto(endpoint);
     proxy?.forget();
+    cloudFormation.reset();
   });
   afterAll(async () => {
     await proxy?.close();
@@ -151,9 +212,10 @@ export function useMoto(): MotoHarness {
       if (!proxy) throw new Error('the moto proxy is not started yet (use the harness inside tests)');
       return proxy;
     },
+    cloudFormation,
     iam,
     secrets,
-    driver: (options = {}) => new Driver({ ...options, endpoint }),
+    driver: (options = {}) => new Driver({ ...options, endpoint, cloudFormation }),
     profile: (userName) => loginProfileOf(iam, userName),
     async userTags(userName) {
       try {

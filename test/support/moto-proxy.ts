@@ -30,10 +30,17 @@
  * For that, and for tests that compare it with a secret, the proxy keeps the last password IAM
  * accepted per user in memory (`passwordsAccepted`; the forward uses the one of the same caller,
  * i.e. the same access key and so the same moto account). It never prints a body.
+ *
+ * CloudFormation: moto knows nothing of the stacks the driver plays CloudFormation for, so
+ * CloudFormation's requests (SigV4 credential scope service `cloudformation`) go to the responder
+ * registered with `answerCloudFormation` (test/support/cloudformation.ts), not to moto; they are
+ * recorded as service 'cloudformation' (a throttled one with fault 'Throttling', whether a fault
+ * rule or the responder's own rate limit throttled it). Without a responder they go to moto.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { CloudFormationResponder } from './cloudformation';
 
 /** Request parameters that carry secrets: recorded as a keyed digest, never by value. */
 const SECRET_PARAMETERS = new Set(['Password', 'NewPassword', 'OldPassword', 'SecretString', 'SecretBinary']);
@@ -48,7 +55,7 @@ export function secretDigest(value: string): string {
   return `digest:${createHmac('sha256', DIGEST_KEY).update(value).digest('hex').slice(0, 32)}`;
 }
 
-export type ProxyService = 'iam' | 'secretsmanager' | 'other';
+export type ProxyService = 'iam' | 'secretsmanager' | 'cloudformation' | 'other';
 
 /** What the proxy can do to a call instead of passing it through. */
 export type ProxyFaultKind = 'Throttling' | 'AppliedNoAnswer';
@@ -58,6 +65,8 @@ export interface ProxyFault {
   readonly kind: ProxyFaultKind;
   /** Only calls of this action, e.g. 'CreateLoginProfile' or 'PutSecretValue'. @default every action */
   readonly action?: string;
+  /** Only calls of this service. @default every service */
+  readonly service?: ProxyService;
   /** Fraction (0-1) of SDK operations hit, chosen by a hash of their invocation ID. @default 1 */
   readonly fraction?: number;
   /**
@@ -80,12 +89,14 @@ export interface ProxiedCall {
   readonly status: number;
   /** The fault injected into this call, if any. */
   readonly fault?: ProxyFaultKind;
-  /** Whether moto applied the call (it was forwarded and moto answered 2xx). */
+  /** Whether moto applied the call (it was forwarded and moto answered 2xx; never for CloudFormation's). */
   readonly applied: boolean;
   /** Whether the client got an answer (false for `AppliedNoAnswer`). */
   readonly answered: boolean;
   /** The access key ID the request was signed with (moto tells accounts apart by it), if any. */
   readonly accessKeyId?: string;
+  /** The region of the request's SigV4 credential scope, if any. */
+  readonly region?: string;
 }
 
 /** Options of `startMotoProxy`. */
@@ -108,6 +119,8 @@ export interface MotoProxy {
   inject(fault: ProxyFault): void;
   /** Removes every fault rule. */
   clearFaults(): void;
+  /** Answers CloudFormation's requests with `responder` (undefined: forward them to moto). */
+  answerCloudFormation(responder: CloudFormationResponder | undefined): void;
   /** How many calls of `service` got `fault` (or, with `fault` undefined, were passed through unfaulted). */
   count(service: ProxyService, fault: ProxyFaultKind | undefined): number;
   /** Clears the recorded calls, the fault rules and the remembered passwords (moto was reset). */
@@ -132,6 +145,7 @@ export async function startMotoProxy(options: MotoProxyOptions): Promise<MotoPro
   // must be the one of the same user in the same account, and moto maps each access key to one account.
   const acceptedFrom = new Map<string, string>();
   let rules: { fault: ProxyFault; hits: number }[] = [];
+  let cloudFormation: CloudFormationResponder | undefined;
 
   const forward = (request: http.IncomingMessage, body: Buffer): Promise<Upstream> =>
     new Promise((resolve, reject) => {
@@ -156,12 +170,17 @@ export async function startMotoProxy(options: MotoProxyOptions): Promise<MotoPro
       upstream.end(body);
     });
 
-  const faultFor = (headers: http.IncomingHttpHeaders, action: string): ProxyFaultKind | undefined => {
+  const faultFor = (
+    headers: http.IncomingHttpHeaders,
+    service: ProxyService,
+    action: string,
+  ): ProxyFaultKind | undefined => {
     const attempt = Number(/attempt=(\d+)/.exec(String(headers['amz-sdk-request'] ?? ''))?.[1] ?? '1');
     const invocation = headers['amz-sdk-invocation-id'];
     for (const rule of rules) {
       const { fault } = rule;
       if (fault.action !== undefined && fault.action !== action) continue;
+      if (fault.service !== undefined && fault.service !== service) continue;
       if (rule.hits >= (fault.count ?? Infinity) || attempt > (fault.attempts ?? Infinity)) continue;
       const fraction = fault.fraction ?? 1;
       if (fraction < 1) {
@@ -178,10 +197,34 @@ export async function startMotoProxy(options: MotoProxyOptions): Promise<MotoPro
   const handle = async (request: http.IncomingMessage, response: http.ServerResponse, body: Buffer) => {
     const described = describe(request.headers, body);
     const { service, action } = described;
-    const fault = service === 'other' ? undefined : faultFor(request.headers, action);
+    const fault = service === 'other' ? undefined : faultFor(request.headers, service, action);
     if (fault === 'Throttling') {
       calls.push({ ...described, status: 400, fault, applied: false, answered: true });
       throttle(service, response);
+      return;
+    }
+    if (service === 'cloudformation' && cloudFormation) {
+      const answer = cloudFormation({
+        action,
+        params: new URLSearchParams(body.toString('utf8')),
+        accessKeyId: described.accessKeyId,
+        region: described.region,
+      });
+      const answered = fault !== 'AppliedNoAnswer';
+      calls.push({
+        ...described,
+        status: answer.status,
+        ...(answer.throttled ? { fault: 'Throttling' as const } : fault ? { fault } : {}),
+        applied: false,
+        answered,
+      });
+      if (!answered) return;
+      response.writeHead(answer.status, {
+        'Content-Type': answer.contentType,
+        'Content-Length': String(Buffer.byteLength(answer.body)),
+        'x-amzn-RequestId': randomBytes(16).toString('hex'),
+      });
+      response.end(answer.body);
       return;
     }
     const form = service === 'iam' ? new URLSearchParams(body.toString('utf8')) : undefined;
@@ -256,6 +299,9 @@ export async function startMotoProxy(options: MotoProxyOptions): Promise<MotoPro
     clearFaults: () => {
       rules = [];
     },
+    answerCloudFormation: (responder) => {
+      cloudFormation = responder;
+    },
     count: (service, fault) => calls.filter((c) => c.service === service && c.fault === fault).length,
     forget: () => {
       calls.splice(0);
@@ -282,10 +328,14 @@ function endToEnd(headers: http.IncomingHttpHeaders): Record<string, string | st
 /** Answers with a throttling error in the service's own protocol. */
 function throttle(service: ProxyService, response: http.ServerResponse): void {
   const requestId = randomBytes(16).toString('hex');
-  if (service === 'iam') {
+  if (service === 'iam' || service === 'cloudformation') {
+    const xmlns =
+      service === 'iam'
+        ? 'https://iam.amazonaws.com/doc/2010-05-08/'
+        : 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
     response.writeHead(400, { 'Content-Type': 'text/xml' });
     response.end(
-      '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>' +
+      `<ErrorResponse xmlns="${xmlns}"><Error><Type>Sender</Type>` +
         '<Code>Throttling</Code><Message>Rate exceeded</Message></Error>' +
         `<RequestId>${requestId}</RequestId></ErrorResponse>`,
     );
@@ -299,9 +349,18 @@ function throttle(service: ProxyService, response: http.ServerResponse): void {
 function describe(
   headers: http.IncomingHttpHeaders,
   body: Buffer,
-): Pick<ProxiedCall, 'service' | 'action' | 'params' | 'accessKeyId'> {
-  const accessKeyId = /Credential=([^/,\s]+)\//.exec(String(headers.authorization ?? ''))?.[1];
-  return { ...describeCall(headers, body), ...(accessKeyId === undefined ? {} : { accessKeyId }) };
+): Pick<ProxiedCall, 'service' | 'action' | 'params' | 'accessKeyId' | 'region'> {
+  // Credential=AKID/20260101/us-east-1/cloudformation/aws4_request
+  const scope = /Credential=([^/,\s]+)\/[^/]+\/([^/]+)\/([^/]+)\//.exec(String(headers.authorization ?? ''));
+  const accessKeyId = scope?.[1] ?? /Credential=([^/,\s]+)\//.exec(String(headers.authorization ?? ''))?.[1];
+  const described = describeCall(headers, body);
+  const service = scope?.[3] === 'cloudformation' && described.service === 'iam' ? 'cloudformation' : described.service;
+  return {
+    ...described,
+    service,
+    ...(accessKeyId === undefined ? {} : { accessKeyId }),
+    ...(scope === null ? {} : { region: scope[2] }),
+  };
 }
 
 function describeCall(
