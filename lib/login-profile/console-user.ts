@@ -66,8 +66,6 @@ export class ConsoleUser extends iam.User {
   public readonly loginProfile: LoginProfile;
   /** The secret holding the password: JSON with `username`, `password` and `signInUrl`. */
   public readonly secret: secretsmanager.ISecret;
-  /** The account's console sign-in URL. */
-  public readonly signInUrl: string;
 
   constructor(scope: Construct, id: string, props: ConsoleUserProps = {}) {
     super(scope, id, userPropsOf(props));
@@ -84,7 +82,11 @@ export class ConsoleUser extends iam.User {
     for (const key of LOGIN_PROFILE_OPTIONS) options[key] = props[key];
     this.loginProfile = new LoginProfile(this, 'LoginProfile', { ...(options as LoginProfileOptions), user: this });
     this.secret = this.loginProfile.secret;
-    this.signInUrl = this.loginProfile.signInUrl;
+  }
+
+  /** The account's console sign-in URL (see `LoginProfile.signInUrl`). */
+  public get signInUrl(): string {
+    return this.loginProfile.signInUrl;
   }
 
   /**

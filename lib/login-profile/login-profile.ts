@@ -127,8 +127,6 @@ export class LoginProfile extends Construct implements IRotatableLoginProfile {
   public readonly user: iam.IUser;
   /** The secret holding the password: JSON with `username`, `password` and `signInUrl`. */
   public readonly secret: secretsmanager.ISecret;
-  /** The account's console sign-in URL. */
-  public readonly signInUrl: string;
   /** Whether the user must choose a new password at first sign-in. */
   public readonly passwordResetRequired: boolean;
   /** The requested password length (raised to the account policy's minimum when that is longer). */
@@ -151,7 +149,6 @@ export class LoginProfile extends Construct implements IRotatableLoginProfile {
     this.passwordResetRequired = props.passwordResetRequired ?? true;
     this.passwordLength = props.passwordLength ?? DEFAULT_PASSWORD_LENGTH;
     this.rotation = props.rotation;
-    this.signInUrl = signInUrl(this);
 
     const secret = new secretsmanager.Secret(this, 'Secret', {
       secretName: props.secretName,
@@ -193,6 +190,15 @@ export class LoginProfile extends Construct implements IRotatableLoginProfile {
     if (props.requireMfa) RequireMfaPolicy.of(this).addUser(props.user);
     if (props.rotation) LoginProfileRotation.of(this).addLoginProfile(this, props.rotation);
     else acknowledgeSecretWithoutRotation(secret);
+  }
+
+  /**
+   * The account's console sign-in URL (the handler writes the same URL into the secret). In a
+   * stack whose partition is known only at deploy time it looks the sign-in domain up in a mapping
+   * of the stack, added when the URL is first read.
+   */
+  public get signInUrl(): string {
+    return signInUrl(this);
   }
 
   /**
