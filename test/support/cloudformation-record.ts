@@ -72,9 +72,11 @@ export const MOMENTS = {
     physicalIdMatches: true,
     metadataIs: ['new', 'old'],
   },
+  // Which rollback status a resource shows while CloudFormation updates it back is not documented
+  // (the handlers accept both; the driver shows UPDATE_IN_PROGRESS).
   rollbackUpdate: {
     stackStatus: 'UPDATE_ROLLBACK_IN_PROGRESS',
-    resourceStatus: 'UPDATE_IN_PROGRESS',
+    resourceStatus: ['UPDATE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS'],
     physicalIdMatches: true,
     metadataIs: ['new', 'old'],
   },
@@ -104,7 +106,7 @@ export const MOMENTS = {
   },
   rollbackDeleteFailedCreate: {
     stackStatus: 'ROLLBACK_IN_PROGRESS',
-    resourceStatus: 'DELETE_IN_PROGRESS',
+    resourceStatus: ['DELETE_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS'],
     physicalIdMatches: true,
     metadataIs: 'new',
   },

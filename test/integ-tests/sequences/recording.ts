@@ -2,11 +2,12 @@
  * What the real-account sequences record, and what they expect: the handlers' `attestation` log
  * lines (one per event, what CloudFormation's record showed when the handler asked), parsed into
  * observations, each labelled with the step and the moment of the sequence it belongs to, and
- * compared with the moments the moto driver models (`MOMENTS` below mirrors the driver's table).
+ * compared with the moments the moto driver models (`MOMENTS` of test/support/cloudformation-record.ts).
  *
  * Pure: no AWS call. `run.ts` reads the log lines and writes the recording; the tests feed
  * fixtures.
  */
+import { MOMENTS as DRIVER_MOMENTS } from '../../support/cloudformation-record';
 import type { SequenceLogicalIds } from './app';
 
 /** How the record's attested properties compare with the event (see the handler's attestation). */
@@ -46,72 +47,10 @@ export interface Moment {
 }
 
 /**
- * The moments of the moto driver's model (`MOMENTS` of test/support/cloudformation-record.ts),
- * value for value: the real-account recording is compared with these. During an Update AWS does
- * not document which properties the record shows, so both are allowed.
+ * The moments of the moto driver's model: the real-account recording is compared with these, so
+ * that a difference between CloudFormation and the driver shows up in the maintainer's run.
  */
-export const MOMENTS = {
-  createFirstDeploy: {
-    stackStatus: 'CREATE_IN_PROGRESS',
-    resourceStatus: 'CREATE_IN_PROGRESS',
-    physicalIdMatches: true,
-    metadataIs: 'new',
-  },
-  createInUpdate: {
-    stackStatus: 'UPDATE_IN_PROGRESS',
-    resourceStatus: 'CREATE_IN_PROGRESS',
-    physicalIdMatches: true,
-    metadataIs: 'new',
-  },
-  update: {
-    stackStatus: 'UPDATE_IN_PROGRESS',
-    resourceStatus: 'UPDATE_IN_PROGRESS',
-    physicalIdMatches: true,
-    metadataIs: ['new', 'old'],
-  },
-  rollbackUpdate: {
-    stackStatus: 'UPDATE_ROLLBACK_IN_PROGRESS',
-    resourceStatus: 'UPDATE_IN_PROGRESS',
-    physicalIdMatches: true,
-    metadataIs: ['new', 'old'],
-  },
-  deleteRemoved: {
-    stackStatus: 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS',
-    resourceStatus: 'DELETE_IN_PROGRESS',
-    physicalIdMatches: true,
-    metadataIs: 'new',
-  },
-  deleteReplaced: {
-    stackStatus: 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS',
-    resourceStatus: 'UPDATE_COMPLETE',
-    physicalIdMatches: false,
-    metadataIs: 'other',
-  },
-  rollbackDeleteCreated: {
-    stackStatus: 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS',
-    resourceStatus: 'DELETE_IN_PROGRESS',
-    physicalIdMatches: true,
-    metadataIs: 'new',
-  },
-  rollbackDeleteReplacement: {
-    stackStatus: 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS',
-    resourceStatus: 'UPDATE_COMPLETE',
-    physicalIdMatches: false,
-    metadataIs: 'other',
-  },
-  rollbackDeleteFailedCreate: {
-    stackStatus: 'ROLLBACK_IN_PROGRESS',
-    resourceStatus: 'DELETE_IN_PROGRESS',
-    physicalIdMatches: true,
-    metadataIs: 'new',
-  },
-  stackDelete: {
-    stackStatus: 'DELETE_IN_PROGRESS',
-    resourceStatus: 'DELETE_IN_PROGRESS',
-    physicalIdMatches: true,
-    metadataIs: 'new',
-  },
-} as const satisfies Record<string, Moment>;
+export const MOMENTS: Record<keyof typeof DRIVER_MOMENTS, Moment> = DRIVER_MOMENTS;
 
 export type MomentName = keyof typeof MOMENTS;
 
