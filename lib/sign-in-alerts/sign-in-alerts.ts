@@ -185,19 +185,11 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
     });
     this.takeoverRule.addTarget(
       new targets.SnsTopic(this.topic, {
-        message: events.RuleTargetInput.fromText(
-          [
-            `IAM call ${events.EventField.fromPath('$.detail.eventName')}`,
-            `naming user "${events.EventField.fromPath('$.detail.requestParameters.userName')}"`,
-            '(a call naming no user acts on its caller)',
-            `by ${events.EventField.fromPath('$.detail.userIdentity.type')}`,
-            `${events.EventField.fromPath('$.detail.userIdentity.arn')}`,
-            `in account ${events.EventField.account},`,
-            `from ${events.EventField.fromPath('$.detail.sourceIPAddress')}`,
-            `at ${events.EventField.time}, recorded in ${events.EventField.region};`,
-            `error code (empty if it succeeded): ${events.EventField.fromPath('$.detail.errorCode')}.`,
-          ].join(' '),
-        ),
+        message: apiCallMessage([
+          `IAM call ${events.EventField.fromPath('$.detail.eventName')}`,
+          `naming user "${events.EventField.fromPath('$.detail.requestParameters.userName')}"`,
+          '(a call naming no user acts on its caller)',
+        ]),
       }),
     );
     this.node.addValidation({
@@ -330,18 +322,10 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
     warnOfLargePattern(rule);
     rule.addTarget(
       new targets.SnsTopic(this.topic, {
-        message: events.RuleTargetInput.fromText(
-          [
-            `Secrets Manager call ${events.EventField.fromPath('$.detail.eventName')}`,
-            `on secret ${events.EventField.fromPath('$.detail.requestParameters.secretId')}`,
-            `by ${events.EventField.fromPath('$.detail.userIdentity.type')}`,
-            `${events.EventField.fromPath('$.detail.userIdentity.arn')}`,
-            `in account ${events.EventField.account},`,
-            `from ${events.EventField.fromPath('$.detail.sourceIPAddress')}`,
-            `at ${events.EventField.time}, recorded in ${events.EventField.region};`,
-            `error code (empty if it succeeded): ${events.EventField.fromPath('$.detail.errorCode')}.`,
-          ].join(' '),
-        ),
+        message: apiCallMessage([
+          `Secrets Manager call ${events.EventField.fromPath('$.detail.eventName')}`,
+          `on secret ${events.EventField.fromPath('$.detail.requestParameters.secretId')}`,
+        ]),
       }),
     );
     return rule;
@@ -545,4 +529,19 @@ function isIntrinsic(value: unknown): boolean {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const keys = Object.keys(value);
   return keys.length === 1 && (keys[0] === 'Ref' || keys[0].startsWith('Fn::'));
+}
+
+/** The alert text of a CloudTrail API call: `what` was called, then who called it, from where, when, and its error. */
+function apiCallMessage(what: string[]): events.RuleTargetInput {
+  return events.RuleTargetInput.fromText(
+    [
+      ...what,
+      `by ${events.EventField.fromPath('$.detail.userIdentity.type')}`,
+      `${events.EventField.fromPath('$.detail.userIdentity.arn')}`,
+      `in account ${events.EventField.account},`,
+      `from ${events.EventField.fromPath('$.detail.sourceIPAddress')}`,
+      `at ${events.EventField.time}, recorded in ${events.EventField.region};`,
+      `error code (empty if it succeeded): ${events.EventField.fromPath('$.detail.errorCode')}.`,
+    ].join(' '),
+  );
 }
