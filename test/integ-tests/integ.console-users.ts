@@ -51,6 +51,7 @@ exports.handler = async (event) => {
 class ConsoleUsersIntegStack extends Stack {
   public readonly expectations: Expectation[] = [];
   public readonly probe: lambda.Function;
+  public readonly rotating: ConsoleUser;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -79,6 +80,19 @@ class ConsoleUsersIntegStack extends Stack {
       profile: breakGlass.loginProfile,
       passwordResetRequired: false,
       passwordLength: 32,
+    });
+
+    // A rotating user: Secrets Manager rotates its secret once when the schedule is created, through
+    // the stack's rotation function, which acts only for a secret CloudFormation tagged with this
+    // stack's ID (aws:cloudformation:stack-id; asserted below).
+    this.rotating = new ConsoleUser(this, 'Rotating', {
+      passwordResetRequired: false,
+      rotation: { automaticallyAfter: Duration.days(30) },
+    });
+    this.expectations.push({
+      profile: this.rotating.loginProfile,
+      passwordResetRequired: false,
+      passwordLength: 24,
     });
 
     // The sample imports an existing user; here that user is a plain iam.User of this stack,
@@ -142,5 +156,14 @@ for (const e of stack.expectations) {
       }),
     );
 }
+
+// What the rotation function relies on: CloudFormation's own stack-ID tag on the secret it created,
+// and rotation switched on with this stack's function.
+integ.assertions.awsApiCall('SecretsManager', 'describeSecret', { SecretId: stack.rotating.secret.secretArn }).expect(
+  ExpectedResult.objectLike({
+    RotationEnabled: true,
+    Tags: Match.arrayWith([Match.objectLike({ Key: 'aws:cloudformation:stack-id', Value: stack.stackId })]),
+  }),
+);
 
 app.synth();
