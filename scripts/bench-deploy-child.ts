@@ -276,7 +276,12 @@ function newFake(support: FakeModule): Fake {
 
 /** The login-profile events of user `name` (its own secret), as CloudFormation sends them. */
 function events(support: FakeModule, fake: Fake, name: string, secretArn = fake.createSecret(`${name}-password`)) {
-  const properties = support.loginProfileProperties({ UserName: name, SecretArn: secretArn });
+  // A build older than the computed sign-in URL requires a SignInUrl property; the current handler
+  // ignores it (and its record carries the same properties, so attestation is unaffected).
+  const properties = {
+    ...support.loginProfileProperties({ UserName: name, SecretArn: secretArn }),
+    SignInUrl: 'https://123456789012.signin.aws.amazon.com/console',
+  };
   const source = (props: Properties) => ({
     logicalResourceId: `${name}LoginProfile`,
     resourceType: 'Custom::ConsoleLoginProfile',

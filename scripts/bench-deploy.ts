@@ -152,6 +152,13 @@ async function buildBase(ref: string, support: Build['support'], temp: string): 
       cwd: root,
       stdio: ['ignore', process.stderr, 'inherit'],
     });
+    // The bench's fake (bundled from this tree, `@aws-sdk/*` external) may load an SDK client the
+    // older build does not install (the CloudFormation client, for a build whose handler never calls
+    // it): lend it this tree's copy.
+    for (const name of fs.readdirSync(path.join(ROOT, 'node_modules', '@aws-sdk'))) {
+      const target = path.join(root, 'node_modules', '@aws-sdk', name);
+      if (!fs.existsSync(target)) fs.symlinkSync(path.join(ROOT, 'node_modules', '@aws-sdk', name), target, 'dir');
+    }
   }
   execFileSync(process.execPath, [path.join('scripts', 'bundle.mjs')], {
     cwd: root,
