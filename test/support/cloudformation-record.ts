@@ -50,7 +50,7 @@ export type ExpectedObservation = {
 type Moment = Omit<ExpectedObservation, 'requestType' | 'logicalId'>;
 
 /**
- * The contract's table: what CloudFormation's record shows at each moment of a genuine sequence.
+ * What CloudFormation's record shows at each moment of a genuine sequence (docs/security.md, "Attested events").
  * During an Update AWS does not document which properties the record shows, so both are allowed.
  */
 export const MOMENTS = {

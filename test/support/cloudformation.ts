@@ -87,7 +87,7 @@ export class StackModel {
 
   /**
    * For a test that sends `event` straight to a handler: the stack and the event's record as they
-   * are while CloudFormation sends it (the contract's table: a Create during the stack's creation,
+   * are while CloudFormation sends it (the moments of `MOMENTS` in cloudformation-record.ts: a Create during the stack's creation,
    * an Update during an update, a Delete during the stack's deletion), with the event's deciding
    * properties in the record's Metadata under `propertiesKey`.
    */

@@ -1044,7 +1044,7 @@ const AFTER: Record<string, { ok: string; failed: string }> = {
  * CloudFormation as the handlers see it: stacks, their status, and the record of each resource.
  * `sending(event)` moves a stack and the event's resource to the states CloudFormation gives them
  * while it waits for the handler's answer; `answered(event, answer)` to the states after it (the
- * table of the attested-events contract). Tests also set states directly (`setResource`,
+ * moments of `MOMENTS` in cloudformation-record.ts). Tests also set states directly (`setResource`,
  * `setStackStatus`) to show what a forged event finds.
  */
 export class FakeCloudFormation {
