@@ -1,4 +1,4 @@
-import { App, CfnParameter, Duration, RemovalPolicy, SecretValue, Stack, Stage } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, NestedStack, RemovalPolicy, SecretValue, Stack, Stage } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { SERVICE_TIMEOUT_ENV } from '../../lambda/runtime/custom-resource';
+import { STACK_ID_ENV } from '../../lib/shared/handler-environment';
 import { ConsoleUser, LoginProfile, LoginProfileProvider } from '../../lib';
 
 function newStack(name = 'TestStack'): Stack {
@@ -382,6 +383,30 @@ describe('one login profile per IAM user per account', () => {
 });
 
 describe('LoginProfileProvider', () => {
+  test("a nested stack's provider knows the nested stack's own ID and may read only that stack's record", () => {
+    // GIVEN a login profile in a nested stack (CloudFormation gives it a stack ID of its own)
+    const parent = newStack();
+    const nested = new NestedStack(parent, 'Users');
+    new ConsoleUser(nested, 'Alice', { userName: 'alice' });
+    // THEN the provider is the nested stack's, its stack ID is the nested template's AWS::StackId,
+    // and its CloudFormation reads name that stack only
+    const template = Template.fromStack(nested);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ [STACK_ID_ENV]: { Ref: 'AWS::StackId' } }) },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'],
+            Resource: { Ref: 'AWS::StackId' },
+          }),
+        ]),
+      },
+    });
+    expect(Object.keys(Template.fromStack(parent).findResources('AWS::Lambda::Function'))).toEqual([]);
+  });
+
   test('one provider per stack, however many login profiles', () => {
     const stack = newStack();
     for (const name of ['a', 'b', 'c']) new ConsoleUser(stack, name, { userName: name });
