@@ -4,6 +4,12 @@
 import tseslint from 'typescript-eslint';
 import importPlugin from 'eslint-plugin-import';
 
+const AGPL_TOOLS = { group: ['@cloud-copilot/*'], message: 'test-only (AGPL): never import it from lib/ or lambda/' };
+const LIB_BUT_CONTRACTS = {
+  regex: '(^|/)lib/(?!(.+/)?contract$)',
+  message: 'a handler imports from lib/ only contract.ts files (no constructs, no aws-cdk-lib in a bundle)',
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -50,16 +56,13 @@ export default tseslint.config(
   {
     // Test-only tools under copyleft licences (iam-simulate is AGPL) must never reach what ships:
     // the constructs or the bundled handlers.
-    files: ['lib/**/*.ts', 'lambda/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['@cloud-copilot/*'], message: 'test-only (AGPL): never import it from lib/ or lambda/' },
-          ],
-        },
-      ],
-    },
+    files: ['lib/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [AGPL_TOOLS] }] },
+  },
+  {
+    // A handler's bundle takes from lib/ only the contracts (`contract.ts`: types and constants both
+    // sides share, with no aws-cdk-lib import), never a construct.
+    files: ['lambda/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [AGPL_TOOLS, LIB_BUT_CONTRACTS] }] },
   },
 );

@@ -4,7 +4,7 @@ export { LoginProfile } from './login-profile/login-profile';
 export type { LoginProfileOptions, LoginProfileProps } from './login-profile/login-profile';
 export { LoginProfileProvider } from './login-profile/provider';
 export type { LoginProfileProviderProps } from './login-profile/provider';
-export { HandlerCode } from './shared/handler-function';
+export { HandlerCode } from './handler/handler-code';
 export { LoginProfileRotation } from './rotation/rotation';
 export type { IRotatableLoginProfile, RotationOptions } from './rotation/rotation';
 export { AccountPasswordPolicy } from './password-policy/account-password-policy';

@@ -8,13 +8,11 @@ import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const HANDLERS = {
-  'login-profile-handler': 'lambda/login-profile/index.ts',
-  'rotation-handler': 'lambda/rotation/index.ts',
-  'account-password-policy-handler': 'lambda/password-policy/index.ts',
-};
+// The table of handlers is lib/handler/bundles.ts, which the constructs read too: transpile it alone.
+const table = await build({ entryPoints: [path.join(root, 'lib/handler/bundles.ts')], write: false, format: 'esm' });
+const { HANDLER_BUNDLES } = await import(`data:text/javascript,${encodeURIComponent(table.outputFiles[0].text)}`);
 
-for (const [name, entry] of Object.entries(HANDLERS)) {
+for (const [name, entry] of Object.entries(HANDLER_BUNDLES)) {
   const result = await build({
     entryPoints: [path.join(root, entry)],
     outfile: path.join(root, 'assets', name, 'index.js'),

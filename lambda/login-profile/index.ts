@@ -5,7 +5,7 @@
  * event with CloudFormation, the deadline, redaction, the answer to CloudFormation) in `../runtime/`.
  */
 import { LOGIN_PROFILE_RESOURCE_TYPE, LoginProfileResourceProperties } from '../../lib/login-profile/contract';
-import { consoleSignInUrl } from '../../lib/shared/sign-in-domains';
+import { consoleSignInUrl } from '../../lib/login-profile/contract';
 import type { AttestationRules, RecordedProperties } from '../runtime/attestation';
 import {
   CustomResourceEntry,

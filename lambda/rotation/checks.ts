@@ -26,7 +26,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
 import { CFN_STACK_ID_TAG_KEY, PENDING_VERSION_TAG_KEY, ROTATED_VERSION_TAG_KEY } from '../../lib/rotation/contract';
-import { STACK_ID_ENV } from '../../lib/shared/handler-environment';
+import { STACK_ID_ENV } from '../../lib/handler/contract';
 import { HandlerError } from '../runtime/errors';
 import type { SecretDescription } from '../shared/aws';
 

@@ -4,7 +4,7 @@
  * and what every handler does around its work in `../runtime/`.
  */
 import type { SecretsManagerRotationEvent, SecretsManagerRotationEventStep } from 'aws-lambda';
-import { STACK_ID_ENV } from '../../lib/shared/handler-environment';
+import { STACK_ID_ENV } from '../../lib/handler/contract';
 import { HandlerError } from '../runtime/errors';
 import {
   Invocation,

@@ -15,8 +15,8 @@
  * `decide` and `decideCleanup` are pure (tested on their own); `attestEvent` makes the calls.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { NON_DECIDING_PROPERTIES, PROPERTIES_METADATA_KEY } from '../../lib/shared/attested-properties';
-import { STACK_ID_ENV } from '../../lib/shared/handler-environment';
+import { NON_DECIDING_PROPERTIES, PROPERTIES_METADATA_KEY } from '../../lib/handler/contract';
+import { STACK_ID_ENV } from '../../lib/handler/contract';
 import * as cfn from '../shared/cloudformation';
 import { errorName } from './errors';
 import type { Invocation } from './invocation';

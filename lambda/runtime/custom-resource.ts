@@ -10,7 +10,7 @@ import type {
   CloudFormationCustomResourceEvent,
   CloudFormationCustomResourceResourcePropertiesCommon,
 } from 'aws-lambda';
-import { SERVICE_TIMEOUT_ENV } from '../../lib/shared/handler-environment';
+import { SERVICE_TIMEOUT_ENV } from '../../lib/handler/contract';
 import {
   AnyCustomResourceEvent,
   Attested,
@@ -107,7 +107,7 @@ const REQUIRED_FIELDS = ['RequestId', 'StackId', 'LogicalResourceId', 'ResponseU
 /** Longest `Reason` the handler sends (CloudFormation shows it in the stack events; the whole answer is capped at 4 KB). */
 export const MAX_REASON_LENGTH = 1_000;
 
-export { SERVICE_TIMEOUT_ENV } from '../../lib/shared/handler-environment';
+export { SERVICE_TIMEOUT_ENV } from '../../lib/handler/contract';
 
 /**
  * How long before CloudFormation gives up on an event the handler stops its work: clocks differ

@@ -1,9 +1,9 @@
 /**
  * Parsing of the string values the handlers receive (custom-resource properties, secret tags).
  * Every message names the value (`label`), the rule, and what was given. The rules themselves come
- * from `lib/shared/rules.ts`, which the constructs check at synth.
+ * from `lib/login-profile/contract.ts`, which the constructs check at synth.
  */
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USER_NAME_PATTERN } from '../../lib/shared/rules';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USER_NAME_PATTERN } from '../../lib/login-profile/contract';
 import { HandlerError } from '../runtime/errors';
 
 /** True when `value` is a valid IAM user name. */

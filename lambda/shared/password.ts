@@ -3,7 +3,7 @@
  * No AWS calls here, so all of it can be tested exhaustively.
  */
 import { randomInt } from 'node:crypto';
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../lib/shared/rules';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../lib/login-profile/contract';
 
 export { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH };
 

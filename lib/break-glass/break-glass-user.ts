@@ -8,7 +8,7 @@ import { ConsoleUser } from '../login-profile/console-user';
 import { LoginProfileProvider } from '../login-profile/provider';
 import { LoginProfileRotation, RotationOptions } from '../rotation/rotation';
 import { SignInAlerts } from '../sign-in-alerts/sign-in-alerts';
-import { PropValidationError } from '../shared/validation';
+import { PropValidationError } from '../core/validation';
 
 /** Props of `BreakGlassUser`. */
 export interface BreakGlassUserProps {

@@ -2,7 +2,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { PropValidationError } from '../shared/validation';
+import { PropValidationError } from '../core/validation';
 import { LoginProfile, LoginProfileOptions, userNameOf, validateLoginProfileOptions } from './login-profile';
 
 /**

@@ -5,7 +5,8 @@
  * instead of a deployment. CloudFormation delivers every property as a string,
  * which is why booleans and numbers are declared as strings here.
  *
- * Nothing in here may ever carry a password.
+ * Nothing in here may ever carry a password. No aws-cdk-lib imports here: the handlers' bundles
+ * include this file.
  */
 
 /** Properties of the `Custom::ConsoleLoginProfile` resource, as the handler receives them. */
@@ -46,3 +47,35 @@ export const OWNER_TAG_KEY = 'cdk-console-users:login-profile-secret';
  * stack's policy: CloudFormation updates the policy before it deletes a removed login profile.
  */
 export const STACK_TAG_KEY = 'cdk-console-users:stack';
+
+// The naming and length rules of IAM and Secrets Manager that both the constructs (at synth) and
+// the handlers (at deploy) check.
+
+/** IAM user names: 1-64 characters of letters, digits and `+=,.@_-`. */
+export const USER_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
+/** Secrets Manager secret names: 1-512 characters of letters, digits and `/_+=.@-`. */
+export const SECRET_NAME_PATTERN = /^[\w/+=.@-]{1,512}$/;
+/** The shortest password an IAM password policy can require. */
+export const MIN_PASSWORD_LENGTH = 6;
+/** The longest password IAM accepts. */
+export const MAX_PASSWORD_LENGTH = 128;
+/** The length of a generated password when none is asked for. */
+export const DEFAULT_PASSWORD_LENGTH = 24;
+
+// The console sign-in host of each AWS partition: the URL the construct exposes (`signInUrl`) and
+// the URL the handler writes to the secret come from one table.
+
+/** Sign-in host of each partition (the URL is `https://ACCOUNT.HOST/console`). */
+export const SIGN_IN_DOMAINS: Readonly<Record<string, string>> = {
+  'aws': 'signin.aws.amazon.com',
+  'aws-cn': 'signin.amazonaws.cn',
+  'aws-us-gov': 'signin.amazonaws-us-gov.com',
+};
+
+/** The console sign-in URL of `account` in `partition`, or `undefined` for a partition without one here. */
+export function consoleSignInUrl(account: string, partition: string): string | undefined {
+  const domain = Object.prototype.hasOwnProperty.call(SIGN_IN_DOMAINS, partition)
+    ? SIGN_IN_DOMAINS[partition]
+    : undefined;
+  return domain === undefined ? undefined : `https://${account}.${domain}/console`;
+}

@@ -4,25 +4,25 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
-import { addWarning } from '../shared/deployment';
+import { addWarning } from '../core/deployment';
 import { RequireMfaPolicy } from '../mfa/require-mfa';
 import { IRotatableLoginProfile, LoginProfileRotation, RotationOptions, validateRotation } from '../rotation/rotation';
-import { acknowledgeChangePasswordOnUser, acknowledgeSecretWithoutKey } from '../shared/checkov';
+import { acknowledgeChangePasswordOnUser, acknowledgeSecretWithoutKey } from '../compliance/checkov';
 import {
   acknowledgeChangePasswordInline,
   acknowledgeChangePasswordManagedPolicy,
   acknowledgeSecretWithoutRotation,
-} from '../shared/nag';
-import { PROPERTIES_METADATA_KEY } from '../shared/attested-properties';
-import { DEFAULT_PASSWORD_LENGTH } from '../shared/rules';
-import { signInUrl } from '../shared/sign-in-url';
+} from '../compliance/nag';
+import { PROPERTIES_METADATA_KEY } from '../handler/contract';
+import { DEFAULT_PASSWORD_LENGTH } from './contract';
+import { signInUrl } from './sign-in-url';
 import {
   PropValidationError,
   validatePasswordLength,
   validateResetToken,
   validateSecretName,
   validateUserName,
-} from '../shared/validation';
+} from '../core/validation';
 import { LOGIN_PROFILE_RESOURCE_TYPE, LoginProfileResourceProperties } from './contract';
 import { LoginProfileProvider } from './provider';
 import { claimUser } from './user-claims';

@@ -6,24 +6,24 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct, IDependable } from 'constructs';
+import { HandlerCode } from '../handler/handler-code';
 import {
-  HandlerCode,
   customResourceServiceTimeout,
   handlerFunction,
   validatedHandlerCode,
   validatedLogEncryptionKey,
   validatedLogRetention,
-} from '../shared/handler-function';
-import { keyArnBound, secretArnBound, userArnBound } from '../shared/limits';
+} from '../handler/handler-function';
+import { keyArnBound, secretArnBound, userArnBound } from '../permissions/limits';
 import {
   NAG_REASONS,
   acknowledgeAccountWideActions,
   acknowledgeClaimedProfileDeletes,
   acknowledgeFunctionRole,
-} from '../shared/nag';
-import { PermissionPacker, SECRET_KEY_STATEMENT, secretKeyStatement } from '../shared/permission-packer';
-import { stackSingleton } from '../shared/stack-singleton';
-import { PropValidationError } from '../shared/validation';
+} from '../compliance/nag';
+import { PermissionPacker, SECRET_KEY_STATEMENT, secretKeyStatement } from '../permissions/permission-packer';
+import { stackSingleton } from '../core/stack-singleton';
+import { PropValidationError } from '../core/validation';
 import { STACK_TAG_KEY } from './contract';
 
 /** Props of `LoginProfileProvider`. */

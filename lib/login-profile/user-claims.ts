@@ -5,7 +5,7 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
-import { PropValidationError } from '../shared/validation';
+import { PropValidationError } from '../core/validation';
 
 /** On a user construct: the path of the construct that gave it a login profile. */
 const CLAIMED = Symbol.for('cdk-console-users.LoginProfile.claimed');

@@ -2,9 +2,9 @@
 import { Aws, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
-import { acknowledgeRequireMfaPolicyFindings } from '../shared/checkov';
-import { acknowledgeRequireMfaPolicy } from '../shared/nag';
-import { stackSingleton } from '../shared/stack-singleton';
+import { acknowledgeRequireMfaPolicyFindings } from '../compliance/checkov';
+import { acknowledgeRequireMfaPolicy } from '../compliance/nag';
+import { stackSingleton } from '../core/stack-singleton';
 
 /**
  * The customer managed policy that holds the users of a stack with `requireMfa` to multi-factor

@@ -18,7 +18,7 @@ import {
   Token,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
-import { PropValidationError } from '../shared/validation';
+import { PropValidationError } from '../core/validation';
 
 /** Props of `HomeRegion`. */
 export interface HomeRegionProps {

@@ -19,18 +19,18 @@ import { LOGIN_PROFILE_RESOURCE_TYPE } from '../login-profile/contract';
 import { LoginProfile } from '../login-profile/login-profile';
 import { LoginProfileProvider, readOwnStackStatement } from '../login-profile/provider';
 import { LoginProfileRotation } from '../rotation/rotation';
+import { HandlerCode } from '../handler/handler-code';
 import {
-  HandlerCode,
   customResourceServiceTimeout,
   handlerFunction,
   validatedHandlerCode,
   validatedLogEncryptionKey,
   validatedLogRetention,
-} from '../shared/handler-function';
-import { PROPERTIES_METADATA_KEY } from '../shared/attested-properties';
-import { NAG_REASONS, acknowledgeAccountWideActions, acknowledgeFunctionRole } from '../shared/nag';
-import { addWarning, deploymentUnit, templateStackParent } from '../shared/deployment';
-import { PropValidationError, validateWholeNumber } from '../shared/validation';
+} from '../handler/handler-function';
+import { PROPERTIES_METADATA_KEY } from '../handler/contract';
+import { NAG_REASONS, acknowledgeAccountWideActions, acknowledgeFunctionRole } from '../compliance/nag';
+import { addWarning, deploymentUnit, templateStackParent } from '../core/deployment';
+import { PropValidationError, validateWholeNumber } from '../core/validation';
 import { ACCOUNT_PASSWORD_POLICY_RESOURCE_TYPE, AccountPasswordPolicyResourceProperties } from './contract';
 
 /** Props of `AccountPasswordPolicy`: the fields of IAM's `UpdateAccountPasswordPolicy`, in camelCase. */

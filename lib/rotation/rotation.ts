@@ -5,13 +5,14 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 import { LoginProfileProvider } from '../login-profile/provider';
-import { addWarning } from '../shared/deployment';
-import { DEFAULT_LOG_RETENTION, HandlerCode, handlerFunction } from '../shared/handler-function';
-import { keyArnBound, secretArnBound, userArnBound } from '../shared/limits';
-import { NAG_REASONS, acknowledgeAccountWideActions, acknowledgeFunctionRole } from '../shared/nag';
-import { PermissionPacker, SECRET_KEY_STATEMENT, secretKeyStatement } from '../shared/permission-packer';
-import { stackSingleton } from '../shared/stack-singleton';
-import { PropValidationError } from '../shared/validation';
+import { addWarning } from '../core/deployment';
+import { HandlerCode } from '../handler/handler-code';
+import { DEFAULT_LOG_RETENTION, handlerFunction } from '../handler/handler-function';
+import { keyArnBound, secretArnBound, userArnBound } from '../permissions/limits';
+import { NAG_REASONS, acknowledgeAccountWideActions, acknowledgeFunctionRole } from '../compliance/nag';
+import { PermissionPacker, SECRET_KEY_STATEMENT, secretKeyStatement } from '../permissions/permission-packer';
+import { stackSingleton } from '../core/stack-singleton';
+import { PropValidationError } from '../core/validation';
 import { PENDING_VERSION_TAG_KEY, ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from './contract';
 
 /** Secrets Manager's limits for a rotation interval (`rate(...)` schedule expression). */

@@ -15,8 +15,8 @@ import { Construct, IConstruct } from 'constructs';
 import { LoginProfileProvider } from '../login-profile/provider';
 import { HomeRegion, IHomeRegionAware } from '../organization/home-region';
 import { LoginProfileRotation } from '../rotation/rotation';
-import { addWarning } from '../shared/deployment';
-import { PropValidationError, validateUserName } from '../shared/validation';
+import { addWarning } from '../core/deployment';
+import { PropValidationError, validateUserName } from '../core/validation';
 import {
   API_CALL_DETAIL_TYPE,
   SIGN_IN_DETAIL_TYPE,

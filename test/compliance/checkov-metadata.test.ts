@@ -5,8 +5,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AccountPasswordPolicy, ConsoleUser, LoginProfile, LoginProfileProvider } from '../../lib';
-import { CHECKOV_REASONS, addCheckovSkips } from '../../lib/shared/checkov';
-import { STACK_ID_ENV } from '../../lib/shared/handler-environment';
+import { CHECKOV_REASONS, addCheckovSkips } from '../../lib/compliance/checkov';
+import { STACK_ID_ENV } from '../../lib/handler/contract';
 
 const env = { account: '123456789012', region: 'eu-west-1' };
 const newStack = () => new Stack(new App(), 'Stack', { env });

@@ -1,6 +1,6 @@
 /**
  * checkov on the sample app and the test apps (needs the scanners' venv: scripts/setup-scanners.sh).
- * Fails when a resource the library creates shows a finding that lib/shared/checkov.ts does not
+ * Fails when a resource the library creates shows a finding that lib/compliance/checkov.ts does not
  * acknowledge, and when an acknowledgement lands on a resource of the user's.
  */
 import { CheckovReport, checkov, scanDirectory } from '../support/scanners';

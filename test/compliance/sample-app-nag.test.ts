@@ -1,6 +1,6 @@
 /**
  * cdk-nag (AwsSolutions) on the sample app: zero unacknowledged findings. The library acknowledges
- * what its design justifies (lib/shared/nag.ts); the sample app acknowledges its own
+ * what its design justifies (lib/compliance/nag.ts); the sample app acknowledges its own
  * choices here; everything else must be fixed.
  */
 import { App, Stack, Validations } from 'aws-cdk-lib';
@@ -8,7 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConsoleUsersSampleStack } from '../../bin/sample-stack';
 import { ConsoleUser, LoginProfile } from '../../lib';
-import { NAG_REASONS } from '../../lib/shared/nag';
+import { NAG_REASONS } from '../../lib/compliance/nag';
 
 /** "rule at path" for every unacknowledged AwsSolutions finding in `app`. */
 function findings(app: App): string[] {

@@ -21,7 +21,7 @@ import {
   LoginProfileProvider,
   SignInAlertsForwarder,
 } from '../../lib';
-import { templateStackParent } from '../../lib/shared/deployment';
+import { templateStackParent } from '../../lib/core/deployment';
 import { consoleUsersStack, importedUserStack } from '../support/stacks';
 import { libraryResources } from '../support/scanners';
 

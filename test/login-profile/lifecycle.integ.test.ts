@@ -4,7 +4,7 @@
  */
 import { DeleteLoginProfileCommand } from '@aws-sdk/client-iam';
 import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
-import { PROPERTIES_METADATA_KEY } from '../../lib/shared/attested-properties';
+import { PROPERTIES_METADATA_KEY } from '../../lib/handler/contract';
 import { DEFAULT_PASSWORD_POLICY } from '../../lambda/shared/password';
 import { cfnLint, savedTemplates } from '../support/templates';
 import { ACCOUNT, Driver, synthesize } from '../support/driver';

@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { SERVICE_TIMEOUT_ENV } from '../../lambda/runtime/custom-resource';
-import { STACK_ID_ENV } from '../../lib/shared/handler-environment';
+import { STACK_ID_ENV } from '../../lib/handler/contract';
 import { ConsoleUser, LoginProfile, LoginProfileProvider } from '../../lib';
 
 function newStack(name = 'TestStack'): Stack {
@@ -556,7 +556,7 @@ describe('LoginProfileProvider', () => {
         Properties: { RetentionInDays: 365 },
         DeletionPolicy: 'Delete',
         UpdateReplacePolicy: 'Delete',
-        // CloudWatch Logs' own encryption, acknowledged for checkov (lib/shared/checkov.ts)
+        // CloudWatch Logs' own encryption, acknowledged for checkov (lib/compliance/checkov.ts)
         Metadata: { checkov: { skip: [expect.objectContaining({ id: 'CKV_AWS_158' })] } },
       });
     }

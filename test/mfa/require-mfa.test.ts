@@ -8,7 +8,7 @@
  */
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { NAG_REASONS } from '../../lib/shared/nag';
+import { NAG_REASONS } from '../../lib/compliance/nag';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ConsoleUser, LoginProfile, RequireMfaPolicy } from '../../lib';

@@ -33,7 +33,7 @@ const REPO = path.resolve(__dirname, '..', '..');
 const BUNDLES = ['login-profile-handler', 'rotation-handler', 'account-password-policy-handler'] as const;
 type Bundle = (typeof BUNDLES)[number];
 
-/** Which bundle each library function runs, told by its description (lib/shared/handler-function.ts callers). */
+/** Which bundle each library function runs, told by its description (lib/handler/handler-function.ts callers). */
 function bundleOf(fn: Resource): Bundle {
   const description = String(fn.Properties?.Description);
   if (description.includes('creates console login profiles')) return 'login-profile-handler';

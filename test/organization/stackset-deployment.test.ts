@@ -17,7 +17,7 @@ import {
   TEMPLATE_SIZE_ERROR,
   deploymentUnit,
   templateStackParent,
-} from '../../lib/shared/deployment';
+} from '../../lib/core/deployment';
 
 const ADMIN_ENV = { account: '111111111111', region: 'eu-west-1' };
 

@@ -1,7 +1,8 @@
 /**
  * The lint rules that protect consumers: the published constructs (lib/) may import only peer
- * dependencies and Node built-ins, and no module may import one that imports it back, while the handlers (lambda/) import AWS SDK clients that esbuild
- * leaves external and the Lambda runtime provides; floating promises are errors everywhere.
+ * dependencies and Node built-ins, and no module may import one that imports it back, while the
+ * handlers (lambda/) import AWS SDK clients that esbuild leaves external and the Lambda runtime
+ * provides, and from lib/ only its contract files; floating promises are errors everywhere.
  *
  * Snippets are linted in memory with the repo's own eslint.config.mjs (one child process, since the
  * config is an ES module that jest's module system cannot load). The only override tells
@@ -41,6 +42,10 @@ for (const c of JSON.parse(process.env.LINT_CASES)) {
 }
 const cyclic = await eslint.lintFiles(JSON.parse(process.env.CYCLE_FILES));
 out.push(cyclic.flatMap((r) => r.messages.map((m) => ({ ruleId: m.ruleId, message: m.message }))));
+for (const file of JSON.parse(process.env.BOUNDARY_FILES)) {
+  const [result] = await eslint.lintFiles([file]);
+  out.push(result.messages.map((m) => ({ ruleId: m.ruleId, message: m.message })));
+}
 process.stdout.write(JSON.stringify(out));
 `;
 
@@ -96,6 +101,8 @@ type CaseName = keyof typeof CASES;
 let results: Record<CaseName, LintMessage[]>;
 /** Messages for two modules that import each other (no-cycle reads imports from disk, so they are written there). */
 let cycleResults: LintMessage[];
+/** Messages for a handler module importing a construct, and one importing contracts (on disk, as no-cycle needs). */
+let boundaryResults: { construct: LintMessage[]; contracts: LintMessage[] };
 
 beforeAll(() => {
   const names = Object.keys(CASES) as CaseName[];
@@ -103,6 +110,23 @@ beforeAll(() => {
   const files = ['a', 'b'].map((name) => path.join(dir, `${name}.ts`));
   fs.writeFileSync(files[0], "import { b } from './b';\nexport const a = (): unknown => b;\n");
   fs.writeFileSync(files[1], "import { a } from './a';\nexport const b = (): unknown => a;\n");
+  const handlerDir = fs.mkdtempSync(path.join(ROOT, 'lambda', 'zz-boundary-probe-'));
+  // One level deeper than the in-memory probes, which the project service types as default-project files.
+  fs.mkdirSync(path.join(handlerDir, 'handler'));
+  const boundaryFiles = ['construct', 'contracts'].map((name) => path.join(handlerDir, 'handler', `${name}.ts`));
+  fs.writeFileSync(
+    boundaryFiles[0],
+    "import { LoginProfile } from '../../../lib/login-profile/login-profile';\nexport const construct = LoginProfile;\n",
+  );
+  fs.writeFileSync(
+    boundaryFiles[1],
+    [
+      "import { STACK_ID_ENV } from '../../../lib/handler/contract';",
+      "import { LOGIN_PROFILE_RESOURCE_TYPE } from '../../../lib/login-profile/contract';",
+      'export const names = [LOGIN_PROFILE_RESOURCE_TYPE, STACK_ID_ENV];',
+      '',
+    ].join('\n'),
+  );
   try {
     const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', LINTER], {
       cwd: ROOT,
@@ -110,14 +134,17 @@ beforeAll(() => {
         ...process.env,
         LINT_CASES: JSON.stringify(names.map((n) => CASES[n])),
         CYCLE_FILES: JSON.stringify(files),
+        BOUNDARY_FILES: JSON.stringify(boundaryFiles),
       },
       encoding: 'utf8',
     });
     const messages = JSON.parse(stdout) as LintMessage[][];
     results = Object.fromEntries(names.map((n, i) => [n, messages[i]])) as Record<CaseName, LintMessage[]>;
     cycleResults = messages[names.length];
+    boundaryResults = { construct: messages[names.length + 1], contracts: messages[names.length + 2] };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(handlerDir, { recursive: true, force: true });
   }
 }, 240_000);
 
@@ -154,6 +181,17 @@ describe('no-restricted-imports', () => {
       ruleId: 'no-restricted-imports',
       message: expect.stringContaining('AGPL'),
     });
+  });
+
+  it('fails when lambda/ imports a construct module from lib/ (only contract.ts files cross into a bundle)', () => {
+    expect(boundaryResults.construct).toContainEqual({
+      ruleId: 'no-restricted-imports',
+      message: expect.stringContaining('contract.ts'),
+    });
+  });
+
+  it("lets lambda/ import lib/'s contract files", () => {
+    expect(boundaryResults.contracts).toEqual([]);
   });
 });
 

@@ -14,7 +14,7 @@ import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from
 import { normalise } from '../../lambda/password-policy/policy';
 import { policyViolations } from '../../lambda/shared/password';
 import { CFN_STACK_ID_TAG_KEY, ROTATION_TAGS } from '../../lib/rotation/contract';
-import { STACK_ID_ENV } from '../../lib/shared/handler-environment';
+import { STACK_ID_ENV } from '../../lib/handler/contract';
 import { resetMoto } from '../support/moto-server';
 import { rotationFunctionArn, startRotation } from '../support/moto-rotation';
 import { bundledHandler } from '../support/bundles';

@@ -16,7 +16,7 @@ import {
   ROTATED_VERSION_TAG_KEY,
   ROTATION_TAGS,
 } from '../../lib/rotation/contract';
-import { STACK_ID_ENV } from '../../lib/shared/handler-environment';
+import { STACK_ID_ENV } from '../../lib/handler/contract';
 import { FakeAws, installFake } from '../support/fake-aws';
 import { Invocation, assertNoPasswordIn, failureOf, invoke } from '../support/fault-harness';
 import { FUNCTION_ARN, SIGN_IN_URL, STACK_ID, rotationEvent, secretArn } from '../support/lambda-fixtures';

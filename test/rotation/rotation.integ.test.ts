@@ -27,7 +27,7 @@ import {
   ROTATED_VERSION_TAG_KEY,
   ROTATION_TAGS,
 } from '../../lib/rotation/contract';
-import { STACK_ID_ENV } from '../../lib/shared/handler-environment';
+import { STACK_ID_ENV } from '../../lib/handler/contract';
 import { STACK_ID } from '../support/lambda-fixtures';
 import { useCloudFormationRecord } from '../support/moto-harness';
 import { resetMoto } from '../support/moto-server';

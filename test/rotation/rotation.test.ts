@@ -143,7 +143,7 @@ describe('rotation', () => {
       Properties: { RetentionInDays: 365 },
       DeletionPolicy: 'Delete',
       UpdateReplacePolicy: 'Delete',
-      // CloudWatch Logs' own encryption, acknowledged for checkov (lib/shared/checkov.ts)
+      // CloudWatch Logs' own encryption, acknowledged for checkov (lib/compliance/checkov.ts)
       Metadata: { checkov: { skip: [expect.objectContaining({ id: 'CKV_AWS_158' })] } },
     });
   });

@@ -16,7 +16,7 @@ import {
   keyArnBound,
   secretArnBound,
   userArnBound,
-} from '../../lib/shared/limits';
+} from '../../lib/permissions/limits';
 import {
   MAX_STACK_RESOURCES,
   MAX_TEMPLATE_BYTES,

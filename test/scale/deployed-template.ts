@@ -3,14 +3,14 @@
  * capacity tests and the benchmark: `TemplateRenderer` turns references, attributes and pseudo
  * parameters into realistic values of the length they will have (generated IAM names at their
  * longest), so a policy can be measured as IAM measures it. The library itself only bounds
- * lengths (`lib/shared/limits.ts`); this checks those bounds against realistic ARNs.
+ * lengths (`lib/permissions/limits.ts`); this checks those bounds against realistic ARNs.
  */
 import { IntrinsicScope, resolveIntrinsics } from '../support/intrinsics';
 
 /** Resources in one CloudFormation template. */
 export const MAX_STACK_RESOURCES = 500;
 /** Bytes of a template uploaded through S3 (the limit the CDK CLI deploys against; CDK warns at the same number). */
-export { MAX_TEMPLATE_BYTES } from '../../lib/shared/deployment';
+export { MAX_TEMPLATE_BYTES } from '../../lib/core/deployment';
 
 /** Values the pseudo parameters and generated names are rendered with. */
 export interface RenderEnvironment {

@@ -1,5 +1,5 @@
-/** Parsing of property and tag strings (lambda/shared/parse.ts), with the rules of lib/shared/rules.ts. */
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../lib/shared/rules';
+/** Parsing of property and tag strings (lambda/shared/parse.ts), with the rules of lib/login-profile/contract.ts. */
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../lib/login-profile/contract';
 import {
   isUserName,
   parseBooleanText,
@@ -22,7 +22,7 @@ test.each(['a b', 'a/b', 'é', 'a'.repeat(65)])('fails when the user name is %j'
   );
 });
 
-test('password lengths: the bounds of lib/shared/rules.ts', () => {
+test('password lengths: the bounds of lib/login-profile/contract.ts', () => {
   expect(parsePasswordLength('PasswordLength', String(MIN_PASSWORD_LENGTH))).toBe(MIN_PASSWORD_LENGTH);
   expect(parsePasswordLength('PasswordLength', String(MAX_PASSWORD_LENGTH))).toBe(MAX_PASSWORD_LENGTH);
 });

@@ -12,8 +12,8 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { PROPERTIES_METADATA_KEY } from '../../lib/shared/attested-properties';
-import { STACK_ID_ENV } from '../../lib/shared/handler-environment';
+import { PROPERTIES_METADATA_KEY } from '../../lib/handler/contract';
+import { STACK_ID_ENV } from '../../lib/handler/contract';
 import { bundlePath } from './bundles';
 import { ACCOUNT, Driver, TemplateJson } from './driver';
 import { MotoHarness, StoredSecret, loginProfileOf, useMoto } from './moto-harness';

@@ -13,7 +13,7 @@ import {
   DescribeStackResourceCommand,
   DescribeStacksCommand,
 } from '@aws-sdk/client-cloudformation';
-import { NON_DECIDING_PROPERTIES, PROPERTIES_METADATA_KEY } from '../../lib/shared/attested-properties';
+import { NON_DECIDING_PROPERTIES, PROPERTIES_METADATA_KEY } from '../../lib/handler/contract';
 
 /** The key of a library resource's Metadata that holds its deciding properties. */
 export const ATTESTED_PROPERTIES_KEY = PROPERTIES_METADATA_KEY;

@@ -43,8 +43,8 @@ import type { MetadataBearer } from '@aws-sdk/types';
 import type { CloudFormationResponse } from '../../lambda/runtime/responder';
 import * as aws from '../../lambda/shared/aws';
 import { cloudFormation } from '../../lambda/shared/cloudformation';
-import { NON_DECIDING_PROPERTIES, PROPERTIES_METADATA_KEY } from '../../lib/shared/attested-properties';
-import { STACK_ID_ENV } from '../../lib/shared/handler-environment';
+import { NON_DECIDING_PROPERTIES, PROPERTIES_METADATA_KEY } from '../../lib/handler/contract';
+import { STACK_ID_ENV } from '../../lib/handler/contract';
 import { policyViolations } from '../../lambda/shared/password';
 import { ACCOUNT, REGION, STACK_ID, userArn } from './lambda-fixtures';
 

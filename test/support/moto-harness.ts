@@ -27,7 +27,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { PasswordPolicy, policyViolations } from '../../lambda/shared/password';
-import { STACK_ID_ENV } from '../../lib/shared/handler-environment';
+import { STACK_ID_ENV } from '../../lib/handler/contract';
 import { CloudFormationService, StackModel } from './cloudformation';
 import { ATTESTED_PROPERTIES_KEY } from './cloudformation-record';
 import { Driver, DriverOptions, REGION } from './driver';

@@ -2,9 +2,7 @@
 import { CfnMapping, Fn, Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
-import { SIGN_IN_DOMAINS } from './sign-in-domains';
-
-export { SIGN_IN_DOMAINS } from './sign-in-domains';
+import { SIGN_IN_DOMAINS } from './contract';
 
 const MAPPING_ID = 'CdkConsoleUsersSignInDomains';
 

@@ -7,7 +7,12 @@
  */
 import { Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, SECRET_NAME_PATTERN, USER_NAME_PATTERN } from './rules';
+import {
+  MAX_PASSWORD_LENGTH,
+  MIN_PASSWORD_LENGTH,
+  SECRET_NAME_PATTERN,
+  USER_NAME_PATTERN,
+} from '../login-profile/contract';
 
 /**
  * A construct was given props it cannot synthesize. Its message starts with the construct's path.

@@ -7,29 +7,12 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
-import { acknowledgeFunctionFindings, acknowledgeLogGroupWithoutKey } from './checkov';
-import { checkTemplateSize } from './deployment';
-import { SERVICE_TIMEOUT_ENV, STACK_ID_ENV } from './handler-environment';
-import { PropValidationError } from './validation';
-
-/**
- * Where the library's Lambda functions take their code from: a CDK file asset, or the template itself.
- */
-export enum HandlerCode {
-  /**
-   * The bundled handler as a CDK file asset: `cdk deploy` uploads it to the environment's
-   * bootstrap bucket, and the function's code points at that object (`S3Bucket`, `S3Key`).
-   */
-  ASSET = 'ASSET',
-  /**
-   * The bundled handler inside the template, as the function's inline code (`ZipFile`, which
-   * CloudFormation writes to `index.js`): the stack needs no file asset, so it deploys where
-   * file assets cannot be published, such as a CloudFormation StackSet. The template grows by the
-   * size of each handler, and anyone who can read the template can read the handler's code (it
-   * holds no secret).
-   */
-  INLINE = 'INLINE',
-}
+import { acknowledgeFunctionFindings, acknowledgeLogGroupWithoutKey } from '../compliance/checkov';
+import { checkTemplateSize } from '../core/deployment';
+import { SERVICE_TIMEOUT_ENV, STACK_ID_ENV } from './contract';
+import { PropValidationError } from '../core/validation';
+import { HandlerAsset } from './bundles';
+import { HandlerCode } from './handler-code';
 
 const HANDLER_CODES: readonly string[] = Object.values(HandlerCode);
 
@@ -59,9 +42,6 @@ function describe(value: unknown): string {
   if (typeof value === 'object' && value !== null) return `an object (${JSON.stringify(value)})`;
   return String(value);
 }
-
-/** The bundled handlers, by the folder `npm run bundle` writes each one to under `assets/`. */
-export type HandlerAsset = 'login-profile-handler' | 'rotation-handler' | 'account-password-policy-handler';
 
 /** How long the library's functions keep their logs unless told otherwise. */
 export const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
