@@ -3,7 +3,7 @@
 //
 // jsii writes its TypeScript settings to tsconfig.jsii.json (generated, not committed) and reads the
 // rest from package.json's "jsii" section: output in build/ (`tsc.rootDir` lib, `tsc.outDir` build,
-// so that build/shared/handler-function.js finds the bundled handlers at ../../assets as the .ts
+// so that build/handler/handler-function.js finds the bundled handlers at ../../assets as the .ts
 // source does), never next to the sources, so that nothing run from the sources in this checkout
 // (the sample app under ts-node, the bench, jest, tsc) picks up a compiled copy instead of the .ts.
 //
@@ -36,10 +36,6 @@ const JSII_ARGS = [
 const isCompiled = (f) => /\.(js|d\.ts)$/.test(f);
 const sourceOf = (f) => f.replace(/(\.d)?\.(js|ts)$/, '.ts');
 
-// Compiled files left next to the sources by an older layout of this repo.
-for (const f of fs.readdirSync(lib, { recursive: true, encoding: 'utf8' })) {
-  if (isCompiled(f)) fs.rmSync(path.join(lib, f));
-}
 fs.rmSync(path.join(build, 'tsconfig.tsbuildinfo'), { force: true });
 execFileSync(process.execPath, [require.resolve('jsii/bin/jsii'), ...JSII_ARGS], {
   cwd: root,
