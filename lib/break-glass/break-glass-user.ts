@@ -51,7 +51,8 @@ const FIXED_PROPS = [
  * managed key, and readers of the password named explicitly: the secret's
  * resource policy denies reading it to every principal but the named readers and the library's own
  * handler and rotation function, including administrators of the account, whose identity policies
- * alone would let them read any secret whose key they may use.
+ * alone would let them read any secret whose key they may use. Its `signInAlerts` warns at synth
+ * of the regions it does not watch (see `SignInAlerts.WARNING_US_EAST_1_NOT_WATCHED`).
  */
 export class BreakGlassUser extends ConsoleUser {
   /** The key that encrypts the password's secret. */

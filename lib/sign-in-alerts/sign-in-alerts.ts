@@ -77,7 +77,8 @@ export interface SignInAlertsProps {
  * CloudTrail records an IAM user's sign-in in us-east-1 for the global endpoint, but in another
  * region for a regional endpoint or an account-alias cookie (for example us-east-2, eu-north-1,
  * ap-southeast-2). Put a `SignInAlertsForwarder` in each other region
- * (`SignInAlerts.forwardingRegions`) to bring those events here. In a stack with a `HomeRegion`
+ * (`SignInAlerts.forwardingRegions`) to bring those events here; synth warns of the regions left
+out (`WARNING_US_EAST_1_NOT_WATCHED`, `WARNING_SIGN_IN_REGIONS_NOT_WATCHED`). In a stack with a `HomeRegion`
  * (one template deployed to several regions, a StackSet), the alerts exist in the home region and
  * this construct adds the forwarder itself (`forwardingRule`), which exists in every other region.
  * EventBridge delivers CloudTrail's
