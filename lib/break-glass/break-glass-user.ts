@@ -104,7 +104,7 @@ export class BreakGlassUser extends ConsoleUser {
         },
       }),
     );
-    for (const reader of readers ?? []) this.grantReadPassword(reader);
+    for (const reader of readers ?? []) this.addReader(reader, "'readers'");
 
     // Only the functions that write and rotate the password write a value or move its stages
     // (PutSecretValue, UpdateSecretVersionStage; UpdateSecret can carry a value too, below), so that
@@ -164,11 +164,16 @@ export class BreakGlassUser extends ConsoleUser {
    * account or of another one: see `LoginProfile.grantReadPassword`); anything else fails.
    */
   public grantReadPassword(grantee: iam.IGrantable): iam.Grant {
+    return this.addReader(grantee, 'grantReadPassword');
+  }
+
+  /** Names `grantee` in the resource policy's exceptions and grants it the read; `where` names the caller in errors. */
+  private addReader(grantee: iam.IGrantable, where: string): iam.Grant {
     const role = grantee as Partial<iam.IRole>;
     if (typeof role.roleArn !== 'string' || typeof role.roleName !== 'string') {
       throw new PropValidationError(
         this,
-        `grantReadPassword: ${(grantee as Partial<Construct>).node?.path ?? 'the grantee'} is not an IAM role; the secret's resource policy lets only named roles read the password (an iam.IRole in 'readers' or grantReadPassword)`,
+        `${where}: ${(grantee as Partial<Construct>).node?.path ?? 'the grantee'} is not an IAM role; the secret's resource policy lets only named roles read the password (an iam.IRole in 'readers' or grantReadPassword)`,
       );
     }
     this.readerArns.push(role.roleArn);

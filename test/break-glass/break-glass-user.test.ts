@@ -456,7 +456,7 @@ describe('the props it shares with ConsoleUser', () => {
           userName: 'break-glass',
           readers: [someone as unknown as iam.IRole],
         }),
-    ).toThrow(/^Bad\/BreakGlass: grantReadPassword: Bad\/Someone is not an IAM role; /);
+    ).toThrow(/^Bad\/BreakGlass: 'readers': Bad\/Someone is not an IAM role; /);
   });
 });
 
