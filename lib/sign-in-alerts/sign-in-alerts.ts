@@ -303,9 +303,10 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
    * Warns when events of the users can be recorded in a region this construct neither is in nor
    * gets forwarded: IAM is a global service whose CloudTrail records are delivered in us-east-1
    * (CloudTrail User Guide, "Global service events"; IAM User Guide, "Logging IAM and AWS STS API
-   * calls with AWS CloudTrail"), and an IAM user's console sign-in is recorded in us-east-1 for the
-   * global sign-in endpoint and in the endpoint's region for a regional one (CloudTrail User Guide,
-   * "AWS Management Console sign-in events"). Nothing to warn of in a stack with a `HomeRegion`,
+   * calls with AWS CloudTrail"), and an IAM user's console sign-in through the global sign-in
+   * endpoint is recorded in us-east-1, or with an account-alias cookie in us-east-2, eu-north-1 or
+   * ap-southeast-2, and one through a regional endpoint in that endpoint's region (CloudTrail User
+   * Guide, "AWS Management Console sign-in events"). Nothing to warn of in a stack with a `HomeRegion`,
    * whose forwarder exists in every region the template is deployed to. The regions known here are
    * the commercial partition's (`DEFAULT_FORWARDING_REGIONS`): a stack in another partition gets
    * no warning.
@@ -333,7 +334,7 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
         [
           `this SignInAlerts watches ${watched}, and no SignInAlertsForwarder in us-east-1 forwards to it${agnostic ? ' (a forwarder needs explicit regions)' : ''}:`,
           `CloudTrail records IAM's calls in us-east-1 only, so its takeover alerts never fire${agnostic ? ' unless the stack is deployed to us-east-1' : ''},`,
-          'and console sign-ins through the global endpoint (recorded in us-east-1) raise no alert.',
+          'and console sign-ins through the global endpoint without an account-alias cookie (recorded in us-east-1) raise no alert.',
           fix([GLOBAL_EVENTS_REGION]),
         ].join(' '),
       );
@@ -350,7 +351,7 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
         SignInAlerts.WARNING_SIGN_IN_REGIONS_NOT_WATCHED,
         [
           `console sign-ins recorded in ${regions} raise no alert${agnostic ? ' (except in the one the stack is deployed to)' : ''}:`,
-          "CloudTrail records an IAM user's sign-in through a regional endpoint (or one an account-alias cookie leads to) in that endpoint's region,",
+          "CloudTrail records an IAM user's sign-in through the global endpoint with an account-alias cookie in us-east-2, eu-north-1 or ap-southeast-2 (by latency), and through a regional endpoint in that endpoint's region,",
           `and this SignInAlerts watches ${watched}${forwarded.length > 0 ? ` and what its forwarders in ${forwarded.join(', ')} send it` : ''}.`,
           fix(unwatched),
           'SignInAlerts.forwardingRegions(home, regionsInUse) lists the regions to forward, with those your account uses.',

@@ -457,13 +457,13 @@ describe('warnings of regions a SignInAlerts does not watch', () => {
         path: '/Home/SignInAlerts',
         id: US_EAST_1,
         message:
-          "this SignInAlerts watches eu-west-1, and no SignInAlertsForwarder in us-east-1 forwards to it: CloudTrail records IAM's calls in us-east-1 only, so its takeover alerts never fire, and console sign-ins through the global endpoint (recorded in us-east-1) raise no alert. Add a SignInAlertsForwarder for it in a stack in us-east-1, in the same account.",
+          "this SignInAlerts watches eu-west-1, and no SignInAlertsForwarder in us-east-1 forwards to it: CloudTrail records IAM's calls in us-east-1 only, so its takeover alerts never fire, and console sign-ins through the global endpoint without an account-alias cookie (recorded in us-east-1) raise no alert. Add a SignInAlertsForwarder for it in a stack in us-east-1, in the same account.",
       },
       {
         path: '/Home/SignInAlerts',
         id: SIGN_INS,
         message:
-          "console sign-ins recorded in us-east-2, eu-north-1, ap-southeast-2 raise no alert: CloudTrail records an IAM user's sign-in through a regional endpoint (or one an account-alias cookie leads to) in that endpoint's region, and this SignInAlerts watches eu-west-1. Add a SignInAlertsForwarder for it in a stack in each of us-east-2, eu-north-1, ap-southeast-2, in the same account. SignInAlerts.forwardingRegions(home, regionsInUse) lists the regions to forward, with those your account uses.",
+          "console sign-ins recorded in us-east-2, eu-north-1, ap-southeast-2 raise no alert: CloudTrail records an IAM user's sign-in through the global endpoint with an account-alias cookie in us-east-2, eu-north-1 or ap-southeast-2 (by latency), and through a regional endpoint in that endpoint's region, and this SignInAlerts watches eu-west-1. Add a SignInAlertsForwarder for it in a stack in each of us-east-2, eu-north-1, ap-southeast-2, in the same account. SignInAlerts.forwardingRegions(home, regionsInUse) lists the regions to forward, with those your account uses.",
       },
     ]);
   });
