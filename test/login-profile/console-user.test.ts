@@ -3,7 +3,10 @@
  * to the `iam.User`, and the compiler checks that the list of option keys is complete.
  */
 import * as path from 'node:path';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ts from 'typescript';
+import { ConsoleUser } from '../../lib';
 import { everyKeyOf } from '../../lib/login-profile/console-user';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -14,6 +17,34 @@ interface Sample {
   readonly a?: string;
   readonly b?: number;
 }
+
+test('the login profile options go to the LoginProfile, the user props to the iam.User', () => {
+  // GIVEN a ConsoleUser with user props and login profile options (one of them, passwordResetRequired,
+  // is also a prop of iam.User, which refuses it without a password)
+  const stack = new Stack(new App(), 'Split');
+  const user = new ConsoleUser(stack, 'Vendor', {
+    userName: 'vendor',
+    path: '/vendors/',
+    passwordResetRequired: true,
+    passwordLength: 30,
+    resetToken: 'first',
+    rotation: { automaticallyAfter: Duration.days(30) },
+  });
+  const template = Template.fromStack(stack);
+  // THEN the user has its props and no password or login profile of CloudFormation's
+  template.hasResourceProperties('AWS::IAM::User', {
+    UserName: 'vendor',
+    Path: '/vendors/',
+    LoginProfile: Match.absent(),
+  });
+  // ...and the options reach the login profile
+  template.hasResourceProperties('Custom::ConsoleLoginProfile', {
+    PasswordResetRequired: 'true',
+    PasswordLength: '30',
+    ResetToken: 'first',
+  });
+  expect(user.loginProfile.rotation).toEqual({ automaticallyAfter: Duration.days(30) });
+});
 
 describe('everyKeyOf', () => {
   test('returns the keys as given, in their order', () => {
