@@ -1,53 +1,27 @@
 /** `BreakGlassUser`: a `ConsoleUser` preset for emergency access. */
-import { DefaultStackSynthesizer, Duration, Fn, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { DefaultStackSynthesizer, Duration, Fn, Lazy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ConsoleUser } from '../login-profile/console-user';
+import { ConsoleUser, ConsoleUserProps } from '../login-profile/console-user';
 import { LoginProfileProvider } from '../login-profile/provider';
-import { LoginProfileRotation, RotationOptions } from '../rotation/rotation';
+import { LoginProfileRotation } from '../rotation/rotation';
 import { SignInAlerts } from '../sign-in-alerts/sign-in-alerts';
 import { PropValidationError } from '../core/validation';
 
-/** Props of `BreakGlassUser`. */
-export interface BreakGlassUserProps {
-  /**
-   * A name for the IAM user: 1-64 characters of letters, digits and `+=,.@_-`. Forwarders of sign-in
-   * alerts in other regions need it.
-   * @default - a name CloudFormation generates
-   */
-  readonly userName?: string;
-
-  /**
-   * The path of the user.
-   * @default /
-   */
-  readonly path?: string;
-
-  /**
-   * Groups to add the user to (what the user may do once signed in with MFA).
-   * @default - no groups
-   */
-  readonly groups?: iam.IGroup[];
-
-  /**
-   * Managed policies attached to the user (what the user may do once signed in with MFA).
-   * @default - no managed policies
-   */
-  readonly managedPolicies?: iam.IManagedPolicy[];
-
-  /**
-   * A managed policy that bounds the user's permissions.
-   * @default - no permissions boundary
-   */
-  readonly permissionsBoundary?: iam.IManagedPolicy;
-
+/**
+ * Props of `BreakGlassUser`: those of `ConsoleUser`, with other defaults (32 characters, rotation
+ * every 90 days, a new customer managed key), and the readers and alerts. `passwordResetRequired`
+ * and `grantChangePassword` can only be false and `requireMfa` only true: nobody chooses a
+ * break-glass password, and the user is always held to MFA.
+ */
+export interface BreakGlassUserProps extends ConsoleUserProps {
   /**
    * The roles that may read the password. No other principal can, whatever its identity policies:
    * the secret's resource policy denies `secretsmanager:GetSecretValue` to every principal but
    * these roles and the library's own handler and rotation function. More can be added with
-   * `addReader`. A role of another account (a security account's, imported with
+   * `grantReadPassword`. A role of another account (a security account's, imported with
    * `iam.Role.fromRoleArn`) is named by its ARN in the secret's resource policy and the key policy
    * (`kms:Decrypt` through Secrets Manager only); its own account must allow it
    * `secretsmanager:GetSecretValue` and `kms:Decrypt` too.
@@ -56,41 +30,18 @@ export interface BreakGlassUserProps {
   readonly readers?: iam.IRole[];
 
   /**
-   * Length of the generated password, 6 to 128, raised to the account policy's minimum.
-   * @default 32
-   */
-  readonly passwordLength?: number;
-
-  /**
-   * How often the password rotates. Each rotation issues a new password (the MFA device stays).
-   * @default - every 90 days
-   */
-  readonly rotation?: RotationOptions;
-
-  /**
-   * KMS key that encrypts the secret.
-   * @default - a new customer managed key with rotation enabled
-   */
-  readonly encryptionKey?: kms.IKey;
-
-  /**
-   * Name of the secret that holds the password.
-   * @default - a name CloudFormation generates
-   */
-  readonly secretName?: string;
-
-  /**
-   * What happens to the secret when it leaves the stack.
-   * @default RemovalPolicy.DESTROY
-   */
-  readonly removalPolicy?: RemovalPolicy;
-
-  /**
    * The `SignInAlerts` that alerts on this user's console sign-ins.
    * @default - a new `SignInAlerts` for this user, with its own topic under a customer managed key
    */
   readonly signInAlerts?: SignInAlerts;
 }
+
+/** What a `BreakGlassUser` fixes: the value each of these props must have, if given, and why. */
+const FIXED_PROPS = [
+  ['passwordResetRequired', false, 'nobody chooses a break-glass password: it stays the one in the secret'],
+  ['grantChangePassword', false, 'nobody chooses a break-glass password: it stays the one in the secret'],
+  ['requireMfa', true, 'a break-glass user is always held to MFA'],
+] as const;
 
 /**
  * A `ConsoleUser` for break-glass access: a generated password of 32 characters that nobody
@@ -100,7 +51,8 @@ export interface BreakGlassUserProps {
  * managed key, and readers of the password named explicitly: the secret's
  * resource policy denies reading it to every principal but the named readers and the library's own
  * handler and rotation function, including administrators of the account, whose identity policies
- * alone would let them read any secret whose key they may use.
+ * alone would let them read any secret whose key they may use. Its `signInAlerts` warns at synth
+ * of the regions it does not watch (see `SignInAlerts.WARNING_US_EAST_1_NOT_WATCHED`).
  */
 export class BreakGlassUser extends ConsoleUser {
   /** The key that encrypts the password's secret. */
@@ -111,16 +63,20 @@ export class BreakGlassUser extends ConsoleUser {
   private readonly readerArns: string[] = [];
 
   constructor(scope: Construct, id: string, props: BreakGlassUserProps = {}) {
+    for (const [prop, fixed, why] of FIXED_PROPS) {
+      const given = props[prop];
+      if (given !== undefined && given !== fixed) {
+        throw new PropValidationError(
+          scope.node.path ? `${scope.node.path}/${id}` : id,
+          `'${prop}' must be ${fixed} on a BreakGlassUser (or left out), got ${JSON.stringify(given)}: ${why}`,
+        );
+      }
+    }
+    const { readers, signInAlerts, ...consoleUserProps } = props;
     const encryptionKey = props.encryptionKey ?? BreakGlassUser.newKey(scope, id);
     super(scope, id, {
-      userName: props.userName,
-      path: props.path,
-      groups: props.groups,
-      managedPolicies: props.managedPolicies,
-      permissionsBoundary: props.permissionsBoundary,
+      ...consoleUserProps,
       passwordLength: props.passwordLength ?? 32,
-      secretName: props.secretName,
-      removalPolicy: props.removalPolicy,
       encryptionKey,
       passwordResetRequired: false,
       grantChangePassword: false,
@@ -148,7 +104,7 @@ export class BreakGlassUser extends ConsoleUser {
         },
       }),
     );
-    for (const reader of props.readers ?? []) this.addReader(reader);
+    for (const reader of readers ?? []) this.addReader(reader, "'readers'");
 
     // Only the functions that write and rotate the password write a value or move its stages
     // (PutSecretValue, UpdateSecretVersionStage; UpdateSecret can carry a value too, below), so that
@@ -192,9 +148,9 @@ export class BreakGlassUser extends ConsoleUser {
       }),
     );
 
-    if (props.signInAlerts) {
-      props.signInAlerts.addUser(this);
-      this.signInAlerts = props.signInAlerts;
+    if (signInAlerts) {
+      signInAlerts.addUser(this);
+      this.signInAlerts = signInAlerts;
     } else {
       this.signInAlerts = new SignInAlerts(this, 'SignInAlerts', { users: [this] });
     }
@@ -203,24 +159,21 @@ export class BreakGlassUser extends ConsoleUser {
   }
 
   /**
-   * Lets `reader` read the password: an exception in the secret's resource policy, and the read
-   * grant (`grantReadPassword`), for a role of this account or of another one.
-   */
-  public addReader(reader: iam.IRole): void {
-    this.grantReadPassword(reader);
-  }
-
-  /**
-   * Lets `grantee` read the password: only a role can be named in the secret's resource policy, so
-   * `grantee` must be one (`addReader`); anything else fails. A role that may be in another account
-   * is allowed by the secret's resource policy and the key policy (see `LoginProfile.grantReadPassword`).
+   * Lets `grantee` read the password: an exception in the secret's resource policy, and the read
+   * grant. Only a role can be named in the resource policy, so `grantee` must be one (of this
+   * account or of another one: see `LoginProfile.grantReadPassword`); anything else fails.
    */
   public grantReadPassword(grantee: iam.IGrantable): iam.Grant {
+    return this.addReader(grantee, 'grantReadPassword');
+  }
+
+  /** Names `grantee` in the resource policy's exceptions and grants it the read; `where` names the caller in errors. */
+  private addReader(grantee: iam.IGrantable, where: string): iam.Grant {
     const role = grantee as Partial<iam.IRole>;
     if (typeof role.roleArn !== 'string' || typeof role.roleName !== 'string') {
       throw new PropValidationError(
         this,
-        `grantReadPassword: ${(grantee as Partial<Construct>).node?.path ?? 'the grantee'} is not an IAM role; the secret's resource policy lets only named roles read the password (addReader)`,
+        `${where}: ${(grantee as Partial<Construct>).node?.path ?? 'the grantee'} is not an IAM role; the secret's resource policy lets only named roles read the password (an iam.IRole in 'readers' or grantReadPassword)`,
       );
     }
     this.readerArns.push(role.roleArn);

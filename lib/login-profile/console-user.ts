@@ -45,7 +45,12 @@ export interface ConsoleUserProps extends LoginProfileOptions {
   readonly permissionsBoundary?: iam.IManagedPolicy;
 }
 
-const LOGIN_PROFILE_OPTIONS: ReadonlyArray<keyof LoginProfileOptions> = [
+/**
+ * The keys of `LoginProfileOptions`: what `ConsoleUser` passes to its `LoginProfile` and keeps out of
+ * the `iam.User`'s props. The compiler checks the list: a key of `LoginProfileOptions` left out, or
+ * a listed key that is not one, fails the build.
+ */
+const LOGIN_PROFILE_OPTIONS = everyKeyOf<LoginProfileOptions>()([
   'passwordResetRequired',
   'passwordLength',
   'resetToken',
@@ -55,7 +60,7 @@ const LOGIN_PROFILE_OPTIONS: ReadonlyArray<keyof LoginProfileOptions> = [
   'grantChangePassword',
   'rotation',
   'requireMfa',
-];
+]);
 
 /**
  * An `iam.User` with a console password generated at deploy time and kept in Secrets Manager.
@@ -106,4 +111,17 @@ function userPropsOf(props: ConsoleUserProps): iam.UserProps {
   const userProps: Record<string, unknown> = { ...props, password: undefined };
   for (const key of LOGIN_PROFILE_OPTIONS) delete userProps[key];
   return userProps as iam.UserProps;
+}
+
+/** The keys of `T` that `Listed` leaves out: `unknown` when there are none, a type naming them otherwise. */
+type UnlistedKeys<T, Listed> = [Exclude<keyof T, Listed>] extends [never]
+  ? unknown
+  : { readonly unlistedKeys: Exclude<keyof T, Listed> };
+
+/**
+ * `keys` as given, checked by the compiler to be every key of `T`: a key of `T` left out (named in
+ * the error as `unlistedKeys`) or a key that is not one fails to compile.
+ */
+export function everyKeyOf<T>() {
+  return <const K extends readonly (keyof T)[]>(keys: K & UnlistedKeys<T, K[number]>): K => keys;
 }

@@ -40,7 +40,7 @@ export interface LoginProfileOptions {
   /**
    * Length of the generated password, 6 to 128. Raised to the account password policy's
    * minimum length when that is longer. Takes effect for the next password issued.
-   * @default 24
+   * @default 24 (32 for a `BreakGlassUser`)
    */
   readonly passwordLength?: number;
 
@@ -59,7 +59,8 @@ export interface LoginProfileOptions {
 
   /**
    * KMS key that encrypts the secret. The handler may use it only through Secrets Manager.
-   * @default - the account's AWS managed key for Secrets Manager (`aws/secretsmanager`)
+   * @default - the account's AWS managed key for Secrets Manager (`aws/secretsmanager`); for a
+   * `BreakGlassUser`, a new customer managed key with rotation enabled
    */
   readonly encryptionKey?: kms.IKey;
 
@@ -83,7 +84,7 @@ export interface LoginProfileOptions {
    * Rotate the password on a schedule through Secrets Manager (a rotation function per stack sets
    * each new password on the login profile). Rotation with `passwordResetRequired: true` is
    * allowed but warned about: the user would be asked to reset after every rotation.
-   * @default - no rotation
+   * @default - no rotation (every 90 days for a `BreakGlassUser`)
    */
   readonly rotation?: RotationOptions;
 

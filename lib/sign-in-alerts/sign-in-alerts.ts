@@ -5,6 +5,7 @@
  * and forwarders that bring the events of other regions there.
  */
 import { ArnFormat, Aspects, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -76,7 +77,8 @@ export interface SignInAlertsProps {
  * CloudTrail records an IAM user's sign-in in us-east-1 for the global endpoint, but in another
  * region for a regional endpoint or an account-alias cookie (for example us-east-2, eu-north-1,
  * ap-southeast-2). Put a `SignInAlertsForwarder` in each other region
- * (`SignInAlerts.forwardingRegions`) to bring those events here. In a stack with a `HomeRegion`
+ * (`SignInAlerts.forwardingRegions`) to bring those events here; synth warns of the regions left
+out (`WARNING_US_EAST_1_NOT_WATCHED`, `WARNING_SIGN_IN_REGIONS_NOT_WATCHED`). In a stack with a `HomeRegion`
  * (one template deployed to several regions, a StackSet), the alerts exist in the home region and
  * this construct adds the forwarder itself (`forwardingRule`), which exists in every other region.
  * EventBridge delivers CloudTrail's
@@ -113,6 +115,25 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
    */
   public static readonly WARNING_EVENT_PATTERN_SIZE = 'cdk-console-users:event-pattern-size';
 
+  /**
+   * Warning id: this `SignInAlerts` does not watch us-east-1, where CloudTrail records IAM's calls
+   * (the takeover attempts) and the sign-ins through the global endpoint. Raised at synth for a
+   * stack in another region without a `SignInAlertsForwarder` in us-east-1 for it, and for an
+   * env-agnostic stack (no forwarder can reach it), unless the stack has a `HomeRegion`.
+   * Acknowledge with `Annotations.of(alerts).acknowledgeWarning(id, reason)` (or on a
+   * `BreakGlassUser` that made it).
+   */
+  public static readonly WARNING_US_EAST_1_NOT_WATCHED = 'cdk-console-users:us-east-1-not-watched';
+
+  /**
+   * Warning id: one of the other regions where CloudTrail is known to record IAM users' console
+   * sign-ins (`DEFAULT_FORWARDING_REGIONS`) is neither this `SignInAlerts`' region nor forwarded
+   * to it by a `SignInAlertsForwarder`. Raised at synth (for an env-agnostic stack too), unless
+   * the stack has a `HomeRegion`. Acknowledge with
+   * `Annotations.of(alerts).acknowledgeWarning(id, reason)` (or on a `BreakGlassUser` that made it).
+   */
+  public static readonly WARNING_SIGN_IN_REGIONS_NOT_WATCHED = 'cdk-console-users:sign-in-regions-not-watched';
+
   /** The topic the alerts are published to. */
   public readonly topic: sns.ITopic;
   /** The customer managed key of the topic, when this construct created the topic. */
@@ -126,6 +147,8 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
   private readonly secrets: secretsmanager.ISecret[] = [];
   private forwarder?: events.Rule;
   private secretAccessRule?: events.Rule;
+  /** The regions of the `SignInAlertsForwarder`s that forward to this construct. */
+  private readonly forwardedRegions = new Set<string>();
 
   constructor(scope: Construct, id: string, props: SignInAlertsProps = {}) {
     super(scope, id);
@@ -198,6 +221,12 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
     });
     warnOfLargePattern(this.rule);
     warnOfLargePattern(this.takeoverRule);
+    // At synth, when the forwarders of other stacks and a HomeRegion added later are known.
+    Aspects.of(this).add({
+      visit: (node) => {
+        if (node === this) this.warnOfUnwatchedRegions();
+      },
+    });
 
     for (const user of props.users ?? []) this.addUser(user);
     for (const secret of props.secrets ?? []) this.addSecret(secret);
@@ -260,6 +289,75 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
     if (this.forwarder !== undefined) return;
     this.forwarder = forwardingRule(this, 'Forwarder', this, home.region, Stack.of(this).account);
     home._otherRegionsOnly(this.forwarder);
+  }
+
+  /**
+   * Records a `SignInAlertsForwarder` that forwards `region`'s events here.
+   * @internal
+   */
+  public _forwardedFrom(region: string): void {
+    this.forwardedRegions.add(region);
+  }
+
+  /**
+   * Warns when events of the users can be recorded in a region this construct neither is in nor
+   * gets forwarded: IAM is a global service whose CloudTrail records are delivered in us-east-1
+   * (CloudTrail User Guide, "Global service events"; IAM User Guide, "Logging IAM and AWS STS API
+   * calls with AWS CloudTrail"), and an IAM user's console sign-in through the global sign-in
+   * endpoint is recorded in us-east-1, or with an account-alias cookie in us-east-2, eu-north-1 or
+   * ap-southeast-2, and one through a regional endpoint in that endpoint's region (CloudTrail User
+   * Guide, "AWS Management Console sign-in events"). Nothing to warn of in a stack with a `HomeRegion`,
+   * whose forwarder exists in every region the template is deployed to. The regions known here are
+   * the commercial partition's (`DEFAULT_FORWARDING_REGIONS`): a stack in another partition gets
+   * no warning.
+   */
+  private warnOfUnwatchedRegions(): void {
+    if (HomeRegion.of(this) !== undefined) return;
+    const stack = Stack.of(this);
+    const region = Token.isUnresolved(stack.region) ? undefined : stack.region;
+    if (region !== undefined && (RegionInfo.get(region).partition ?? 'aws') !== 'aws') return;
+    const agnostic = region === undefined;
+    const watched = agnostic ? 'only the region its env-agnostic stack is deployed to' : region;
+    /** What to do about `regions`: forwarders, and for a template of several regions a HomeRegion. */
+    const fix = (regionList: string[]) => {
+      const regions = regionList.join(', ');
+      const inEach = regionList.length === 1 ? `in ${regions}` : `in each of ${regions}`;
+      return agnostic
+        ? `Give the stack an explicit env ({ account, region }) and add a SignInAlertsForwarder in a stack ${inEach}, in the same account; or, for one template deployed to several regions (a StackSet), give it a HomeRegion and deploy it to ${regions} too.`
+        : `Add a SignInAlertsForwarder for it in a stack ${inEach}, in the same account.`;
+    };
+
+    if (region !== GLOBAL_EVENTS_REGION && !this.forwardedRegions.has(GLOBAL_EVENTS_REGION)) {
+      addWarning(
+        this,
+        SignInAlerts.WARNING_US_EAST_1_NOT_WATCHED,
+        [
+          `this SignInAlerts watches ${watched}, and no SignInAlertsForwarder in us-east-1 forwards to it${agnostic ? ' (a forwarder needs explicit regions)' : ''}:`,
+          `CloudTrail records IAM's calls in us-east-1 only, so its takeover alerts never fire${agnostic ? ' unless the stack is deployed to us-east-1' : ''},`,
+          'and console sign-ins through the global endpoint without an account-alias cookie (recorded in us-east-1) raise no alert.',
+          fix([GLOBAL_EVENTS_REGION]),
+        ].join(' '),
+      );
+    }
+
+    const unwatched = SignInAlerts.DEFAULT_FORWARDING_REGIONS.filter(
+      (r) => r !== GLOBAL_EVENTS_REGION && r !== region && !this.forwardedRegions.has(r),
+    );
+    if (unwatched.length > 0) {
+      const forwarded = [...this.forwardedRegions].sort();
+      const regions = unwatched.join(', ');
+      addWarning(
+        this,
+        SignInAlerts.WARNING_SIGN_IN_REGIONS_NOT_WATCHED,
+        [
+          `console sign-ins recorded in ${regions} raise no alert${agnostic ? ' (except in the one the stack is deployed to)' : ''}:`,
+          "CloudTrail records an IAM user's sign-in through the global endpoint with an account-alias cookie in us-east-2, eu-north-1 or ap-southeast-2 (by latency), and through a regional endpoint in that endpoint's region,",
+          `and this SignInAlerts watches ${watched}${forwarded.length > 0 ? ` and what its forwarders in ${forwarded.join(', ')} send it` : ''}.`,
+          fix(unwatched),
+          'SignInAlerts.forwardingRegions(home, regionsInUse) lists the regions to forward, with those your account uses.',
+        ].join(' '),
+      );
+    }
   }
 
   /** Raises alerts for the console sign-ins of and takeover attempts on `user` too (here and in every forwarder). */
@@ -448,6 +546,7 @@ export class SignInAlertsForwarder extends Construct {
       );
     }
     this.rule = forwardingRule(this, 'Rule', props.alerts, home.region, home.account);
+    props.alerts._forwardedFrom(here.region);
   }
 }
 
@@ -491,6 +590,12 @@ function forwardingRule(
   });
   return rule;
 }
+
+/**
+ * Where CloudTrail records the calls of global services such as IAM, in the commercial partition
+ * (CloudTrail User Guide, "Global service events").
+ */
+const GLOBAL_EVENTS_REGION = 'us-east-1';
 
 /** EventBridge's default event-pattern size quota, in characters (EventBridge User Guide, "Amazon EventBridge quotas"). */
 const EVENT_PATTERN_SIZE_QUOTA = 2048;

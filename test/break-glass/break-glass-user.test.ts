@@ -4,7 +4,7 @@
  * administrator of the account is denied the password and denied writing one, a named reader and
  * the library's functions are allowed, CloudFormation can still update the secret.
  */
-import { App, CliCredentialsStackSynthesizer, Stack } from 'aws-cdk-lib';
+import { App, CliCredentialsStackSynthesizer, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -47,7 +47,7 @@ describe('the password of a BreakGlassUser', () => {
   let plainSecretArn: string;
 
   beforeAll(() => {
-    // GIVEN a break-glass user with one reader named at construction and one added later, a
+    // GIVEN a break-glass user with one reader named at construction and one granted later, a
     // reader's look-alike (granted by an identity policy only), and a plain ConsoleUser beside it
     const stack = new Stack(new App(), 'app');
     const reader = new iam.Role(stack, 'Reader', {
@@ -60,7 +60,7 @@ describe('the password of a BreakGlassUser', () => {
       assumedBy: new iam.AccountRootPrincipal(),
     });
     const user = new BreakGlassUser(stack, 'BreakGlass', { userName: 'break-glass', readers: [reader] });
-    user.addReader(later);
+    user.grantReadPassword(later);
     user.secret.grantRead(lookalike);
     new ConsoleUser(stack, 'Plain', { userName: 'plain' });
     template = Template.fromStack(stack).toJSON() as TemplateJson;
@@ -99,7 +99,7 @@ describe('the password of a BreakGlassUser', () => {
   test('decision table: who may read it', async () => {
     const table = {
       'named reader (props)': await read(rolePolicies(readerId(template, 'security-oncall'))),
-      'named reader (addReader)': await read(rolePolicies(readerId(template, 'ciso'))),
+      'named reader (grantReadPassword)': await read(rolePolicies(readerId(template, 'ciso'))),
       'role granted by identity policy only': await read(rolePolicies(readerId(template, 'helpdesk'))),
       'administrator (AdministratorAccess)': await read(administrator('Admin')),
       'login-profile handler role': await read(rolePolicies(functionRole(template, /login profile/i))),
@@ -107,7 +107,7 @@ describe('the password of a BreakGlassUser', () => {
     };
     expect(table).toEqual({
       'named reader (props)': 'Allowed',
-      'named reader (addReader)': 'Allowed',
+      'named reader (grantReadPassword)': 'Allowed',
       'role granted by identity policy only': 'ExplicitlyDenied',
       'administrator (AdministratorAccess)': 'ExplicitlyDenied',
       'login-profile handler role': 'Allowed',
@@ -378,8 +378,85 @@ describe('the preset', () => {
     const stack = new Stack(new App(), 'Bad');
     const user = new BreakGlassUser(stack, 'BreakGlass', { userName: 'break-glass' });
     expect(() => user.grantReadPassword(new iam.User(stack, 'Someone'))).toThrow(
-      /^Bad\/BreakGlass: grantReadPassword: Bad\/Someone is not an IAM role; .*addReader/,
+      /^Bad\/BreakGlass: grantReadPassword: Bad\/Someone is not an IAM role; the secret's resource policy lets only named roles read the password \(an iam.IRole in 'readers' or grantReadPassword\)$/,
     );
+  });
+});
+
+describe('the props it shares with ConsoleUser', () => {
+  test('are passed to the ConsoleUser: user fields, secret name, reset token, password length, rotation', () => {
+    // GIVEN a break-glass user with the ConsoleUser props it does not fix
+    const stack = new Stack(new App(), 'Shared');
+    const group = new iam.Group(stack, 'Admins');
+    new BreakGlassUser(stack, 'BreakGlass', {
+      userName: 'break-glass',
+      path: '/emergency/',
+      groups: [group],
+      secretName: 'break-glass-password',
+      resetToken: 'used-2026-12-01',
+      passwordLength: 40,
+      rotation: { automaticallyAfter: Duration.days(30) },
+    });
+    // THEN each reaches its resource
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::User', {
+      UserName: 'break-glass',
+      Path: '/emergency/',
+      Groups: [{ Ref: stack.getLogicalId(group.node.defaultChild as iam.CfnGroup) }],
+    });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'break-glass-password' });
+    template.hasResourceProperties('Custom::ConsoleLoginProfile', {
+      ResetToken: 'used-2026-12-01',
+      PasswordLength: '40',
+      PasswordResetRequired: 'false',
+    });
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+    });
+  });
+
+  test('accepts the fixed props at their fixed values', () => {
+    const stack = new Stack(new App(), 'Fixed');
+    new BreakGlassUser(stack, 'BreakGlass', {
+      userName: 'break-glass',
+      passwordResetRequired: false,
+      grantChangePassword: false,
+      requireMfa: true,
+    });
+    Template.fromStack(stack).hasResourceProperties('Custom::ConsoleLoginProfile', { PasswordResetRequired: 'false' });
+  });
+
+  test.each([
+    [
+      'passwordResetRequired',
+      true,
+      "'passwordResetRequired' must be false on a BreakGlassUser \\(or left out\\), got true",
+    ],
+    [
+      'grantChangePassword',
+      true,
+      "'grantChangePassword' must be false on a BreakGlassUser \\(or left out\\), got true",
+    ],
+    ['requireMfa', false, "'requireMfa' must be true on a BreakGlassUser \\(or left out\\), got false"],
+  ])('fails when %s is %s, naming the construct, the prop, the value and what is allowed', (prop, value, message) => {
+    const stack = new Stack(new App(), 'Bad');
+    expect(() => new BreakGlassUser(stack, 'BreakGlass', { userName: 'break-glass', [prop]: value })).toThrow(
+      new RegExp(`^Bad/BreakGlass: ${message}: `),
+    );
+    // ...and nothing was added to the stack
+    expect(stack.node.children).toEqual([]);
+  });
+
+  test("fails when 'readers' holds something that is not a role (an untyped caller)", () => {
+    const stack = new Stack(new App(), 'Bad');
+    const someone = new iam.User(stack, 'Someone');
+    expect(
+      () =>
+        new BreakGlassUser(stack, 'BreakGlass', {
+          userName: 'break-glass',
+          readers: [someone as unknown as iam.IRole],
+        }),
+    ).toThrow(/^Bad\/BreakGlass: 'readers': Bad\/Someone is not an IAM role; /);
   });
 });
 

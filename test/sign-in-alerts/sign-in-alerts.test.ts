@@ -1,5 +1,5 @@
 /** `SignInAlerts` and `SignInAlertsForwarder` as constructs: topic, key, rule, forwarders, bad input, cdk-nag. */
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Annotations as CoreAnnotations, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -7,7 +7,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { BreakGlassUser, ConsoleUser, SignInAlerts, SignInAlertsForwarder } from '../../lib';
+import { StackSetStack } from 'cdk-stacksets';
+import { BreakGlassUser, ConsoleUser, HomeRegion, SignInAlerts, SignInAlertsForwarder } from '../../lib';
 import { SECRET_CALLS, secretDetail, takeoverDetail, withCallerExclusion } from '../../lib/sign-in-alerts/patterns';
 
 const ACCOUNT = '123456789012';
@@ -411,6 +412,158 @@ describe('SignInAlertsForwarder', () => {
     expect(() => app.synth()).toThrow(
       /\[Forwarder\/Forwarder\] user Home\/Unnamed has no literal user name; a forwarder in another region needs one: set 'userName'/,
     );
+  });
+});
+
+describe('warnings of regions a SignInAlerts does not watch', () => {
+  const US_EAST_1 = SignInAlerts.WARNING_US_EAST_1_NOT_WATCHED;
+  const SIGN_INS = SignInAlerts.WARNING_SIGN_IN_REGIONS_NOT_WATCHED;
+
+  interface Warning {
+    readonly path: string;
+    readonly id: string;
+    readonly message: string;
+  }
+
+  /** The warnings of `app` with one of the two ids, from the cloud assembly as `cdk synth` shows them. */
+  function regionWarnings(app: App): Warning[] {
+    return app
+      .synth()
+      .stacks.flatMap((stack) => stack.messages)
+      .filter((m) => m.level === 'warning')
+      .map((m) => {
+        const data = String(m.entry.data);
+        const ack = /^(.*) \[ack: ([^\]]+)\]$/s.exec(data)!;
+        return { path: m.id, id: ack[2], message: ack[1] };
+      })
+      .filter((w) => w.id === US_EAST_1 || w.id === SIGN_INS);
+  }
+
+  /** An app with a SignInAlerts in `region` (env-agnostic if undefined) and forwarders from `forwarders`. */
+  function alertsIn(region: string | undefined, forwarders: string[] = []) {
+    const app = new App();
+    const home = new Stack(app, 'Home', { env: region === undefined ? undefined : env(region) });
+    const alerts = new SignInAlerts(home, 'SignInAlerts', { users: [iam.User.fromUserName(home, 'Alice', 'alice')] });
+    for (const from of forwarders) {
+      new SignInAlertsForwarder(new Stack(app, `Forwarder-${from}`, { env: env(from) }), 'Forwarder', { alerts });
+    }
+    return { app, home, alerts };
+  }
+
+  test('a stack in another region than us-east-1, without forwarders: both, naming the regions and the fix', () => {
+    const warnings = regionWarnings(alertsIn('eu-west-1').app);
+    expect(warnings).toEqual([
+      {
+        path: '/Home/SignInAlerts',
+        id: US_EAST_1,
+        message:
+          "this SignInAlerts watches eu-west-1, and no SignInAlertsForwarder in us-east-1 forwards to it: CloudTrail records IAM's calls in us-east-1 only, so its takeover alerts never fire, and console sign-ins through the global endpoint without an account-alias cookie (recorded in us-east-1) raise no alert. Add a SignInAlertsForwarder for it in a stack in us-east-1, in the same account.",
+      },
+      {
+        path: '/Home/SignInAlerts',
+        id: SIGN_INS,
+        message:
+          "console sign-ins recorded in us-east-2, eu-north-1, ap-southeast-2 raise no alert: CloudTrail records an IAM user's sign-in through the global endpoint with an account-alias cookie in us-east-2, eu-north-1 or ap-southeast-2 (by latency), and through a regional endpoint in that endpoint's region, and this SignInAlerts watches eu-west-1. Add a SignInAlertsForwarder for it in a stack in each of us-east-2, eu-north-1, ap-southeast-2, in the same account. SignInAlerts.forwardingRegions(home, regionsInUse) lists the regions to forward, with those your account uses.",
+      },
+    ]);
+  });
+
+  test('a forwarder from us-east-1 only: the regions of regional sign-ins are left', () => {
+    const warnings = regionWarnings(alertsIn('eu-west-1', ['us-east-1']).app);
+    expect(warnings.map((w) => w.id)).toEqual([SIGN_INS]);
+    expect(warnings[0].message).toMatch(
+      /^console sign-ins recorded in us-east-2, eu-north-1, ap-southeast-2 raise no alert: .* this SignInAlerts watches eu-west-1 and what its forwarders in us-east-1 send it\./,
+    );
+  });
+
+  test('forwarders from the regional sign-in regions but not us-east-1: us-east-1 is left', () => {
+    const warnings = regionWarnings(alertsIn('eu-west-1', ['us-east-2', 'eu-north-1', 'ap-southeast-2']).app);
+    expect(warnings.map((w) => w.id)).toEqual([US_EAST_1]);
+  });
+
+  test('a forwarder from each of forwardingRegions: no warning', () => {
+    expect(regionWarnings(alertsIn('eu-west-1', SignInAlerts.forwardingRegions('eu-west-1')).app)).toEqual([]);
+    expect(regionWarnings(alertsIn('us-east-2', SignInAlerts.forwardingRegions('us-east-2')).app)).toEqual([]);
+  });
+
+  test('a stack in us-east-1 sees IAM and the global endpoint: only the regional sign-in regions, without its own', () => {
+    const warnings = regionWarnings(alertsIn('us-east-1', ['eu-north-1']).app);
+    expect(warnings.map((w) => [w.id, w.message.split(' raise no alert')[0]])).toEqual([
+      [SIGN_INS, 'console sign-ins recorded in us-east-2, ap-southeast-2'],
+    ]);
+    // A stack in one of those regions does not name its own
+    expect(regionWarnings(alertsIn('us-east-2', ['us-east-1']).app).map((w) => w.message.split(' raise')[0])).toEqual([
+      'console sign-ins recorded in eu-north-1, ap-southeast-2',
+    ]);
+  });
+
+  test('an env-agnostic stack: both, since no forwarder can reach it, saying how to fix it', () => {
+    const warnings = regionWarnings(alertsIn(undefined).app);
+    expect(warnings.map((w) => w.id)).toEqual([US_EAST_1, SIGN_INS]);
+    expect(warnings[0].message).toMatch(
+      /^this SignInAlerts watches only the region its env-agnostic stack is deployed to, and no SignInAlertsForwarder in us-east-1 forwards to it \(a forwarder needs explicit regions\): .* takeover alerts never fire unless the stack is deployed to us-east-1, .* Give the stack an explicit env \(\{ account, region \}\) and add a SignInAlertsForwarder in a stack in us-east-1, in the same account; or, for one template deployed to several regions \(a StackSet\), give it a HomeRegion and deploy it to us-east-1 too\.$/,
+    );
+    expect(warnings[1].message).toMatch(
+      /^console sign-ins recorded in us-east-2, eu-north-1, ap-southeast-2 raise no alert \(except in the one the stack is deployed to\): /,
+    );
+  });
+
+  test('a stack with a HomeRegion, made before or after the SignInAlerts: no warning (it forwards itself)', () => {
+    const before = new App();
+    const first = new Stack(before, 'Template');
+    new HomeRegion(first, 'HomeRegion', { region: 'eu-west-1' });
+    new BreakGlassUser(first, 'BreakGlass', { userName: 'break-glass' });
+    expect(regionWarnings(before)).toEqual([]);
+
+    const after = alertsIn(undefined);
+    new HomeRegion(after.home, 'HomeRegion', { region: 'eu-west-1' });
+    expect(regionWarnings(after.app)).toEqual([]);
+  });
+
+  test("a stack of another partition: no warning (the known regions are the commercial partition's)", () => {
+    expect(regionWarnings(alertsIn('cn-north-1').app)).toEqual([]);
+  });
+
+  test('a BreakGlassUser warns on its SignInAlerts, once for a shared one', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Home', { env: env('eu-west-1') });
+    const first = new BreakGlassUser(stack, 'First', { userName: 'bg-1' });
+    new BreakGlassUser(stack, 'Second', { userName: 'bg-2', signInAlerts: first.signInAlerts });
+    expect(regionWarnings(app).map((w) => [w.path, w.id])).toEqual([
+      ['/Home/First/SignInAlerts', US_EAST_1],
+      ['/Home/First/SignInAlerts', SIGN_INS],
+    ]);
+  });
+
+  test('acknowledged on the SignInAlerts or on the BreakGlassUser, each id alone', () => {
+    // GIVEN the warnings acknowledged on the SignInAlerts, one id at a time
+    const one = alertsIn('eu-west-1');
+    CoreAnnotations.of(one.alerts).acknowledgeWarning(SIGN_INS, 'our users sign in through the global endpoint only');
+    expect(regionWarnings(one.app).map((w) => w.id)).toEqual([US_EAST_1]);
+    const other = alertsIn('eu-west-1');
+    CoreAnnotations.of(other.alerts).acknowledgeWarning(US_EAST_1, 'IAM is watched by another team');
+    expect(regionWarnings(other.app).map((w) => w.id)).toEqual([SIGN_INS]);
+
+    // ...and on a BreakGlassUser, before or after it is made (read at synth)
+    const app = new App();
+    const stack = new Stack(app, 'Home', { env: env('eu-west-1') });
+    CoreAnnotations.of(stack).acknowledgeWarning(US_EAST_1, 'a forwarder stack is deployed by another app');
+    const user = new BreakGlassUser(stack, 'BreakGlass', { userName: 'break-glass' });
+    CoreAnnotations.of(user).acknowledgeWarning(SIGN_INS, 'the global endpoint only');
+    expect(regionWarnings(app)).toEqual([]);
+  });
+
+  test("in a template stack (a StackSet's), also on the parent stack that cdk synth reports", () => {
+    const app = new App();
+    const parent = new Stack(app, 'Admin', { env: env('eu-west-1') });
+    const template = new StackSetStack(parent, 'Members');
+    new SignInAlerts(template, 'SignInAlerts', { users: [iam.User.fromUserName(template, 'Alice', 'alice')] });
+    const warnings = regionWarnings(app);
+    expect(warnings.map((w) => [w.path, w.id])).toEqual([
+      ['/Admin', US_EAST_1],
+      ['/Admin', SIGN_INS],
+    ]);
+    expect(warnings[0].message).toMatch(/^Admin\/Members\/SignInAlerts: this SignInAlerts watches only the region/);
   });
 });
 
