@@ -210,7 +210,7 @@ function baseArgument(argv: string[]): string | undefined {
 
 function generator(): { perSecond: number; entropy: number } {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const password = require('../lambda/shared/password') as typeof import('../lambda/shared/password');
+  const password = require('../lambda/password/generator') as typeof import('../lambda/password/generator');
   for (let i = 0; i < 1000; i++) password.generatePassword(DEFAULT_LENGTH);
   let count = 0;
   const start = process.hrtime.bigint();

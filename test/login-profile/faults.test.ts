@@ -5,7 +5,7 @@
  * login profile may hold a password that is in no secret, no password may leak, and the handler
  * must answer before the Lambda timeout.
  */
-import { MAX_ATTEMPTS } from '../../lambda/shared/aws';
+import { MAX_ATTEMPTS } from '../../lambda/aws/call';
 import { FakeAws, Fault, FaultKind, installFake } from '../support/fake-aws';
 import { LAMBDA_TIMEOUT_MS, assertNoPasswordIn, invoke, lostPasswords } from '../support/fault-harness';
 import { CALLS, EventType, SCENARIOS, runScenario } from '../support/scenarios';

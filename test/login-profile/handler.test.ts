@@ -1,6 +1,6 @@
 /** The login-profile handler against the fake: every event type, replays, and each failure. */
 import { LoginProfileEvent, handler, handlerWith } from '../../lambda/login-profile';
-import { policyViolations } from '../../lambda/shared/password';
+import { policyViolations } from '../../lambda/password/generator';
 import { OWNER_TAG_KEY, STACK_TAG_KEY } from '../../lib/login-profile/contract';
 import { FakeAws, installFake } from '../support/fake-aws';
 import { assertNoPasswordIn, captureOutput, failureOf, invoke } from '../support/fault-harness';
