@@ -210,7 +210,7 @@ function baseArgument(argv: string[]): string | undefined {
 
 function generator(): { perSecond: number; entropy: number } {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const password = require('../lambda/shared/password') as typeof import('../lambda/shared/password');
+  const password = require('../lambda/password/generator') as typeof import('../lambda/password/generator');
   for (let i = 0; i < 1000; i++) password.generatePassword(DEFAULT_LENGTH);
   let count = 0;
   const start = process.hrtime.bigint();
@@ -243,7 +243,7 @@ function notes(rows: Row[], rowsWithoutValidation: Row[], calls: CallCounts): st
   if (calls.create.length > TARGETS.createCalls) {
     lines.push(
       `- Create makes ${calls.create.length} AWS calls (${calls.create.join(', ')}), ${calls.create.length - TARGETS.createCalls} over the target. ` +
-        'Why: the GetUser before TagUser reads the previous owner tag so that a failed Create can give the user back to the secret that owned it (lambda/login-profile/lifecycle.ts, undoCreate; test/login-profile/sequences.test.ts, "a moved construct whose new Create fails gives the user back to the old secret"). ' +
+        'Why: the GetUser before TagUser reads the previous owner tag so that a failed Create can give the user back to the secret that owned it (lambda/login-profile/issue.ts, undoCreate; test/login-profile/sequences.test.ts, "a moved construct whose new Create fails gives the user back to the old secret"). ' +
         'Reading the previous owner only when CreateLoginProfile answers EntityAlreadyExists, and claiming the user after the profile is set, would lose a password: a Create killed right after CreateLoginProfile would leave an unclaimed profile that the rollback Delete must not touch, while the rollback deletes the secret (test/login-profile/sequences.test.ts, "killed right after CreateLoginProfile", fails under that order). ' +
         'What it would take: a way to learn the previous owner and claim the user in one IAM call, which IAM does not offer.',
     );

@@ -1,8 +1,10 @@
 /**
  * Custom-resource handler for `Custom::ConsoleLoginProfile`, invoked by CloudFormation directly.
- * It only dispatches: the decisions are in `plan.ts`, the calls in order in `lifecycle.ts`, the
- * AWS calls in `../shared/aws.ts`, and what every handler does around its work (attesting the
- * event with CloudFormation, the deadline, redaction, the answer to CloudFormation) in `../runtime/`.
+ * It only dispatches: the decisions are in `plan.ts`; the calls in order in `issue.ts` (a first
+ * password), `reset.ts` (a new password or reset flag in place) and `delete.ts`, the first two over
+ * one step that stores a password before setting it (`store-then-set.ts`); the AWS calls in
+ * `../aws/`; and what every handler does around its work (attesting the event with CloudFormation,
+ * the deadline, redaction, the answer to CloudFormation) in `../runtime/`.
  */
 import { LOGIN_PROFILE_RESOURCE_TYPE, LoginProfileResourceProperties } from '../../lib/login-profile/contract';
 import { consoleSignInUrl } from '../../lib/login-profile/contract';
@@ -21,10 +23,12 @@ import { HandlerError } from '../runtime/errors';
 import { Invocation } from '../runtime/invocation';
 import { log } from '../runtime/log';
 import type { SendResponse } from '../runtime/responder';
-import { isUserName } from '../shared/parse';
-import { createProfile, deleteProfile, updateProfile } from './lifecycle';
-import { EventIdentity, deleteTargets } from './plan';
-import { parseProperties } from './properties';
+import { isUserName } from '../password/rules';
+import { deleteProfile } from './delete';
+import { issuePassword } from './issue';
+import { EventIdentity, UpdatePlan, deleteTargets, planUpdate } from './plan';
+import { LoginProfileSettings, parseProperties } from './properties';
+import { resetPassword, setResetFlag } from './reset';
 
 /** The event this handler receives (its properties are still checked: see `properties.ts`). */
 export type LoginProfileEvent = CustomResourceEvent<LoginProfileResourceProperties>;
@@ -91,7 +95,7 @@ async function dispatch(event: LoginProfileEvent, inv: Invocation): Promise<Cust
   switch (event.RequestType) {
     case 'Create': {
       const settings = parseProperties(event.ResourceProperties, signInUrlOf(inv), inv.account);
-      const versionId = await createProfile(settings, identity, inv);
+      const versionId = await issuePassword(settings, identity, inv);
       return profileResponse(settings.userName, versionId);
     }
     case 'Update': {
@@ -101,7 +105,7 @@ async function dispatch(event: LoginProfileEvent, inv: Invocation): Promise<Cust
         throw new HandlerError('the Update event has no OldResourceProperties');
       }
       const old = parseProperties(event.OldResourceProperties, signInUrl);
-      const versionId = await updateProfile(settings, old, identity, inv);
+      const versionId = await update(settings, old, identity, inv);
       return profileResponse(settings.userName, versionId);
     }
     case 'Delete': {
@@ -125,6 +129,34 @@ async function dispatch(event: LoginProfileEvent, inv: Invocation): Promise<Cust
     }
     default:
       throw unknownRequestType((event as { RequestType?: unknown }).RequestType);
+  }
+}
+
+/** An Update, by the plan `planUpdate` makes from the old and new settings; the new version, if any. */
+async function update(
+  settings: LoginProfileSettings,
+  old: LoginProfileSettings,
+  identity: EventIdentity,
+  inv: Invocation,
+): Promise<string | undefined> {
+  switch (planUpdate(old, settings)) {
+    case UpdatePlan.NEW_USER:
+      // The old user's profile goes first, while its password is still AWSCURRENT: the new user's
+      // password is about to take that stage, and CloudFormation ignores a failed cleanup Delete,
+      // which would leave it with a lost password.
+      await deleteProfile(old.userName, old.secretArn, inv);
+      return issuePassword(settings, identity, inv);
+    case UpdatePlan.NEW_SECRET:
+      // The old secret keeps the current password until the new one holds one.
+      return issuePassword(settings, identity, inv);
+    case UpdatePlan.NEW_PASSWORD:
+      return resetPassword(settings, identity, inv);
+    case UpdatePlan.RESET_FLAG:
+      await setResetFlag(settings, inv);
+      return undefined;
+    case UpdatePlan.NOTHING:
+      log('nothing to change', { userName: settings.userName });
+      return undefined;
   }
 }
 

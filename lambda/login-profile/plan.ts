@@ -1,9 +1,10 @@
 /**
  * The login-profile handler's decisions, as pure functions of what it knows: no AWS calls, no
- * clock, so each is tested on its own (`test/login-profile/plan.test.ts`). `lifecycle.ts` makes
- * the calls these decisions ask for.
+ * clock, so each is tested on its own (`test/login-profile/plan.test.ts`). `issue.ts`, `reset.ts`
+ * and `delete.ts` make the calls these decisions ask for.
  */
 import { createHash } from 'node:crypto';
+import { stageHolder } from '../aws/secrets';
 import type { LoginProfileSettings } from './properties';
 
 /** What the handler knows about the event besides the properties. */
@@ -87,11 +88,6 @@ export function deleteTargets(physicalResourceId: string | undefined, userName: 
   if (physicalResourceId) targets.push(physicalResourceId);
   if (typeof userName === 'string' && userName !== physicalResourceId) targets.push(userName);
   return targets;
-}
-
-/** The version that holds `stage`, if any. */
-export function stageHolder(stages: Readonly<Record<string, readonly string[]>>, stage: string): string | undefined {
-  return Object.keys(stages).find((id) => stages[id].includes(stage));
 }
 
 /** What a replayed event whose first version lost its stage does. */

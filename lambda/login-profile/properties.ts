@@ -1,7 +1,8 @@
 /** Parses and checks the custom resource's properties (they arrive as strings from CloudFormation). */
 import type { LoginProfileResourceProperties } from '../../lib/login-profile/contract';
 import { HandlerError } from '../runtime/errors';
-import { parseBooleanText, parsePasswordLength, parseUserName, requireString } from '../shared/parse';
+import { parsePasswordLength, parseUserName } from '../password/rules';
+import { parseBooleanText, requireString } from '../runtime/parse';
 
 /** The properties, parsed into their real types, and the sign-in URL of the handler's own account. */
 export interface LoginProfileSettings {

@@ -5,10 +5,13 @@
  * acts only on an event CloudFormation is sending, with the policy CloudFormation records for the
  * resource and the physical ID it records (see `../runtime/attestation.ts`).
  */
+import { UpdateAccountPasswordPolicyCommand } from '@aws-sdk/client-iam';
 import {
   ACCOUNT_PASSWORD_POLICY_RESOURCE_TYPE,
   AccountPasswordPolicyResourceProperties,
 } from '../../lib/password-policy/contract';
+import { call } from '../aws/call';
+import { deleteAccountPasswordPolicy, iam, readPasswordPolicy } from '../aws/iam';
 import type { AttestationRules } from '../runtime/attestation';
 import {
   CustomResourceEntry,
@@ -24,7 +27,6 @@ import {
 import { Invocation } from '../runtime/invocation';
 import { log } from '../runtime/log';
 import type { SendResponse } from '../runtime/responder';
-import * as aws from '../shared/aws';
 import { PHYSICAL_ID_PREFIX, decodePhysicalId, encodePhysicalId, normalise, parseProperties } from './policy';
 
 /** The event this handler receives (its properties are still checked: see `policy.ts`). */
@@ -70,12 +72,12 @@ async function dispatch(
   switch (event.RequestType) {
     case 'Create': {
       const wanted = parseProperties(event.ResourceProperties);
-      const found = await aws.readAccountPasswordPolicy(inv.deadline);
+      const found = await readPasswordPolicy(inv.deadline);
       const physicalId = encodePhysicalId(found === undefined ? undefined : normalise(found));
       // Recorded before applying: an update that failed may still have applied (it did not
       // answer), and the Delete that follows the failed Create puts back what this records.
       failure.physicalResourceId = physicalId;
-      await aws.updateAccountPasswordPolicy(inv.deadline, wanted);
+      await call(inv.deadline, iam(), new UpdateAccountPasswordPolicyCommand(wanted));
       log(found === undefined ? 'applied; there was no policy before' : 'applied; recorded the previous policy', {
         action: 'UpdateAccountPasswordPolicy',
       });
@@ -84,7 +86,7 @@ async function dispatch(
     case 'Update': {
       const wanted = parseProperties(event.ResourceProperties);
       decodePhysicalId(event.PhysicalResourceId);
-      await aws.updateAccountPasswordPolicy(inv.deadline, wanted);
+      await call(inv.deadline, iam(), new UpdateAccountPasswordPolicyCommand(wanted));
       log('applied', { action: 'UpdateAccountPasswordPolicy' });
       return respond(event.PhysicalResourceId);
     }
@@ -99,12 +101,12 @@ async function dispatch(
       }
       const previous = decodePhysicalId(event.PhysicalResourceId);
       if (previous === undefined) {
-        const deleted = await aws.deleteAccountPasswordPolicy(inv.deadline);
+        const deleted = await deleteAccountPasswordPolicy(inv.deadline);
         log(deleted ? 'removed the policy (there was none before)' : 'no policy to remove', {
           action: 'DeleteAccountPasswordPolicy',
         });
       } else {
-        await aws.updateAccountPasswordPolicy(inv.deadline, previous);
+        await call(inv.deadline, iam(), new UpdateAccountPasswordPolicyCommand(previous));
         log('restored the previous policy', { action: 'UpdateAccountPasswordPolicy' });
       }
       return respond(event.PhysicalResourceId);

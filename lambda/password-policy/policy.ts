@@ -9,7 +9,7 @@
  */
 import type { AccountPasswordPolicyResourceProperties } from '../../lib/password-policy/contract';
 import { HandlerError } from '../runtime/errors';
-import { parseBooleanText, parseWholeNumber } from '../shared/parse';
+import { parseBooleanText, parseWholeNumber } from '../runtime/parse';
 
 /** The fields of `UpdateAccountPasswordPolicy` (and of `GetAccountPasswordPolicy`'s answer). */
 export interface PolicyFields {

@@ -28,7 +28,7 @@ import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
 import { CFN_STACK_ID_TAG_KEY, PENDING_VERSION_TAG_KEY, ROTATED_VERSION_TAG_KEY } from '../../lib/rotation/contract';
 import { STACK_ID_ENV } from '../../lib/handler/contract';
 import { HandlerError } from '../runtime/errors';
-import type { SecretDescription } from '../shared/aws';
+import type { SecretDescription } from '../aws/secrets';
 
 /** Who is running: the function's stack (its `STACK_ID_ENV`) and the ARN it was invoked by. */
 export interface Caller {

@@ -1,6 +1,6 @@
 /**
  * Secrets Manager rotation function for console passwords. It only dispatches; the steps are in
- * `steps.ts`, what they check of the caller in `checks.ts`, the AWS calls in `../shared/aws.ts`,
+ * `steps.ts`, what they check of the caller in `checks.ts`, the AWS calls in `../aws/`,
  * and what every handler does around its work in `../runtime/`.
  */
 import type { SecretsManagerRotationEvent, SecretsManagerRotationEventStep } from 'aws-lambda';

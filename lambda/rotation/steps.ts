@@ -27,10 +27,14 @@ import { HandlerError, isAwsError } from '../runtime/errors';
 import { Invocation } from '../runtime/invocation';
 import { log } from '../runtime/log';
 import { RETRY, retryOn } from '../runtime/retry';
-import * as aws from '../shared/aws';
-import { parseBooleanText, parsePasswordLength, parseUserName } from '../shared/parse';
-import { DEFAULT_PASSWORD_POLICY, generatePassword } from '../shared/password';
-import { SecretValue, formatSecretValue, parseSecretValue } from '../shared/secret-value';
+import { UpdateLoginProfileCommand } from '@aws-sdk/client-iam';
+import { call } from '../aws/call';
+import { hasLoginProfile, iam, readPasswordPolicy, tagUser, userTags } from '../aws/iam';
+import { describeSecret, getSecretString, promoteVersion, putSecretVersion, stageHolder } from '../aws/secrets';
+import { DEFAULT_PASSWORD_POLICY, generatePassword } from '../password/generator';
+import { parsePasswordLength, parseUserName } from '../password/rules';
+import { SecretValue, formatSecretValue, parseSecretValue } from '../password/secret-value';
+import { parseBooleanText } from '../runtime/parse';
 import * as checks from './checks';
 
 /** The rotation settings of a secret, from its tags (written at synth by `LoginProfile`). */
@@ -52,7 +56,7 @@ export async function readSettings(
   inv: Invocation,
   caller: checks.Caller,
 ): Promise<RotationSettings> {
-  const secret = await aws.describeSecret(inv.deadline, secretId);
+  const secret = await describeSecret(inv.deadline, secretId);
   checks.requireOwnStack(secret, caller.stackId);
   checks.requireRotationBySecretsManager(secret, caller.invokedFunctionArn);
   const userName = secret.tags[ROTATION_TAGS.userName];
@@ -99,18 +103,15 @@ export async function createSecret(settings: RotationSettings, token: string, in
     return;
   }
   // The live policy: the one in force when IAM checks the password at setSecret.
-  const policy = (await aws.readPasswordPolicy(inv.deadline)) ?? DEFAULT_PASSWORD_POLICY;
+  const policy = (await readPasswordPolicy(inv.deadline)) ?? DEFAULT_PASSWORD_POLICY;
   const password = inv.redaction.add(generatePassword(settings.passwordLength, policy));
   const value = formatSecretValue({ username: settings.userName, password, signInUrl: current.signInUrl });
-  await aws.tagUser(
-    inv.deadline,
-    settings.userName,
-    PENDING_VERSION_TAG_KEY,
-    checks.pendingVersionTag(settings.secretArn, token, current.password, value),
-  );
+  await tagUser(inv.deadline, settings.userName, {
+    [PENDING_VERSION_TAG_KEY]: checks.pendingVersionTag(settings.secretArn, token, current.password, value),
+  });
   // Idempotent on the token and value; another value under the token (written since the read
   // above) answers ResourceExists, and is neither ours nor used.
-  const written = await aws.putSecretVersion(inv.deadline, settings.secretArn, token, value, 'AWSPENDING');
+  const written = await putSecretVersion(inv.deadline, settings.secretArn, token, value, 'AWSPENDING');
   if (written.secretString !== value) {
     throw new HandlerError(
       `version ${token} already holds a value this function did not write (PutSecretValue answered ResourceExists); refusing to use it`,
@@ -146,12 +147,7 @@ export async function setSecret(settings: RotationSettings, token: string, inv: 
     return;
   }
   try {
-    await retryOn(
-      () =>
-        aws.updateLoginProfile(inv.deadline, settings.userName, pending.value.password, settings.passwordResetRequired),
-      RETRY.unmodifiable,
-      inv.clock,
-    );
+    await setPassword(settings, pending.value.password, inv);
   } catch (error) {
     if (isAwsError(error, 'NoSuchEntity')) {
       throw new HandlerError(
@@ -167,7 +163,7 @@ export async function setSecret(settings: RotationSettings, token: string, inv: 
     }
     throw error;
   }
-  await aws.tagUser(inv.deadline, settings.userName, ROTATED_VERSION_TAG_KEY, token);
+  await tagUser(inv.deadline, settings.userName, { [ROTATED_VERSION_TAG_KEY]: token });
   log('set the pending password', { step: 'setSecret', userName: settings.userName, secretVersionId: token });
 }
 
@@ -183,7 +179,7 @@ export async function testSecret(settings: RotationSettings, token: string, inv:
     return;
   }
   const tags = await ownedUserTags(settings, inv);
-  if (!(await aws.hasLoginProfile(inv.deadline, settings.userName))) {
+  if (!(await hasLoginProfile(inv.deadline, settings.userName))) {
     throw new HandlerError(`user ${settings.userName} has no login profile`);
   }
   const pending = (await readPending(settings, token, inv))?.value;
@@ -200,11 +196,7 @@ export async function testSecret(settings: RotationSettings, token: string, inv:
   if (tags[ROTATED_VERSION_TAG_KEY] !== token) {
     // IAM does not hold the pending password (someone reset it since setSecret): put the recorded
     // AWSCURRENT password back so that what works is what the secret says.
-    await retryOn(
-      () => aws.updateLoginProfile(inv.deadline, settings.userName, current.password, settings.passwordResetRequired),
-      RETRY.unmodifiable,
-      inv.clock,
-    );
+    await setPassword(settings, current.password, inv);
     throw new HandlerError(
       `user ${settings.userName} does not hold pending version ${token} (tag ${ROTATED_VERSION_TAG_KEY} differs); restored the AWSCURRENT password`,
     );
@@ -219,20 +211,27 @@ export async function testSecret(settings: RotationSettings, token: string, inv:
  */
 export async function finishSecret(settings: RotationSettings, token: string, inv: Invocation): Promise<void> {
   checks.requireRotationToken(settings.versions, token);
-  const stages = settings.versions[token];
-  const current = Object.keys(settings.versions).find((id) => settings.versions[id].includes('AWSCURRENT'));
-  if (current !== token) {
+  if (stageHolder(settings.versions, 'AWSCURRENT') !== token) {
     checks.requireIamHolds(await ownedUserTags(settings, inv), settings.userName, token);
-    await aws.moveStage(inv.deadline, settings.secretArn, 'AWSCURRENT', token, current);
   }
-  if (stages.includes('AWSPENDING')) await aws.removeStage(inv.deadline, settings.secretArn, 'AWSPENDING', token);
+  await promoteVersion(inv.deadline, settings.secretArn, token, settings.versions);
   log('rotation finished', { step: 'finishSecret', userName: settings.userName, secretVersionId: token });
+}
+
+/** Gives the user `password` (UpdateLoginProfile, with the rotation's reset flag), retried while IAM is changing the profile. */
+async function setPassword(settings: RotationSettings, password: string, inv: Invocation): Promise<void> {
+  const input = {
+    UserName: settings.userName,
+    Password: password,
+    PasswordResetRequired: settings.passwordResetRequired,
+  };
+  await retryOn(() => call(inv.deadline, iam(), new UpdateLoginProfileCommand(input)), RETRY.unmodifiable, inv.clock);
 }
 
 /** The user's tags, after checking the user exists and its owner tag names this secret. */
 async function ownedUserTags(settings: RotationSettings, inv: Invocation): Promise<Record<string, string>> {
   return checks.requireUserOwnedBy(
-    await aws.userTags(inv.deadline, settings.userName),
+    await userTags(inv.deadline, settings.userName),
     settings.userName,
     settings.secretArn,
   );
@@ -246,7 +245,7 @@ async function readPending(
 ): Promise<{ text: string; value: SecretValue } | undefined> {
   let text: string;
   try {
-    text = await aws.getSecretString(inv.deadline, settings.secretArn, { versionId: token, stage: 'AWSPENDING' });
+    text = await getSecretString(inv.deadline, settings.secretArn, { versionId: token, stage: 'AWSPENDING' });
   } catch (error) {
     if (isAwsError(error, 'ResourceNotFound')) return undefined;
     throw error;
@@ -256,7 +255,7 @@ async function readPending(
 
 async function readCurrent(settings: RotationSettings, inv: Invocation): Promise<SecretValue> {
   try {
-    return remembered(await aws.getSecretString(inv.deadline, settings.secretArn, { stage: 'AWSCURRENT' }), inv);
+    return remembered(await getSecretString(inv.deadline, settings.secretArn, { stage: 'AWSCURRENT' }), inv);
   } catch (error) {
     if (isAwsError(error, 'ResourceNotFound')) {
       throw new HandlerError(

@@ -17,7 +17,7 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { NON_DECIDING_PROPERTIES, PROPERTIES_METADATA_KEY } from '../../lib/handler/contract';
 import { STACK_ID_ENV } from '../../lib/handler/contract';
-import * as cfn from '../shared/cloudformation';
+import * as cfn from '../aws/cloudformation';
 import { errorName } from './errors';
 import type { Invocation } from './invocation';
 import { log } from './log';

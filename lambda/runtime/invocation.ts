@@ -36,7 +36,7 @@ export const UNDO_RESERVE_MS = CALL_CAP_MS;
 
 /**
  * The time the handler's work may still take (see `CALL_CAP_MS` and `UNDO_RESERVE_MS`): the time
- * before the handler must answer, less what is reserved for an undo. `shared/aws.ts` aborts each
+ * before the handler must answer, less what is reserved for an undo. `../aws/call.ts` aborts each
  * call when its budget runs out (a budget of zero or less: the call is not sent), and the retry
  * clock of the invocation sleeps only into this time, so a retry never eats the reserve.
  */
@@ -94,7 +94,7 @@ export class Invocation {
   public readonly partition: string | undefined;
   public readonly redaction = new Redaction();
   public readonly clock: RetryClock;
-  /** Bounds every AWS call of the invocation (an abort signal per call: see `shared/aws.ts`). */
+  /** Bounds every AWS call of the invocation (an abort signal per call: see `../aws/call.ts`). */
   public readonly deadline: Deadline;
   /** Fields the wrapper's closing log line carries; `annotate` adds what the work learnt (the user). */
   private fields: LogFields;

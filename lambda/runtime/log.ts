@@ -22,7 +22,8 @@ export interface LogFields {
   readonly metadataIs?: string;
 }
 
-const ALLOWED: ReadonlyArray<keyof LogFields> = [
+/** The allow-list: the only fields a log line carries besides its `message`. */
+export const LOG_FIELDS: ReadonlyArray<keyof LogFields> = [
   'requestType',
   'logicalResourceId',
   'userName',
@@ -39,7 +40,7 @@ const ALLOWED: ReadonlyArray<keyof LogFields> = [
 
 export function log(message: string, fields: LogFields = {}): void {
   const entry: Record<string, string> = { message };
-  for (const key of ALLOWED) {
+  for (const key of LOG_FIELDS) {
     const value = fields[key];
     if (value !== undefined) entry[key] = value;
   }

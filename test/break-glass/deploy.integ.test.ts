@@ -7,7 +7,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { BreakGlassUser, ConsoleUser, LoginProfile, SignInAlerts } from '../../lib';
-import { DEFAULT_PASSWORD_POLICY } from '../../lambda/shared/password';
+import { DEFAULT_PASSWORD_POLICY } from '../../lambda/password/generator';
 import { CreateUserCommand } from '@aws-sdk/client-iam';
 import { synthesize } from '../support/driver';
 import { MotoHarness, useMoto } from '../support/moto-harness';

@@ -1,6 +1,7 @@
 /** The login-profile handler against the fake: every event type, replays, and each failure. */
 import { LoginProfileEvent, handler, handlerWith } from '../../lambda/login-profile';
-import { policyViolations } from '../../lambda/shared/password';
+import { LOG_FIELDS } from '../../lambda/runtime/log';
+import { policyViolations } from '../../lambda/password/generator';
 import { OWNER_TAG_KEY, STACK_TAG_KEY } from '../../lib/login-profile/contract';
 import { FakeAws, installFake } from '../support/fake-aws';
 import { assertNoPasswordIn, captureOutput, failureOf, invoke } from '../support/fault-harness';
@@ -534,19 +535,11 @@ describe('malformed events', () => {
     for (const line of output) {
       const entry = JSON.parse(line);
       for (const key of Object.keys(entry)) {
-        expect([
-          'message',
-          'requestType',
-          'logicalResourceId',
-          'userName',
-          'action',
-          'secretVersionId',
-          'error',
-          'step',
-        ]).toContain(key);
+        expect(['message', ...LOG_FIELDS]).toContain(key);
       }
     }
     expect(output.join('\n')).not.toContain(SECRET_ARN);
+    expect(output.join('\n')).not.toContain(createEvent().ResponseURL);
     expect(fake.calls).toEqual([]);
   });
 });

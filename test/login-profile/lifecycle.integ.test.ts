@@ -5,7 +5,7 @@
 import { DeleteLoginProfileCommand } from '@aws-sdk/client-iam';
 import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
 import { PROPERTIES_METADATA_KEY } from '../../lib/handler/contract';
-import { DEFAULT_PASSWORD_POLICY } from '../../lambda/shared/password';
+import { DEFAULT_PASSWORD_POLICY } from '../../lambda/password/generator';
 import { cfnLint, savedTemplates } from '../support/templates';
 import { ACCOUNT, Driver, synthesize } from '../support/driver';
 import { MotoHarness, useMoto } from '../support/moto-harness';

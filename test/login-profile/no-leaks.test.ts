@@ -7,7 +7,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ConsoleUser, LoginProfile } from '../../lib';
-import * as aws from '../../lambda/shared/aws';
+import * as iamCalls from '../../lambda/aws/iam';
+import * as secretsCalls from '../../lambda/aws/secrets';
 import type { LoginProfileEvent as CustomResourceEventBase } from '../../lambda/login-profile';
 import { FakeAws, installFake } from '../support/fake-aws';
 import {
@@ -51,8 +52,8 @@ describe('the leak detector', () => {
     [
       'logs every AWS request it sends (a debug middleware)',
       async (event, context) => {
-        for (const client of [aws.iam(), aws.secrets()]) {
-          (client.middlewareStack as ReturnType<typeof aws.iam>['middlewareStack']).add(
+        for (const client of [iamCalls.iam(), secretsCalls.secrets()]) {
+          (client.middlewareStack as ReturnType<typeof iamCalls.iam>['middlewareStack']).add(
             (next) => async (args) => {
               console.log('request', JSON.stringify(args.input));
               return next(args);

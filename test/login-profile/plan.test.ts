@@ -10,11 +10,11 @@ import {
   ownsProfile,
   planUpdate,
   settleReplay,
-  stageHolder,
   versionToken,
   versionTokens,
 } from '../../lambda/login-profile/plan';
 import type { LoginProfileSettings } from '../../lambda/login-profile/properties';
+import { stageHolder } from '../../lambda/aws/secrets';
 
 const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:alice-password-AbCdEf';
 const OTHER_SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:alice-next-GhIjKl';

@@ -1,7 +1,7 @@
 /** Reset in place with the BUNDLED login-profile handler against moto. */
 import { CreateUserCommand, IAMClient, UpdateAccountPasswordPolicyCommand } from '@aws-sdk/client-iam';
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { policyViolations } from '../../lambda/shared/password';
+import { policyViolations } from '../../lambda/password/generator';
 import { resetMoto } from '../support/moto-server';
 import { bundledHandler } from '../support/bundles';
 import { useCloudFormationRecord } from '../support/moto-harness';

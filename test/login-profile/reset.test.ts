@@ -1,8 +1,8 @@
 /** Reset in place (a new `ResetToken`) and a reset-flag-only change, against the fake. */
 import { LoginProfileEvent } from '../../lambda/login-profile';
 import { versionToken } from '../../lambda/login-profile/plan';
-import { MAX_ATTEMPTS } from '../../lambda/shared/aws';
-import { policyViolations } from '../../lambda/shared/password';
+import { MAX_ATTEMPTS } from '../../lambda/aws/call';
+import { policyViolations } from '../../lambda/password/generator';
 import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
 import { FakeAws, installFake } from '../support/fake-aws';
 import { assertNoPasswordIn, failureOf, invoke } from '../support/fault-harness';

@@ -8,7 +8,7 @@ import { Stack } from 'aws-cdk-lib';
 import { ConsoleUsersSampleStack } from '../../bin/sample-stack';
 import { AccountPasswordPolicy, ConsoleUser } from '../../lib';
 import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
-import { DEFAULT_PASSWORD_POLICY } from '../../lambda/shared/password';
+import { DEFAULT_PASSWORD_POLICY } from '../../lambda/password/generator';
 import { cfnLint, savedTemplates } from '../support/templates';
 import { ACCOUNT, synthesize } from '../support/driver';
 import { MotoHarness, StoredSecret, useMoto } from '../support/moto-harness';

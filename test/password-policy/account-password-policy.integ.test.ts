@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { normalise } from '../../lambda/password-policy/policy';
-import { policyViolations } from '../../lambda/shared/password';
+import { policyViolations } from '../../lambda/password/generator';
 import { CFN_STACK_ID_TAG_KEY, ROTATION_TAGS } from '../../lib/rotation/contract';
 import { STACK_ID_ENV } from '../../lib/handler/contract';
 import { resetMoto } from '../support/moto-server';

@@ -7,8 +7,8 @@ import { createHmac } from 'node:crypto';
 import type { SecretsManagerRotationEventStep } from 'aws-lambda';
 import { handler } from '../../lambda/rotation';
 import * as checks from '../../lambda/rotation/checks';
-import { MAX_ATTEMPTS } from '../../lambda/shared/aws';
-import { policyViolations } from '../../lambda/shared/password';
+import { MAX_ATTEMPTS } from '../../lambda/aws/call';
+import { policyViolations } from '../../lambda/password/generator';
 import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
 import {
   CFN_STACK_ID_TAG_KEY,

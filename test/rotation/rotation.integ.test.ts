@@ -19,7 +19,7 @@ import {
   TagResourceCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { policyViolations } from '../../lambda/shared/password';
+import { policyViolations } from '../../lambda/password/generator';
 import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
 import {
   CFN_STACK_ID_TAG_KEY,

@@ -41,11 +41,13 @@ import {
 import { CloudFormationClient, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import type { MetadataBearer } from '@aws-sdk/types';
 import type { CloudFormationResponse } from '../../lambda/runtime/responder';
-import * as aws from '../../lambda/shared/aws';
-import { cloudFormation } from '../../lambda/shared/cloudformation';
+import { resetClients } from '../../lambda/aws/call';
+import { cloudFormation } from '../../lambda/aws/cloudformation';
+import { iam } from '../../lambda/aws/iam';
+import { secrets } from '../../lambda/aws/secrets';
 import { NON_DECIDING_PROPERTIES, PROPERTIES_METADATA_KEY } from '../../lib/handler/contract';
 import { STACK_ID_ENV } from '../../lib/handler/contract';
-import { policyViolations } from '../../lambda/shared/password';
+import { policyViolations } from '../../lambda/password/generator';
 import { ACCOUNT, REGION, STACK_ID, userArn } from './lambda-fixtures';
 
 export { ACCOUNT, REGION } from './lambda-fixtures';
@@ -955,9 +957,9 @@ function answerFrom(fake: FakeAws, client: IAMClient | SecretsManagerClient | Cl
  * `deserialize`-step middleware that answers every attempt from the fake (below the SDK retry).
  */
 export function installFake(fake: FakeAws): void {
-  aws.resetClients();
-  answerFrom(fake, aws.iam());
-  answerFrom(fake, aws.secrets());
+  resetClients();
+  answerFrom(fake, iam());
+  answerFrom(fake, secrets());
   answerFrom(fake, cloudFormation());
   installed = fake;
   // The handlers act only on events of their own stack: the one the fixtures' events name.

@@ -8,7 +8,7 @@ import {
   DescribeStackResourceCommand,
   DescribeStacksCommand,
 } from '@aws-sdk/client-cloudformation';
-import { cloudFormation } from '../../lambda/shared/cloudformation';
+import { cloudFormation } from '../../lambda/aws/cloudformation';
 import { FakeAws, installFake } from './fake-aws';
 import { STACK_ID, createEventOf, deleteEventOf, updateEventOf } from './lambda-fixtures';
 

@@ -26,7 +26,7 @@ import {
   ListSecretVersionIdsCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { PasswordPolicy, policyViolations } from '../../lambda/shared/password';
+import { PasswordPolicy, policyViolations } from '../../lambda/password/generator';
 import { STACK_ID_ENV } from '../../lib/handler/contract';
 import { CloudFormationService, StackModel } from './cloudformation';
 import { ATTESTED_PROPERTIES_KEY } from './cloudformation-record';

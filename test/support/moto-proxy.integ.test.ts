@@ -230,7 +230,7 @@ describe('a call applied and never answered', () => {
   });
 
   test('an SDK client with requestTimeout alone (a warning, not an error) keeps waiting for the answer', async () => {
-    // This is how the bundled handlers configure their clients (lambda/shared/aws.ts): on the real
+    // This is how the bundled handlers configure their clients (lambda/aws/call.ts): on the real
     // HTTP stack an unanswered call is not ended by requestTimeout unless throwOnRequestTimeout is set.
     await moto.iam.send(new CreateUserCommand({ UserName: 'waiting' }));
     moto.proxy.inject({ kind: 'AppliedNoAnswer', action: 'GetUser' });

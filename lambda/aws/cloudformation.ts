@@ -1,8 +1,7 @@
 /**
- * The CloudFormation reads that attest a custom-resource event (see `../runtime/attestation.ts`):
- * each is one API call, bounded by the invocation's deadline like every call of `aws.ts`, with the
- * errors that have a meaning for the handler translated. Throttling and 5xx are retried by the
- * SDK's standard retry strategy; the caller adds a named retry policy on top (`RETRY.cloudFormation`).
+ * CloudFormation: the reads that attest a custom-resource event (see `../runtime/attestation.ts`),
+ * with the errors that have a meaning for the handler translated. The caller adds a named retry
+ * policy on top of the SDK's (`RETRY.cloudFormation`).
  */
 import {
   CloudFormationClient,
@@ -11,17 +10,11 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { isAwsError } from '../runtime/errors';
 import type { Deadline } from '../runtime/invocation';
-import { CLIENT_CONFIG, bounded, onResetClients } from './aws';
-
-let cloudFormationClient: CloudFormationClient | undefined;
-onResetClients(() => {
-  cloudFormationClient = undefined;
-});
+import { call, clientOf } from './call';
 
 /** The CloudFormation client (created once per Lambda container). */
 export function cloudFormation(): CloudFormationClient {
-  cloudFormationClient ??= new CloudFormationClient(CLIENT_CONFIG);
-  return cloudFormationClient;
+  return clientOf(CloudFormationClient);
 }
 
 /** What `DescribeStackResource` says of one resource of a stack (the fields the handlers decide on). */
@@ -44,11 +37,10 @@ export async function describeStackResource(
   logicalResourceId: string,
 ): Promise<StackResourceRecord | undefined> {
   try {
-    const response = await bounded(deadline, 'DescribeStackResource', (options) =>
-      cloudFormation().send(
-        new DescribeStackResourceCommand({ StackName: stackId, LogicalResourceId: logicalResourceId }),
-        options,
-      ),
+    const response = await call(
+      deadline,
+      cloudFormation(),
+      new DescribeStackResourceCommand({ StackName: stackId, LogicalResourceId: logicalResourceId }),
     );
     const detail = response.StackResourceDetail;
     if (detail === undefined) return undefined;
@@ -67,9 +59,7 @@ export async function describeStackResource(
 /** The status of stack `stackId`, or `undefined` when there is no such stack (`ValidationError`). */
 export async function stackStatus(deadline: Deadline, stackId: string): Promise<string | undefined> {
   try {
-    const response = await bounded(deadline, 'DescribeStacks', (options) =>
-      cloudFormation().send(new DescribeStacksCommand({ StackName: stackId }), options),
-    );
+    const response = await call(deadline, cloudFormation(), new DescribeStacksCommand({ StackName: stackId }));
     return response.Stacks?.[0]?.StackStatus;
   } catch (error) {
     if (isAwsError(error, 'ValidationError')) return undefined;

@@ -1,25 +1,8 @@
 /**
  * Parsing of the string values the handlers receive (custom-resource properties, secret tags).
- * Every message names the value (`label`), the rule, and what was given. The rules themselves come
- * from `lib/login-profile/contract.ts`, which the constructs check at synth.
+ * Every message names the value (`label`), the rule, and what was given.
  */
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USER_NAME_PATTERN } from '../../lib/login-profile/contract';
-import { HandlerError } from '../runtime/errors';
-
-/** True when `value` is a valid IAM user name. */
-export function isUserName(value: string): boolean {
-  return USER_NAME_PATTERN.test(value);
-}
-
-/** `text` as an IAM user name. */
-export function parseUserName(label: string, text: string): string {
-  if (!isUserName(text)) {
-    throw new HandlerError(
-      `${label} must be 1-64 characters of letters, digits and +=,.@_- ; got ${JSON.stringify(text)}`,
-    );
-  }
-  return text;
-}
+import { HandlerError } from './errors';
 
 /** `text` as a whole number from `min` to `max`. */
 export function parseWholeNumber(label: string, text: string, min: number, max: number): number {
@@ -28,11 +11,6 @@ export function parseWholeNumber(label: string, text: string, min: number, max: 
     throw new HandlerError(`${label} must be a whole number from ${min} to ${max}; got ${JSON.stringify(text)}`);
   }
   return n;
-}
-
-/** `text` as a password length IAM accepts and a policy can require. */
-export function parsePasswordLength(label: string, text: string): number {
-  return parseWholeNumber(label, text, MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH);
 }
 
 /** `"true"` or `"false"` as a boolean. */

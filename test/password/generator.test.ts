@@ -10,7 +10,7 @@ import {
   entropyBits,
   generatePassword,
   policyViolations,
-} from '../../lambda/shared/password';
+} from '../../lambda/password/generator';
 
 const policyArbitrary: fc.Arbitrary<PasswordPolicy> = fc.record(
   {

@@ -5,8 +5,6 @@
 import { randomInt } from 'node:crypto';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../lib/login-profile/contract';
 
-export { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH };
-
 /** IAM's own symbol set: the only characters `RequireSymbols` counts. */
 export const IAM_SYMBOLS = "!@#$%^&*()_+-=[]{}|'";
 export const UPPERCASE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';

@@ -1,5 +1,5 @@
-/** The secret's JSON value and its parser (lambda/shared/secret-value.ts), shared by both handlers that write it. */
-import { formatSecretValue, parseSecretValue } from '../../lambda/shared/secret-value';
+/** The secret's JSON value and its parser (lambda/password/secret-value.ts), shared by both handlers that write it. */
+import { formatSecretValue, parseSecretValue } from '../../lambda/password/secret-value';
 
 const VALUE = {
   username: 'alice',
