@@ -25,17 +25,11 @@ import { stackSingleton } from '../core/stack-singleton';
  * unique in an account whatever the path, so the second pattern names no other user.
  */
 export class RequireMfaPolicy extends Construct {
-  /** Construct id of the policy's construct under its stack. */
-  public static readonly ID = 'CdkConsoleUsersRequireMfa';
-
   /** The `RequireMfaPolicy` of `scope`'s stack, created if it does not exist yet. */
   public static of(scope: IConstruct): RequireMfaPolicy {
-    return stackSingleton(
-      scope,
-      RequireMfaPolicy.ID,
-      (c): c is RequireMfaPolicy => c instanceof RequireMfaPolicy,
-      (stack, id) => new RequireMfaPolicy(stack, id),
-    );
+    return stackSingleton(scope, 'CdkConsoleUsersRequireMfa', RequireMfaPolicy, (stack, id) => {
+      return new RequireMfaPolicy(stack, id);
+    });
   }
 
   /** The customer managed policy, attached to every user of the stack that requires MFA. */

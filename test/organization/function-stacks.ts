@@ -1,14 +1,13 @@
 /** A stack with every kind of library function, for the asset-free mode's tests. */
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { AccountPasswordPolicy, BreakGlassUser, ConsoleUser, HandlerCode, LoginProfileProvider } from '../../lib';
+import { AccountPasswordPolicy, BreakGlassUser, ConsoleUser, HandlerCode, HandlerSettings } from '../../lib';
 
 /**
  * Adds to `stack` everything that has a function: a rotating ConsoleUser, an AccountPasswordPolicy
- * and a BreakGlassUser (rotating, with a reader); first the provider with `handlerCode`, if given.
+ * and a BreakGlassUser (rotating, with a reader); then the stack's `handlerCode`, if given.
  */
 export function addEveryFunction(stack: Stack, handlerCode?: HandlerCode): void {
-  if (handlerCode !== undefined) new LoginProfileProvider(stack, LoginProfileProvider.ID, { handlerCode });
   new AccountPasswordPolicy(stack, 'PasswordPolicy', { minimumPasswordLength: 14 });
   new ConsoleUser(stack, 'Operator', {
     userName: 'operator',
@@ -17,4 +16,5 @@ export function addEveryFunction(stack: Stack, handlerCode?: HandlerCode): void 
   });
   const reader = new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
   new BreakGlassUser(stack, 'BreakGlass', { userName: 'break-glass', readers: [reader] });
+  if (handlerCode !== undefined) HandlerSettings.configure(stack, { handlerCode });
 }
