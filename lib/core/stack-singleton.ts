@@ -10,12 +10,13 @@ import { PropValidationError } from './validation';
 export function stackSingleton<T extends Construct>(
   scope: IConstruct,
   id: string,
-  type: Function & { readonly prototype: T },
+  type: { readonly prototype: T },
   create: (stack: Stack, id: string) => T,
 ): T {
   const stack = Stack.of(scope);
   const existing = stack.node.tryFindChild(id);
-  if (existing instanceof type) return existing as T;
+  // `type.prototype` rather than `instanceof type`: the singletons' constructors are private.
+  if (existing !== undefined && type.prototype.isPrototypeOf(existing)) return existing as T;
   if (existing !== undefined) {
     throw new PropValidationError(
       existing,
