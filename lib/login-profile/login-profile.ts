@@ -114,7 +114,9 @@ export interface LoginProfileProps extends LoginProfileOptions {
  *
  * A custom resource generates the password at deploy time, writes it to a Secrets Manager secret
  * owned by this construct (JSON with `username`, `password` and `signInUrl`) and sets it as the
- * user's login profile. The password is never in the template, the events or the logs.
+ * user's login profile. The password is never in the template, the events or the logs. The
+ * stack's handler, shared by its login profiles, follows the stack's `HandlerSettings`
+ * (docs/design.md).
  */
 export class LoginProfile extends Construct {
   /**

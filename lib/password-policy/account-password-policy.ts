@@ -86,10 +86,9 @@ const REGISTRY = Symbol.for('cdk-console-users.AccountPasswordPolicy');
  * Sets the IAM account password policy, and puts back the previous one when it is deleted.
  *
  * At most one per app (per `Stage`), or per template stack such as a cdk-stacksets
- * `StackSetStack`, which deploys to accounts of its own: an account has one password policy. Every
- * login profile deployed with it is created after it (across the stage's stacks too, through a
- * stack dependency; within a StackSet's template, through a resource dependency), so their
- * passwords are generated for this policy.
+ * `StackSetStack`: an account has one password policy. Every login profile deployed with it is
+ * created after it, so its password is generated for this policy. Its function follows the
+ * stack's `HandlerSettings`. Details: docs/lifecycle.md.
  */
 export class AccountPasswordPolicy extends Construct {
   /**
