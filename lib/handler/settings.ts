@@ -103,7 +103,8 @@ export interface ResolvedHandlerSettings {
  * A `lambda.Function` binds its code, runtime, role and log group when it is constructed, and a
  * file asset registers itself with the stack when it is created, so a function cannot be built
  * before the settings are known, and `configure` may come last. An aspect at the start of
- * synthesis is the last point where constructs may still be added (validation is too late): this
+ * synthesis is the last point where constructs may still be added (validation runs after
+ * references and dependencies are resolved: too late): this
  * one, registered on the stack with `AspectPriority.MUTATING`, builds every waiting function when
  * it visits the stack, before any read-only aspect (such as cdk-nag's) visits their resources.
  */
