@@ -13,8 +13,8 @@ import {
   BreakGlassUser,
   ConsoleUser,
   HandlerCode,
+  HandlerSettings,
   HomeRegion,
-  LoginProfileProvider,
   SignInAlerts,
 } from '../lib';
 
@@ -46,7 +46,7 @@ export class OrganizationConsoleUsersStack extends Stack {
     this.members = members;
 
     // Asset-free: the handlers are in the template, as StackSets cannot use CDK file assets.
-    new LoginProfileProvider(members, LoginProfileProvider.ID, { handlerCode: HandlerCode.INLINE });
+    HandlerSettings.configure(members, { handlerCode: HandlerCode.INLINE });
     // IAM is global: the users, secrets and policies exist in the home region of each account only.
     new HomeRegion(members, 'HomeRegion', { region: props.homeRegion });
     new AccountPasswordPolicy(members, 'PasswordPolicy', {

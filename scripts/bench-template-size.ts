@@ -52,9 +52,9 @@ export function templateSizeStack(
 ): Stack {
   // Loaded here so that `npm run bench` measures the library it has just built.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { AccountPasswordPolicy, ConsoleUser, LoginProfileProvider } = require('../lib') as typeof lib;
+  const { AccountPasswordPolicy, ConsoleUser, HandlerSettings } = require('../lib') as typeof lib;
   const stack = new Stack(app, id);
-  new LoginProfileProvider(stack, LoginProfileProvider.ID, { handlerCode });
+  HandlerSettings.configure(stack, { handlerCode });
   if (variant.passwordPolicy) new AccountPasswordPolicy(stack, 'PasswordPolicy', { minimumPasswordLength: 14 });
   for (let i = 0; i < variant.users; i++) {
     new ConsoleUser(stack, `User${i}`, {

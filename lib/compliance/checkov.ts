@@ -48,8 +48,8 @@ export const CHECKOV_REASONS = {
     'AWS managed key, and a customer managed key would protect nothing secret.',
   logGroupAwsManagedKey:
     'CloudWatch Logs encrypts this log group with a key it manages; the handlers never log a password. A customer ' +
-    'managed key is your choice: pass it as logEncryptionKey (of LoginProfileProvider for the login-profile and ' +
-    'rotation functions, of AccountPasswordPolicy for its function).',
+    'managed key is your choice: pass it as logEncryptionKey to HandlerSettings.configure (for every library ' +
+    'function of the stack).',
   secretAwsManagedKey:
     'Secrets Manager encrypts this secret with the AWS managed key aws/secretsmanager. A customer managed key is ' +
     'your choice (needed to read the password from another account, or to control its key policy): pass it as ' +

@@ -3,16 +3,20 @@ import { Stack } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { PropValidationError } from './validation';
 
-/** The construct `id` of `scope`'s stack (one `isT` accepts), made by `create` if it does not exist yet. */
+/**
+ * The construct `id` of `scope`'s stack, an instance of `type`, made by `create` if it does not
+ * exist yet. Found by id, not kept in a module-level map, so nothing outlives its app.
+ */
 export function stackSingleton<T extends Construct>(
   scope: IConstruct,
   id: string,
-  isT: (existing: IConstruct) => existing is T,
+  type: { readonly prototype: T },
   create: (stack: Stack, id: string) => T,
 ): T {
   const stack = Stack.of(scope);
   const existing = stack.node.tryFindChild(id);
-  if (existing !== undefined && isT(existing)) return existing;
+  // `type.prototype` rather than `instanceof type`: the singletons' constructors are private.
+  if (existing !== undefined && type.prototype.isPrototypeOf(existing)) return existing as T;
   if (existing !== undefined) {
     throw new PropValidationError(
       existing,

@@ -1,73 +1,32 @@
 /** The Lambda functions of the library: each runs a handler that `npm run bundle` wrote to `assets/`. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, CustomResource, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { acknowledgeFunctionFindings, acknowledgeLogGroupWithoutKey } from '../compliance/checkov';
+import { acknowledgeFunctionRole } from '../compliance/nag';
 import { checkTemplateSize } from '../core/deployment';
-import { SERVICE_TIMEOUT_ENV, STACK_ID_ENV } from './contract';
-import { PropValidationError } from '../core/validation';
+import { PROPERTIES_METADATA_KEY, SERVICE_TIMEOUT_ENV, STACK_ID_ENV } from './contract';
 import { HandlerAsset } from './bundles';
 import { HandlerCode } from './handler-code';
-
-const HANDLER_CODES: readonly string[] = Object.values(HandlerCode);
-
-/**
- * The handler code of `construct`'s functions: `value` when it is one of `HandlerCode`, else
- * `fallback` when it is not given. A token is refused: the choice changes what is synthesized.
- */
-export function validatedHandlerCode(
-  construct: IConstruct,
-  prop: string,
-  value: HandlerCode | undefined,
-  fallback: HandlerCode,
-): HandlerCode {
-  if (value === undefined) return fallback;
-  if (!HANDLER_CODES.includes(value as string)) {
-    const given = typeof value === 'string' && Token.isUnresolved(value) ? 'an unresolved token' : describe(value);
-    throw new PropValidationError(
-      construct,
-      `'${prop}' must be HandlerCode.ASSET ('ASSET') or HandlerCode.INLINE ('INLINE'), known at synth, got ${given}`,
-    );
-  }
-  return value;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'object' && value !== null) return `an object (${JSON.stringify(value)})`;
-  return String(value);
-}
-
-/** How long the library's functions keep their logs unless told otherwise. */
-export const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
+import { ResolvedHandlerSettings, StackHandlerSettings } from './settings';
 
 /** Where `npm run bundle` writes `asset` (shipped in the package, so consumers need no bundler). */
 export function handlerAssetDir(asset: HandlerAsset): string {
   return path.join(__dirname, '..', '..', 'assets', asset);
 }
 
-/** What differs between the library's functions. */
+/** What differs between the library's functions (the rest comes from the stack's `HandlerSettings`). */
 export interface HandlerFunctionProps {
   readonly asset: HandlerAsset;
-  /** Whether the bundle is a file asset or inline code in the template. */
-  readonly code: HandlerCode;
   readonly description: string;
-  readonly timeout: Duration;
+  /** The timeout unless the stack's settings give one. */
+  readonly defaultTimeout: Duration;
   readonly memorySize: number;
-  /** @default - the newest Node.js runtime that aws-cdk-lib knows for the stack's region */
-  readonly runtime?: lambda.Runtime;
-  /** How long the function's log group keeps its events (checked by `validatedLogRetention` first). */
-  readonly logRetention: logs.RetentionDays;
-  /**
-   * Customer managed key of the function's log group (checked by `validatedLogEncryptionKey` first).
-   * @default - CloudWatch Logs' own encryption
-   */
-  readonly logEncryptionKey?: kms.IKey;
   /**
    * Whether CloudFormation invokes the function for custom resources (its ARN is their service
    * token): see `customResourceServiceTimeout` for what that sets.
@@ -104,46 +63,129 @@ export function customResourceServiceTimeout(timeout: Duration): Duration {
 }
 
 /**
- * A function running the bundled handler `props.asset` on ARM64, from a file asset or inline in
- * the template (`props.code`), with the latest Node.js runtime unless given, logging to a log group of its own (`<id>LogGroup`). A custom-resource function
- * (`customResources`) takes no retries of an asynchronous invocation (its handler answers FAILED
- * itself; a retry could run after CloudFormation gave up), drops events older than
- * `CUSTOM_RESOURCE_MAX_EVENT_AGE`, and knows its resources' `ServiceTimeout` from its environment. Every
- * function knows its stack's ID (`STACK_ID_ENV`).
+ * A function running the bundled handler `props.asset` on ARM64, built when the stack's
+ * `HandlerSettings` are final (`StackHandlerSettings`): from a file asset or inline in the template,
+ * with the settings' runtime (the latest Node.js runtime unless given), timeout and log group (a
+ * log group of its own, `<id>LogGroup` beside this construct). Its role, and so its permissions,
+ * exist from construction; the function itself is the child `Default` of this construct, which
+ * keeps the logical IDs a `lambda.Function` with this id would have.
+ *
+ * A custom-resource function (`customResources`) takes no retries of an asynchronous invocation
+ * (its handler answers FAILED itself; a retry could run after CloudFormation gave up), drops events
+ * older than `CUSTOM_RESOURCE_MAX_EVENT_AGE`, and knows its resources' `ServiceTimeout` from its
+ * environment. Every function knows its stack's ID (`STACK_ID_ENV`).
  */
-export function handlerFunction(scope: Construct, id: string, props: HandlerFunctionProps): lambda.Function {
-  const dir = handlerAssetDir(props.asset);
-  if (!fs.existsSync(path.join(dir, 'index.js'))) {
-    throw new Error(`The ${props.asset} is not bundled at ${dir}; run 'npm run bundle'`);
+export class HandlerFunction extends Construct {
+  /** The function's execution role (AWSLambdaBasicExecutionRole attached, as aws-cdk-lib does). */
+  public readonly role: iam.Role;
+  /** The function's ARN (resolved once the function is built). */
+  public readonly functionArn: string;
+  /** The `ServiceTimeout`, in seconds, of the custom resources the function serves (resolved once built). */
+  public readonly serviceTimeoutSeconds: string;
+
+  private fn?: lambda.Function;
+  private readonly built: Array<(fn: lambda.Function) => void> = [];
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: HandlerFunctionProps,
+  ) {
+    super(scope, id);
+    const dir = handlerAssetDir(props.asset);
+    if (!fs.existsSync(path.join(dir, 'index.js'))) {
+      throw new Error(`The ${props.asset} is not bundled at ${dir}; run 'npm run bundle'`);
+    }
+    this.role = new iam.Role(this, 'ServiceRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
+    });
+    this.functionArn = Lazy.string({ produce: () => this.function.functionArn });
+    this.serviceTimeoutSeconds = Lazy.string({
+      produce: () => String(customResourceServiceTimeout(this.function.timeout!).toSeconds()),
+    });
+    StackHandlerSettings.of(this).whenFinal((settings) => this.build(settings));
   }
-  const logGroup = ownedLogGroup(scope, `${id}LogGroup`, props.logRetention, props.logEncryptionKey);
-  const fn = new lambda.Function(scope, id, {
-    description: `cdk-console-users: ${props.description}`,
-    runtime: props.runtime ?? lambda.determineLatestNodeRuntime(scope),
-    architecture: lambda.Architecture.ARM_64,
-    // Inline code is the same bundle: CloudFormation writes `ZipFile` to index.js, so the handler
-    // is `index.handler` either way (scripts/bundle.mjs keeps the bundle one self-contained
-    // CommonJS file for this).
-    handler: 'index.handler',
-    code:
-      props.code === HandlerCode.INLINE
-        ? lambda.Code.fromInline(fs.readFileSync(path.join(dir, 'index.js'), 'utf8'))
-        : lambda.Code.fromAsset(dir),
-    timeout: props.timeout,
-    memorySize: props.memorySize,
-    logGroup,
-    // The stack's own ID: a handler acts only for resources CloudFormation records in this stack.
-    environment: {
-      [STACK_ID_ENV]: Stack.of(scope).stackId,
-      ...(props.customResources
-        ? { [SERVICE_TIMEOUT_ENV]: String(customResourceServiceTimeout(props.timeout).toSeconds()) }
-        : {}),
-    },
-    ...(props.customResources ? { retryAttempts: 0, maxEventAge: CUSTOM_RESOURCE_MAX_EVENT_AGE } : {}),
+
+  /** The function. It exists once the stack's settings are final, when the app is synthesized. */
+  public get function(): lambda.Function {
+    if (this.fn === undefined) {
+      throw new Error(
+        `${this.node.path}: the function is built when the app is synthesized (app.synth(), or Template.fromStack), once HandlerSettings are final`,
+      );
+    }
+    return this.fn;
+  }
+
+  /** Calls `then` with the function once it is built (now, if it is). */
+  public whenBuilt(then: (fn: lambda.Function) => void): void {
+    if (this.fn !== undefined) then(this.fn);
+    else this.built.push(then);
+  }
+
+  private build(settings: ResolvedHandlerSettings): void {
+    const props = this.props;
+    const dir = handlerAssetDir(props.asset);
+    const scope = this.node.scope as Construct;
+    const timeout = settings.timeout ?? props.defaultTimeout;
+    const logGroup = ownedLogGroup(scope, `${this.node.id}LogGroup`, settings.logRetention, settings.logEncryptionKey);
+    const fn = new lambda.Function(this, 'Default', {
+      description: `cdk-console-users: ${props.description}`,
+      runtime: settings.runtime ?? lambda.determineLatestNodeRuntime(this),
+      architecture: lambda.Architecture.ARM_64,
+      // Inline code is the same bundle: CloudFormation writes `ZipFile` to index.js, so the handler
+      // is `index.handler` either way (scripts/bundle.mjs keeps the bundle one self-contained
+      // CommonJS file for this).
+      handler: 'index.handler',
+      code:
+        settings.handlerCode === HandlerCode.INLINE
+          ? lambda.Code.fromInline(fs.readFileSync(path.join(dir, 'index.js'), 'utf8'))
+          : lambda.Code.fromAsset(dir),
+      role: this.role,
+      timeout,
+      memorySize: props.memorySize,
+      logGroup,
+      // The stack's own ID: a handler acts only for resources CloudFormation records in this stack.
+      environment: {
+        [STACK_ID_ENV]: Stack.of(this).stackId,
+        ...(props.customResources
+          ? { [SERVICE_TIMEOUT_ENV]: String(customResourceServiceTimeout(timeout).toSeconds()) }
+          : {}),
+      },
+      ...(props.customResources ? { retryAttempts: 0, maxEventAge: CUSTOM_RESOURCE_MAX_EVENT_AGE } : {}),
+    });
+    acknowledgeFunctionRole(fn);
+    acknowledgeFunctionFindings(fn, props.customResources ? 'cloudformation' : 'secretsmanager');
+    checkTemplateSize(fn);
+    this.fn = fn;
+    for (const then of this.built.splice(0)) then(fn);
+  }
+}
+
+/**
+ * A custom resource of `type` served by `handler`, carrying `properties` also in its `Metadata`
+ * (`PROPERTIES_METADATA_KEY`), where CloudFormation keeps them with references resolved: the
+ * handler acts on CloudFormation's record, not on an event's (anyone who may invoke the function
+ * can send it one).
+ */
+export function attestedCustomResource(
+  scope: Construct,
+  id: string,
+  handler: HandlerFunction,
+  type: string,
+  properties: object,
+): CustomResource {
+  const resource = new CustomResource(scope, id, {
+    serviceToken: handler.functionArn,
+    resourceType: type,
+    properties: { ...properties },
   });
-  acknowledgeFunctionFindings(fn, props.customResources ? 'cloudformation' : 'secretsmanager');
-  checkTemplateSize(fn);
-  return fn;
+  const cfn = resource.node.defaultChild as CfnResource;
+  // Known only once the settings are (the timeout is one): set here rather than through the
+  // `serviceTimeout` prop, which needs a number at construction.
+  cfn.addPropertyOverride('ServiceTimeout', handler.serviceTimeoutSeconds);
+  cfn.addMetadata(PROPERTIES_METADATA_KEY, { ...properties });
+  return resource;
 }
 
 /**
@@ -202,51 +244,14 @@ function allowLogsToUse(key: kms.IKey): void {
 }
 
 /**
- * The customer managed key of `construct`'s log groups: `value` when it is a KMS key (not an
- * alias: CloudWatch Logs takes only a key ARN), else undefined when it is not given.
+ * Lets a custom-resource handler ask CloudFormation about its own stack only: the handler acts on
+ * an event only when CloudFormation's record of the resource shows it (`DescribeStackResource`),
+ * and checks the stack's cleanup phase for the Delete of a replaced resource (`DescribeStacks`).
  */
-export function validatedLogEncryptionKey(
-  construct: IConstruct,
-  prop: string,
-  value: kms.IKey | undefined,
-): kms.IKey | undefined {
-  if (value === undefined) return undefined;
-  const keyArn = (value as Partial<kms.IKey>).keyArn;
-  if (
-    typeof keyArn !== 'string' ||
-    (!Token.isUnresolved(keyArn) && !/^arn:[\w-]+:kms:[\w-]+:\d{12}:key\/[\w-]+$/.test(keyArn))
-  ) {
-    throw new PropValidationError(
-      construct,
-      `'${prop}' must be a KMS key (kms.Key, or kms.Key.fromKeyArn with a key ARN; CloudWatch Logs does not accept an alias), got ${describeKey(value)}`,
-    );
-  }
-  return value;
-}
-
-function describeKey(value: unknown): string {
-  const keyArn = (value as { keyArn?: unknown } | null)?.keyArn;
-  if (typeof keyArn === 'string') return `a key with ARN ${keyArn}`;
-  return typeof value === 'object' && value !== null ? `an object without a key ARN` : JSON.stringify(value);
-}
-
-const RETENTION_DAYS = new Set<number>(Object.values(logs.RetentionDays).filter((v) => typeof v === 'number'));
-
-/**
- * The log retention of `construct`'s functions: `value` when it is one of `logs.RetentionDays`
- * (tokens are left to CloudFormation), else `DEFAULT_LOG_RETENTION` when it is not given.
- */
-export function validatedLogRetention(
-  construct: IConstruct,
-  prop: string,
-  value: logs.RetentionDays | undefined,
-): logs.RetentionDays {
-  if (value === undefined) return DEFAULT_LOG_RETENTION;
-  if (!Token.isUnresolved(value) && !RETENTION_DAYS.has(value)) {
-    throw new PropValidationError(
-      construct,
-      `'${prop}' must be one of the logs.RetentionDays values (${[...RETENTION_DAYS].filter((d) => d !== logs.RetentionDays.INFINITE).join(', ')} days, or ${logs.RetentionDays.INFINITE} for INFINITE), got ${value}`,
-    );
-  }
-  return value;
+export function readOwnStackStatement(stack: Stack): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'ReadOwnStackRecord',
+    actions: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'],
+    resources: [stack.stackId],
+  });
 }

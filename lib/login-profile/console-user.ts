@@ -3,7 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PropValidationError } from '../core/validation';
-import { LoginProfile, LoginProfileOptions, userNameOf, validateLoginProfileOptions } from './login-profile';
+import { userNameOf } from '../core/user-name';
+import { LoginProfile, LoginProfileOptions, validateLoginProfileOptions } from './login-profile';
 
 /**
  * Props of `ConsoleUser`: the fields of `iam.UserProps` except `password`, and the login profile options.

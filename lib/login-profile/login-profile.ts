@@ -1,19 +1,20 @@
 /** `LoginProfile`: a generated console password for an IAM user, kept in Secrets Manager. */
-import { CfnResource, CustomResource, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { CustomResource, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 import { addWarning } from '../core/deployment';
 import { RequireMfaPolicy } from '../mfa/require-mfa';
-import { IRotatableLoginProfile, LoginProfileRotation, RotationOptions, validateRotation } from '../rotation/rotation';
+import { LoginProfileRotation, RotationOptions, validateRotation } from '../rotation/rotation';
 import { acknowledgeChangePasswordOnUser, acknowledgeSecretWithoutKey } from '../compliance/checkov';
 import {
   acknowledgeChangePasswordInline,
   acknowledgeChangePasswordManagedPolicy,
   acknowledgeSecretWithoutRotation,
 } from '../compliance/nag';
-import { PROPERTIES_METADATA_KEY } from '../handler/contract';
+import { attestedCustomResource } from '../handler/handler-function';
+import { checkUserNameInTag, userNameOf } from '../core/user-name';
 import { DEFAULT_PASSWORD_LENGTH } from './contract';
 import { signInUrl } from './sign-in-url';
 import {
@@ -114,15 +115,32 @@ export interface LoginProfileProps extends LoginProfileOptions {
  *
  * A custom resource generates the password at deploy time, writes it to a Secrets Manager secret
  * owned by this construct (JSON with `username`, `password` and `signInUrl`) and sets it as the
- * user's login profile. The password is never in the template, the events or the logs.
+ * user's login profile. The password is never in the template, the events or the logs. The
+ * stack's handler, shared by its login profiles, follows the stack's `HandlerSettings`
+ * (docs/design.md).
  */
-export class LoginProfile extends Construct implements IRotatableLoginProfile {
+export class LoginProfile extends Construct {
   /**
    * ID of the warning that `grantReadPassword` adds for a grantee that may be in another account
    * when the secret's key is imported: its key policy must allow the grantee `kms:Decrypt` through
    * Secrets Manager, and CDK cannot add that to it.
    */
   public static readonly WARNING_KEY_POLICY_NOT_MANAGED = 'cdk-console-users:cross-account-reader-key-policy';
+
+  /**
+   * ID of the warning for `rotation` with `passwordResetRequired: true`: the user would be asked
+   * to choose a new password after every rotation. Acknowledge it with
+   * `Annotations.of(loginProfile).acknowledgeWarning(id, reason)`.
+   */
+  public static readonly WARNING_ROTATION_WITH_RESET_REQUIRED =
+    'cdk-console-users:rotation-with-password-reset-required';
+
+  /**
+   * ID of the warning for a `rotation` interval longer than the `maxPasswordAge` of an
+   * `AccountPasswordPolicy` deployed with the login profile: the password expires before it rotates.
+   */
+  public static readonly WARNING_ROTATION_EXCEEDS_MAX_PASSWORD_AGE =
+    'cdk-console-users:rotation-exceeds-max-password-age';
 
   /** The user that has the login profile. */
   public readonly user: iam.IUser;
@@ -132,8 +150,11 @@ export class LoginProfile extends Construct implements IRotatableLoginProfile {
   public readonly passwordResetRequired: boolean;
   /** The requested password length (raised to the account policy's minimum when that is longer). */
   public readonly passwordLength: number;
-  /** The custom resource; its physical ID is the user name. */
-  public readonly resource: CustomResource;
+  /**
+   * The custom resource; its physical ID is the user name.
+   * @internal
+   */
+  public readonly _resource: CustomResource;
   /** When the password rotates, if it does. */
   public readonly rotation?: RotationOptions;
 
@@ -164,7 +185,7 @@ export class LoginProfile extends Construct implements IRotatableLoginProfile {
     if (!props.encryptionKey) acknowledgeSecretWithoutKey(secret);
 
     const provider = LoginProfileProvider.of(this);
-    const permissions = provider._grantLoginProfile(props.user, secret);
+    const permissions = provider.grantLoginProfile(props.user, secret);
 
     const properties: LoginProfileResourceProperties = {
       UserName: props.user.userName,
@@ -173,24 +194,31 @@ export class LoginProfile extends Construct implements IRotatableLoginProfile {
       PasswordResetRequired: String(this.passwordResetRequired),
       ResetToken: props.resetToken,
     };
-    this.resource = new CustomResource(this, 'Resource', {
-      serviceToken: provider.serviceToken,
-      serviceTimeout: provider.serviceTimeout,
-      resourceType: LOGIN_PROFILE_RESOURCE_TYPE,
-      properties: { ...properties },
-    });
-    // The same properties where CloudFormation keeps them for the handler, references resolved: it
-    // acts on the user and the secret of CloudFormation's record, not on an event's (anyone who may
-    // invoke the function can send it one).
-    (this.resource.node.defaultChild as CfnResource).addMetadata(PROPERTIES_METADATA_KEY, { ...properties });
+    this._resource = attestedCustomResource(
+      this,
+      'Resource',
+      provider.handler,
+      LOGIN_PROFILE_RESOURCE_TYPE,
+      properties,
+    );
     // The handler's permissions must exist before, and outlive, every login profile: the policy
     // naming this user and secret explicitly, the rest through the service token's references.
-    this.resource.node.addDependency(permissions);
+    this._resource.node.addDependency(permissions);
 
     if (props.grantChangePassword ?? this.passwordResetRequired) grantChangePassword(this, props.user);
     if (props.requireMfa) RequireMfaPolicy.of(this).addUser(props.user);
-    if (props.rotation) LoginProfileRotation.of(this).addLoginProfile(this, props.rotation);
-    else acknowledgeSecretWithoutRotation(secret);
+    if (props.rotation) {
+      LoginProfileRotation.of(this).addLoginProfile(this, props.rotation);
+      if (this.passwordResetRequired) {
+        addWarning(
+          this,
+          LoginProfile.WARNING_ROTATION_WITH_RESET_REQUIRED,
+          'rotation with passwordResetRequired: true asks the user to choose a new password after every rotation, and the password they choose is not in the secret until the next rotation. Set passwordResetRequired: false for rotated passwords, or acknowledge this warning.',
+        );
+      }
+    } else {
+      acknowledgeSecretWithoutRotation(secret);
+    }
   }
 
   /**
@@ -315,20 +343,7 @@ export function validateLoginProfileOptions(
   validateSecretName(construct, 'secretName', options.secretName);
   validateResetToken(construct, 'resetToken', options.resetToken);
   validateRotation(construct, "'rotation.automaticallyAfter'", options.rotation);
-  if (options.rotation && userName !== undefined && !Token.isUnresolved(userName) && userName.includes(',')) {
-    // The user name travels as a secret tag, and Secrets Manager tag values cannot hold commas.
-    throw new PropValidationError(
-      construct,
-      `${userNameProp} ${JSON.stringify(userName)} contains ',' which a Secrets Manager tag value cannot hold; 'rotation' needs a user name without commas`,
-    );
-  }
-}
-
-/** The user name as written in the template, when the user is declared in this app. */
-export function userNameOf(user: iam.IUser): string | undefined {
-  const cfn = user.node.defaultChild;
-  if (cfn instanceof iam.CfnUser) return cfn.userName;
-  return Token.isUnresolved(user.userName) ? undefined : user.userName;
+  if (options.rotation) checkUserNameInTag(construct, userNameProp, userName);
 }
 
 function grantChangePassword(profile: LoginProfile, user: iam.IUser): void {

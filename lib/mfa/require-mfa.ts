@@ -10,32 +10,17 @@ import { stackSingleton } from '../core/stack-singleton';
  * The customer managed policy that holds the users of a stack with `requireMfa` to multi-factor
  * authentication: one per stack, attached to each such user, created on first use.
  *
- * Until the user signs in with MFA (`aws:MultiFactorAuthPresent` false, or absent, as with a
- * long-term access key) it denies everything except what the first sign-in needs: reading the
- * account password policy, changing the user's own password (still only where something else
- * allows it: `grantChangePassword`, or the account policy's `AllowUsersToChangePassword`),
- * creating a virtual MFA device (`mfa/*`: users name their devices), enabling, listing, getting
- * and resyncing MFA devices of the user itself, the user's own `iam:GetUser` and
- * `iam:ListVirtualMFADevices` (the console's Security credentials page reads both, as in AWS's
- * example policy for it), and `sts:GetSessionToken`. It allows exactly those MFA actions, so that
- * a user with no other permissions can enroll. With MFA, it denies nothing: the user's own
- * permissions apply unchanged.
- *
- * "The user itself" is `user/${aws:username}` or `user/<path>/${aws:username}`: IAM user names are
- * unique in an account whatever the path, so the second pattern names no other user.
+ * Until the user signs in with MFA it denies everything but what the first sign-in needs (reading
+ * the password policy, changing their own password where that is allowed, enrolling their own MFA
+ * device, `sts:GetSessionToken`); with MFA it denies nothing. The full table and the reasons are in
+ * docs/break-glass.md ("requireMfa").
  */
 export class RequireMfaPolicy extends Construct {
-  /** Construct id of the policy's construct under its stack. */
-  public static readonly ID = 'CdkConsoleUsersRequireMfa';
-
   /** The `RequireMfaPolicy` of `scope`'s stack, created if it does not exist yet. */
   public static of(scope: IConstruct): RequireMfaPolicy {
-    return stackSingleton(
-      scope,
-      RequireMfaPolicy.ID,
-      (c): c is RequireMfaPolicy => c instanceof RequireMfaPolicy,
-      (stack, id) => new RequireMfaPolicy(stack, id),
-    );
+    return stackSingleton(scope, 'CdkConsoleUsersRequireMfa', RequireMfaPolicy, (stack, id) => {
+      return new RequireMfaPolicy(stack, id);
+    });
   }
 
   /** The customer managed policy, attached to every user of the stack that requires MFA. */

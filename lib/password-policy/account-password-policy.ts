@@ -11,24 +11,11 @@ import {
   Tokenization,
 } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { LOGIN_PROFILE_RESOURCE_TYPE } from '../login-profile/contract';
 import { LoginProfile } from '../login-profile/login-profile';
-import { LoginProfileProvider, readOwnStackStatement } from '../login-profile/provider';
-import { LoginProfileRotation } from '../rotation/rotation';
-import { HandlerCode } from '../handler/handler-code';
-import {
-  customResourceServiceTimeout,
-  handlerFunction,
-  validatedHandlerCode,
-  validatedLogEncryptionKey,
-  validatedLogRetention,
-} from '../handler/handler-function';
-import { PROPERTIES_METADATA_KEY } from '../handler/contract';
-import { NAG_REASONS, acknowledgeAccountWideActions, acknowledgeFunctionRole } from '../compliance/nag';
+import { HandlerFunction, attestedCustomResource, readOwnStackStatement } from '../handler/handler-function';
+import { NAG_REASONS, acknowledgeAccountWideActions } from '../compliance/nag';
 import { addWarning, deploymentUnit, templateStackParent } from '../core/deployment';
 import { PropValidationError, validateWholeNumber } from '../core/validation';
 import { ACCOUNT_PASSWORD_POLICY_RESOURCE_TYPE, AccountPasswordPolicyResourceProperties } from './contract';
@@ -90,32 +77,6 @@ export interface AccountPasswordPolicyProps {
    * @default false
    */
   readonly hardExpiry?: boolean;
-
-  /**
-   * How long the handler's log group keeps its events (a log group of its own, deleted with the stack).
-   * @default logs.RetentionDays.ONE_YEAR
-   */
-  readonly logRetention?: logs.RetentionDays;
-
-  /**
-   * Customer managed KMS key that encrypts the handler's log group. A key defined in the app gets a
-   * statement letting CloudWatch Logs in the stack's region use it for this account's log groups;
-   * an imported key's policy must allow that already. The handler logs no secret: this is your
-   * choice, for key control.
-   * @default - CloudWatch Logs' own encryption
-   */
-  readonly logEncryptionKey?: kms.IKey;
-
-  /**
-   * Where the handler takes its code from: `HandlerCode.ASSET`, a CDK file asset that
-   * `cdk deploy` uploads to the bootstrap bucket, or `HandlerCode.INLINE`, the bundled code
-   * written into the template (about 10 KB), for stacks that cannot use file assets, such as
-   * CloudFormation StackSets. Synth fails when this is `HandlerCode.ASSET` in a stack whose
-   * `LoginProfileProvider` is `HandlerCode.INLINE` (the stack would still need a file asset).
-   * @default - the `handlerCode` of the stack's `LoginProfileProvider` when the stack has one
-   * (create the provider first), else `HandlerCode.ASSET`
-   */
-  readonly handlerCode?: HandlerCode;
 }
 
 /** Marks the deployment unit (stage, or template stack) that holds an `AccountPasswordPolicy`. */
@@ -125,10 +86,9 @@ const REGISTRY = Symbol.for('cdk-console-users.AccountPasswordPolicy');
  * Sets the IAM account password policy, and puts back the previous one when it is deleted.
  *
  * At most one per app (per `Stage`), or per template stack such as a cdk-stacksets
- * `StackSetStack`, which deploys to accounts of its own: an account has one password policy. Every
- * login profile deployed with it is created after it (across the stage's stacks too, through a
- * stack dependency; within a StackSet's template, through a resource dependency), so their
- * passwords are generated for this policy.
+ * `StackSetStack`: an account has one password policy. Every login profile deployed with it is
+ * created after it, so its password is generated for this policy. Its function follows the
+ * stack's `HandlerSettings`. Details: docs/lifecycle.md.
  */
 export class AccountPasswordPolicy extends Construct {
   /**
@@ -137,54 +97,33 @@ export class AccountPasswordPolicy extends Construct {
    */
   public static readonly WARNING_UNORDERED_LOGIN_PROFILES = 'cdk-console-users:login-profiles-unordered-with-policy';
 
-  /** The custom resource; its physical ID records the policy in force before it was created. */
-  public readonly resource: CustomResource;
   /**
-   * The Lambda function that applies and restores the policy. CloudFormation invokes it directly
-   * (its ARN is the service token) and it answers CloudFormation itself.
+   * The custom resource; its physical ID records the policy in force before it was created.
+   * @internal
    */
-  public readonly handler: lambda.Function;
+  public readonly _resource: CustomResource;
   /** How long a password is valid, if the policy makes passwords expire. */
   public readonly maxPasswordAge?: Duration;
   /** Minimum password length of the policy. */
   public readonly minimumPasswordLength: number;
-  /** Where the handler takes its code from. */
-  public readonly handlerCode: HandlerCode;
 
   constructor(scope: Construct, id: string, props: AccountPasswordPolicyProps = {}) {
     super(scope, id);
     validateProps(this, props);
-    const logRetention = validatedLogRetention(this, 'logRetention', props.logRetention);
-    const logEncryptionKey = validatedLogEncryptionKey(this, 'logEncryptionKey', props.logEncryptionKey);
-    const providerAtCreation = providerOf(Stack.of(this));
-    this.handlerCode = validatedHandlerCode(
-      this,
-      'handlerCode',
-      props.handlerCode,
-      providerAtCreation?.handlerCode ?? HandlerCode.ASSET,
-    );
     claimDeploymentUnit(this);
     this.maxPasswordAge = props.maxPasswordAge;
     this.minimumPasswordLength = props.minimumPasswordLength ?? 6;
-    if (this.handlerCode === HandlerCode.ASSET) {
-      this.node.addValidation({
-        validate: () => assetInInlineStack(this, props.handlerCode === undefined, providerAtCreation),
-      });
-    }
 
-    const timeout = Duration.minutes(1);
-    this.handler = handlerFunction(this, 'Handler', {
+    // Its settings (code, runtime, timeout, logs) are the stack's HandlerSettings.
+    const handler = new HandlerFunction(this, 'Handler', {
       asset: 'account-password-policy-handler',
-      code: this.handlerCode,
       description: 'sets the IAM account password policy and restores the previous one on delete',
-      timeout,
+      defaultTimeout: Duration.minutes(1),
       memorySize: 128,
-      logRetention,
-      logEncryptionKey,
       customResources: true,
     });
     const policy = new iam.Policy(this, 'HandlerPolicy', {
-      roles: [this.handler.role!],
+      roles: [handler.role],
       statements: [
         new iam.PolicyStatement({
           sid: 'ManageAccountPasswordPolicy',
@@ -199,57 +138,24 @@ export class AccountPasswordPolicy extends Construct {
         readOwnStackStatement(Stack.of(this)),
       ],
     });
-    acknowledgeFunctionRole(this.handler);
     acknowledgeAccountWideActions(policy, NAG_REASONS.accountPasswordPolicy);
 
     const properties = resourceProperties(props);
-    this.resource = new CustomResource(this, 'Resource', {
-      serviceToken: this.handler.functionArn,
-      serviceTimeout: customResourceServiceTimeout(timeout),
-      resourceType: ACCOUNT_PASSWORD_POLICY_RESOURCE_TYPE,
-      properties: { ...properties },
-    });
-    // The same properties where CloudFormation keeps them for the handler: it applies the policy of
-    // CloudFormation's record, not an event's (anyone who may invoke the function can send it one).
-    (this.resource.node.defaultChild as CfnResource).addMetadata(PROPERTIES_METADATA_KEY, { ...properties });
+    this._resource = attestedCustomResource(
+      this,
+      'Resource',
+      handler,
+      ACCOUNT_PASSWORD_POLICY_RESOURCE_TYPE,
+      properties,
+    );
     // The permissions must outlive the resource: its Delete restores the previous policy. (The
     // function, referenced by the service token, is created before and deleted after it.)
-    this.resource.node.addDependency(policy);
+    this._resource.node.addDependency(policy);
 
     Aspects.of(Stage.of(this) ?? this.node.root).add(new LoginProfilesAfterPolicy(this), {
       priority: AspectPriority.MUTATING,
     });
   }
-}
-
-/** The login-profile provider of `stack`, if it has one. */
-function providerOf(stack: Stack): LoginProfileProvider | undefined {
-  const child = stack.node.tryFindChild(LoginProfileProvider.ID);
-  return child instanceof LoginProfileProvider ? child : undefined;
-}
-
-/**
- * The synth-time error of a policy whose handler is a file asset in a stack whose provider is
- * `HandlerCode.INLINE`: the stack would need a file asset after all. `defaulted` says the policy
- * took ASSET as its default (`providerAtCreation` being the provider it saw, if any).
- */
-function assetInInlineStack(
-  policy: AccountPasswordPolicy,
-  defaulted: boolean,
-  providerAtCreation: LoginProfileProvider | undefined,
-): string[] {
-  const provider = providerOf(Stack.of(policy));
-  if (provider?.handlerCode !== HandlerCode.INLINE) return [];
-  const byOrder = defaulted && providerAtCreation === undefined;
-  const why = byOrder
-    ? `its 'handlerCode' defaulted to HandlerCode.ASSET because the stack had no LoginProfileProvider yet when it was created`
-    : `its 'handlerCode' is HandlerCode.ASSET`;
-  const fix = byOrder
-    ? 'Set handlerCode: HandlerCode.INLINE on this AccountPasswordPolicy, or create the LoginProfileProvider before it.'
-    : 'Set handlerCode: HandlerCode.INLINE on this AccountPasswordPolicy, or leave it unset to follow the provider.';
-  return [
-    `${policy.node.path}: ${why}, but the stack's LoginProfileProvider (${provider.node.path}) has 'handlerCode' HandlerCode.INLINE, so the stack would still need a file asset. ${fix}`,
-  ];
 }
 
 /**
@@ -278,7 +184,7 @@ class LoginProfilesAfterPolicy implements IAspect {
     if (interval.toMilliseconds() > maxAge.toMilliseconds()) {
       addWarning(
         node,
-        LoginProfileRotation.WARNING_EXCEEDS_MAX_PASSWORD_AGE,
+        LoginProfile.WARNING_ROTATION_EXCEEDS_MAX_PASSWORD_AGE,
         `rotation every ${interval.toHumanString()} is longer than the account password policy's maxPasswordAge of ${maxAge.toHumanString()} (${this.policy.node.path}): the password expires before it rotates. Rotate at most every ${maxAge.toHumanString()}, or acknowledge this warning.`,
       );
     }
@@ -288,7 +194,7 @@ class LoginProfilesAfterPolicy implements IAspect {
     const unit = deploymentUnit(profile);
     if (unit === this.unit) {
       // Across stacks this becomes a stack dependency: the policy's stack deploys first.
-      profile.node.addDependency(this.policy.resource);
+      profile.node.addDependency(this.policy._resource);
       return;
     }
     // A template stack of the policy's own stage: StackSets that may share accounts.

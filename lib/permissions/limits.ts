@@ -11,6 +11,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { userNameOf } from '../core/user-name';
 
 /** Characters of all inline policies of one IAM role together. */
 export const MAX_ROLE_INLINE_POLICY_CHARS = 10_240;
@@ -82,7 +83,7 @@ function literalOr(value: string, bound: () => number): number {
 export function userArnBound(user: iam.IUser): number {
   return literalOr(user.userArn, () => {
     const cfn = user.node.defaultChild;
-    const name = cfn instanceof iam.CfnUser ? cfn.userName : user.userName;
+    const name = userNameOf(user);
     const path = cfn instanceof iam.CfnUser ? (cfn.path ?? '/') : Token.isUnresolved(user.userName) ? undefined : '/';
     const nameLength = name === undefined || Token.isUnresolved(name) ? MAX_USER_NAME_LENGTH : name.length;
     const pathLength = path === undefined || Token.isUnresolved(path) ? MAX_IAM_PATH_LENGTH : path.length;

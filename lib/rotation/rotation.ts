@@ -1,17 +1,16 @@
 /** Scheduled rotation of console passwords through Secrets Manager: one rotation function per stack. */
-import { CustomResource, Duration, Stack, Tags, Token, Tokenization } from 'aws-cdk-lib';
+import { Duration, Stack, Tags, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct, IConstruct } from 'constructs';
-import { LoginProfileProvider } from '../login-profile/provider';
-import { addWarning } from '../core/deployment';
-import { HandlerCode } from '../handler/handler-code';
-import { DEFAULT_LOG_RETENTION, handlerFunction } from '../handler/handler-function';
+import { IConstruct } from 'constructs';
+import type { LoginProfile } from '../login-profile/login-profile';
+import { StackFunction } from '../handler/stack-function';
 import { keyArnBound, secretArnBound, userArnBound } from '../permissions/limits';
-import { NAG_REASONS, acknowledgeAccountWideActions, acknowledgeFunctionRole } from '../compliance/nag';
-import { PermissionPacker, SECRET_KEY_STATEMENT, secretKeyStatement } from '../permissions/permission-packer';
+import { NAG_REASONS } from '../compliance/nag';
+import { SECRET_KEY_STATEMENT, secretKeyStatement } from '../permissions/permission-packer';
 import { stackSingleton } from '../core/stack-singleton';
+import { checkUserNameInTag, userNameOf } from '../core/user-name';
 import { PropValidationError } from '../core/validation';
 import { PENDING_VERSION_TAG_KEY, ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from './contract';
 
@@ -28,108 +27,34 @@ export interface RotationOptions {
   readonly automaticallyAfter: Duration;
 }
 
-/** What rotation needs of a login profile (`LoginProfile` is one). */
-export interface IRotatableLoginProfile extends IConstruct {
-  /** The user whose password rotates. */
-  readonly user: iam.IUser;
-  /** The secret holding the password; it must be a `secretsmanager.Secret` the login profile created. */
-  readonly secret: secretsmanager.ISecret;
-  /** Length of each new password. */
-  readonly passwordLength: number;
-  /** Whether the user must choose a new password after each rotation. */
-  readonly passwordResetRequired: boolean;
-  /** The resource that issues the first password: the schedule is created after it. */
-  readonly resource: CustomResource;
-}
-
 /**
- * The rotation function of a stack and its permissions. One per stack, created on first use by
- * a login profile with `rotation`. Its permissions grow with each rotating login profile: the
- * login-profile actions only on those users, the secret actions only on those secrets. They are
- * packed into customer managed policies of at most 6,144 characters each (IAM's limit; about 24
- * rotating users each), because a role's inline policies together may hold only 10,240 characters
- * (about 45 rotating users). CloudFormation's 500 resources per stack bind first: about 95 rotating
- * `ConsoleUser`s per stack (5 resources each).
- *
- * The function logs to a log group of its own, deleted with the stack, that keeps its events for
- * the `logRetention` of the stack's `LoginProfileProvider` (one year unless set there), encrypted
- * with the provider's `logEncryptionKey` if it has one. Its code is a file asset or inline in the
- * template as the provider's `handlerCode` says (a file asset when the stack has no provider yet;
- * synth fails if the provider, created later, is `HandlerCode.INLINE`).
+ * The rotation function of a stack and its permissions: one per stack, created on first use by a
+ * login profile with `rotation`. Its settings are the stack's `HandlerSettings`. Its permissions
+ * grow with each rotating login profile: the login-profile actions only on those users, the secret
+ * actions only on those secrets (docs/design.md, "Permissions").
  */
-export class LoginProfileRotation extends Construct {
+export class LoginProfileRotation extends StackFunction {
   /** Construct id of the rotation function's construct under its stack. */
   public static readonly ID = 'CdkConsoleUsersRotation';
 
-  /**
-   * Warning id: rotation combined with `passwordResetRequired: true`. Acknowledge with
-   * `Annotations.of(loginProfile).acknowledgeWarning(id, reason)`.
-   */
-  public static readonly WARNING_RESET_REQUIRED = 'cdk-console-users:rotation-with-password-reset-required';
-
-  /** Warning id: a rotation interval longer than the `maxPasswordAge` of an `AccountPasswordPolicy` in the same app. */
-  public static readonly WARNING_EXCEEDS_MAX_PASSWORD_AGE = 'cdk-console-users:rotation-exceeds-max-password-age';
-
   /** The rotation construct of `scope`'s stack, created if it does not exist yet. */
   public static of(scope: IConstruct): LoginProfileRotation {
-    return stackSingleton(
-      scope,
-      LoginProfileRotation.ID,
-      (c): c is LoginProfileRotation => c instanceof LoginProfileRotation,
-      (stack, id) => new LoginProfileRotation(stack, id),
-    );
+    return stackSingleton(scope, LoginProfileRotation.ID, LoginProfileRotation, (stack, id) => {
+      return new LoginProfileRotation(stack, id);
+    });
   }
 
-  /** The Lambda function Secrets Manager calls for each rotation step. */
-  public readonly handler: lambda.Function;
-  /** The inline policy with the permission every rotation needs (reading the account password policy). */
-  public readonly policy: iam.Policy;
-  /** Where the function's code comes from: the `handlerCode` of the stack's `LoginProfileProvider`. */
-  public readonly handlerCode: HandlerCode;
-
-  /** The per-profile permissions, packed into customer managed policies (`RotationPermissionsN`). */
-  private readonly permissions: PermissionPacker;
   /** Paths of the login profiles this function rotates. */
   private readonly rotating = new Set<string>();
   /** The function as a reference, so that `RotationSchedule` adds no per-secret statements of its own. */
   private readonly rotationLambda: lambda.IFunction;
 
   private constructor(scope: Stack, id: string) {
-    super(scope, id);
-    // One setting for the stack's functions: the provider's, which every login profile creates first.
-    const provider = providerOf(scope);
-    this.handlerCode = provider?.handlerCode ?? HandlerCode.ASSET;
-    this.handler = handlerFunction(this, 'Handler', {
+    super(scope, id, {
       asset: 'rotation-handler',
-      code: this.handlerCode,
       description: 'rotates console passwords kept in Secrets Manager',
-      timeout: Duration.minutes(2),
+      defaultTimeout: Duration.minutes(2),
       memorySize: 256,
-      logRetention: provider?.logRetention ?? DEFAULT_LOG_RETENTION,
-      logEncryptionKey: provider?.logEncryptionKey,
-    });
-    if (this.handlerCode === HandlerCode.ASSET) {
-      // Only when no provider existed yet: one created after this with HandlerCode.INLINE would
-      // leave the stack needing a file asset after all.
-      this.node.addValidation({
-        validate: () => {
-          const later = providerOf(scope);
-          if (later?.handlerCode !== HandlerCode.INLINE) return [];
-          return [
-            `${this.node.path}: the rotation function's code is a file asset (HandlerCode.ASSET): this LoginProfileRotation was created before the stack's LoginProfileProvider (${later.node.path}), whose 'handlerCode' HandlerCode.INLINE it follows, so the stack would still need a file asset. Create the LoginProfileProvider with handlerCode: HandlerCode.INLINE before any login profile and before LoginProfileRotation.of(...) in this stack.`,
-          ];
-        },
-      });
-    }
-    // Secrets Manager invokes the function; only on behalf of this account (confused deputy).
-    this.handler.addPermission('SecretsManagerInvoke', {
-      principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
-      action: 'lambda:InvokeFunction',
-      sourceAccount: Stack.of(this).account,
-    });
-
-    this.policy = new iam.Policy(this, 'HandlerPolicy', {
-      roles: [this.handler.role!],
       statements: [
         new iam.PolicyStatement({
           sid: 'ReadAccountPasswordPolicy',
@@ -138,36 +63,41 @@ export class LoginProfileRotation extends Construct {
           resources: ['*'],
         }),
       ],
-    });
-    acknowledgeFunctionRole(this.handler);
-    acknowledgeAccountWideActions(this.policy, NAG_REASONS.rotationPasswordPolicyRead);
-    this.permissions = new PermissionPacker(
-      this,
-      'RotationPermissions',
-      'cdk-console-users: login profiles the rotation function may rotate',
-      this.handler.role!,
-      [
-        { sid: USER_STATEMENT, actions: ['iam:UpdateLoginProfile', 'iam:GetLoginProfile', 'iam:GetUser'] },
-        {
-          sid: TAG_STATEMENT,
-          actions: ['iam:TagUser'],
-          // Only the rotation's own tags (the pending version it wrote, the version IAM holds): the
-          // ownership tag stays the login-profile handler's.
-          conditions: {
-            'ForAllValues:StringEquals': { 'aws:TagKeys': [PENDING_VERSION_TAG_KEY, ROTATED_VERSION_TAG_KEY] },
+      accountWideReason: NAG_REASONS.rotationPasswordPolicyRead,
+      permissions: {
+        id: 'RotationPermissions',
+        description: 'cdk-console-users: login profiles the rotation function may rotate',
+        statements: [
+          { sid: USER_STATEMENT, actions: ['iam:UpdateLoginProfile', 'iam:GetLoginProfile', 'iam:GetUser'] },
+          {
+            sid: TAG_STATEMENT,
+            actions: ['iam:TagUser'],
+            // Only the rotation's own tags (the pending version it wrote, the version IAM holds): the
+            // ownership tag stays the login-profile handler's.
+            conditions: {
+              'ForAllValues:StringEquals': { 'aws:TagKeys': [PENDING_VERSION_TAG_KEY, ROTATED_VERSION_TAG_KEY] },
+            },
           },
-        },
-        {
-          sid: SECRET_STATEMENT,
-          actions: [
-            'secretsmanager:DescribeSecret',
-            'secretsmanager:GetSecretValue',
-            'secretsmanager:PutSecretValue',
-            'secretsmanager:UpdateSecretVersionStage',
-          ],
-        },
-        secretKeyStatement(Stack.of(this)),
-      ],
+          {
+            sid: SECRET_STATEMENT,
+            actions: [
+              'secretsmanager:DescribeSecret',
+              'secretsmanager:GetSecretValue',
+              'secretsmanager:PutSecretValue',
+              'secretsmanager:UpdateSecretVersionStage',
+            ],
+          },
+          secretKeyStatement(scope),
+        ],
+      },
+    });
+    // Secrets Manager invokes the function; only on behalf of this account (confused deputy).
+    this.handler.whenBuilt((fn) =>
+      fn.addPermission('SecretsManagerInvoke', {
+        principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
+        action: 'lambda:InvokeFunction',
+        sourceAccount: scope.account,
+      }),
     );
     this.rotationLambda = lambda.Function.fromFunctionAttributes(this, 'RotationLambda', {
       functionArn: this.handler.functionArn,
@@ -178,10 +108,10 @@ export class LoginProfileRotation extends Construct {
   /**
    * Rotates the password of `profile` every `options.automaticallyAfter`. The secret must be the
    * one `profile` created, and `profile` must be in this construct's stack; otherwise, or when
-   * `profile` already rotates, this fails naming `profile`'s path. A `LoginProfile` or
-   * `ConsoleUser` with the `rotation` option calls it itself.
+   * `profile` already rotates, this fails naming `profile`'s path. `LoginProfile` calls it for its
+   * `rotation` prop.
    */
-  public addLoginProfile(profile: IRotatableLoginProfile, options: RotationOptions): secretsmanager.RotationSchedule {
+  public addLoginProfile(profile: LoginProfile, options: RotationOptions): secretsmanager.RotationSchedule {
     validateRotation(profile, "'automaticallyAfter' of the rotation options", options);
     const secret = profile.secret;
     if (!(secret instanceof secretsmanager.Secret) || secret.node.scope !== profile) {
@@ -197,15 +127,7 @@ export class LoginProfileRotation extends Construct {
       );
     }
     if (this.rotating.has(profile.node.path)) throw new PropValidationError(profile, 'already rotates');
-    const cfnUser = profile.user.node.defaultChild;
-    const userName = cfnUser instanceof iam.CfnUser ? cfnUser.userName : profile.user.userName;
-    if (userName !== undefined && !Token.isUnresolved(userName) && userName.includes(',')) {
-      // The user name travels as a secret tag, and Secrets Manager tag values cannot hold commas.
-      throw new PropValidationError(
-        profile,
-        `cannot rotate: user name ${JSON.stringify(userName)} contains ',' which a Secrets Manager tag value cannot hold; rotation needs a user name without commas`,
-      );
-    }
+    checkUserNameInTag(profile, 'user name', userNameOf(profile.user));
 
     // The function reads these at every step: which user, how long a password, which reset flag.
     Tags.of(secret).add(ROTATION_TAGS.userName, profile.user.userName);
@@ -230,24 +152,11 @@ export class LoginProfileRotation extends Construct {
     // Secrets Manager tests the function when the schedule is created: by then the function must
     // be allowed to run, and the secret must hold the login profile's first password.
     schedule.node.addDependency(this);
-    schedule.node.addDependency(profile.resource);
+    schedule.node.addDependency(profile._resource);
     this.rotating.add(profile.node.path);
 
-    if (profile.passwordResetRequired) {
-      addWarning(
-        profile,
-        LoginProfileRotation.WARNING_RESET_REQUIRED,
-        'rotation with passwordResetRequired: true asks the user to choose a new password after every rotation, and the password they choose is not in the secret until the next rotation. Set passwordResetRequired: false for rotated passwords, or acknowledge this warning.',
-      );
-    }
     return schedule;
   }
-}
-
-/** The login-profile provider of `stack`, if it has one. */
-function providerOf(stack: Stack): LoginProfileProvider | undefined {
-  const child = stack.node.tryFindChild(LoginProfileProvider.ID);
-  return child instanceof LoginProfileProvider ? child : undefined;
 }
 
 const USER_STATEMENT = 'RotateLoginProfilesOfDeclaredUsers';

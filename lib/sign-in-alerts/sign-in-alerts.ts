@@ -18,6 +18,7 @@ import { HomeRegion, IHomeRegionAware } from '../organization/home-region';
 import { LoginProfileRotation } from '../rotation/rotation';
 import { addWarning } from '../core/deployment';
 import { PropValidationError, validateUserName } from '../core/validation';
+import { userNameOf } from '../core/user-name';
 import {
   API_CALL_DETAIL_TYPE,
   SIGN_IN_DETAIL_TYPE,
@@ -362,8 +363,7 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
 
   /** Raises alerts for the console sign-ins of and takeover attempts on `user` too (here and in every forwarder). */
   public addUser(user: iam.IUser): void {
-    const cfn = user.node.defaultChild;
-    const name = cfn instanceof iam.CfnUser && cfn.userName !== undefined ? cfn.userName : user.userName;
+    const name = userNameOf(user) ?? user.userName;
     validateUserName(this, `the user name of ${user.node.path}`, name);
     if (this.users.some((u) => u.user === user || (!Token.isUnresolved(name) && u.name === name))) {
       throw new PropValidationError(this, `user ${user.node.path} (${name}) already raises alerts here`);

@@ -4,7 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { AccountPasswordPolicy, ConsoleUser, LoginProfile, LoginProfileProvider } from '../../lib';
+import { AccountPasswordPolicy, ConsoleUser, HandlerSettings, LoginProfile } from '../../lib';
 import { CHECKOV_REASONS, addCheckovSkips } from '../../lib/compliance/checkov';
 import { STACK_ID_ENV } from '../../lib/handler/contract';
 
@@ -96,21 +96,22 @@ describe('checkov acknowledgements', () => {
 });
 
 describe('logEncryptionKey', () => {
-  test("encrypts the handler's and the rotation function's log groups with the provider's key", () => {
+  test("encrypts the log groups of the handler, the rotation function and the password-policy function with the stack's key", () => {
     // GIVEN
     const s = newStack();
     const key = new kms.Key(s, 'LogKey');
-    new LoginProfileProvider(s, LoginProfileProvider.ID, { logEncryptionKey: key });
+    HandlerSettings.configure(s, { logEncryptionKey: key });
     // WHEN
     new ConsoleUser(s, 'A', {
       userName: 'a',
       passwordResetRequired: false,
       rotation: { automaticallyAfter: Duration.days(30) },
     });
-    // THEN both log groups use the key, and neither acknowledges CKV_AWS_158
+    new AccountPasswordPolicy(s, 'Policy');
+    // THEN the three log groups use the key, and none acknowledges CKV_AWS_158
     const t = Template.fromStack(s);
     const logGroups = Object.values(t.findResources('AWS::Logs::LogGroup'));
-    expect(logGroups).toHaveLength(2);
+    expect(logGroups).toHaveLength(3);
     for (const lg of logGroups) {
       expect(lg.Properties.KmsKeyId).toEqual({
         'Fn::GetAtt': [s.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'],
@@ -122,13 +123,13 @@ describe('logEncryptionKey', () => {
   test('lets CloudWatch Logs of the region use the key for log groups of this account only, in one statement', () => {
     const s = newStack();
     const key = new kms.Key(s, 'LogKey');
-    new LoginProfileProvider(s, LoginProfileProvider.ID, { logEncryptionKey: key });
-    new AccountPasswordPolicy(s, 'Policy', { logEncryptionKey: key });
+    new AccountPasswordPolicy(s, 'Policy');
     new ConsoleUser(s, 'A', {
       userName: 'a',
       passwordResetRequired: false,
       rotation: { automaticallyAfter: Duration.days(30) },
     });
+    HandlerSettings.configure(s, { logEncryptionKey: key });
     const statements = Template.fromStack(s).toJSON().Resources[s.getLogicalId(key.node.defaultChild as kms.CfnKey)]
       .Properties.KeyPolicy.Statement as { Sid?: string }[];
     expect(statements.filter((st) => st.Sid === 'CdkConsoleUsersLogGroupEncryption')).toEqual([
@@ -149,9 +150,10 @@ describe('logEncryptionKey', () => {
     ]);
   });
 
-  test("AccountPasswordPolicy's logEncryptionKey encrypts its handler's log group", () => {
+  test("an imported key encrypts the AccountPasswordPolicy handler's log group", () => {
     const s = newStack();
-    new AccountPasswordPolicy(s, 'Policy', {
+    new AccountPasswordPolicy(s, 'Policy');
+    HandlerSettings.configure(s, {
       logEncryptionKey: kms.Key.fromKeyArn(
         s,
         'Imported',
@@ -167,18 +169,16 @@ describe('logEncryptionKey', () => {
   test('fails when logEncryptionKey is an alias, naming the construct, the prop and the value', () => {
     const s = newStack();
     const alias = kms.Key.fromKeyArn(s, 'Alias', 'arn:aws:kms:eu-west-1:123456789012:alias/logs');
-    expect(() => new AccountPasswordPolicy(s, 'Policy', { logEncryptionKey: alias })).toThrow(
-      /Stack\/Policy.*'logEncryptionKey' must be a KMS key .*not accept an alias.*got a key with ARN arn:aws:kms:eu-west-1:123456789012:alias\/logs/,
+    const policy = new AccountPasswordPolicy(s, 'Policy');
+    expect(() => HandlerSettings.configure(policy, { logEncryptionKey: alias })).toThrow(
+      /^Stack\/Policy: HandlerSettings.configure: 'logEncryptionKey' must be a KMS key .*not accept an alias.*got a key with ARN arn:aws:kms:eu-west-1:123456789012:alias\/logs/,
     );
   });
 
   test('fails when logEncryptionKey is not a key at all', () => {
     const s = newStack();
-    expect(
-      () =>
-        new LoginProfileProvider(s, LoginProfileProvider.ID, {
-          logEncryptionKey: logs.RetentionDays.ONE_DAY as unknown as kms.IKey,
-        }),
-    ).toThrow(/CdkConsoleUsersLoginProfileProvider.*'logEncryptionKey' must be a KMS key .*got 1$/);
+    expect(() =>
+      HandlerSettings.configure(s, { logEncryptionKey: logs.RetentionDays.ONE_DAY as unknown as kms.IKey }),
+    ).toThrow(/^Stack: HandlerSettings.configure: 'logEncryptionKey' must be a KMS key .*got 1$/);
   });
 });

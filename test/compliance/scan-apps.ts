@@ -17,8 +17,8 @@ import {
   AccountPasswordPolicy,
   BreakGlassUser,
   ConsoleUser,
+  HandlerSettings,
   LoginProfile,
-  LoginProfileProvider,
   SignInAlertsForwarder,
 } from '../../lib';
 import { templateStackParent } from '../../lib/core/deployment';
@@ -45,12 +45,10 @@ function newUserApp(logKeys: boolean): Stack[] {
   const app = initApp();
   const stack = new Stack(app, logKeys ? 'InitAppLogKeys' : 'InitApp', { env });
   const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
-  if (logKeys) new LoginProfileProvider(stack, LoginProfileProvider.ID, { logEncryptionKey: key });
   new AccountPasswordPolicy(stack, 'PasswordPolicy', {
     minimumPasswordLength: 20,
     requireSymbols: true,
     maxPasswordAge: Duration.days(90),
-    ...(logKeys ? { logEncryptionKey: key } : {}),
   });
   new ConsoleUser(stack, 'Rotating', {
     userName: 'rotating',
@@ -60,6 +58,8 @@ function newUserApp(logKeys: boolean): Stack[] {
   new ConsoleUser(stack, 'WithKey', { userName: 'with-key', encryptionKey: key });
   new ConsoleUser(stack, 'Plain', { userName: 'plain', groups: [new iam.Group(stack, 'Readers')] });
   new LoginProfile(stack, 'Vendor', { user: iam.User.fromUserName(stack, 'VendorUser', 'vendor') });
+  // Last: the settings apply to every function of the stack, whenever they are given.
+  if (logKeys) HandlerSettings.configure(stack, { logEncryptionKey: key });
   return [stack];
 }
 

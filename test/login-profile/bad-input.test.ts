@@ -5,7 +5,7 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { ConsoleUser, LoginProfile, LoginProfileProvider } from '../../lib';
+import { ConsoleUser, HandlerCode, HandlerSettings, LoginProfile } from '../../lib';
 import { ACCOUNT, FakeAws, REGION, installFake } from '../support/fake-aws';
 import { FailedAnswer, STACK_ID, assertNoPasswordIn, invoke, properties, requestId } from '../support/fault-harness';
 import { RESPONSE_URL } from '../support/lambda-fixtures';
@@ -79,9 +79,13 @@ describe('bad props at synth', () => {
       /^app\/P2: 'user' app\/U already has a login profile \(app\/P1\)/,
     ],
     [
-      'a provider created under the wrong id',
-      (s) => new LoginProfileProvider(s, 'MyProvider'),
-      /^app\/MyProvider: LoginProfileProvider must be created directly under a stack with id/,
+      'handler settings given twice for one stack',
+      (s) => {
+        HandlerSettings.configure(s);
+        new ConsoleUser(s, 'U');
+        HandlerSettings.configure(s.node.findChild('U'), { handlerCode: HandlerCode.INLINE });
+      },
+      /^app\/U: HandlerSettings.configure was already called for stack app, on app;/,
     ],
   ];
   test.each(cases)('fails on %s, naming the prop', (_name, build, message) => {

@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { SERVICE_TIMEOUT_ENV } from '../../lambda/runtime/custom-resource';
 import { STACK_ID_ENV } from '../../lib/handler/contract';
-import { ConsoleUser, LoginProfile, LoginProfileProvider } from '../../lib';
+import { ConsoleUser, HandlerSettings, LoginProfile } from '../../lib';
 
 function newStack(name = 'TestStack'): Stack {
   return new Stack(new App(), name);
@@ -382,7 +382,7 @@ describe('one login profile per IAM user per account', () => {
   });
 });
 
-describe('LoginProfileProvider', () => {
+describe('the login-profile handler', () => {
   test("a nested stack's provider knows the nested stack's own ID and may read only that stack's record", () => {
     // GIVEN a login profile in a nested stack (CloudFormation gives it a stack ID of its own)
     const parent = newStack();
@@ -418,12 +418,12 @@ describe('LoginProfileProvider', () => {
   });
 
   test('CloudFormation invokes the handler directly: the service token is its ARN, no retries, a short event age, a ServiceTimeout that outlasts them', () => {
-    // GIVEN a stack with a login profile, and one with a 15-minute handler
+    // GIVEN a stack with a login profile, and one with a 15-minute handler (set after the user)
     const stack = newStack();
     new ConsoleUser(stack, 'A');
     const slow = newStack('Slow');
-    new LoginProfileProvider(slow, LoginProfileProvider.ID, { timeout: Duration.minutes(15) });
     new ConsoleUser(slow, 'A');
+    HandlerSettings.configure(slow, { timeout: Duration.minutes(15) });
     for (const [s, timeout] of [
       [stack, 120],
       [slow, 900],
@@ -515,11 +515,8 @@ describe('LoginProfileProvider', () => {
     });
 
     const custom = newStack();
-    new LoginProfileProvider(custom, LoginProfileProvider.ID, {
-      runtime: lambda.Runtime.NODEJS_20_X,
-      timeout: Duration.minutes(5),
-    });
     new ConsoleUser(custom, 'A');
+    HandlerSettings.configure(custom, { runtime: lambda.Runtime.NODEJS_20_X, timeout: Duration.minutes(5) });
     Template.fromStack(custom).hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.handler',
       Runtime: 'nodejs20.x',
@@ -530,15 +527,15 @@ describe('LoginProfileProvider', () => {
   test.each([
     [
       Duration.seconds(10),
-      "TestStack/CdkConsoleUsersLoginProfileProvider: 'timeout' must be from 30 seconds to 15 minutes, got 10 seconds",
+      "TestStack: HandlerSettings.configure: 'timeout' must be from 30 seconds to 15 minutes, got 10 seconds",
     ],
     [
       Duration.minutes(16),
-      "TestStack/CdkConsoleUsersLoginProfileProvider: 'timeout' must be from 30 seconds to 15 minutes, got 16 minutes",
+      "TestStack: HandlerSettings.configure: 'timeout' must be from 30 seconds to 15 minutes, got 16 minutes",
     ],
   ])('fails when the handler timeout is %s', (timeout, message) => {
     const stack = newStack();
-    expect(() => new LoginProfileProvider(stack, LoginProfileProvider.ID, { timeout })).toThrow(message);
+    expect(() => HandlerSettings.configure(stack, { timeout })).toThrow(message);
   });
 
   test('the handler logs to a log group of its own, kept a year and deleted with the stack', () => {
@@ -566,7 +563,7 @@ describe('LoginProfileProvider', () => {
     // GIVEN
     const stack = newStack();
     // WHEN
-    new LoginProfileProvider(stack, LoginProfileProvider.ID, { logRetention: logs.RetentionDays.ONE_MONTH });
+    HandlerSettings.configure(stack, { logRetention: logs.RetentionDays.ONE_MONTH });
     new ConsoleUser(stack, 'A');
     // THEN
     const logGroups = logGroupsOfFunctions(Template.fromStack(stack));
@@ -578,24 +575,14 @@ describe('LoginProfileProvider', () => {
 
   test('fails when logRetention is not one of logs.RetentionDays', () => {
     const stack = newStack();
-    expect(
-      () =>
-        new LoginProfileProvider(stack, LoginProfileProvider.ID, { logRetention: 42 as unknown as logs.RetentionDays }),
-    ).toThrow(
-      /^TestStack\/CdkConsoleUsersLoginProfileProvider: 'logRetention' must be one of the logs.RetentionDays values \(1, 3, 5, .*, 3653 days, or 9999 for INFINITE\), got 42$/,
-    );
-  });
-
-  test('fails when created anywhere but directly under a stack with its id', () => {
-    const stack = newStack();
-    expect(() => new LoginProfileProvider(stack, 'Other')).toThrow(
-      "TestStack/Other: LoginProfileProvider must be created directly under a stack with id LoginProfileProvider.ID ('CdkConsoleUsersLoginProfileProvider'), got 'Other' under TestStack",
+    expect(() => HandlerSettings.configure(stack, { logRetention: 42 as unknown as logs.RetentionDays })).toThrow(
+      /^TestStack: HandlerSettings.configure: 'logRetention' must be one of the logs.RetentionDays values \(1, 3, 5, .*, 3653 days, or 9999 for INFINITE\), got 42$/,
     );
   });
 
   test("fails when another construct holds the provider's id", () => {
     const stack = newStack();
-    new iam.Role(stack, LoginProfileProvider.ID, { assumedBy: new iam.AccountRootPrincipal() });
+    new iam.Role(stack, 'CdkConsoleUsersLoginProfileProvider', { assumedBy: new iam.AccountRootPrincipal() });
     expect(() => new ConsoleUser(stack, 'A')).toThrow(
       "TestStack/CdkConsoleUsersLoginProfileProvider: the id 'CdkConsoleUsersLoginProfileProvider' is taken by another construct; cdk-console-users needs it for its own construct in stack TestStack",
     );

@@ -6,16 +6,15 @@ import {
   BreakGlassUser,
   ConsoleUser,
   HandlerCode,
-  LoginProfileProvider,
+  HandlerSettings,
   SignInAlerts,
 } from '../../lib';
 
 /**
  * Adds to `stack` everything that has a function: a rotating ConsoleUser, an AccountPasswordPolicy
- * and a BreakGlassUser (rotating, with a reader); first the provider with `handlerCode`, if given.
+ * and a BreakGlassUser (rotating, with a reader); then the stack's `handlerCode`, if given.
  */
 export function addEveryFunction(stack: Stack, handlerCode?: HandlerCode): void {
-  if (handlerCode !== undefined) new LoginProfileProvider(stack, LoginProfileProvider.ID, { handlerCode });
   new AccountPasswordPolicy(stack, 'PasswordPolicy', { minimumPasswordLength: 14 });
   new ConsoleUser(stack, 'Operator', {
     userName: 'operator',
@@ -28,4 +27,5 @@ export function addEveryFunction(stack: Stack, handlerCode?: HandlerCode): void 
   for (const id of [SignInAlerts.WARNING_US_EAST_1_NOT_WATCHED, SignInAlerts.WARNING_SIGN_IN_REGIONS_NOT_WATCHED]) {
     Annotations.of(breakGlass).acknowledgeWarning(id, 'a stack for the tests of its functions');
   }
+  if (handlerCode !== undefined) HandlerSettings.configure(stack, { handlerCode });
 }

@@ -11,7 +11,8 @@ import { App, CfnParameter, Duration, LegacyStackSynthesizer, Stack } from 'aws-
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { Capability, DeploymentType, StackSet, StackSetStack, StackSetTarget, StackSetTemplate } from 'cdk-stacksets';
 import type { CloudFormationResponse } from '../../lambda/runtime/responder';
-import { AccountPasswordPolicy, ConsoleUser, HandlerCode, LoginProfileProvider, LoginProfileRotation } from '../../lib';
+import { AccountPasswordPolicy, ConsoleUser, HandlerCode, HandlerSettings } from '../../lib';
+import { LoginProfileRotation } from '../../lib/rotation/rotation';
 import { CLI_CONTEXT } from '../../scripts/bench-template-size';
 import { FakeAws, installFakeInSdk } from '../support/fake-aws';
 import { Delivery, deliveredBy } from '../support/fault-harness';
@@ -115,7 +116,7 @@ function assetMetadata(template: Template): string[] {
 describe('a stack in HandlerCode.INLINE (ConsoleUser with rotation, AccountPasswordPolicy, BreakGlassUser)', () => {
   let inline: Synthesized;
   beforeAll(() => {
-    // GIVEN the provider in INLINE mode, created first; WHEN the app synthesizes as `cdk synth` does
+    // GIVEN the stack's HandlerSettings in INLINE mode; WHEN the app synthesizes as `cdk synth` does
     inline = synth(organizationStack(HandlerCode.INLINE));
   }, 60_000);
 
@@ -251,106 +252,76 @@ describe('HandlerCode.ASSET, the default', () => {
     }
     const { files } = fileAssets(asset.outdir);
     expect(files.filter((f) => f !== asset.templateFile)).toHaveLength(3);
-    expect(LoginProfileProvider.of(asset.stack).handlerCode).toBe(HandlerCode.ASSET);
   });
 });
 
-describe('who follows the provider', () => {
-  function stackWithProvider(handlerCode?: HandlerCode) {
-    const stack = new Stack(new App(), 'S');
-    const provider = new LoginProfileProvider(stack, LoginProfileProvider.ID, { handlerCode });
-    return { stack, provider };
+/** The kind of code of each library function of stack `name`: 'ZipFile' or 'S3Bucket,S3Key'. */
+function codesOf(app: App, name: string): string[] {
+  return functionsOf(app.synth().getStackByName(name).template as Template).map(([, fn]) =>
+    Object.keys(fn.Properties!.Code as object).join(','),
+  );
+}
+
+const codeOf = (handlerCode: HandlerCode) => (handlerCode === HandlerCode.INLINE ? 'ZipFile' : 'S3Bucket,S3Key');
+
+describe("the stack's HandlerSettings apply to every library function, whatever the order", () => {
+  /** A stack with a rotating user, an AccountPasswordPolicy and a second user; `configure` at `at`. */
+  function stackConfiguredAt(at: 'first' | 'between' | 'last', handlerCode: HandlerCode) {
+    const app = new App();
+    const stack = new Stack(app, 'S');
+    if (at === 'first') HandlerSettings.configure(stack, { handlerCode });
+    new ConsoleUser(stack, 'U', { passwordResetRequired: false, rotation: { automaticallyAfter: Duration.days(1) } });
+    if (at === 'between') HandlerSettings.configure(stack, { handlerCode });
+    new AccountPasswordPolicy(stack, 'Policy');
+    new ConsoleUser(stack, 'V');
+    if (at === 'last') HandlerSettings.configure(stack, { handlerCode });
+    return app;
   }
 
-  test.each([HandlerCode.ASSET, HandlerCode.INLINE])(
-    'the rotation function and an AccountPasswordPolicy created after the provider take its %s',
-    (handlerCode) => {
-      const { stack, provider } = stackWithProvider(handlerCode);
-      new ConsoleUser(stack, 'U', { passwordResetRequired: false, rotation: { automaticallyAfter: Duration.days(1) } });
-      const policy = new AccountPasswordPolicy(stack, 'Policy');
-      expect(provider.handlerCode).toBe(handlerCode);
-      expect(LoginProfileRotation.of(stack).handlerCode).toBe(handlerCode);
-      expect(policy.handlerCode).toBe(handlerCode);
-      const codes = functionsOf(App.of(stack)!.synth().getStackByName('S').template as Template).map(([, fn]) =>
-        Object.keys(fn.Properties!.Code as object).join(','),
-      );
-      expect(codes).toEqual(Array(3).fill(handlerCode === HandlerCode.INLINE ? 'ZipFile' : 'S3Bucket,S3Key'));
+  test.each([
+    ['first', HandlerCode.INLINE],
+    ['between', HandlerCode.INLINE],
+    ['last', HandlerCode.INLINE],
+    ['first', HandlerCode.ASSET],
+    ['last', HandlerCode.ASSET],
+  ] as const)(
+    'configured %s, %s reaches the login-profile, rotation and password-policy functions',
+    (at, handlerCode) => {
+      expect(codesOf(stackConfiguredAt(at, handlerCode), 'S')).toEqual(Array(3).fill(codeOf(handlerCode)));
     },
   );
 
-  test('an AccountPasswordPolicy in a stack without a provider is ASSET unless told, and may be INLINE alone', () => {
+  test('a stack with only an AccountPasswordPolicy is ASSET by default, and INLINE through its settings', () => {
     const app = new App();
-    const alone = new AccountPasswordPolicy(new Stack(app, 'A'), 'Policy');
-    expect(alone.handlerCode).toBe(HandlerCode.ASSET);
+    new AccountPasswordPolicy(new Stack(app, 'A'), 'Policy');
+    expect(codesOf(app, 'A')).toEqual(['S3Bucket,S3Key']);
     const app2 = new App();
     const stack = new Stack(app2, 'B');
-    const inline = new AccountPasswordPolicy(stack, 'Policy', { handlerCode: HandlerCode.INLINE });
-    expect(inline.handlerCode).toBe(HandlerCode.INLINE);
-    const [[, fn]] = functionsOf(app2.synth().getStackByName('B').template as Template);
-    expect(Object.keys(fn.Properties!.Code as object)).toEqual(['ZipFile']);
+    new AccountPasswordPolicy(stack, 'Policy');
+    HandlerSettings.configure(stack, { handlerCode: HandlerCode.INLINE });
+    expect(codesOf(app2, 'B')).toEqual(['ZipFile']);
   });
 
-  test('an INLINE AccountPasswordPolicy beside an ASSET provider is allowed (the stack has assets anyway)', () => {
-    const { stack } = stackWithProvider(HandlerCode.ASSET);
-    new ConsoleUser(stack, 'U');
-    new AccountPasswordPolicy(stack, 'Policy', { handlerCode: HandlerCode.INLINE });
-    expect(() => App.of(stack)!.synth()).not.toThrow();
-  });
-
-  test("an AccountPasswordPolicy follows its own stack's provider, not another stack's", () => {
+  test("an AccountPasswordPolicy follows its own stack's settings, not another stack's", () => {
     const app = new App();
     const users = new Stack(app, 'Users');
-    new LoginProfileProvider(users, LoginProfileProvider.ID, { handlerCode: HandlerCode.INLINE });
+    HandlerSettings.configure(users, { handlerCode: HandlerCode.INLINE });
     new ConsoleUser(users, 'U');
-    const policy = new AccountPasswordPolicy(new Stack(app, 'Policy'), 'Policy');
-    expect(policy.handlerCode).toBe(HandlerCode.ASSET);
-    expect(() => app.synth()).not.toThrow();
+    new AccountPasswordPolicy(new Stack(app, 'Policy'), 'Policy');
+    expect(codesOf(app, 'Users')).toEqual(['ZipFile']);
+    expect(codesOf(app, 'Policy')).toEqual(['S3Bucket,S3Key']);
   });
-});
 
-describe('a function that would still be a file asset in an INLINE stack fails the synth', () => {
-  test('fails when an AccountPasswordPolicy was created before the INLINE provider (construct order)', () => {
-    // GIVEN the policy first, then the provider in INLINE mode
+  test('the rotation function, created before the settings by a rotating user, still follows them', () => {
+    // GIVEN the rotation function's construct first (no settings yet), then INLINE settings
     const app = new App();
     const stack = new Stack(app, 'S');
     new AccountPasswordPolicy(stack, 'Policy');
-    new LoginProfileProvider(stack, LoginProfileProvider.ID, { handlerCode: HandlerCode.INLINE });
-    new ConsoleUser(stack, 'U');
-    // WHEN / THEN the message names the construct, the prop, why, and the fix
-    expect(() => app.synth()).toThrow(
-      "S/Policy: its 'handlerCode' defaulted to HandlerCode.ASSET because the stack had no LoginProfileProvider yet when it was created, but the stack's LoginProfileProvider (S/CdkConsoleUsersLoginProfileProvider) has 'handlerCode' HandlerCode.INLINE, so the stack would still need a file asset. Set handlerCode: HandlerCode.INLINE on this AccountPasswordPolicy, or create the LoginProfileProvider before it.",
-    );
-  });
-
-  test('fails when an AccountPasswordPolicy is explicitly ASSET in a stack whose provider is INLINE', () => {
-    const app = new App();
-    const stack = new Stack(app, 'S');
-    new LoginProfileProvider(stack, LoginProfileProvider.ID, { handlerCode: HandlerCode.INLINE });
-    new AccountPasswordPolicy(stack, 'Policy', { handlerCode: HandlerCode.ASSET });
-    expect(() => app.synth()).toThrow(
-      "S/Policy: its 'handlerCode' is HandlerCode.ASSET, but the stack's LoginProfileProvider (S/CdkConsoleUsersLoginProfileProvider) has 'handlerCode' HandlerCode.INLINE, so the stack would still need a file asset. Set handlerCode: HandlerCode.INLINE on this AccountPasswordPolicy, or leave it unset to follow the provider.",
-    );
-  });
-
-  test('fails when the rotation construct was created before the INLINE provider', () => {
-    const app = new App();
-    const stack = new Stack(app, 'S');
     LoginProfileRotation.of(stack);
-    new LoginProfileProvider(stack, LoginProfileProvider.ID, { handlerCode: HandlerCode.INLINE });
     new ConsoleUser(stack, 'U', { passwordResetRequired: false, rotation: { automaticallyAfter: Duration.days(1) } });
-    expect(() => app.synth()).toThrow(
-      "S/CdkConsoleUsersRotation: the rotation function's code is a file asset (HandlerCode.ASSET): this LoginProfileRotation was created before the stack's LoginProfileProvider (S/CdkConsoleUsersLoginProfileProvider), whose 'handlerCode' HandlerCode.INLINE it follows, so the stack would still need a file asset. Create the LoginProfileProvider with handlerCode: HandlerCode.INLINE before any login profile and before LoginProfileRotation.of(...) in this stack.",
-    );
-  });
-
-  test('the same order with an ASSET provider synthesizes (nothing to mismatch)', () => {
-    const app = new App();
-    const stack = new Stack(app, 'S');
-    new AccountPasswordPolicy(stack, 'Policy');
-    LoginProfileRotation.of(stack);
-    new LoginProfileProvider(stack, LoginProfileProvider.ID, { handlerCode: HandlerCode.ASSET });
-    new ConsoleUser(stack, 'U');
-    expect(() => app.synth()).not.toThrow();
+    HandlerSettings.configure(stack.node.findChild('U'), { handlerCode: HandlerCode.INLINE });
+    // THEN all three functions are inline
+    expect(codesOf(app, 'S')).toEqual(Array(3).fill('ZipFile'));
   });
 });
 
@@ -366,26 +337,30 @@ describe('bad handlerCode', () => {
     ['an object', { code: 'INLINE' }, 'an object ({"code":"INLINE"})'],
   ];
 
-  test.each(bad)('fails on the provider when it is %s', (_what, value, shown) => {
+  test.each(bad)('fails on HandlerSettings.configure of a stack when it is %s', (_what, value, shown) => {
     const stack = new Stack(new App(), 'S');
-    expect(
-      () => new LoginProfileProvider(stack, LoginProfileProvider.ID, { handlerCode: value as HandlerCode }),
-    ).toThrow(`S/CdkConsoleUsersLoginProfileProvider: ${allowed} ${shown}`);
-  });
-
-  test.each(bad)('fails on an AccountPasswordPolicy when it is %s', (_what, value, shown) => {
-    const stack = new Stack(new App(), 'S');
-    expect(() => new AccountPasswordPolicy(stack, 'Policy', { handlerCode: value as HandlerCode })).toThrow(
-      `S/Policy: ${allowed} ${shown}`,
+    expect(() => HandlerSettings.configure(stack, { handlerCode: value as HandlerCode })).toThrow(
+      `S: HandlerSettings.configure: ${allowed} ${shown}`,
     );
   });
+
+  test.each(bad)(
+    'fails on HandlerSettings.configure of a construct in the stack when it is %s',
+    (_what, value, shown) => {
+      const stack = new Stack(new App(), 'S');
+      const policy = new AccountPasswordPolicy(stack, 'Policy');
+      expect(() => HandlerSettings.configure(policy, { handlerCode: value as HandlerCode })).toThrow(
+        `S/Policy: HandlerSettings.configure: ${allowed} ${shown}`,
+      );
+    },
+  );
 
   test('fails on a token: the choice changes what is synthesized', () => {
     const stack = new Stack(new App(), 'S');
     const token = new CfnParameter(stack, 'Code').valueAsString;
-    expect(
-      () => new LoginProfileProvider(stack, LoginProfileProvider.ID, { handlerCode: token as HandlerCode }),
-    ).toThrow(`S/CdkConsoleUsersLoginProfileProvider: ${allowed} an unresolved token`);
+    expect(() => HandlerSettings.configure(stack, { handlerCode: token as HandlerCode })).toThrow(
+      `S: HandlerSettings.configure: ${allowed} an unresolved token`,
+    );
   });
 });
 
@@ -403,13 +378,13 @@ describe('in a cdk-stacksets StackSetStack without asset buckets', () => {
       deploymentType: DeploymentType.serviceManaged(),
       capabilities: [Capability.NAMED_IAM],
     });
-    if (handlerCode !== undefined) new LoginProfileProvider(users, LoginProfileProvider.ID, { handlerCode });
     new AccountPasswordPolicy(users, 'PasswordPolicy', { minimumPasswordLength: 14 });
     new ConsoleUser(users, 'Operator', {
       userName: 'operator',
       passwordResetRequired: false,
       rotation: { automaticallyAfter: Duration.days(30) },
     });
+    if (handlerCode !== undefined) HandlerSettings.configure(users, { handlerCode });
     return { app, users };
   }
 
@@ -422,6 +397,7 @@ describe('in a cdk-stacksets StackSetStack without asset buckets', () => {
       ['ZipFile'],
       ['ZipFile'],
     ]);
-    expect(() => stackSetApp(undefined)).toThrow(/Asset Bucket/i);
+    // The file asset registers itself with the StackSetStack when the function is built, at synth.
+    expect(() => stackSetApp(undefined).app.synth()).toThrow(/Asset Bucket/i);
   });
 });

@@ -11,7 +11,7 @@ import { Annotations, App, CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { Capability, DeploymentType, StackSet, StackSetStack, StackSetTarget, StackSetTemplate } from 'cdk-stacksets';
-import { AccountPasswordPolicy, ConsoleUser, LoginProfileRotation } from '../../lib';
+import { AccountPasswordPolicy, ConsoleUser, LoginProfile } from '../../lib';
 import {
   MAX_TEMPLATE_BYTES,
   TEMPLATE_SIZE_ERROR,
@@ -99,7 +99,7 @@ describe('AccountPasswordPolicy in a StackSet', () => {
     new ConsoleUser(users, 'Alice', { userName: 'alice' });
     new ConsoleUser(admin, 'Admin', { userName: 'admin' });
     const { templates, warnings } = synth(app, [admin, users]);
-    const memberPolicyId = users.getLogicalId(memberPolicy.resource.node.defaultChild as CfnResource);
+    const memberPolicyId = users.getLogicalId(memberPolicy._resource.node.defaultChild as CfnResource);
     const [member] = resourcesOfType(templates['Admin/Users'], 'Custom::ConsoleLoginProfile');
     expect(member[1].DependsOn).toEqual(expect.arrayContaining([memberPolicyId]));
     const [[adminPolicyId]] = resourcesOfType(templates.Admin, 'Custom::AccountPasswordPolicy');
@@ -159,9 +159,11 @@ describe('warnings in a StackSet', () => {
       passwordResetRequired: false,
       rotation: { automaticallyAfter: Duration.days(60) },
     });
-    Annotations.of(bob).acknowledgeWarning(LoginProfileRotation.WARNING_EXCEEDS_MAX_PASSWORD_AGE);
+    Annotations.of(bob).acknowledgeWarning(LoginProfile.WARNING_ROTATION_EXCEEDS_MAX_PASSWORD_AGE);
     const { warnings } = synth(app, []);
-    const exceeding = warnings.filter((w) => w.message.includes(LoginProfileRotation.WARNING_EXCEEDS_MAX_PASSWORD_AGE));
+    const exceeding = warnings.filter((w) =>
+      w.message.includes(LoginProfile.WARNING_ROTATION_EXCEEDS_MAX_PASSWORD_AGE),
+    );
     expect(exceeding.map((w) => [w.path, w.message.split(':')[0]])).toEqual([
       ['/Admin', 'Admin/Users/Alice/LoginProfile'],
     ]);

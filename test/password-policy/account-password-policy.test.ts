@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { SERVICE_TIMEOUT_ENV } from '../../lambda/runtime/custom-resource';
-import { AccountPasswordPolicy, ConsoleUser, LoginProfile, LoginProfileRotation } from '../../lib';
+import { AccountPasswordPolicy, ConsoleUser, HandlerSettings, LoginProfile } from '../../lib';
 
 const ENV = { account: '123456789012', region: 'us-east-1' };
 
@@ -89,9 +89,9 @@ describe('AccountPasswordPolicy', () => {
     const policy = new AccountPasswordPolicy(s, 'PasswordPolicy', { minimumPasswordLength: 40 });
     const after = new LoginProfile(s, 'After', { user: iam.User.fromUserName(s, 'Imported', 'imported') });
     const t = Template.fromStack(s);
-    const policyId = s.getLogicalId(policy.resource.node.defaultChild as never);
+    const policyId = s.getLogicalId(policy._resource.node.defaultChild as never);
     for (const profile of [before.loginProfile, after]) {
-      const id = s.getLogicalId(profile.resource.node.defaultChild as never);
+      const id = s.getLogicalId(profile._resource.node.defaultChild as never);
       expect(t.toJSON().Resources[id].DependsOn).toContain(policyId);
     }
   });
@@ -169,9 +169,10 @@ describe('AccountPasswordPolicy', () => {
     }
   });
 
-  test("logRetention sets the retention of the handler's log group", () => {
+  test("the stack's HandlerSettings logRetention sets the retention of the handler's log group, set after the policy", () => {
     const s = stack();
-    new AccountPasswordPolicy(s, 'PasswordPolicy', { logRetention: logs.RetentionDays.THREE_MONTHS });
+    new AccountPasswordPolicy(s, 'PasswordPolicy', {});
+    HandlerSettings.configure(s, { logRetention: logs.RetentionDays.THREE_MONTHS });
     const t = Template.fromStack(s);
     const logGroups = t.findResources('AWS::Logs::LogGroup');
     for (const fn of Object.values(t.findResources('AWS::Lambda::Function'))) {
@@ -183,11 +184,10 @@ describe('AccountPasswordPolicy', () => {
   });
 
   test('fails when logRetention is not one of logs.RetentionDays', () => {
-    expect(
-      () =>
-        new AccountPasswordPolicy(stack(), 'PasswordPolicy', { logRetention: 366 as unknown as logs.RetentionDays }),
-    ).toThrow(
-      /^Users\/PasswordPolicy: 'logRetention' must be one of the logs.RetentionDays values \(1, 3, 5, .*, 3653 days, or 9999 for INFINITE\), got 366$/,
+    const s = stack();
+    new AccountPasswordPolicy(s, 'PasswordPolicy', {});
+    expect(() => HandlerSettings.configure(s, { logRetention: 366 as unknown as logs.RetentionDays })).toThrow(
+      /^Users: HandlerSettings.configure: 'logRetention' must be one of the logs.RetentionDays values \(1, 3, 5, .*, 3653 days, or 9999 for INFINITE\), got 366$/,
     );
   });
 
@@ -277,7 +277,7 @@ describe('AccountPasswordPolicy', () => {
       rotation: { automaticallyAfter: Duration.days(120) },
     });
     CoreAnnotations.of(slow.loginProfile).acknowledgeWarning(
-      LoginProfileRotation.WARNING_EXCEEDS_MAX_PASSWORD_AGE,
+      LoginProfile.WARNING_ROTATION_EXCEEDS_MAX_PASSWORD_AGE,
       'hard expiry is off',
     );
     new AccountPasswordPolicy(stack(app, 'Policy'), 'PasswordPolicy', { maxPasswordAge: Duration.days(90) });

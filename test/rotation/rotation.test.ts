@@ -6,7 +6,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ConsoleUser, LoginProfile, LoginProfileProvider, LoginProfileRotation } from '../../lib';
+import { ConsoleUser, HandlerSettings, LoginProfile } from '../../lib';
+import { LoginProfileRotation } from '../../lib/rotation/rotation';
 import { OWNER_TAG_KEY, STACK_TAG_KEY } from '../../lib/login-profile/contract';
 import { PENDING_VERSION_TAG_KEY, ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from '../../lib/rotation/contract';
 import { FakeAws } from '../support/fake-aws';
@@ -31,7 +32,7 @@ describe('rotation', () => {
     const user = new ConsoleUser(s, 'Alice', { userName: 'alice', passwordResetRequired: false, rotation: MONTHLY });
     // THEN
     const t = Template.fromStack(s);
-    const fn = s.getLogicalId(LoginProfileRotation.of(s).handler.node.defaultChild as never);
+    const fn = s.getLogicalId(LoginProfileRotation.of(s).handler.function.node.defaultChild as never);
     t.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
       SecretId: { Ref: logicalId(s, user.secret) },
       RotationLambdaARN: { 'Fn::GetAtt': [fn, 'Arn'] },
@@ -44,7 +45,7 @@ describe('rotation', () => {
     // the schedule waits for the login profile (its first password) and the function's permissions
     const schedule = Object.values(t.findResources('AWS::SecretsManager::RotationSchedule'))[0];
     const dependsOn = schedule.DependsOn as string[];
-    expect(dependsOn).toContain(s.getLogicalId(user.loginProfile.resource.node.defaultChild as never));
+    expect(dependsOn).toContain(s.getLogicalId(user.loginProfile._resource.node.defaultChild as never));
     expect(dependsOn).toContain(s.getLogicalId(LoginProfileRotation.of(s).policy.node.defaultChild as never));
     expect(dependsOn.some((d) => /^CdkConsoleUsersRotationRotationPermissions1/.test(d))).toBe(true);
     expect(dependsOn.some((d) => /^CdkConsoleUsersRotationHandlerSecretsManagerInvoke/.test(d))).toBe(true);
@@ -148,12 +149,12 @@ describe('rotation', () => {
     });
   });
 
-  test("the rotation function's log retention is the stack provider's logRetention", () => {
-    // GIVEN
+  test("the rotation function's log retention is the stack's HandlerSettings logRetention, set before or after the user", () => {
+    // GIVEN a user with rotation
     const s = stack();
-    new LoginProfileProvider(s, LoginProfileProvider.ID, { logRetention: logs.RetentionDays.ONE_WEEK });
-    // WHEN
     new ConsoleUser(s, 'Alice', { passwordResetRequired: false, rotation: MONTHLY });
+    // WHEN the settings come after it
+    HandlerSettings.configure(s, { logRetention: logs.RetentionDays.ONE_WEEK });
     // THEN
     expect(rotationLogGroup(Template.fromStack(s))).toMatchObject({
       Properties: { RetentionInDays: 7 },
@@ -190,7 +191,7 @@ describe('rotation', () => {
     new ConsoleUser(s, 'Warned', { userName: 'warned', rotation: MONTHLY });
     const acked = new ConsoleUser(s, 'Acked', { userName: 'acked', rotation: MONTHLY });
     CoreAnnotations.of(acked.loginProfile).acknowledgeWarning(
-      LoginProfileRotation.WARNING_RESET_REQUIRED,
+      LoginProfile.WARNING_ROTATION_WITH_RESET_REQUIRED,
       'they want it',
     );
     // THEN only the other one is warned

@@ -8,7 +8,8 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { ConsoleUser, HandlerCode, LoginProfile, LoginProfileProvider } from '../../lib';
+import { ConsoleUser, HandlerCode, LoginProfile } from '../../lib';
+import { LoginProfileProvider } from '../../lib/login-profile/provider';
 import {
   MAX_MANAGED_POLICIES_PER_ROLE,
   MAX_MANAGED_POLICY_CHARS,

@@ -13,12 +13,12 @@ import {
   AccountPasswordPolicy,
   ConsoleUser,
   LoginProfile,
-  LoginProfileProvider,
-  LoginProfileRotation,
   RequireMfaPolicy,
   SignInAlerts,
   SignInAlertsForwarder,
 } from '../../lib';
+import { LoginProfileProvider } from '../../lib/login-profile/provider';
+import { LoginProfileRotation } from '../../lib/rotation/rotation';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const SCAN_BIN = path.join(REPO_ROOT, '.venv-scan', 'bin');
