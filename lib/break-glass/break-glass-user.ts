@@ -44,15 +44,12 @@ const FIXED_PROPS = [
 ] as const;
 
 /**
- * A `ConsoleUser` for break-glass access: a generated password of 32 characters that nobody
- * chooses (no reset at first sign-in) and that rotates every 90 days, MFA required
- * (`requireMfa`), an alert on every console sign-in, takeover attempt on the user and read or change
- * of the password's secret that reaches EventBridge (`SignInAlerts`), the secret under a customer
- * managed key, and readers of the password named explicitly: the secret's
- * resource policy denies reading it to every principal but the named readers and the library's own
- * handler and rotation function, including administrators of the account, whose identity policies
- * alone would let them read any secret whose key they may use. Its `signInAlerts` warns at synth
- * of the regions it does not watch (see `SignInAlerts.WARNING_US_EAST_1_NOT_WATCHED`).
+ * A `ConsoleUser` for break-glass access: a 32-character password that nobody chooses (no reset
+ * at first sign-in), rotated every 90 days, MFA required, `SignInAlerts` on its sign-ins, takeover
+ * attempts and secret, the secret under a customer managed key, and readers named explicitly
+ * (`readers`, `grantReadPassword`): the secret's resource policy denies reading the password to
+ * every other principal, administrators included, but the library's own functions. Its
+ * `signInAlerts` warns at synth of the regions it does not watch. See docs/break-glass.md.
  */
 export class BreakGlassUser extends ConsoleUser {
   /** The key that encrypts the password's secret. */

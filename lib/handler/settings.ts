@@ -53,7 +53,7 @@ export interface HandlerSettingsProps {
   /**
    * Where the functions take their code from: `HandlerCode.ASSET`, a CDK file asset that
    * `cdk deploy` uploads to the bootstrap bucket, or `HandlerCode.INLINE`, the bundled code written
-   * into the template (10 to 20 KB per function), for stacks that cannot use file assets, such as
+   * into the template (17 to 29 KB per function), for stacks that cannot use file assets, such as
    * CloudFormation StackSets. The code in the template is the published handler: it holds no
    * secret, but anyone who can read the template can read it.
    * @default HandlerCode.ASSET

@@ -7,12 +7,9 @@ import { userNameOf } from '../core/user-name';
 import { LoginProfile, LoginProfileOptions, validateLoginProfileOptions } from './login-profile';
 
 /**
- * Props of `ConsoleUser`: the fields of `iam.UserProps` except `password`, and the login profile options.
- *
- * The user fields are declared here rather than inherited from `iam.UserProps`: `iam.UserProps`
- * has `password`, which a `ConsoleUser` generates, and a `passwordResetRequired` whose default
- * (false) differs from the login profile's (true), and jsii cannot remove or redeclare an
- * inherited prop.
+ * Props of `ConsoleUser`: the user's name, groups, managed policies, path and permissions
+ * boundary (as in `iam.UserProps`; no `password`: it is generated), and the login profile
+ * options. Why they are not inherited from `iam.UserProps`: docs/design.md ("The constructs").
  */
 export interface ConsoleUserProps extends LoginProfileOptions {
   /**

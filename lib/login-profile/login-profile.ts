@@ -232,18 +232,14 @@ export class LoginProfile extends Construct {
 
   /**
    * Lets `grantee` read the password: `secretsmanager:GetSecretValue` and `DescribeSecret` on the
-   * secret, and `kms:Decrypt` through Secrets Manager only (`kms:ViaService`) when the secret has a
-   * customer managed key (`encryptionKey`).
+   * secret, and `kms:Decrypt` through Secrets Manager only when the secret has an `encryptionKey`.
    *
-   * A grantee of this stack's own account (a role or user of this stack, `iam.AccountRootPrincipal`,
-   * a role imported by name or by an ARN of this stack's account) gets an identity policy, as any
-   * CDK grant. A grantee that may be in another account (a security account's role imported with
-   * `iam.Role.fromRoleArn`, or any role of a literal account when the stack's account is known only
-   * at deploy time, as in a StackSet) is named by its ARN in the secret's resource policy and in
-   * the key policy, and nothing is attached to it in this stack: its own account must allow it
-   * `secretsmanager:GetSecretValue` on the secret and `kms:Decrypt` on the key. Such a grantee
-   * needs `encryptionKey`: the AWS managed key `aws/secretsmanager` cannot be used across
-   * accounts, so without one this method throws.
+   * A grantee of this stack's account gets an identity policy, as with any CDK grant. A grantee
+   * that may be in another account (a role imported with `iam.Role.fromRoleArn`, or a role of a
+   * literal account when the stack's account is known only at deploy time, as in a StackSet) is
+   * named in the secret's resource policy and the key policy only, and its own account must allow
+   * it the read too. Such a grantee needs `encryptionKey` (the AWS managed key cannot be used
+   * across accounts): without one this throws. See docs/organization.md ("Central custody").
    */
   public grantReadPassword(grantee: iam.IGrantable): iam.Grant {
     if (isOwnAccount(this, grantee.grantPrincipal)) return this.secret.grantRead(grantee);

@@ -43,15 +43,10 @@ type Placement = 'home' | 'others' | 'every';
  * deployed to several regions (a StackSet): IAM users, login profiles, policies and the account
  * password policy are global, and two regions' stacks would fight over them.
  *
- * It adds a condition `Fn::Equals [AWS::Region, region]` to the stack and, through an aspect, sets
- * it on every resource and output of the stack (a resource or output that has a condition already
- * gets a new condition: both, with `Fn::And`). Left alone: aws-cdk-lib's `AWS::CDK::Metadata`,
- * the constructs passed to `everyRegion`, and the constructs of this library that belong to every
- * region but the home region — the sign-in event forwarders of a `SignInAlerts` in this stack,
- * which get the negated condition.
- *
- * One per stack. The stack is meant to be deployed to the home region too: elsewhere it creates
- * only what every other region needs.
+ * One per stack: a condition on `AWS::Region`, set on every resource and output (combined with a
+ * condition already there), except `AWS::CDK::Metadata`, what `everyRegion` names, and the
+ * forwarders of a `SignInAlerts` in the stack, which exist in every other region. Deploy the stack
+ * to the home region too. See docs/organization.md ("One region per account").
  */
 export class HomeRegion extends Construct {
   /** The `HomeRegion` of `scope`'s stack, if it has one. */

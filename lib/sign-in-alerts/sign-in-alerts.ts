@@ -56,35 +56,20 @@ export interface SignInAlertsProps {
 }
 
 /**
- * Publishes an alert to an SNS topic whenever one of the given IAM users signs in to the console,
- * successfully or not, with or without MFA: an EventBridge rule on the default event bus of this
- * stack's region, for CloudTrail's `ConsoleLogin` events (`aws.signin`, "AWS Console Sign In via
- * CloudTrail") whose `userIdentity` is an `IAMUser` of one of those names.
+ * Publishes an alert to an SNS topic when one of the given IAM users signs in to the console
+ * (`rule`: CloudTrail's `ConsoleLogin`, successful or not, users matched by name), when anyone but
+ * the library's own functions attempts a takeover of them (`takeoverRule`: their password, access
+ * keys, MFA, policies, groups, boundary or `cdk-console-users:` tags), and when anyone but those
+ * functions reads or changes a given secret (`secretRule`, once a secret is added).
  *
- * The user is matched by name: a failed sign-in's event carries no ARN, and IAM user names are
- * unique in an account whatever the path. The root user and every other user raise no alert.
- *
- * A second rule (`takeoverRule`) alerts on takeover attempts on those users by anyone but the
- * library's own functions: IAM calls that set a password, create or reactivate access keys or
- * other credentials, enable or deactivate MFA, change the user's policies, groups or boundary, or
- * tag or untag a `cdk-console-users:` key, and the same calls made by the user itself without
- * naming a user (`CreateVirtualMFADevice` among them). IAM's CloudTrail records reach EventBridge
- * in us-east-1 only, and only through a trail that logs management events: a `SignInAlerts`
- * elsewhere gets them from the us-east-1 forwarder. A third rule (`secretRule`, once a secret is
- * added) alerts on reads, writes and resource-policy changes of the given secrets by anyone but
- * the library's own functions; it receives read-only events (`GetSecretValue`), which needs a
- * trail that logs read management events too.
- *
- * CloudTrail records an IAM user's sign-in in us-east-1 for the global endpoint, but in another
- * region for a regional endpoint or an account-alias cookie (for example us-east-2, eu-north-1,
- * ap-southeast-2). Put a `SignInAlertsForwarder` in each other region
- * (`SignInAlerts.forwardingRegions`) to bring those events here; synth warns of the regions left
-out (`WARNING_US_EAST_1_NOT_WATCHED`, `WARNING_SIGN_IN_REGIONS_NOT_WATCHED`). In a stack with a `HomeRegion`
- * (one template deployed to several regions, a StackSet), the alerts exist in the home region and
- * this construct adds the forwarder itself (`forwardingRule`), which exists in every other region.
- * EventBridge delivers CloudTrail's
- * events on a best-effort basis: alerts are for the events that arrive, not a promise of every
- * sign-in; CloudTrail itself remains the record.
+ * EventBridge sees these events in the region CloudTrail records them in: IAM's calls and
+ * global-endpoint sign-ins in us-east-1, some sign-ins in other regions. Add a
+ * `SignInAlertsForwarder` in each other region (`forwardingRegions`); synth warns of the regions
+ * left unwatched (`WARNING_US_EAST_1_NOT_WATCHED`, `WARNING_SIGN_IN_REGIONS_NOT_WATCHED`). In a
+ * stack with a `HomeRegion` it forwards from every other region itself (`forwardingRule`). The
+ * takeover and secret rules need a trail that logs management events (read events too, for
+ * `GetSecretValue`). Delivery is best effort: CloudTrail remains the record.
+ * See docs/break-glass.md.
  */
 export class SignInAlerts extends Construct implements IHomeRegionAware {
   /**
@@ -498,10 +483,9 @@ export interface SignInAlertsForwarderProps {
 /**
  * Forwards the console sign-in events of the users of a `SignInAlerts`, and the IAM calls on them,
  * from this stack's region to the default event bus of the `SignInAlerts`' region, where they
- * raise the same alerts. One per other region (see `SignInAlerts.forwardingRegions`), each in a
- * stack of the same account with an explicit region; the one in us-east-1 is the one that carries
- * IAM's calls, which CloudTrail records there only. Within one account the receiving bus needs no resource policy: the rule's role
- * may `events:PutEvents` on that bus, and nothing else.
+ * raise the same alerts. One per other region (`SignInAlerts.forwardingRegions`), each in a stack
+ * of the same account with an explicit region; the one in us-east-1 carries IAM's calls. Its
+ * rule's role may only `events:PutEvents` on that bus. See docs/break-glass.md.
  */
 export class SignInAlertsForwarder extends Construct {
   /** The rule that forwards the events. */
