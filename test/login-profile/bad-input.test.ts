@@ -6,9 +6,9 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ConsoleUser, HandlerCode, HandlerSettings, LoginProfile } from '../../lib';
-import { ACCOUNT, FakeAws, REGION, installFake } from '../support/fake-aws';
-import { FailedAnswer, STACK_ID, assertNoPasswordIn, invoke, properties, requestId } from '../support/fault-harness';
-import { RESPONSE_URL } from '../support/lambda-fixtures';
+import { ACCOUNT, FakeAws, REGION, installFake } from '../tooling/fake-aws';
+import { FailedAnswer, STACK_ID, assertNoPasswordIn, invoke, properties, requestId } from '../tooling/fault-harness';
+import { RESPONSE_URL } from '../tooling/lambda-fixtures';
 
 describe('bad props at synth', () => {
   const stack = () => new Stack(new App(), 'app');

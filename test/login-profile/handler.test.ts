@@ -3,8 +3,8 @@ import { LoginProfileEvent, handler, handlerWith } from '../../lambda/login-prof
 import { LOG_FIELDS } from '../../lambda/runtime/log';
 import { policyViolations } from '../../lambda/password/generator';
 import { OWNER_TAG_KEY, STACK_TAG_KEY } from '../../lib/login-profile/contract';
-import { FakeAws, installFake } from '../support/fake-aws';
-import { assertNoPasswordIn, captureOutput, failureOf, invoke } from '../support/fault-harness';
+import { FakeAws, installFake } from '../tooling/fake-aws';
+import { assertNoPasswordIn, captureOutput, failureOf, invoke } from '../tooling/fault-harness';
 import {
   LoginProfileProps,
   SIGN_IN_URL,
@@ -16,7 +16,7 @@ import {
   loginProfileSource,
   secretArn,
   updateEventOf,
-} from '../support/lambda-fixtures';
+} from '../tooling/lambda-fixtures';
 
 const SECRET_ARN = secretArn('alice-password');
 const PROPS: LoginProfileProps = {

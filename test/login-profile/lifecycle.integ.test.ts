@@ -6,10 +6,10 @@ import { DeleteLoginProfileCommand } from '@aws-sdk/client-iam';
 import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
 import { PROPERTIES_METADATA_KEY } from '../../lib/handler/contract';
 import { DEFAULT_PASSWORD_POLICY } from '../../lambda/password/generator';
-import { cfnLint, savedTemplates } from '../support/templates';
-import { ACCOUNT, Driver, synthesize } from '../support/driver';
-import { MotoHarness, useMoto } from '../support/moto-harness';
-import { consoleUsersStack } from '../support/stacks';
+import { cfnLint, savedTemplates } from '../tooling/templates';
+import { ACCOUNT, Driver, synthesize } from '../tooling/driver';
+import { MotoHarness, useMoto } from '../tooling/moto-harness';
+import { consoleUsersStack } from '../tooling/stacks';
 
 const moto: MotoHarness = useMoto();
 const SIGN_IN_URL = `https://${ACCOUNT}.signin.aws.amazon.com/console`;

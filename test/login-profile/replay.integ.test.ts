@@ -3,12 +3,12 @@
  * invocation; CloudFormation may resend), a late redelivery after later events, and the rollback
  * CloudFormation sends after a failed update.
  */
-import { cfnLint, savedTemplates } from '../support/templates';
-import { synthesize } from '../support/driver';
-import { MotoHarness, useMoto } from '../support/moto-harness';
+import { cfnLint, savedTemplates } from '../tooling/templates';
+import { synthesize } from '../tooling/driver';
+import { MotoHarness, useMoto } from '../tooling/moto-harness';
 import { CreateUserCommand } from '@aws-sdk/client-iam';
 import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
-import { consoleUsersStack, importedUserStack } from '../support/stacks';
+import { consoleUsersStack, importedUserStack } from '../tooling/stacks';
 
 const moto: MotoHarness = useMoto();
 

@@ -4,8 +4,8 @@ import { versionToken } from '../../lambda/login-profile/plan';
 import { MAX_ATTEMPTS } from '../../lambda/aws/call';
 import { policyViolations } from '../../lambda/password/generator';
 import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
-import { FakeAws, installFake } from '../support/fake-aws';
-import { assertNoPasswordIn, failureOf, invoke } from '../support/fault-harness';
+import { FakeAws, installFake } from '../tooling/fake-aws';
+import { assertNoPasswordIn, failureOf, invoke } from '../tooling/fault-harness';
 import {
   LoginProfileProps,
   SIGN_IN_URL,
@@ -14,7 +14,7 @@ import {
   secretArn,
   updateEventOf,
   loginProfileProperties,
-} from '../support/lambda-fixtures';
+} from '../tooling/lambda-fixtures';
 
 const ARN = secretArn('alice-password');
 const OLD_VERSION = '11111111-1111-4111-8111-111111111111';

@@ -4,7 +4,7 @@
  * CloudFormation runs around failures, renames, refactors and stack deletes.
  */
 import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
-import { FakeAws, installFake } from '../support/fake-aws';
+import { FakeAws, installFake } from '../tooling/fake-aws';
 import {
   Invocation,
   Props,
@@ -14,8 +14,8 @@ import {
   invoke,
   lostPasswords,
   updateEvent,
-} from '../support/fault-harness';
-import { EventType, SCENARIOS, physicalIdAfterFailedCreate, runScenario } from '../support/scenarios';
+} from '../tooling/fault-harness';
+import { EventType, SCENARIOS, physicalIdAfterFailedCreate, runScenario } from '../tooling/scenarios';
 
 let fake: FakeAws;
 const outputs: Invocation[] = [];

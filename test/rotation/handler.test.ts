@@ -17,9 +17,9 @@ import {
   ROTATION_TAGS,
 } from '../../lib/rotation/contract';
 import { STACK_ID_ENV } from '../../lib/handler/contract';
-import { FakeAws, installFake } from '../support/fake-aws';
-import { Invocation, assertNoPasswordIn, failureOf, invoke } from '../support/fault-harness';
-import { FUNCTION_ARN, SIGN_IN_URL, STACK_ID, rotationEvent, secretArn } from '../support/lambda-fixtures';
+import { FakeAws, installFake } from '../tooling/fake-aws';
+import { Invocation, assertNoPasswordIn, failureOf, invoke } from '../tooling/fault-harness';
+import { FUNCTION_ARN, SIGN_IN_URL, STACK_ID, rotationEvent, secretArn } from '../tooling/lambda-fixtures';
 
 const ARN = secretArn('alice-password');
 const TOKEN = '22222222-2222-4222-8222-222222222222';

@@ -16,11 +16,11 @@ import {
 } from '../../lambda/runtime/custom-resource';
 import { SAFETY_MARGIN_MS } from '../../lambda/runtime/invocation';
 import type { CloudFormationResponse } from '../../lambda/runtime/responder';
-import { FakeAws, installFake } from '../support/fake-aws';
-import { Delivery, captureOutput, deliveredBy } from '../support/fault-harness';
-import { RESPONSE_URL, STACK_ID, lambdaContext } from '../support/lambda-fixtures';
+import { FakeAws, installFake } from '../tooling/fake-aws';
+import { Delivery, captureOutput, deliveredBy } from '../tooling/fault-harness';
+import { RESPONSE_URL, STACK_ID, lambdaContext } from '../tooling/lambda-fixtures';
 import type { InvocationContext } from '../../lambda/runtime/invocation';
-import { ResponseServer } from '../support/response-server';
+import { ResponseServer } from '../tooling/response-server';
 
 const PASSWORD = 'Sup3r$ecret-Pa55word!';
 type Props = { UserName?: string };

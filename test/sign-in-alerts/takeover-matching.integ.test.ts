@@ -19,11 +19,11 @@ import {
   USER_NAMED_IAM_CALLS,
 } from '../../lib/sign-in-alerts/patterns';
 import { presentIn } from '../organization/home-region-stacks';
-import { MotoEvents } from '../support/events-moto';
-import { FakeAws } from '../support/fake-aws';
-import { resetMoto } from '../support/moto-server';
-import { TemplateJson, TemplateWorld } from '../support/template-world';
-import { cfnLint, saveTemplate, savedTemplates } from '../support/templates';
+import { MotoEvents } from '../tooling/events-moto';
+import { FakeAws } from '../tooling/fake-aws';
+import { resetMoto } from '../tooling/moto-server';
+import { TemplateJson, TemplateWorld } from '../tooling/template-world';
+import { cfnLint, saveTemplate, savedTemplates } from '../tooling/templates';
 import {
   ACCOUNT,
   API_CALL_DETAIL_TYPE,
