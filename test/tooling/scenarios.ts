@@ -18,7 +18,7 @@ import {
 export type EventType = 'create' | 'reset-flag' | 'reset-token' | 'rename' | 'new-secret' | 'delete';
 
 /**
- * What each event type calls, fault-free. `test/login-profile/faults.test.ts` checks these lists
+ * What each event type calls, fault-free. `test/login-profile/resilience/faults.test.ts` checks these lists
  * against the handler, so the fault matrices built from them cannot go stale.
  */
 export const CALLS: Record<EventType, string[]> = {

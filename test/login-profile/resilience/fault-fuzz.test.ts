@@ -4,9 +4,9 @@
  * step. The matrix covers every single fault; this looks for the combinations it does not list.
  */
 import fc from 'fast-check';
-import { FakeAws, Fault, FaultKind, installFake } from '../tooling/fake-aws';
-import { LAMBDA_TIMEOUT_MS, assertNoPasswordIn, lostPasswords } from '../tooling/fault-harness';
-import { EventType, runScenario } from '../tooling/scenarios';
+import { FakeAws, Fault, FaultKind, installFake } from '../../tooling/fake-aws';
+import { LAMBDA_TIMEOUT_MS, assertNoPasswordIn, lostPasswords } from '../../tooling/fault-harness';
+import { EventType, runScenario } from '../../tooling/scenarios';
 
 const TYPES: EventType[] = ['create', 'reset-flag', 'reset-token', 'rename', 'new-secret', 'delete'];
 const COMMANDS = [

@@ -6,8 +6,8 @@
  * ResponseURL, plus the ServiceTimeout the provider gives every login profile) and changes
  * nothing after it.
  */
-import { SERVICE_TIMEOUT_ENV } from '../../lambda/runtime/custom-resource';
-import { FakeAws, installFake } from '../tooling/fake-aws';
+import { SERVICE_TIMEOUT_ENV } from '../../../lambda/runtime/custom-resource';
+import { FakeAws, installFake } from '../../tooling/fake-aws';
 import {
   Invocation,
   Props,
@@ -17,7 +17,7 @@ import {
   invoke,
   lostPasswords,
   updateEvent,
-} from '../tooling/fault-harness';
+} from '../../tooling/fault-harness';
 
 /** The ServiceTimeout of a provider with the default 2-minute handler (1 + 2 + 1 minutes). */
 const SERVICE_TIMEOUT_S = 240;

@@ -3,8 +3,8 @@
  * delivered twice, deliveries that died half-way and were delivered again, and the sequences
  * CloudFormation runs around failures, renames, refactors and stack deletes.
  */
-import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
-import { FakeAws, installFake } from '../tooling/fake-aws';
+import { OWNER_TAG_KEY } from '../../../lib/login-profile/contract';
+import { FakeAws, installFake } from '../../tooling/fake-aws';
 import {
   Invocation,
   Props,
@@ -14,8 +14,8 @@ import {
   invoke,
   lostPasswords,
   updateEvent,
-} from '../tooling/fault-harness';
-import { EventType, SCENARIOS, physicalIdAfterFailedCreate, runScenario } from '../tooling/scenarios';
+} from '../../tooling/fault-harness';
+import { EventType, SCENARIOS, physicalIdAfterFailedCreate, runScenario } from '../../tooling/scenarios';
 
 let fake: FakeAws;
 const outputs: Invocation[] = [];

@@ -5,9 +5,9 @@
  * login profile may hold a password that is in no secret, no password may leak, and the handler
  * must answer before the Lambda timeout.
  */
-import { FakeAws, Fault, FaultKind, installFake } from '../tooling/fake-aws';
-import { LAMBDA_TIMEOUT_MS, assertNoPasswordIn, invoke, lostPasswords } from '../tooling/fault-harness';
-import { CALLS, EventType, SCENARIOS, runScenario } from '../tooling/scenarios';
+import { FakeAws, Fault, FaultKind, installFake } from '../../tooling/fake-aws';
+import { LAMBDA_TIMEOUT_MS, assertNoPasswordIn, invoke, lostPasswords } from '../../tooling/fault-harness';
+import { CALLS, EventType, SCENARIOS, runScenario } from '../../tooling/scenarios';
 
 const IAM_TRANSIENT: FaultKind[] = ['Throttling', 'ServiceFailure', 'Timeout'];
 const SM_TRANSIENT: FaultKind[] = ['Throttling', 'InternalServiceError', 'Timeout'];

@@ -4,9 +4,9 @@
  * and then keeps the connection open without answering. The handler's deadline must end it.
  */
 import { CreateUserCommand } from '@aws-sdk/client-iam';
-import { synthesize } from '../tooling/driver';
-import { MotoHarness, useMoto } from '../tooling/moto-harness';
-import { importedUserStack } from '../tooling/stacks';
+import { synthesize } from '../../tooling/driver';
+import { MotoHarness, useMoto } from '../../tooling/moto-harness';
+import { importedUserStack } from '../../tooling/stacks';
 
 const moto: MotoHarness = useMoto();
 

@@ -7,9 +7,9 @@
  * Every one of those events reaches the handler. Nothing may be lost or leaked, and no rollback
  * may fail.
  */
-import { FakeAws, installFake } from '../tooling/fake-aws';
-import { LAMBDA_TIMEOUT_MS, assertNoPasswordIn, countLeaks, lostPasswords } from '../tooling/fault-harness';
-import { CALLS, EventType, runScenario } from '../tooling/scenarios';
+import { FakeAws, installFake } from '../../tooling/fake-aws';
+import { LAMBDA_TIMEOUT_MS, assertNoPasswordIn, countLeaks, lostPasswords } from '../../tooling/fault-harness';
+import { CALLS, EventType, runScenario } from '../../tooling/scenarios';
 
 /** Calls IAM refuses in that event (the user already has a profile): the kill comes during them. */
 const REFUSED: Partial<Record<EventType, string[]>> = { 'new-secret': ['CreateLoginProfile'] };
