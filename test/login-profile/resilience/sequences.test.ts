@@ -216,6 +216,21 @@ describe('CloudFormation sequences', () => {
     ...extra,
   });
 
+  /**
+   * A new login profile "New" for alice (secret "new-path") whose Create is killed right after
+   * `command` applied (no undo, no answer); then CloudFormation's rollback: the Delete with the
+   * physical ID it made up, which must succeed, and the deletion of the new secret.
+   */
+  async function killedCreateRolledBack(command: string): Promise<void> {
+    const newSecret = fake.createSecret('new-path');
+    fake.inject({ command, kind: 'Crash', afterApply: true });
+    const create = await run(createEvent('New', props('alice', newSecret)));
+    fake.clearFaults();
+    expect(create.timedOut).toBe(true);
+    ok(await run(deleteEvent('New', physicalIdAfterFailedCreate(create, 'New'), props('alice', newSecret))));
+    fake.deleteSecret(newSecret);
+  }
+
   test('a failed Create removes the profile it may have set itself, before the Delete that follows', async () => {
     // GIVEN a new user and secret, and IAM applying the profile but every answer after it failing
     fake.createUser('alice');
@@ -325,13 +340,7 @@ describe('CloudFormation sequences', () => {
     ok(await run(createEvent('Old', props('alice', oldSecret))));
     // WHEN the move's new Create is killed right after it tagged the user (no undo runs), and the
     // rollback sends its Delete (physical ID made up) and deletes its secret
-    const newSecret = fake.createSecret('new-path');
-    fake.inject({ command: 'TagUser', kind: 'Crash', afterApply: true });
-    const create = await run(createEvent('New', props('alice', newSecret)));
-    fake.clearFaults();
-    expect(create.timedOut).toBe(true);
-    ok(await run(deleteEvent('New', physicalIdAfterFailedCreate(create, 'New'), props('alice', newSecret))));
-    fake.deleteSecret(newSecret);
+    await killedCreateRolledBack('TagUser');
     // THEN the Delete removed the profile (the owner tag named the killed Create's secret, and the
     // handler cannot know whether that Create set its password): L1's secret now opens nothing,
     // but no profile holds a password that is nowhere, and L1's own Delete and the user's succeed
@@ -352,13 +361,7 @@ describe('CloudFormation sequences', () => {
     expect(fake.tagsOf('alice')[OWNER_TAG_KEY]).toBe(oldSecret);
     // WHEN a new login profile L2 is added, its Create is killed right after IAM created the
     // profile, and CloudFormation rolls back (the Delete, a made-up physical ID, then the secret)
-    const newSecret = fake.createSecret('new-path');
-    fake.inject({ command: 'CreateLoginProfile', kind: 'Crash', afterApply: true });
-    const create = await run(createEvent('New', props('alice', newSecret)));
-    fake.clearFaults();
-    expect(create.timedOut).toBe(true);
-    ok(await run(deleteEvent('New', physicalIdAfterFailedCreate(create, 'New'), props('alice', newSecret))));
-    fake.deleteSecret(newSecret);
+    await killedCreateRolledBack('CreateLoginProfile');
     // THEN no profile holds the password of the deleted secret. This needs the Create to claim the
     // user (TagUser) before it sets the password: claimed afterwards, the stale tag would make the
     // Delete leave the profile. So the previous owner cannot be read after CreateLoginProfile
