@@ -73,14 +73,19 @@ for (const type of Object.keys(CALLS) as EventType[]) {
   }
 }
 
+/** A fault on every attempt of `command` (from the `from`-th call on, if given). */
+function onEveryAttempt(command: string, kind: FaultKind, options: Pick<Fault, 'afterApply' | 'from'> = {}): Fault {
+  return { command, kind, count: Number.POSITIVE_INFINITY, ...options };
+}
+
 /** Several faults in one delivery, chosen where one failure changes the path the next one hits. */
 const COMPOUND: { name: string; type: EventType; faults: Fault[] }[] = [
   {
     name: 'create: CreateLoginProfile applied then failed, then UpdateLoginProfile fails on every attempt',
     type: 'create',
     faults: [
-      { command: 'CreateLoginProfile', kind: 'ServiceFailure', count: Number.POSITIVE_INFINITY, afterApply: true },
-      { command: 'UpdateLoginProfile', kind: 'ServiceFailure', count: Number.POSITIVE_INFINITY },
+      onEveryAttempt('CreateLoginProfile', 'ServiceFailure', { afterApply: true }),
+      onEveryAttempt('UpdateLoginProfile', 'ServiceFailure'),
     ],
   },
   {
@@ -88,36 +93,29 @@ const COMPOUND: { name: string; type: EventType; faults: Fault[] }[] = [
     type: 'create',
     faults: [
       { command: 'CreateLoginProfile', kind: 'PasswordPolicyViolation' },
-      { command: 'PutSecretValue', kind: 'InternalServiceError', from: 2, count: Number.POSITIVE_INFINITY },
+      onEveryAttempt('PutSecretValue', 'InternalServiceError', { from: 2 }),
     ],
   },
   {
     name: 'reset-token: UpdateLoginProfile applied then failed, then DescribeSecret fails on every attempt',
     type: 'reset-token',
     faults: [
-      { command: 'UpdateLoginProfile', kind: 'ServiceFailure', count: Number.POSITIVE_INFINITY, afterApply: true },
-      { command: 'DescribeSecret', kind: 'Timeout', count: Number.POSITIVE_INFINITY },
+      onEveryAttempt('UpdateLoginProfile', 'ServiceFailure', { afterApply: true }),
+      onEveryAttempt('DescribeSecret', 'Timeout'),
     ],
   },
   {
     name: 'reset-token: UpdateSecretVersionStage applied then failed on every attempt',
     type: 'reset-token',
-    faults: [
-      {
-        command: 'UpdateSecretVersionStage',
-        kind: 'InternalServiceError',
-        count: Number.POSITIVE_INFINITY,
-        afterApply: true,
-      },
-    ],
+    faults: [onEveryAttempt('UpdateSecretVersionStage', 'InternalServiceError', { afterApply: true })],
   },
   {
     name: 'rename: the old profile deleted, then CreateLoginProfile applied and failed on every attempt',
     type: 'rename',
     faults: [
       { command: 'DeleteLoginProfile', kind: 'ServiceFailure', afterApply: true },
-      { command: 'CreateLoginProfile', kind: 'ServiceFailure', count: Number.POSITIVE_INFINITY, afterApply: true },
-      { command: 'UpdateLoginProfile', kind: 'ServiceFailure', count: Number.POSITIVE_INFINITY },
+      onEveryAttempt('CreateLoginProfile', 'ServiceFailure', { afterApply: true }),
+      onEveryAttempt('UpdateLoginProfile', 'ServiceFailure'),
     ],
   },
   {
@@ -125,7 +123,7 @@ const COMPOUND: { name: string; type: EventType; faults: Fault[] }[] = [
     type: 'new-secret',
     faults: [
       { command: 'PutSecretValue', kind: 'InternalServiceError', afterApply: true },
-      { command: 'UpdateLoginProfile', kind: 'ServiceFailure', count: Number.POSITIVE_INFINITY, afterApply: true },
+      onEveryAttempt('UpdateLoginProfile', 'ServiceFailure', { afterApply: true }),
     ],
   },
   {
