@@ -9,12 +9,10 @@
 import { SERVICE_TIMEOUT_ENV } from '../../../lambda/runtime/custom-resource';
 import { FakeAws, installFake } from '../../tooling/fake-aws';
 import {
-  Invocation,
   Props,
-  assertNoPasswordIn,
   createEvent,
   deleteEvent,
-  invoke,
+  leakCheckedInvocations,
   lostPasswords,
   updateEvent,
 } from '../../tooling/fault-harness';
@@ -23,25 +21,17 @@ import {
 const SERVICE_TIMEOUT_S = 240;
 
 let fake: FakeAws;
-const outputs: Invocation[] = [];
 beforeEach(() => {
   jest.useFakeTimers();
   fake = new FakeAws();
   installFake(fake);
   process.env[SERVICE_TIMEOUT_ENV] = String(SERVICE_TIMEOUT_S);
-  outputs.length = 0;
 });
 afterEach(() => {
-  for (const inv of outputs) assertNoPasswordIn(fake, inv.output);
   delete process.env[SERVICE_TIMEOUT_ENV];
   jest.useRealTimers();
 });
-
-async function run(event: unknown): Promise<Invocation> {
-  const inv = await invoke(event);
-  outputs.push(inv);
-  return inv;
-}
+const { run } = leakCheckedInvocations(() => fake);
 
 /** A ResponseURL as CloudFormation signs it (SigV4), signed now (on the fake clock). */
 function signedNow(): string {

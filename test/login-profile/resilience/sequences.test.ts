@@ -8,35 +8,23 @@ import { FakeAws, installFake } from '../../tooling/fake-aws';
 import {
   Invocation,
   Props,
-  assertNoPasswordIn,
   createEvent,
   deleteEvent,
-  invoke,
+  leakCheckedInvocations,
   lostPasswords,
   updateEvent,
 } from '../../tooling/fault-harness';
 import { EventType, SCENARIOS, physicalIdAfterFailedCreate, runScenario } from '../../tooling/scenarios';
 
 let fake: FakeAws;
-const outputs: Invocation[] = [];
-
 beforeEach(() => {
   jest.useFakeTimers();
   fake = new FakeAws();
   installFake(fake);
-  outputs.length = 0;
 });
-afterEach(() => {
-  // Every invocation of every test: no password in anything the handler said.
-  for (const inv of outputs) assertNoPasswordIn(fake, inv.output);
-  jest.useRealTimers();
-});
-
-async function run(event: Parameters<typeof invoke>[0]): Promise<Invocation> {
-  const inv = await invoke(event);
-  outputs.push(inv);
-  return inv;
-}
+afterEach(() => jest.useRealTimers());
+// Every invocation of every test: no password in anything the handler said.
+const { run, keep } = leakCheckedInvocations(() => fake);
 
 function ok(inv: Invocation): Invocation {
   if (inv.error !== undefined) throw new Error(`expected success, got ${String(inv.error)}`);
@@ -103,7 +91,7 @@ describe('replays', () => {
       const result = await runScenario(fake, type, (f) =>
         f.inject({ command, kind: 'Crash', afterApply: when === 'after' }),
       );
-      outputs.push(result.first, ...result.followUps);
+      keep(result.first, ...result.followUps);
       // THEN nothing is lost and CloudFormation's own steps succeed
       expect(result.first.timedOut).toBe(true);
       expect(result.afterFirst).toEqual([]);
@@ -120,7 +108,7 @@ describe('replays', () => {
     const result = await runScenario(fake, 'create', (f) =>
       f.inject({ command: 'CreateLoginProfile', kind: 'Crash', afterApply: true }),
     );
-    outputs.push(result.first, ...result.followUps);
+    keep(result.first, ...result.followUps);
     // THEN the Delete found alice through its properties and removed the profile her secret
     // owned, so the rollback deleted the user: no failed rollback, no profile left
     expect(result.first.timedOut).toBe(true);
