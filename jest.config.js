@@ -8,6 +8,6 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '\\.integ\\.test\\.ts$', '<rootDir>/test/languages/'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.ts$': 'ts-jest' },
-  setupFiles: ['<rootDir>/test/support/setup-env.js'],
+  setupFiles: ['<rootDir>/test/tooling/setup-env.js'],
   testTimeout: 60000,
 };

@@ -1,4 +1,4 @@
-/** Integration suite: the bundled handlers against moto_server on loopback (see test/support/moto-harness.ts). */
+/** Integration suite: the bundled handlers against moto_server on loopback (see test/tooling/moto-harness.ts). */
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
@@ -6,8 +6,8 @@ module.exports = {
   testMatch: ['**/*.integ.test.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.ts$': 'ts-jest' },
-  setupFiles: ['<rootDir>/test/support/setup-env.js'],
-  globalSetup: '<rootDir>/test/support/global-setup.ts',
-  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  setupFiles: ['<rootDir>/test/tooling/setup-env.js'],
+  globalSetup: '<rootDir>/test/tooling/global-setup.ts',
+  globalTeardown: '<rootDir>/test/tooling/global-teardown.ts',
   testTimeout: 120000,
 };

@@ -15,14 +15,14 @@ import type { LoggedCall } from './bench-calls';
 
 /** What the fake module (`fake.js`) exports: the test support the bench needs. */
 interface FakeModule {
-  readonly FakeAws: typeof import('../test/support/fake-aws').FakeAws;
-  readonly installFakeInSdk: typeof import('../test/support/fake-aws').installFakeInSdk;
-  readonly withLatency: typeof import('../test/support/latency').withLatency;
-  readonly lambdaContext: typeof import('../test/support/lambda-fixtures').lambdaContext;
-  readonly loginProfileProperties: typeof import('../test/support/lambda-fixtures').loginProfileProperties;
-  readonly createEventOf: typeof import('../test/support/lambda-fixtures').createEventOf;
-  readonly updateEventOf: typeof import('../test/support/lambda-fixtures').updateEventOf;
-  readonly deleteEventOf: typeof import('../test/support/lambda-fixtures').deleteEventOf;
+  readonly FakeAws: typeof import('../test/tooling/fake-aws').FakeAws;
+  readonly installFakeInSdk: typeof import('../test/tooling/fake-aws').installFakeInSdk;
+  readonly withLatency: typeof import('../test/tooling/latency').withLatency;
+  readonly lambdaContext: typeof import('../test/tooling/lambda-fixtures').lambdaContext;
+  readonly loginProfileProperties: typeof import('../test/tooling/lambda-fixtures').loginProfileProperties;
+  readonly createEventOf: typeof import('../test/tooling/lambda-fixtures').createEventOf;
+  readonly updateEventOf: typeof import('../test/tooling/lambda-fixtures').updateEventOf;
+  readonly deleteEventOf: typeof import('../test/tooling/lambda-fixtures').deleteEventOf;
 }
 type Fake = InstanceType<FakeModule['FakeAws']>;
 type Properties = ReturnType<FakeModule['loginProfileProperties']>;

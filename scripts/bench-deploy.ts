@@ -2,7 +2,7 @@
  * The deploy path of `npm run bench`: two builds of the login-profile handler side by side in one
  * run, "after" (this working tree) and "before" (a git ref, built from `git archive` with the
  * project's own scripts/bundle.mjs), each driven through the same events against the tests'
- * in-memory fake AWS with a network latency per call (test/support/latency.ts).
+ * in-memory fake AWS with a network latency per call (test/tooling/latency.ts).
  *
  * - Calls per event type: one life cycle per build, counted from the fake's call log.
  * - Wall time per Create and per Delete: a fresh Node.js process per cold sample (the handler's
@@ -115,9 +115,9 @@ export async function buildSupport(dir: string): Promise<Build['support']> {
     ...common,
     stdin: {
       contents: [
-        "export { FakeAws, installFakeInSdk } from './test/support/fake-aws';",
-        "export { withLatency } from './test/support/latency';",
-        "export { lambdaContext, loginProfileProperties, createEventOf, updateEventOf, deleteEventOf } from './test/support/lambda-fixtures';",
+        "export { FakeAws, installFakeInSdk } from './test/tooling/fake-aws';",
+        "export { withLatency } from './test/tooling/latency';",
+        "export { lambdaContext, loginProfileProperties, createEventOf, updateEventOf, deleteEventOf } from './test/tooling/lambda-fixtures';",
       ].join('\n'),
       resolveDir: ROOT,
       loader: 'ts',
@@ -515,7 +515,7 @@ export function deployReport(d: DeployBench): string[] {
     '## Deploy path: the handler per event, before and after',
     '',
     `Two builds of the login-profile handler side by side in one run: **before** is ${before.source} (${d.base.why}; \`--base <ref>\` chooses another), built in a temporary directory from \`git archive\` with its own scripts/bundle.mjs (this tree's node_modules when its lock file is the same, else \`npm ci\`); **after** is this tree (${after.source}). ` +
-      `Both run against the tests' in-memory fake AWS (test/support/fake-aws.ts, below the SDK's middleware) with a latency per call (test/support/latency.ts): ${LATENCY.iam} ms per IAM call, ${LATENCY.secretsmanager} ms per Secrets Manager call, ${LATENCY.cloudformation} ms per CloudFormation call (BENCH_IAM_MS, BENCH_SM_MS, BENCH_CFN_MS). ` +
+      `Both run against the tests' in-memory fake AWS (test/tooling/fake-aws.ts, below the SDK's middleware) with a latency per call (test/tooling/latency.ts): ${LATENCY.iam} ms per IAM call, ${LATENCY.secretsmanager} ms per Secrets Manager call, ${LATENCY.cloudformation} ms per CloudFormation call (BENCH_IAM_MS, BENCH_SM_MS, BENCH_CFN_MS). ` +
       `The answer goes to an HTTPS server on loopback given as each event's ResponseURL: before ${ANSWER[before.shape]}; after ${ANSWER[after.shape]} (seen on every invocation: a PUT to the ResponseURL, or a returned PhysicalResourceId).`,
     '',
     '### AWS calls per event',

@@ -3,7 +3,7 @@
  * event from the fake's call log (`countCalls`), timings through `median` and `percentile`.
  */
 import { LoggedCall, countCalls, median, percentile } from '../../scripts/bench-calls';
-import { FakeAws } from '../support/fake-aws';
+import { FakeAws } from '../tooling/fake-aws';
 
 const ok = (command: string, service: LoggedCall['service'] = 'iam'): LoggedCall => ({
   service,

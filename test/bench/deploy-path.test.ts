@@ -17,7 +17,7 @@ import {
   startAnswerServer,
 } from '../../scripts/bench-deploy';
 import type { SequenceResult, TimingResult } from '../../scripts/bench-deploy-child';
-import { bundlePath } from '../support/bundles';
+import { bundlePath } from '../tooling/bundles';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const LATENCY = { iam: 20, secretsmanager: 10 };

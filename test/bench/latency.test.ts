@@ -1,6 +1,6 @@
-/** The fake AWS with a latency per service (test/support/latency.ts), as `npm run bench` times the handler. */
-import { FakeAws } from '../support/fake-aws';
-import { serviceOf, withLatency } from '../support/latency';
+/** The fake AWS with a latency per service (test/tooling/latency.ts), as `npm run bench` times the handler. */
+import { FakeAws } from '../tooling/fake-aws';
+import { serviceOf, withLatency } from '../tooling/latency';
 
 async function elapsedMs(action: () => Promise<unknown>): Promise<number> {
   const start = process.hrtime.bigint();

@@ -10,16 +10,16 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { BreakGlassUser, ConsoleUser, SignInAlerts } from '../../lib';
-import { FakeAws } from '../support/fake-aws';
-import { ACCOUNT, REGION } from '../support/lambda-fixtures';
+import { FakeAws } from '../tooling/fake-aws';
+import { ACCOUNT, REGION } from '../tooling/lambda-fixtures';
 import {
   PolicyDocument,
   PrincipalPolicies,
   addStatements,
   decide,
   handlerRolePolicies,
-} from '../support/policy-simulator';
-import { TemplateJson, TemplateWorld } from '../support/template-world';
+} from '../tooling/policy-simulator';
+import { TemplateJson, TemplateWorld } from '../tooling/template-world';
 
 /** The logical ID of the one resource of `type` whose properties match `where`. */
 function logicalId(template: TemplateJson, type: string, where: (props: Record<string, unknown>) => boolean): string {

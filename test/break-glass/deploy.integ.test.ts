@@ -1,7 +1,7 @@
 /**
  * A stack with a `BreakGlassUser`, a `ConsoleUser` with `requireMfa` and `SignInAlerts`, deployed
  * onto moto by the suite's driver (users, secrets and the bundled handlers real; the rest
- * placeholders, see test/support/driver.ts): the shared MFA policy, the secret's resource policy
+ * placeholders, see test/tooling/driver.ts): the shared MFA policy, the secret's resource policy
  * and the alerts change nothing of the login profiles' deployment, and cfn-lint passes the template.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
@@ -9,9 +9,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { BreakGlassUser, ConsoleUser, LoginProfile, SignInAlerts } from '../../lib';
 import { DEFAULT_PASSWORD_POLICY } from '../../lambda/password/generator';
 import { CreateUserCommand } from '@aws-sdk/client-iam';
-import { synthesize } from '../support/driver';
-import { MotoHarness, useMoto } from '../support/moto-harness';
-import { cfnLint, savedTemplates } from '../support/templates';
+import { synthesize } from '../tooling/driver';
+import { MotoHarness, useMoto } from '../tooling/moto-harness';
+import { cfnLint, savedTemplates } from '../tooling/templates';
 
 const moto: MotoHarness = useMoto();
 

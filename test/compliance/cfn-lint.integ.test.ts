@@ -4,7 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { AccountPasswordPolicy, ConsoleUser, LoginProfile } from '../../lib';
-import { cfnLint, saveTemplate, savedTemplates } from '../support/templates';
+import { cfnLint, saveTemplate, savedTemplates } from '../tooling/templates';
 
 test('templates with rotation and an AccountPasswordPolicy (two stacks) pass cfn-lint', () => {
   // GIVEN a policy stack and a users stack with rotating users (one with a customer managed key, one imported)

@@ -3,7 +3,7 @@
  * Fails when a resource the library creates shows a finding that lib/compliance/checkov.ts does not
  * acknowledge, and when an acknowledgement lands on a resource of the user's.
  */
-import { CheckovReport, checkov, scanDirectory } from '../support/scanners';
+import { CheckovReport, checkov, scanDirectory } from '../tooling/scanners';
 import { ScannedTemplate, writeScannedTemplates } from './scan-apps';
 
 let templates: ScannedTemplate[];

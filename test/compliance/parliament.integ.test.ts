@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REALISTIC_ENVIRONMENT, TemplateRenderer } from '../scale/deployed-template';
-import { ParliamentFinding, parliament, scanDirectory } from '../support/scanners';
+import { ParliamentFinding, parliament, scanDirectory } from '../tooling/scanners';
 import { ScannedTemplate, writeScannedTemplates } from './scan-apps';
 
 /** Where identity policy documents sit in each resource type. */

@@ -22,8 +22,8 @@ import {
   SignInAlertsForwarder,
 } from '../../lib';
 import { templateStackParent } from '../../lib/core/deployment';
-import { consoleUsersStack, importedUserStack } from '../support/stacks';
-import { libraryResources } from '../support/scanners';
+import { consoleUsersStack, importedUserStack } from '../tooling/stacks';
+import { libraryResources } from '../tooling/scanners';
 
 /** A template written for a scan. */
 export interface ScannedTemplate {

@@ -11,6 +11,6 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.ts$': 'ts-jest' },
-  setupFiles: ['<rootDir>/test/support/setup-env.js'],
+  setupFiles: ['<rootDir>/test/tooling/setup-env.js'],
   testTimeout: 300000,
 };

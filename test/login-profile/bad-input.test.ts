@@ -6,9 +6,9 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ConsoleUser, HandlerCode, HandlerSettings, LoginProfile } from '../../lib';
-import { ACCOUNT, FakeAws, REGION, installFake } from '../support/fake-aws';
-import { FailedAnswer, STACK_ID, assertNoPasswordIn, invoke, properties, requestId } from '../support/fault-harness';
-import { RESPONSE_URL } from '../support/lambda-fixtures';
+import { ACCOUNT, FakeAws, REGION, installFake } from '../tooling/fake-aws';
+import { FailedAnswer, STACK_ID, assertNoPasswordIn, invoke, properties, requestId } from '../tooling/fault-harness';
+import { RESPONSE_URL } from '../tooling/lambda-fixtures';
 
 describe('bad props at synth', () => {
   const stack = () => new Stack(new App(), 'app');
@@ -203,10 +203,6 @@ describe('bad events at deploy', () => {
     assertNoPasswordIn(fake, result.output);
     for (const user of fake.users.values()) expect(user.profile).toBeUndefined();
     for (const arn of fake.secrets.keys()) expect(fake.versionCount(arn)).toBe(0);
-  });
-
-  test('the bad-event table has at least 20 cases (with the synth table, over 35)', () => {
-    expect(cases.length + unanswerable.length).toBeGreaterThanOrEqual(20);
   });
 
   // Without these fields there is no answer CloudFormation would take: the handler logs why and

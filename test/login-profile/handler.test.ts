@@ -3,12 +3,14 @@ import { LoginProfileEvent, handler, handlerWith } from '../../lambda/login-prof
 import { LOG_FIELDS } from '../../lambda/runtime/log';
 import { policyViolations } from '../../lambda/password/generator';
 import { OWNER_TAG_KEY, STACK_TAG_KEY } from '../../lib/login-profile/contract';
-import { FakeAws, installFake } from '../support/fake-aws';
-import { assertNoPasswordIn, captureOutput, failureOf, invoke } from '../support/fault-harness';
+import { FakeAws, installFake } from '../tooling/fake-aws';
+import { assertNoPasswordIn, captureOutput, failureOf, invoke } from '../tooling/fault-harness';
 import {
   LoginProfileProps,
+  RESET_TOKEN_CALLS,
   SIGN_IN_URL,
   STACK_ID,
+  STRICT_POLICY,
   createEventOf,
   deleteEventOf,
   lambdaContext,
@@ -16,7 +18,7 @@ import {
   loginProfileSource,
   secretArn,
   updateEventOf,
-} from '../support/lambda-fixtures';
+} from '../tooling/lambda-fixtures';
 
 const SECRET_ARN = secretArn('alice-password');
 const PROPS: LoginProfileProps = {
@@ -144,13 +146,7 @@ describe('Create', () => {
   });
 
   test('with a strict policy: raises the length to its minimum and satisfies it', async () => {
-    const policy = {
-      MinimumPasswordLength: 40,
-      RequireSymbols: true,
-      RequireNumbers: true,
-      RequireUppercaseCharacters: true,
-      RequireLowercaseCharacters: true,
-    };
+    const policy = STRICT_POLICY;
     fake.passwordPolicy = policy;
     await succeeds(createEvent());
     expect(fake.commands()).toEqual([
@@ -298,14 +294,7 @@ describe('Update', () => {
     const before = await deployed();
     await succeeds(update({ ResetToken: 'v2' }));
     // IAM took the password before the secret called it current.
-    expect(fake.commands()).toEqual([
-      'GetAccountPasswordPolicy',
-      'PutSecretValue',
-      'UpdateLoginProfile',
-      'DescribeSecret',
-      'UpdateSecretVersionStage',
-      'UpdateSecretVersionStage',
-    ]);
+    expect(fake.commands()).toEqual(RESET_TOKEN_CALLS);
     const password = currentPassword();
     const names = { [password]: '<new>', [before.password]: '<old>' };
     const [put] = fake.inputsOf('PutSecretValue', names);

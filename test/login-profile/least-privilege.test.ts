@@ -1,7 +1,7 @@
 /**
  * Least privilege, proven: the synthesized permissions of the login-profile handler's role
  * (every policy attached to the role, whatever its logical ID or kind, and the KMS key policy),
- * evaluated as AWS evaluates them (by iam-simulate, see test/support/policy-simulator.ts), allow
+ * evaluated as AWS evaluates them (by iam-simulate, see test/tooling/policy-simulator.ts), allow
  * login-profile actions only on the users the stack declares and secret writes only on its
  * secrets; and a forged event for anything else fails with AccessDenied in the fake, which
  * enforces those same policies, leaving no profile behind.
@@ -12,7 +12,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { OWNER_TAG_KEY, STACK_TAG_KEY } from '../../lib/login-profile/contract';
 import { ConsoleUser, LoginProfile } from '../../lib';
-import { ACCOUNT, Authorizer, FakeAws, REGION, installFake } from '../support/fake-aws';
+import { ACCOUNT, Authorizer, FakeAws, REGION, installFake } from '../tooling/fake-aws';
 import {
   Props,
   STACK_ID,
@@ -21,7 +21,7 @@ import {
   deleteEvent,
   invoke,
   requestId,
-} from '../support/fault-harness';
+} from '../tooling/fault-harness';
 import {
   PrincipalPolicies,
   RequestContext,
@@ -32,9 +32,9 @@ import {
   keepStatements,
   resourceTagContext,
   statementsOf,
-} from '../support/policy-simulator';
-import { TemplateJson, TemplateWorld } from '../support/template-world';
-import { RESPONSE_URL } from '../support/lambda-fixtures';
+} from '../tooling/policy-simulator';
+import { TemplateJson, TemplateWorld } from '../tooling/template-world';
+import { RESPONSE_URL } from '../tooling/lambda-fixtures';
 
 const list = (value: string | string[]): string[] => (Array.isArray(value) ? value : [value]);
 

@@ -6,10 +6,11 @@ import { DeleteLoginProfileCommand } from '@aws-sdk/client-iam';
 import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
 import { PROPERTIES_METADATA_KEY } from '../../lib/handler/contract';
 import { DEFAULT_PASSWORD_POLICY } from '../../lambda/password/generator';
-import { cfnLint, savedTemplates } from '../support/templates';
-import { ACCOUNT, Driver, synthesize } from '../support/driver';
-import { MotoHarness, useMoto } from '../support/moto-harness';
-import { consoleUsersStack } from '../support/stacks';
+import { cfnLint, savedTemplates } from '../tooling/templates';
+import { ACCOUNT, Driver, synthesize } from '../tooling/driver';
+import { MotoHarness, useMoto } from '../tooling/moto-harness';
+import { consoleUsersStack } from '../tooling/stacks';
+import { STRICT_POLICY } from '../tooling/lambda-fixtures';
 
 const moto: MotoHarness = useMoto();
 const SIGN_IN_URL = `https://${ACCOUNT}.signin.aws.amazon.com/console`;
@@ -56,13 +57,7 @@ describe('create', () => {
 
   test('with a strict policy set through UpdateAccountPasswordPolicy: the password satisfies it', async () => {
     // GIVEN a policy longer than the requested length, with every class required
-    const policy = {
-      MinimumPasswordLength: 40,
-      RequireSymbols: true,
-      RequireNumbers: true,
-      RequireUppercaseCharacters: true,
-      RequireLowercaseCharacters: true,
-    };
+    const policy = STRICT_POLICY;
     await moto.setPasswordPolicy(policy);
     const template = synthesize('create-strict-policy', (app) =>
       consoleUsersStack(app, ['bob'], { passwordLength: 24 }),

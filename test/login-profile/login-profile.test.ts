@@ -358,16 +358,22 @@ describe('one login profile per IAM user per account', () => {
 
   test('passes for an env-agnostic stack and a stack with an account', () => {
     const app = new App();
-    new ConsoleUser(new Stack(app, 'Agnostic'), 'Alice', { userName: 'alice' });
-    expect(
-      () => new ConsoleUser(inAccount(app, 'Known', '111111111111'), 'Alice', { userName: 'alice' }),
-    ).not.toThrow();
+    const agnostic = new Stack(app, 'Agnostic');
+    new ConsoleUser(agnostic, 'Alice', { userName: 'alice' });
+    const known = inAccount(app, 'Known', '111111111111');
+    expect(() => new ConsoleUser(known, 'Alice', { userName: 'alice' })).not.toThrow();
+    for (const stack of [agnostic, known]) {
+      Template.fromStack(stack).hasResourceProperties('AWS::IAM::User', { UserName: 'alice' });
+      Template.fromStack(stack).resourceCountIs('Custom::ConsoleLoginProfile', 1);
+    }
   });
 
   test('passes for the same name and account in two separate apps in one process', () => {
     for (const app of [new App(), new App()]) {
       const stack = inAccount(app, 'Users', '111111111111');
       expect(() => new ConsoleUser(stack, 'Alice', { userName: 'alice' })).not.toThrow();
+      Template.fromStack(stack).hasResourceProperties('AWS::IAM::User', { UserName: 'alice' });
+      Template.fromStack(stack).resourceCountIs('Custom::ConsoleLoginProfile', 1);
     }
   });
 

@@ -10,7 +10,7 @@ import { ConsoleUser, LoginProfile } from '../../lib';
 import * as iamCalls from '../../lambda/aws/iam';
 import * as secretsCalls from '../../lambda/aws/secrets';
 import type { LoginProfileEvent as CustomResourceEventBase } from '../../lambda/login-profile';
-import { FakeAws, installFake } from '../support/fake-aws';
+import { FakeAws, installFake } from '../tooling/fake-aws';
 import {
   Handler,
   assertNoPasswordIn,
@@ -19,9 +19,9 @@ import {
   loginProfileHandler as handler,
   requestId,
   STACK_ID,
-} from '../support/fault-harness';
-import { RESPONSE_URL } from '../support/lambda-fixtures';
-import { TemplateWorld } from '../support/template-world';
+} from '../tooling/fault-harness';
+import { RESPONSE_URL } from '../tooling/lambda-fixtures';
+import { TemplateWorld } from '../tooling/template-world';
 
 let fake: FakeAws;
 beforeEach(() => {

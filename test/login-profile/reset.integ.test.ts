@@ -2,10 +2,10 @@
 import { CreateUserCommand, IAMClient, UpdateAccountPasswordPolicyCommand } from '@aws-sdk/client-iam';
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { policyViolations } from '../../lambda/password/generator';
-import { resetMoto } from '../support/moto-server';
-import { bundledHandler } from '../support/bundles';
-import { useCloudFormationRecord } from '../support/moto-harness';
-import { motoLoginProfile, versionStages } from '../support/moto-state';
+import { resetMoto } from '../tooling/moto-server';
+import { bundledHandler } from '../tooling/bundles';
+import { useCloudFormationRecord } from '../tooling/moto-harness';
+import { motoLoginProfile, versionStages } from '../tooling/moto-state';
 
 const iam = new IAMClient({});
 const sm = new SecretsManagerClient({});

@@ -4,17 +4,18 @@ import { versionToken } from '../../lambda/login-profile/plan';
 import { MAX_ATTEMPTS } from '../../lambda/aws/call';
 import { policyViolations } from '../../lambda/password/generator';
 import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
-import { FakeAws, installFake } from '../support/fake-aws';
-import { assertNoPasswordIn, failureOf, invoke } from '../support/fault-harness';
+import { FakeAws, installFake } from '../tooling/fake-aws';
+import { assertNoPasswordIn, failureOf, invoke } from '../tooling/fault-harness';
 import {
   LoginProfileProps,
+  RESET_TOKEN_CALLS,
   SIGN_IN_URL,
   STACK_ID,
   loginProfileSource,
   secretArn,
   updateEventOf,
   loginProfileProperties,
-} from '../support/lambda-fixtures';
+} from '../tooling/lambda-fixtures';
 
 const ARN = secretArn('alice-password');
 const OLD_VERSION = '11111111-1111-4111-8111-111111111111';
@@ -79,14 +80,7 @@ test('a new reset token issues a new compliant password in place: AWSPENDING, IA
 
   // THEN exactly these calls: the new password is written to the same secret as AWSPENDING first,
   // the same user gets it, then the new version is promoted; no new profile, no delete, no tags
-  expect(fake.commands()).toEqual([
-    'GetAccountPasswordPolicy',
-    'PutSecretValue',
-    'UpdateLoginProfile',
-    'DescribeSecret',
-    'UpdateSecretVersionStage',
-    'UpdateSecretVersionStage',
-  ]);
+  expect(fake.commands()).toEqual(RESET_TOKEN_CALLS);
   const password = fake.valueAt(ARN, 'AWSCURRENT')!.password!;
   const names = { [password]: '<new>', [OLD_PASSWORD]: '<old>' };
   expect(fake.inputsOf('PutSecretValue', names)).toEqual([

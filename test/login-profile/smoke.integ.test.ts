@@ -1,7 +1,7 @@
 import { IAMClient, CreateUserCommand, GetLoginProfileCommand } from '@aws-sdk/client-iam';
 import { SecretsManagerClient, CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { bundledHandler } from '../support/bundles';
-import { useCloudFormationRecord } from '../support/moto-harness';
+import { bundledHandler } from '../tooling/bundles';
+import { useCloudFormationRecord } from '../tooling/moto-harness';
 
 const STACK = 'arn:aws:cloudformation:us-east-1:123456789012:stack/s/1';
 const cloudFormation = useCloudFormationRecord(STACK);

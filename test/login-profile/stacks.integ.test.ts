@@ -9,10 +9,10 @@ import { ConsoleUsersSampleStack } from '../../bin/sample-stack';
 import { AccountPasswordPolicy, ConsoleUser } from '../../lib';
 import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
 import { DEFAULT_PASSWORD_POLICY } from '../../lambda/password/generator';
-import { cfnLint, savedTemplates } from '../support/templates';
-import { ACCOUNT, synthesize } from '../support/driver';
-import { MotoHarness, StoredSecret, useMoto } from '../support/moto-harness';
-import { consoleUsersStack, importedUserStack } from '../support/stacks';
+import { cfnLint, savedTemplates } from '../tooling/templates';
+import { ACCOUNT, synthesize } from '../tooling/driver';
+import { MotoHarness, StoredSecret, useMoto } from '../tooling/moto-harness';
+import { consoleUsersStack, importedUserStack } from '../tooling/stacks';
 
 const moto: MotoHarness = useMoto();
 

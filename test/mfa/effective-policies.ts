@@ -5,10 +5,10 @@
  * Intrinsics are resolved by the suite's TemplateWorld, so the simulator (iam-simulate) evaluates
  * exactly what the template would create.
  */
-import { FakeAws } from '../support/fake-aws';
-import { ACCOUNT } from '../support/lambda-fixtures';
-import { PolicyDocument, PrincipalPolicies } from '../support/policy-simulator';
-import { TemplateJson, TemplateWorld } from '../support/template-world';
+import { FakeAws } from '../tooling/fake-aws';
+import { ACCOUNT } from '../tooling/lambda-fixtures';
+import { PolicyDocument, PrincipalPolicies } from '../tooling/policy-simulator';
+import { TemplateJson, TemplateWorld } from '../tooling/template-world';
 
 /** AWS managed policies a console user may carry here, with their documents (from the IAM console). */
 export const AWS_MANAGED: Record<string, PolicyDocument> = {

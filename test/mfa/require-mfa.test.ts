@@ -12,9 +12,9 @@ import { NAG_REASONS } from '../../lib/compliance/nag';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ConsoleUser, LoginProfile, RequireMfaPolicy } from '../../lib';
-import { ACCOUNT } from '../support/lambda-fixtures';
-import { PolicyDocument, PrincipalPolicies, RequestContext, decide } from '../support/policy-simulator';
-import { TemplateJson } from '../support/template-world';
+import { ACCOUNT } from '../tooling/lambda-fixtures';
+import { PolicyDocument, PrincipalPolicies, RequestContext, decide } from '../tooling/policy-simulator';
+import { TemplateJson } from '../tooling/template-world';
 import { deployedWorld, userPolicies } from './effective-policies';
 
 const arn = (resource: string) => `arn:aws:iam::${ACCOUNT}:${resource}`;

@@ -4,7 +4,7 @@
  * The stack is synthesized in account A twice, with an explicit environment and env-agnostic (its
  * account the `AWS::AccountId` token, as in a StackSet, resolved here with A). The secret's
  * resource policy and the key policies come from the template; `@cloud-copilot/iam-simulate`
- * (test/support/policy-simulator.ts) evaluates the cross-account requests of the reader, whose
+ * (test/tooling/policy-simulator.ts) evaluates the cross-account requests of the reader, whose
  * identity policy in B allows `secretsmanager:GetSecretValue` and `kms:Decrypt` on `*`, and of
  * other principals of B. `CUSTODY_REPORT=1` prints the decision table.
  *
@@ -20,9 +20,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { BreakGlassUser, ConsoleUser, LoginProfile } from '../../lib';
-import { resolveIntrinsics } from '../support/intrinsics';
-import { PolicyDocument, PrincipalPolicies, RequestContext, Statement, decide } from '../support/policy-simulator';
-import { TemplateJson } from '../support/template-world';
+import { resolveIntrinsics } from '../tooling/intrinsics';
+import { PolicyDocument, PrincipalPolicies, RequestContext, Statement, decide } from '../tooling/policy-simulator';
+import { TemplateJson } from '../tooling/template-world';
 
 /** Account A: the stack's. Account B: the security account. */
 const A = '222222222222';

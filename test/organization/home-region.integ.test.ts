@@ -1,6 +1,6 @@
 /** cfn-lint on a template guarded by a HomeRegion: its conditions and the references between conditioned resources. */
 import { Template } from 'aws-cdk-lib/assertions';
-import { cfnLint, saveTemplate } from '../support/templates';
+import { cfnLint, saveTemplate } from '../tooling/templates';
 import { guardedStack } from './home-region-stacks';
 
 test('a stack with a HomeRegion (users, break-glass user, password policy, sign-in alerts and forwarder) passes cfn-lint', () => {

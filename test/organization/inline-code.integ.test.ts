@@ -3,7 +3,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { HandlerCode } from '../../lib';
 import { templateSizeStack } from '../../scripts/bench-template-size';
-import { cfnLint, saveTemplate, savedTemplates } from '../support/templates';
+import { cfnLint, saveTemplate, savedTemplates } from '../tooling/templates';
 import { addEveryFunction } from './function-stacks';
 
 test('INLINE templates pass cfn-lint: every kind of library function, and the largest stack', () => {

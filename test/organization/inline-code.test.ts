@@ -14,9 +14,9 @@ import type { CloudFormationResponse } from '../../lambda/runtime/responder';
 import { AccountPasswordPolicy, ConsoleUser, HandlerCode, HandlerSettings } from '../../lib';
 import { LoginProfileRotation } from '../../lib/rotation/rotation';
 import { CLI_CONTEXT } from '../../scripts/bench-template-size';
-import { FakeAws, installFakeInSdk } from '../support/fake-aws';
-import { Delivery, deliveredBy } from '../support/fault-harness';
-import { createEventOf, lambdaContext } from '../support/lambda-fixtures';
+import { FakeAws, installFakeInSdk } from '../tooling/fake-aws';
+import { Delivery, deliveredBy } from '../tooling/fault-harness';
+import { createEventOf, lambdaContext } from '../tooling/lambda-fixtures';
 import { addEveryFunction } from './function-stacks';
 
 type Resource = {

@@ -2,14 +2,14 @@
  * The organization-wide example's StackSet template (bin/organization-stack.ts), as the StackSet
  * deploys it: the same template in account A's home region, A's us-east-1 (a forwarding region)
  * and account B's home region, on one moto_server, each by the suite's driver exactly as a regular
- * stack is deployed (its inline handlers run; see test/support/driver.ts). cfn-lint passes both
+ * stack is deployed (its inline handlers run; see test/tooling/driver.ts). cfn-lint passes both
  * templates of the example.
  */
 import { GetAccountPasswordPolicyCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { GetSecretValueCommand, ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
-import { Driver } from '../support/driver';
-import { MotoHarness, StoredSecret, loginProfileOf, useMoto } from '../support/moto-harness';
-import { cfnLint, saveTemplate } from '../support/templates';
+import { Driver } from '../tooling/driver';
+import { MotoHarness, StoredSecret, loginProfileOf, useMoto } from '../tooling/moto-harness';
+import { cfnLint, saveTemplate } from '../tooling/templates';
 import { EXAMPLE, synthesizeExample } from './stackset-example';
 
 const moto: MotoHarness = useMoto();

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { OrganizationConsoleUsersStack } from '../../bin/organization-stack';
-import { TemplateJson } from '../support/driver';
+import { TemplateJson } from '../tooling/driver';
 
 export const EXAMPLE = {
   env: { account: '111111111111', region: 'eu-west-1' },

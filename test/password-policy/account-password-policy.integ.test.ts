@@ -15,11 +15,11 @@ import { normalise } from '../../lambda/password-policy/policy';
 import { policyViolations } from '../../lambda/password/generator';
 import { CFN_STACK_ID_TAG_KEY, ROTATION_TAGS } from '../../lib/rotation/contract';
 import { STACK_ID_ENV } from '../../lib/handler/contract';
-import { resetMoto } from '../support/moto-server';
-import { rotationFunctionArn, startRotation } from '../support/moto-rotation';
-import { bundledHandler } from '../support/bundles';
-import { useCloudFormationRecord } from '../support/moto-harness';
-import { motoLoginProfile } from '../support/moto-state';
+import { resetMoto } from '../tooling/moto-server';
+import { rotationFunctionArn, startRotation } from '../tooling/moto-rotation';
+import { bundledHandler } from '../tooling/bundles';
+import { useCloudFormationRecord } from '../tooling/moto-harness';
+import { motoLoginProfile } from '../tooling/moto-state';
 
 type Response = { PhysicalResourceId: string };
 const iam = new IAMClient({});

@@ -9,9 +9,9 @@ import {
   parseProperties,
 } from '../../lambda/password-policy/policy';
 import type { AccountPasswordPolicyResourceProperties } from '../../lib/password-policy/contract';
-import { FakeAws, installFake } from '../support/fake-aws';
-import { FailedAnswer, answersOf, failureOf, invoke } from '../support/fault-harness';
-import { EventSource, createEventOf, deleteEventOf, updateEventOf } from '../support/lambda-fixtures';
+import { FakeAws, installFake } from '../tooling/fake-aws';
+import { FailedAnswer, answersOf, failureOf, invoke } from '../tooling/fault-harness';
+import { EventSource, createEventOf, deleteEventOf, updateEventOf } from '../tooling/lambda-fixtures';
 
 const NONE_ID = `${PHYSICAL_ID_PREFIX}none`;
 /** What GetAccountPasswordPolicy answers for an account with a policy of its own. */

@@ -17,9 +17,9 @@ import {
   ROTATION_TAGS,
 } from '../../lib/rotation/contract';
 import { STACK_ID_ENV } from '../../lib/handler/contract';
-import { FakeAws, installFake } from '../support/fake-aws';
-import { Invocation, assertNoPasswordIn, failureOf, invoke } from '../support/fault-harness';
-import { FUNCTION_ARN, SIGN_IN_URL, STACK_ID, rotationEvent, secretArn } from '../support/lambda-fixtures';
+import { FakeAws, installFake } from '../tooling/fake-aws';
+import { Invocation, assertNoPasswordIn, failureOf, invoke } from '../tooling/fault-harness';
+import { FUNCTION_ARN, SIGN_IN_URL, STACK_ID, rotationEvent, secretArn } from '../tooling/lambda-fixtures';
 
 const ARN = secretArn('alice-password');
 const TOKEN = '22222222-2222-4222-8222-222222222222';
@@ -131,6 +131,8 @@ const SET_ON_USER = { ...createdFor(PENDING_PASSWORD), [ROTATED_VERSION_TAG_KEY]
 const DESCRIBE = { SecretId: ARN };
 const READ_PENDING = { SecretId: ARN, VersionId: TOKEN, VersionStage: 'AWSPENDING' };
 const READ_CURRENT = { SecretId: ARN, VersionId: undefined, VersionStage: 'AWSCURRENT' };
+/** What createSecret and setSecret read before they act: the secret, its user, the pending and the current value. */
+const STEP_READS = ['DescribeSecret', 'GetUser', 'GetSecretValue', 'GetSecretValue'];
 
 beforeEach(() => {
   jest.useFakeTimers();
@@ -156,15 +158,7 @@ describe('createSecret', () => {
     await succeeds('createSecret');
     // THEN it read the secret and the user (owned by this secret), found no pending value, read the
     // current one and the live policy; recorded the token and a commitment on the user, then wrote
-    expect(fake.commands()).toEqual([
-      'DescribeSecret',
-      'GetUser',
-      'GetSecretValue',
-      'GetSecretValue',
-      'GetAccountPasswordPolicy',
-      'TagUser',
-      'PutSecretValue',
-    ]);
+    expect(fake.commands()).toEqual([...STEP_READS, 'GetAccountPasswordPolicy', 'TagUser', 'PutSecretValue']);
     expect(fake.inputsOf('GetUser')).toEqual([{ UserName: 'alice' }]);
     expect(fake.inputsOf('GetSecretValue')).toEqual([READ_PENDING, READ_CURRENT]);
     // and wrote exactly one version: the token, AWSPENDING only
@@ -201,7 +195,7 @@ describe('createSecret', () => {
     // WHEN
     await succeeds('createSecret');
     // THEN it only read the secret, the user and the pending and current values
-    expect(fake.commands()).toEqual(['DescribeSecret', 'GetUser', 'GetSecretValue', 'GetSecretValue']);
+    expect(fake.commands()).toEqual(STEP_READS);
     expect(fake.inputsOf('GetSecretValue')).toEqual([READ_PENDING, READ_CURRENT]);
     expect(fake.valueAt(ARN, 'AWSPENDING')!.password === PENDING_PASSWORD).toBe(true);
   });
@@ -220,10 +214,7 @@ describe('createSecret', () => {
     expect(failureOf(await step('createSecret'))).toMatch(/rotation step createSecret failed: InternalServiceError/);
     // the SDK retried the write (same input each time); nothing else was attempted
     expect(fake.commands()).toEqual([
-      'DescribeSecret',
-      'GetUser',
-      'GetSecretValue',
-      'GetSecretValue',
+      ...STEP_READS,
       'GetAccountPasswordPolicy',
       'TagUser',
       ...Array<string>(MAX_ATTEMPTS).fill('PutSecretValue'),
@@ -268,14 +259,7 @@ describe('setSecret', () => {
     await succeeds('setSecret');
     // it checked the user's owner and the pending version's commitment (against AWSCURRENT) first;
     // the tag comes after IAM took the password; the secret is not changed
-    expect(fake.commands()).toEqual([
-      'DescribeSecret',
-      'GetUser',
-      'GetSecretValue',
-      'GetSecretValue',
-      'UpdateLoginProfile',
-      'TagUser',
-    ]);
+    expect(fake.commands()).toEqual([...STEP_READS, 'UpdateLoginProfile', 'TagUser']);
     expect(fake.inputsOf('GetSecretValue')).toEqual([READ_PENDING, READ_CURRENT]);
     expect(fake.inputsOf('GetUser')).toEqual([{ UserName: 'alice' }]);
     expect(fake.inputsOf('UpdateLoginProfile', NAMES)).toEqual([
@@ -291,7 +275,7 @@ describe('setSecret', () => {
   test('run twice: the second run sees the recorded version and does not set the password again', async () => {
     given({ versions: ROTATING, pending: PENDING_PASSWORD, userTags: SET_ON_USER, profile: PENDING_PASSWORD });
     await succeeds('setSecret');
-    expect(fake.commands()).toEqual(['DescribeSecret', 'GetUser', 'GetSecretValue', 'GetSecretValue']);
+    expect(fake.commands()).toEqual(STEP_READS);
   });
 
   test('fails when IAM refuses the password for its policy; the version is not recorded and no password leaks', async () => {
@@ -301,13 +285,7 @@ describe('setSecret', () => {
     const message = failureOf(await step('setSecret'));
     expect(message).toMatch(/the previous password still works/);
     expect(message.includes(PENDING_PASSWORD)).toBe(false);
-    expect(fake.commands()).toEqual([
-      'DescribeSecret',
-      'GetUser',
-      'GetSecretValue',
-      'GetSecretValue',
-      'UpdateLoginProfile',
-    ]);
+    expect(fake.commands()).toEqual([...STEP_READS, 'UpdateLoginProfile']);
     expect(fake.profileOf('alice')!.password === CURRENT_PASSWORD).toBe(true);
     expect(fake.tagsOf('alice')[ROTATED_VERSION_TAG_KEY]).toBeUndefined();
   });
@@ -336,13 +314,7 @@ describe('setSecret', () => {
     expect(failureOf(result)).toMatch(/rotation step setSecret failed: EntityTemporarilyUnmodifiable/);
     expect(fake.callCount('UpdateLoginProfile')).toBe(1);
     expect(result.elapsedMs).toBeLessThan(500);
-    expect(fake.commands()).toEqual([
-      'DescribeSecret',
-      'GetUser',
-      'GetSecretValue',
-      'GetSecretValue',
-      'UpdateLoginProfile',
-    ]);
+    expect(fake.commands()).toEqual([...STEP_READS, 'UpdateLoginProfile']);
   });
 
   test('fails when the login profile belongs to another secret', async () => {

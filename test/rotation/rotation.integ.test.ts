@@ -2,7 +2,7 @@
  * The BUNDLED rotation function against moto: a rotation step by step (each step twice), each
  * step failing, and invocations Secrets Manager did not send. moto's RotateSecret sets rotation up
  * as Secrets Manager does (RotationEnabled, RotationLambdaARN, the token staged AWSPENDING without a
- * value: see test/support/moto-rotation.ts) but cannot run a Lambda: the test plays Secrets
+ * value: see test/tooling/moto-rotation.ts) but cannot run a Lambda: the test plays Secrets
  * Manager's part, invoking the bundled
  * handler with the same ClientRequestToken through createSecret, setSecret, testSecret,
  * finishSecret, in a Lambda context naming the function RotateSecret was given.
@@ -28,12 +28,12 @@ import {
   ROTATION_TAGS,
 } from '../../lib/rotation/contract';
 import { STACK_ID_ENV } from '../../lib/handler/contract';
-import { STACK_ID } from '../support/lambda-fixtures';
-import { useCloudFormationRecord } from '../support/moto-harness';
-import { resetMoto } from '../support/moto-server';
-import { bundledHandler } from '../support/bundles';
-import { rotationFunctionArn, startRotation } from '../support/moto-rotation';
-import { formatStages, motoLoginProfile, versionStages } from '../support/moto-state';
+import { STACK_ID } from '../tooling/lambda-fixtures';
+import { useCloudFormationRecord } from '../tooling/moto-harness';
+import { resetMoto } from '../tooling/moto-server';
+import { bundledHandler } from '../tooling/bundles';
+import { rotationFunctionArn, startRotation } from '../tooling/moto-rotation';
+import { formatStages, motoLoginProfile, versionStages } from '../tooling/moto-state';
 
 const iam = new IAMClient({});
 const sm = new SecretsManagerClient({});

@@ -10,9 +10,9 @@ import { ConsoleUser, HandlerSettings, LoginProfile } from '../../lib';
 import { LoginProfileRotation } from '../../lib/rotation/rotation';
 import { OWNER_TAG_KEY, STACK_TAG_KEY } from '../../lib/login-profile/contract';
 import { PENDING_VERSION_TAG_KEY, ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from '../../lib/rotation/contract';
-import { FakeAws } from '../support/fake-aws';
-import { PrincipalPolicies, handlerRolePolicies, isAllowed } from '../support/policy-simulator';
-import { TemplateJson, TemplateWorld } from '../support/template-world';
+import { FakeAws } from '../tooling/fake-aws';
+import { PrincipalPolicies, handlerRolePolicies, isAllowed } from '../tooling/policy-simulator';
+import { TemplateJson, TemplateWorld } from '../tooling/template-world';
 
 const ENV = { account: '123456789012', region: 'us-east-1' };
 const MONTHLY = { automaticallyAfter: Duration.days(30) };

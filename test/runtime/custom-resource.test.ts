@@ -16,11 +16,11 @@ import {
 } from '../../lambda/runtime/custom-resource';
 import { SAFETY_MARGIN_MS } from '../../lambda/runtime/invocation';
 import type { CloudFormationResponse } from '../../lambda/runtime/responder';
-import { FakeAws, installFake } from '../support/fake-aws';
-import { Delivery, captureOutput, deliveredBy } from '../support/fault-harness';
-import { RESPONSE_URL, STACK_ID, lambdaContext } from '../support/lambda-fixtures';
+import { FakeAws, installFake } from '../tooling/fake-aws';
+import { Delivery, captureOutput, deliveredBy } from '../tooling/fault-harness';
+import { RESPONSE_URL, STACK_ID, lambdaContext } from '../tooling/lambda-fixtures';
 import type { InvocationContext } from '../../lambda/runtime/invocation';
-import { ResponseServer } from '../support/response-server';
+import { ResponseServer } from '../tooling/response-server';
 
 const PASSWORD = 'Sup3r$ecret-Pa55word!';
 type Props = { UserName?: string };
@@ -66,6 +66,21 @@ async function run(
   } finally {
     restore();
   }
+}
+
+/** The time the work of `e` has when it starts (its deadline's `remainingMs()`). */
+async function timeGivenTo(e: ReturnType<typeof event>, context = lambdaContext()): Promise<number> {
+  let remaining = NaN;
+  await run(
+    kind(async (_e, inv) => {
+      remaining = inv.deadline.remainingMs();
+      return respond('alice');
+    }),
+    e,
+    undefined,
+    context,
+  );
+  return remaining;
 }
 
 afterEach(() => {
@@ -251,14 +266,8 @@ describe('when CloudFormation gives up', () => {
 
   test('bounds the work of an event signed "in the future" as if signed now', async () => {
     process.env[SERVICE_TIMEOUT_ENV] = '240';
-    let remaining = NaN;
-    await run(
-      kind(async (_e, inv) => {
-        remaining = inv.deadline.remainingMs();
-        return respond('alice');
-      }),
+    const remaining = await timeGivenTo(
       event({ ResponseURL: signed(new Date(Date.now() + 3_600_000)) }),
-      undefined,
       lambdaContext(900_000),
     );
     expect(remaining).toBeLessThanOrEqual(240_000 - GIVE_UP_MARGIN_MS);
@@ -270,14 +279,7 @@ describe('when CloudFormation gives up', () => {
     process.env[SERVICE_TIMEOUT_ENV] = '240';
     const e = event({ ResponseURL: signed(new Date(Date.now() - 100_000)) });
     // WHEN the work looks at its time
-    let remaining = NaN;
-    await run(
-      kind(async (_e, inv) => {
-        remaining = inv.deadline.remainingMs();
-        return respond('alice');
-      }),
-      e,
-    );
+    const remaining = await timeGivenTo(e);
     // THEN it has what is left of the 240 s, less the margin (the URL's time has whole seconds)
     const expected = 240_000 - 100_000 - GIVE_UP_MARGIN_MS;
     expect(remaining).toBeLessThanOrEqual(expected);
@@ -286,14 +288,7 @@ describe('when CloudFormation gives up', () => {
 
   test('leaves the Lambda timeout in charge when it comes first', async () => {
     process.env[SERVICE_TIMEOUT_ENV] = '240';
-    let remaining = NaN;
-    await run(
-      kind(async (_e, inv) => {
-        remaining = inv.deadline.remainingMs();
-        return respond('alice');
-      }),
-      event({ ResponseURL: signed(new Date()) }),
-    );
+    const remaining = await timeGivenTo(event({ ResponseURL: signed(new Date()) }));
     // lambdaContext() gives 120 s
     expect(remaining).toBeLessThanOrEqual(120_000 - SAFETY_MARGIN_MS);
     expect(remaining).toBeGreaterThan(120_000 - SAFETY_MARGIN_MS - 1_000);

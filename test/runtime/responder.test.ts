@@ -15,7 +15,7 @@ import {
   putResponse,
   responseBucketHosts,
 } from '../../lambda/runtime/responder';
-import { ResponseServer } from '../support/response-server';
+import { ResponseServer } from '../tooling/response-server';
 
 const ANSWER: CloudFormationResponse = {
   Status: 'SUCCESS',

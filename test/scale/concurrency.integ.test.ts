@@ -1,6 +1,6 @@
 /**
  * Concurrency: 150 Create events delivered at once to the BUNDLED handler against moto, with a
- * fraction of the AWS calls answered with throttling errors by the moto proxy (test/support/moto-proxy.ts).
+ * fraction of the AWS calls answered with throttling errors by the moto proxy (test/tooling/moto-proxy.ts).
  *
  * Each event runs in its own instance of the bundle (its own SDK clients and retry quota), as
  * 150 concurrent Lambda invocations would. The check of "nothing lost" compares, per user, the
@@ -8,7 +8,7 @@
  * request, in memory) with the password in the secret's AWSCURRENT version. No password is
  * printed: mismatches are reported by user name only.
  *
- * CloudFormation's record of the stack (test/support/cloudformation.ts) shows each profile
+ * CloudFormation's record of the stack (test/tooling/cloudformation.ts) shows each profile
  * CREATE_IN_PROGRESS with its properties in its Metadata, as during the stack's creation, and
  * answers the handlers' DescribeStackResource calls under its per-account throttling
  * (DEFAULT_CLOUDFORMATION_RATE), besides the proxy's injected faults.
@@ -20,11 +20,11 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { BundledHandler, freshBundledHandler } from '../support/bundles';
-import { CloudFormationService, DEFAULT_CLOUDFORMATION_RATE, StackModel } from '../support/cloudformation';
-import { ATTESTED_PROPERTIES_KEY, deciding } from '../support/cloudformation-record';
-import { resetMoto } from '../support/moto-server';
-import { MotoProxy, ProxyService, startMotoProxy } from '../support/moto-proxy';
+import { BundledHandler, freshBundledHandler } from '../tooling/bundles';
+import { CloudFormationService, DEFAULT_CLOUDFORMATION_RATE, StackModel } from '../tooling/cloudformation';
+import { ATTESTED_PROPERTIES_KEY, deciding } from '../tooling/cloudformation-record';
+import { resetMoto } from '../tooling/moto-server';
+import { MotoProxy, ProxyService, startMotoProxy } from '../tooling/moto-proxy';
 
 const USERS = 150;
 /** The handler's Lambda timeout (LoginProfileProvider's default). */

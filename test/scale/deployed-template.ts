@@ -5,7 +5,7 @@
  * longest), so a policy can be measured as IAM measures it. The library itself only bounds
  * lengths (`lib/permissions/limits.ts`); this checks those bounds against realistic ARNs.
  */
-import { IntrinsicScope, resolveIntrinsics } from '../support/intrinsics';
+import { IntrinsicScope, resolveIntrinsics } from '../tooling/intrinsics';
 
 /** Resources in one CloudFormation template. */
 export const MAX_STACK_RESOURCES = 500;
@@ -52,7 +52,7 @@ export interface TemplateResource {
 /**
  * Replaces CloudFormation intrinsics with the strings they will resolve to (realistic values
  * of realistic length), so that a policy can be measured as IAM will measure it. The intrinsics
- * are resolved by the tests' one resolver (`test/support/intrinsics.ts`); this supplies what the
+ * are resolved by the tests' one resolver (`test/tooling/intrinsics.ts`); this supplies what the
  * resources' references and attributes will be once deployed.
  */
 export class TemplateRenderer {

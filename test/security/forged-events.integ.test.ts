@@ -2,17 +2,17 @@
  * Forged events on the wire: someone allowed `lambda:InvokeFunction` on a handler sends it events
  * CloudFormation did not send. The bundled handlers run against moto through the moto proxy, and
  * check each event with CloudFormation, whose record the suite's driver keeps and answers as
- * CloudFormation would (test/support/driver.ts, cloudformation.ts). Each forged event must be
+ * CloudFormation would (test/tooling/driver.ts, cloudformation.ts). Each forged event must be
  * refused before any IAM or Secrets Manager call (the proxy records none), and leave moto as it
  * was; the genuine deployment around it keeps working.
  */
 import { GetAccountPasswordPolicyCommand, ListUsersCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { AccountPasswordPolicy, BreakGlassUser, ConsoleUser } from '../../lib';
-import { CustomResourceEvent, Delivery, Driver, TemplateJson, synthesize } from '../support/driver';
-import { MotoHarness, useMoto } from '../support/moto-harness';
-import { ProxiedCall } from '../support/moto-proxy';
-import { cfnLint, savedTemplates } from '../support/templates';
+import { CustomResourceEvent, Delivery, Driver, TemplateJson, synthesize } from '../tooling/driver';
+import { MotoHarness, useMoto } from '../tooling/moto-harness';
+import { ProxiedCall } from '../tooling/moto-proxy';
+import { cfnLint, savedTemplates } from '../tooling/templates';
 
 const moto: MotoHarness = useMoto();
 

@@ -20,7 +20,7 @@ import { encodePhysicalId } from '../../lambda/password-policy/policy';
 import { REFUSED_REASON, RefusalReason } from '../../lambda/runtime/attestation';
 import { OWNER_TAG_KEY, STACK_TAG_KEY } from '../../lib/login-profile/contract';
 import type { AccountPasswordPolicyResourceProperties } from '../../lib/password-policy/contract';
-import { FakeAws, installFake } from '../support/fake-aws';
+import { FakeAws, installFake } from '../tooling/fake-aws';
 import {
   Delivery,
   FailedAnswer,
@@ -34,8 +34,8 @@ import {
   invoke,
   lostPasswords,
   updateEvent,
-} from '../support/fault-harness';
-import { EventSource, createEventOf, deleteEventOf, updateEventOf } from '../support/lambda-fixtures';
+} from '../tooling/fault-harness';
+import { EventSource, createEventOf, deleteEventOf, updateEventOf } from '../tooling/lambda-fixtures';
 
 const BG = 'BreakGlassLoginProfile';
 const AL = 'AliceLoginProfile';

@@ -10,11 +10,11 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ConsoleUser, HomeRegion, SignInAlerts, SignInAlertsForwarder } from '../../lib';
 import { presentIn } from '../organization/home-region-stacks';
-import { MotoEvents } from '../support/events-moto';
-import { FakeAws } from '../support/fake-aws';
-import { resetMoto } from '../support/moto-server';
-import { TemplateJson, TemplateWorld } from '../support/template-world';
-import { cfnLint, saveTemplate, savedTemplates } from '../support/templates';
+import { MotoEvents } from '../tooling/events-moto';
+import { FakeAws } from '../tooling/fake-aws';
+import { resetMoto } from '../tooling/moto-server';
+import { TemplateJson, TemplateWorld } from '../tooling/template-world';
+import { cfnLint, saveTemplate, savedTemplates } from '../tooling/templates';
 import {
   ACCOUNT,
   SIGN_IN_DETAIL_TYPE,

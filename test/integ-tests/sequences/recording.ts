@@ -2,12 +2,12 @@
  * What the real-account sequences record, and what they expect: the handlers' `attestation` log
  * lines (one per event, what CloudFormation's record showed when the handler asked), parsed into
  * observations, each labelled with the step and the moment of the sequence it belongs to, and
- * compared with the moments the moto driver models (`MOMENTS` of test/support/cloudformation-record.ts).
+ * compared with the moments the moto driver models (`MOMENTS` of test/tooling/cloudformation-record.ts).
  *
  * Pure: no AWS call. `run.ts` reads the log lines and writes the recording; the tests feed
  * fixtures.
  */
-import { MOMENTS as DRIVER_MOMENTS } from '../../support/cloudformation-record';
+import { MOMENTS as DRIVER_MOMENTS } from '../../tooling/cloudformation-record';
 import type { SequenceLogicalIds } from './app';
 
 /** How the record's attested properties compare with the event (see the handler's attestation). */

@@ -1,5 +1,5 @@
 /**
- * CloudFormation's answers on the wire (test/support/cloudformation.ts behind the moto proxy), read
+ * CloudFormation's answers on the wire (test/tooling/cloudformation.ts behind the moto proxy), read
  * by the real SDK client (@aws-sdk/client-cloudformation, the query protocol's XML parser): each
  * field of DescribeStackResource and DescribeStacks, each error code and message, the scope of a
  * stack (account and region), and throttling.

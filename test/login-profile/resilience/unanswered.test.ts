@@ -6,10 +6,10 @@
  * and the user; a second stack delete) no login profile may hold a password that is in no live
  * secret, no password may appear in any output, and no rollback may fail.
  */
-import { CALL_CAP_MS, SAFETY_MARGIN_MS } from '../../lambda/runtime/invocation';
-import { FakeAws, installFake } from '../support/fake-aws';
-import { LAMBDA_TIMEOUT_MS, assertNoPasswordIn, countLeaks, invoke, lostPasswords } from '../support/fault-harness';
-import { CALLS, EventType, SCENARIOS, runScenario } from '../support/scenarios';
+import { CALL_CAP_MS, SAFETY_MARGIN_MS } from '../../../lambda/runtime/invocation';
+import { FakeAws, installFake } from '../../tooling/fake-aws';
+import { LAMBDA_TIMEOUT_MS, assertNoPasswordIn, countLeaks, invoke, lostPasswords } from '../../tooling/fault-harness';
+import { CALLS, EventType, SCENARIOS, runScenario } from '../../tooling/scenarios';
 
 type Repeat = 'once' | 'every attempt';
 const CASES: [string, EventType, string, Repeat][] = [];

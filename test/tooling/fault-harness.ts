@@ -267,6 +267,34 @@ export function assertNoPasswordIn(fake: FakeAws, ...texts: string[]): void {
 }
 
 /**
+ * The invocations of a test file, checked for leaks: `run` invokes the login-profile handler (as
+ * `invoke` does) and keeps the invocation, `keep` adds others; after each test, no password the
+ * fake ever saw may be in the output of any of them.
+ */
+export function leakCheckedInvocations(fake: () => FakeAws): {
+  run(event: unknown): Promise<Invocation>;
+  keep(...invocations: Invocation[]): void;
+} {
+  const kept: Invocation[] = [];
+  beforeEach(() => {
+    kept.length = 0;
+  });
+  afterEach(() => {
+    for (const inv of kept) assertNoPasswordIn(fake(), inv.output);
+  });
+  return {
+    run: async (event) => {
+      const inv = await invoke(event);
+      kept.push(inv);
+      return inv;
+    },
+    keep: (...invocations) => {
+      kept.push(...invocations);
+    },
+  };
+}
+
+/**
  * Invariant 1 ("nothing lost"): every login profile's password is in a live secret, at
  * `AWSCURRENT` (or `AWSPENDING` when `allowPending`: a retry is still due), in a version naming
  * that user. Returns the violations (empty when the invariant holds).

@@ -313,7 +313,7 @@ export const MOTO_DIFFERENCES = {
     'RotateSecret turns rotation on, records RotationLambdaARN and stages the token AWSPENDING, and only then ' +
     "looks the function up in moto's Lambda, answering ResourceNotFound for one it does not have (AWS checks " +
     "first and invokes the function). The suite keeps moto's Lambda empty (a function there makes " +
-    '/moto-api/data.json fail without Docker): test/support/moto-rotation.ts expects exactly that answer. ' +
+    '/moto-api/data.json fail without Docker): test/tooling/moto-rotation.ts expects exactly that answer. ' +
     'Without RotationLambdaARN, moto clears the recorded function; tests always pass it.',
   noEventualConsistency:
     'IAM in moto is immediately consistent: the NoSuchEntity-after-CreateUser retries are not exercised here ' +

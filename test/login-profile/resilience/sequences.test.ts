@@ -3,40 +3,28 @@
  * delivered twice, deliveries that died half-way and were delivered again, and the sequences
  * CloudFormation runs around failures, renames, refactors and stack deletes.
  */
-import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
-import { FakeAws, installFake } from '../support/fake-aws';
+import { OWNER_TAG_KEY } from '../../../lib/login-profile/contract';
+import { FakeAws, installFake } from '../../tooling/fake-aws';
 import {
   Invocation,
   Props,
-  assertNoPasswordIn,
   createEvent,
   deleteEvent,
-  invoke,
+  leakCheckedInvocations,
   lostPasswords,
   updateEvent,
-} from '../support/fault-harness';
-import { EventType, SCENARIOS, physicalIdAfterFailedCreate, runScenario } from '../support/scenarios';
+} from '../../tooling/fault-harness';
+import { EventType, SCENARIOS, physicalIdAfterFailedCreate, runScenario } from '../../tooling/scenarios';
 
 let fake: FakeAws;
-const outputs: Invocation[] = [];
-
 beforeEach(() => {
   jest.useFakeTimers();
   fake = new FakeAws();
   installFake(fake);
-  outputs.length = 0;
 });
-afterEach(() => {
-  // Every invocation of every test: no password in anything the handler said.
-  for (const inv of outputs) assertNoPasswordIn(fake, inv.output);
-  jest.useRealTimers();
-});
-
-async function run(event: Parameters<typeof invoke>[0]): Promise<Invocation> {
-  const inv = await invoke(event);
-  outputs.push(inv);
-  return inv;
-}
+afterEach(() => jest.useRealTimers());
+// Every invocation of every test: no password in anything the handler said.
+const { run, keep } = leakCheckedInvocations(() => fake);
 
 function ok(inv: Invocation): Invocation {
   if (inv.error !== undefined) throw new Error(`expected success, got ${String(inv.error)}`);
@@ -103,7 +91,7 @@ describe('replays', () => {
       const result = await runScenario(fake, type, (f) =>
         f.inject({ command, kind: 'Crash', afterApply: when === 'after' }),
       );
-      outputs.push(result.first, ...result.followUps);
+      keep(result.first, ...result.followUps);
       // THEN nothing is lost and CloudFormation's own steps succeed
       expect(result.first.timedOut).toBe(true);
       expect(result.afterFirst).toEqual([]);
@@ -120,7 +108,7 @@ describe('replays', () => {
     const result = await runScenario(fake, 'create', (f) =>
       f.inject({ command: 'CreateLoginProfile', kind: 'Crash', afterApply: true }),
     );
-    outputs.push(result.first, ...result.followUps);
+    keep(result.first, ...result.followUps);
     // THEN the Delete found alice through its properties and removed the profile her secret
     // owned, so the rollback deleted the user: no failed rollback, no profile left
     expect(result.first.timedOut).toBe(true);
@@ -215,6 +203,21 @@ describe('CloudFormation sequences', () => {
     SecretArn: secret,
     ...extra,
   });
+
+  /**
+   * A new login profile "New" for alice (secret "new-path") whose Create is killed right after
+   * `command` applied (no undo, no answer); then CloudFormation's rollback: the Delete with the
+   * physical ID it made up, which must succeed, and the deletion of the new secret.
+   */
+  async function killedCreateRolledBack(command: string): Promise<void> {
+    const newSecret = fake.createSecret('new-path');
+    fake.inject({ command, kind: 'Crash', afterApply: true });
+    const create = await run(createEvent('New', props('alice', newSecret)));
+    fake.clearFaults();
+    expect(create.timedOut).toBe(true);
+    ok(await run(deleteEvent('New', physicalIdAfterFailedCreate(create, 'New'), props('alice', newSecret))));
+    fake.deleteSecret(newSecret);
+  }
 
   test('a failed Create removes the profile it may have set itself, before the Delete that follows', async () => {
     // GIVEN a new user and secret, and IAM applying the profile but every answer after it failing
@@ -325,13 +328,7 @@ describe('CloudFormation sequences', () => {
     ok(await run(createEvent('Old', props('alice', oldSecret))));
     // WHEN the move's new Create is killed right after it tagged the user (no undo runs), and the
     // rollback sends its Delete (physical ID made up) and deletes its secret
-    const newSecret = fake.createSecret('new-path');
-    fake.inject({ command: 'TagUser', kind: 'Crash', afterApply: true });
-    const create = await run(createEvent('New', props('alice', newSecret)));
-    fake.clearFaults();
-    expect(create.timedOut).toBe(true);
-    ok(await run(deleteEvent('New', physicalIdAfterFailedCreate(create, 'New'), props('alice', newSecret))));
-    fake.deleteSecret(newSecret);
+    await killedCreateRolledBack('TagUser');
     // THEN the Delete removed the profile (the owner tag named the killed Create's secret, and the
     // handler cannot know whether that Create set its password): L1's secret now opens nothing,
     // but no profile holds a password that is nowhere, and L1's own Delete and the user's succeed
@@ -352,13 +349,7 @@ describe('CloudFormation sequences', () => {
     expect(fake.tagsOf('alice')[OWNER_TAG_KEY]).toBe(oldSecret);
     // WHEN a new login profile L2 is added, its Create is killed right after IAM created the
     // profile, and CloudFormation rolls back (the Delete, a made-up physical ID, then the secret)
-    const newSecret = fake.createSecret('new-path');
-    fake.inject({ command: 'CreateLoginProfile', kind: 'Crash', afterApply: true });
-    const create = await run(createEvent('New', props('alice', newSecret)));
-    fake.clearFaults();
-    expect(create.timedOut).toBe(true);
-    ok(await run(deleteEvent('New', physicalIdAfterFailedCreate(create, 'New'), props('alice', newSecret))));
-    fake.deleteSecret(newSecret);
+    await killedCreateRolledBack('CreateLoginProfile');
     // THEN no profile holds the password of the deleted secret. This needs the Create to claim the
     // user (TagUser) before it sets the password: claimed afterwards, the stale tag would make the
     // Delete leave the profile. So the previous owner cannot be read after CreateLoginProfile

@@ -1,5 +1,5 @@
 /**
- * The fake's CloudFormation (test/support/fake-aws.ts): what DescribeStackResource and
+ * The fake's CloudFormation (test/tooling/fake-aws.ts): what DescribeStackResource and
  * DescribeStacks answer as CloudFormation sends a resource's events (the attested-events contract),
  * through the real SDK client, in a call log of its own, with faults injected like any other call.
  */

@@ -33,7 +33,7 @@
  *
  * CloudFormation: moto knows nothing of the stacks the driver plays CloudFormation for, so
  * CloudFormation's requests (SigV4 credential scope service `cloudformation`) go to the responder
- * registered with `answerCloudFormation` (test/support/cloudformation.ts), not to moto; they are
+ * registered with `answerCloudFormation` (test/tooling/cloudformation.ts), not to moto; they are
  * recorded as service 'cloudformation' (a throttled one with fault 'Throttling', whether a fault
  * rule or the responder's own rate limit throttled it). Without a responder they go to moto.
  */

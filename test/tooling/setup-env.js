@@ -5,5 +5,5 @@ process.env.AWS_REGION ??= 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID ??= 'testing';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
 // aws-cdk-lib's built-in CloudFormation validation runs on every Template.fromStack (seconds each);
-// cfn-lint checks the synthesized templates instead (test/support/templates.ts). The pack test keeps it on.
+// cfn-lint checks the synthesized templates instead (test/tooling/templates.ts). The pack test keeps it on.
 process.env.CDK_VALIDATION ??= 'false';

@@ -1,6 +1,6 @@
 /**
  * The driver deploys one template, as a StackSet does, into several accounts and several regions of
- * one account, against the suite's one moto_server (test/support/driver.ts): moto keeps accounts
+ * one account, against the suite's one moto_server (test/tooling/driver.ts): moto keeps accounts
  * apart by the credentials the driver assumes, IAM is global within an account, Secrets Manager
  * is regional, and a function with inline code (`Code.ZipFile`) runs that code.
  */

@@ -1,6 +1,6 @@
 /**
  * The driver's account, region and Conditions, at unit level: templates of placeholder resources
- * only (roles, topics), which the driver deploys without calling moto (test/support/driver.ts).
+ * only (roles, topics), which the driver deploys without calling moto (test/tooling/driver.ts).
  * What moto makes of the account and region is in account-region.integ.test.ts.
  */
 import { Driver, DriverError, TemplateJson, partitionOf } from './driver';

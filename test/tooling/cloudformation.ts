@@ -1,7 +1,7 @@
 /**
  * CloudFormation's record of the driver's stacks, answered on the wire as CloudFormation answers
  * it: `DescribeStackResource` and `DescribeStacks` in the query protocol (XML), for the handlers
- * that check an event with CloudFormation before they act (see test/support/driver.ts for when
+ * that check an event with CloudFormation before they act (see test/tooling/driver.ts for when
  * each record changes, and cloudformation-record.ts for what a test reads from it).
  *
  * moto knows nothing of the driver's stacks (the driver plays CloudFormation), so the moto proxy

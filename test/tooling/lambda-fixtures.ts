@@ -32,6 +32,26 @@ export const RESPONSE_URL = 'https://cloudformation-custom-resource-response.inv
 export const SIGN_IN_URL = `https://${ACCOUNT}.signin.aws.amazon.com/console`;
 /** The provider's default Lambda timeout (lib/login-profile/provider.ts). */
 export const LAMBDA_TIMEOUT_MS = 120_000;
+/** An account password policy longer than the default password length (24), with every class required. */
+export const STRICT_POLICY = {
+  MinimumPasswordLength: 40,
+  RequireSymbols: true,
+  RequireNumbers: true,
+  RequireUppercaseCharacters: true,
+  RequireLowercaseCharacters: true,
+};
+/**
+ * The login-profile handler's calls for a new reset token, in order: the new password written as
+ * AWSPENDING, set in IAM, then promoted (AWSCURRENT moved to it, AWSPENDING removed from it).
+ */
+export const RESET_TOKEN_CALLS = [
+  'GetAccountPasswordPolicy',
+  'PutSecretValue',
+  'UpdateLoginProfile',
+  'DescribeSecret',
+  'UpdateSecretVersionStage',
+  'UpdateSecretVersionStage',
+];
 
 export function userArn(name: string, path = '/'): string {
   return `arn:aws:iam::${ACCOUNT}:user${path}${name}`;

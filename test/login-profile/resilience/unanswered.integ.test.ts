@@ -4,9 +4,9 @@
  * and then keeps the connection open without answering. The handler's deadline must end it.
  */
 import { CreateUserCommand } from '@aws-sdk/client-iam';
-import { synthesize } from '../support/driver';
-import { MotoHarness, useMoto } from '../support/moto-harness';
-import { importedUserStack } from '../support/stacks';
+import { synthesize } from '../../tooling/driver';
+import { MotoHarness, useMoto } from '../../tooling/moto-harness';
+import { importedUserStack } from '../../tooling/stacks';
 
 const moto: MotoHarness = useMoto();
 

@@ -3,7 +3,7 @@
  *
  * What it does:
  * - `synthesize(name, build)`: builds a CDK app in-process and returns the stack's template (saved for
- *   cfn-lint through test/support/templates.ts).
+ *   cfn-lint through test/tooling/templates.ts).
  * - `deploy(template)`: creates or updates the template's resources in dependency order
  *   (Ref, Fn::GetAtt, DependsOn), then deletes what the update made obsolete (removed logical IDs,
  *   and the old physical ID of a replaced resource), in reverse dependency order of the OLD
@@ -43,7 +43,7 @@
  * What is not: every other resource type (roles, policies, functions, keys, groups) is a
  * placeholder with a made-up physical ID and made-up attributes (a function's `Arn` is a Lambda
  * ARN of the driver's account and region); IAM policies are not evaluated;
- * the handler's answer is recorded rather than PUT to the ResponseURL (test/support/bundles.ts);
+ * the handler's answer is recorded rather than PUT to the ResponseURL (test/tooling/bundles.ts);
  * a failed event throws `DriverError`, and the test decides whether to `rollback()` (which sends
  * what CloudFormation's UPDATE_ROLLBACK would, see there).
  * Unsupported intrinsic functions throw `DriverError` naming them.
@@ -933,7 +933,7 @@ export class Driver {
       StackId: this.stackId,
       LogicalResourceId: logicalId,
       ResourceType: resourceType,
-      // The handler's answer is recorded (test/support/bundles.ts), never sent here.
+      // The handler's answer is recorded (test/tooling/bundles.ts), never sent here.
       ResponseURL: 'https://cloudformation-custom-resource-response.invalid/',
       ServiceToken: String(properties.ServiceToken ?? ''),
       ResourceProperties: properties,

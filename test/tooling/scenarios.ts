@@ -7,7 +7,9 @@ import { FakeAws } from './fake-aws';
 import {
   FailedAnswer,
   Invocation,
+  LAMBDA_TIMEOUT_MS,
   Props,
+  assertNoPasswordIn,
   createEvent,
   deleteEvent,
   invoke,
@@ -18,7 +20,7 @@ import {
 export type EventType = 'create' | 'reset-flag' | 'reset-token' | 'rename' | 'new-secret' | 'delete';
 
 /**
- * What each event type calls, fault-free. `test/login-profile/faults.test.ts` checks these lists
+ * What each event type calls, fault-free. `test/login-profile/resilience/faults.test.ts` checks these lists
  * against the handler, so the fault matrices built from them cannot go stale.
  */
 export const CALLS: Record<EventType, string[]> = {
@@ -116,6 +118,24 @@ function expectProfile(fake: FakeAws, user: string, secret: string, reset?: bool
   return problems;
 }
 
+/** alice with a login profile whose password is in `secretName`: the world an Update or a Delete starts from. */
+async function deployedAlice(
+  fake: FakeAws,
+  secretName: string,
+  extra: Partial<Props> = {},
+): Promise<{ secret: string; oldProps: Props }> {
+  fake.createUser('alice');
+  const secret = fake.createSecret(secretName);
+  const oldProps: Props = { UserName: 'alice', SecretArn: secret, ...extra };
+  await deploy(createEvent(L, oldProps));
+  return { secret, oldProps };
+}
+
+/** CloudFormation's rollback of a failed Update of alice's profile: the same Update with the properties swapped. */
+function rollbackUpdate(props: Props, oldProps: Props): Promise<Invocation> {
+  return invoke(updateEvent(L, 'alice', oldProps, props));
+}
+
 export const SCENARIOS: Record<EventType, Scenario> = {
   'create': {
     async setup(fake) {
@@ -147,17 +167,14 @@ export const SCENARIOS: Record<EventType, Scenario> = {
   },
   'reset-flag': {
     async setup(fake) {
-      fake.createUser('alice');
-      const secret = fake.createSecret('alice-password');
-      const oldProps: Props = { UserName: 'alice', SecretArn: secret };
-      await deploy(createEvent(L, oldProps));
+      const { secret, oldProps } = await deployedAlice(fake, 'alice-password');
       const props: Props = { ...oldProps, PasswordResetRequired: 'false' };
       const before = fake.profileOf('alice')!.password;
       return {
         event: updateEvent(L, 'alice', props, oldProps),
         cfnProblems: [],
         onSuccess: async () => [],
-        onFailure: async () => [await invoke(updateEvent(L, 'alice', oldProps, props))],
+        onFailure: async () => [await rollbackUpdate(props, oldProps)],
         final: (ok) => [
           ...expectProfile(fake, 'alice', secret, !ok),
           ...(fake.profileOf('alice')?.password === before ? [] : ['the reset flag changed the password']),
@@ -167,17 +184,14 @@ export const SCENARIOS: Record<EventType, Scenario> = {
   },
   'reset-token': {
     async setup(fake) {
-      fake.createUser('alice');
-      const secret = fake.createSecret('alice-password');
-      const oldProps: Props = { UserName: 'alice', SecretArn: secret, ResetToken: '1' };
-      await deploy(createEvent(L, oldProps));
+      const { secret, oldProps } = await deployedAlice(fake, 'alice-password', { ResetToken: '1' });
       const props: Props = { ...oldProps, ResetToken: '2' };
       const before = fake.profileOf('alice')!.password;
       return {
         event: updateEvent(L, 'alice', props, oldProps),
         cfnProblems: [],
         onSuccess: async () => [],
-        onFailure: async () => [await invoke(updateEvent(L, 'alice', oldProps, props))],
+        onFailure: async () => [await rollbackUpdate(props, oldProps)],
         final: () => [
           ...expectProfile(fake, 'alice', secret, true),
           // Both the reset and its rollback issue a new password (a rollback cannot un-issue one).
@@ -190,10 +204,7 @@ export const SCENARIOS: Record<EventType, Scenario> = {
     // A ConsoleUser whose userName changed: CloudFormation creates user bob, updates the login
     // profile (new physical ID), and in cleanup deletes the old physical ID and then user alice.
     async setup(fake) {
-      fake.createUser('alice');
-      const secret = fake.createSecret('user-password');
-      const oldProps: Props = { UserName: 'alice', SecretArn: secret };
-      await deploy(createEvent(L, oldProps));
+      const { secret, oldProps } = await deployedAlice(fake, 'user-password');
       fake.createUser('bob');
       const props: Props = { UserName: 'bob', SecretArn: secret };
       const cfnProblems: string[] = [];
@@ -209,7 +220,7 @@ export const SCENARIOS: Record<EventType, Scenario> = {
           return [cleanup];
         },
         onFailure: async () => {
-          const rollback = await invoke(updateEvent(L, 'alice', oldProps, props));
+          const rollback = await rollbackUpdate(props, oldProps);
           // The rollback's cleanup deletes the user the failed update created.
           deleteUserAsCfn(fake, 'bob', cfnProblems);
           return [rollback];
@@ -221,10 +232,7 @@ export const SCENARIOS: Record<EventType, Scenario> = {
   'new-secret': {
     // The secret was replaced (e.g. secretName changed): the new, empty secret gets a password.
     async setup(fake) {
-      fake.createUser('alice');
-      const oldSecret = fake.createSecret('old-name');
-      const oldProps: Props = { UserName: 'alice', SecretArn: oldSecret };
-      await deploy(createEvent(L, oldProps));
+      const { secret: oldSecret, oldProps } = await deployedAlice(fake, 'old-name');
       const newSecret = fake.createSecret('new-name');
       const props: Props = { UserName: 'alice', SecretArn: newSecret };
       return {
@@ -235,7 +243,7 @@ export const SCENARIOS: Record<EventType, Scenario> = {
           return [];
         },
         onFailure: async () => {
-          const rollback = await invoke(updateEvent(L, 'alice', oldProps, props));
+          const rollback = await rollbackUpdate(props, oldProps);
           fake.deleteSecret(newSecret);
           return [rollback];
         },
@@ -246,10 +254,7 @@ export const SCENARIOS: Record<EventType, Scenario> = {
   'delete': {
     // Stack delete with the user in the same stack: the profile must go before the user.
     async setup(fake) {
-      fake.createUser('alice');
-      const secret = fake.createSecret('alice-password');
-      const props: Props = { UserName: 'alice', SecretArn: secret };
-      await deploy(createEvent(L, props));
+      const { secret, oldProps: props } = await deployedAlice(fake, 'alice-password');
       const cfnProblems: string[] = [];
       const finish = () => {
         deleteUserAsCfn(fake, 'alice', cfnProblems);
@@ -297,4 +302,24 @@ export async function runScenario(fake: FakeAws, type: EventType, inject: (fake:
       ...followUps.filter((f) => f.error !== undefined).map((f) => `a follow-up event failed: ${String(f.error)}`),
     ],
   };
+}
+
+/**
+ * What every failure-mode run must show: no password lost right after the first answer or at the
+ * end, none in any invocation's output, every answer before the Lambda timeout, CloudFormation's
+ * own steps done, and the end state the one CloudFormation believes in. Returns the slowest
+ * answer, in fake milliseconds.
+ */
+export function expectNothingLost(run: Run): number {
+  expect(run.afterFirst).toEqual([]);
+  expect(lostPasswords(run.fake)).toEqual([]);
+  let slowest = 0;
+  for (const inv of [run.first, ...run.followUps]) {
+    assertNoPasswordIn(run.fake, inv.output);
+    expect(inv.elapsedMs).toBeLessThan(LAMBDA_TIMEOUT_MS);
+    slowest = Math.max(slowest, inv.elapsedMs);
+  }
+  expect(run.cfnProblems).toEqual([]);
+  expect(run.expectFinal()).toEqual([]);
+  return slowest;
 }

@@ -144,6 +144,12 @@ describe('the driver', () => {
     expect(await moto.userTags('driver-user')).toBeDefined();
   });
 
+  test('fails to roll back when the last deploy did not fail', async () => {
+    const driver = moto.driver();
+    await driver.deploy(userOnly());
+    await expect(driver.rollback()).rejects.toThrow('nothing to roll back: the last deploy did not fail');
+  });
+
   test('orders resources after what they reference, and fails on a cycle', () => {
     const template: TemplateJson = {
       Resources: {

@@ -6,42 +6,32 @@
  * ResponseURL, plus the ServiceTimeout the provider gives every login profile) and changes
  * nothing after it.
  */
-import { SERVICE_TIMEOUT_ENV } from '../../lambda/runtime/custom-resource';
-import { FakeAws, installFake } from '../support/fake-aws';
+import { SERVICE_TIMEOUT_ENV } from '../../../lambda/runtime/custom-resource';
+import { FakeAws, installFake } from '../../tooling/fake-aws';
 import {
-  Invocation,
   Props,
-  assertNoPasswordIn,
   createEvent,
   deleteEvent,
-  invoke,
+  leakCheckedInvocations,
   lostPasswords,
   updateEvent,
-} from '../support/fault-harness';
+} from '../../tooling/fault-harness';
 
 /** The ServiceTimeout of a provider with the default 2-minute handler (1 + 2 + 1 minutes). */
 const SERVICE_TIMEOUT_S = 240;
 
 let fake: FakeAws;
-const outputs: Invocation[] = [];
 beforeEach(() => {
   jest.useFakeTimers();
   fake = new FakeAws();
   installFake(fake);
   process.env[SERVICE_TIMEOUT_ENV] = String(SERVICE_TIMEOUT_S);
-  outputs.length = 0;
 });
 afterEach(() => {
-  for (const inv of outputs) assertNoPasswordIn(fake, inv.output);
   delete process.env[SERVICE_TIMEOUT_ENV];
   jest.useRealTimers();
 });
-
-async function run(event: unknown): Promise<Invocation> {
-  const inv = await invoke(event);
-  outputs.push(inv);
-  return inv;
-}
+const { run } = leakCheckedInvocations(() => fake);
 
 /** A ResponseURL as CloudFormation signs it (SigV4), signed now (on the fake clock). */
 function signedNow(): string {
