@@ -1,7 +1,7 @@
 /** The Lambda functions of the library: each runs a handler that `npm run bundle` wrote to `assets/`. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ArnFormat, CfnResource, CustomResource, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -174,17 +174,16 @@ export function attestedCustomResource(
   handler: HandlerFunction,
   type: string,
   properties: object,
-): CustomResource {
-  const resource = new CustomResource(scope, id, {
-    serviceToken: handler.functionArn,
-    resourceType: type,
-    properties: { ...properties },
+): CfnResource {
+  // A CfnResource rather than the CustomResource L2: the same resource (logical ID, properties,
+  // deletion policy), at less synth cost per login profile, and a `ServiceTimeout` that may be
+  // known only once the settings are (the timeout is one).
+  const resource = new CfnResource(scope, id, {
+    type,
+    properties: { ServiceToken: handler.functionArn, ...properties, ServiceTimeout: handler.serviceTimeoutSeconds },
   });
-  const cfn = resource.node.defaultChild as CfnResource;
-  // Known only once the settings are (the timeout is one): set here rather than through the
-  // `serviceTimeout` prop, which needs a number at construction.
-  cfn.addPropertyOverride('ServiceTimeout', handler.serviceTimeoutSeconds);
-  cfn.addMetadata(PROPERTIES_METADATA_KEY, { ...properties });
+  resource.applyRemovalPolicy(RemovalPolicy.DESTROY);
+  resource.addMetadata(PROPERTIES_METADATA_KEY, { ...properties });
   return resource;
 }
 

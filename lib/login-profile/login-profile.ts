@@ -1,5 +1,5 @@
 /** `LoginProfile`: a generated console password for an IAM user, kept in Secrets Manager. */
-import { CustomResource, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { CfnResource, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -154,7 +154,7 @@ export class LoginProfile extends Construct {
    * The custom resource; its physical ID is the user name.
    * @internal
    */
-  public readonly _resource: CustomResource;
+  public readonly _resource: CfnResource;
   /** When the password rotates, if it does. */
   public readonly rotation?: RotationOptions;
 

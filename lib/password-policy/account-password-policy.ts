@@ -1,15 +1,5 @@
 /** `AccountPasswordPolicy`: the IAM account password policy, set by a custom resource (CloudFormation has no resource for it). */
-import {
-  AspectPriority,
-  Aspects,
-  CfnResource,
-  CustomResource,
-  Duration,
-  IAspect,
-  Stack,
-  Stage,
-  Tokenization,
-} from 'aws-cdk-lib';
+import { AspectPriority, Aspects, CfnResource, Duration, IAspect, Stack, Stage, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { LOGIN_PROFILE_RESOURCE_TYPE } from '../login-profile/contract';
@@ -101,7 +91,7 @@ export class AccountPasswordPolicy extends Construct {
    * The custom resource; its physical ID records the policy in force before it was created.
    * @internal
    */
-  public readonly _resource: CustomResource;
+  public readonly _resource: CfnResource;
   /** How long a password is valid, if the policy makes passwords expire. */
   public readonly maxPasswordAge?: Duration;
   /** Minimum password length of the policy. */

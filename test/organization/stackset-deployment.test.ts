@@ -99,7 +99,7 @@ describe('AccountPasswordPolicy in a StackSet', () => {
     new ConsoleUser(users, 'Alice', { userName: 'alice' });
     new ConsoleUser(admin, 'Admin', { userName: 'admin' });
     const { templates, warnings } = synth(app, [admin, users]);
-    const memberPolicyId = users.getLogicalId(memberPolicy._resource.node.defaultChild as CfnResource);
+    const memberPolicyId = users.getLogicalId(memberPolicy._resource);
     const [member] = resourcesOfType(templates['Admin/Users'], 'Custom::ConsoleLoginProfile');
     expect(member[1].DependsOn).toEqual(expect.arrayContaining([memberPolicyId]));
     const [[adminPolicyId]] = resourcesOfType(templates.Admin, 'Custom::AccountPasswordPolicy');

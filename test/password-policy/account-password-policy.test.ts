@@ -89,9 +89,9 @@ describe('AccountPasswordPolicy', () => {
     const policy = new AccountPasswordPolicy(s, 'PasswordPolicy', { minimumPasswordLength: 40 });
     const after = new LoginProfile(s, 'After', { user: iam.User.fromUserName(s, 'Imported', 'imported') });
     const t = Template.fromStack(s);
-    const policyId = s.getLogicalId(policy._resource.node.defaultChild as never);
+    const policyId = s.getLogicalId(policy._resource);
     for (const profile of [before.loginProfile, after]) {
-      const id = s.getLogicalId(profile._resource.node.defaultChild as never);
+      const id = s.getLogicalId(profile._resource);
       expect(t.toJSON().Resources[id].DependsOn).toContain(policyId);
     }
   });

@@ -45,7 +45,7 @@ describe('rotation', () => {
     // the schedule waits for the login profile (its first password) and the function's permissions
     const schedule = Object.values(t.findResources('AWS::SecretsManager::RotationSchedule'))[0];
     const dependsOn = schedule.DependsOn as string[];
-    expect(dependsOn).toContain(s.getLogicalId(user.loginProfile._resource.node.defaultChild as never));
+    expect(dependsOn).toContain(s.getLogicalId(user.loginProfile._resource));
     expect(dependsOn).toContain(s.getLogicalId(LoginProfileRotation.of(s).policy.node.defaultChild as never));
     expect(dependsOn.some((d) => /^CdkConsoleUsersRotationRotationPermissions1/.test(d))).toBe(true);
     expect(dependsOn.some((d) => /^CdkConsoleUsersRotationHandlerSecretsManagerInvoke/.test(d))).toBe(true);
