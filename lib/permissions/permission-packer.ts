@@ -10,7 +10,7 @@
  */
 import { CfnResource, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import {
   MAX_MANAGED_POLICIES_PER_ROLE,
   MAX_MANAGED_POLICY_CHARS,
@@ -51,6 +51,24 @@ export function secretKeyStatement(stack: Stack): PackedStatement {
     actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
     conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` } },
   };
+}
+
+/** No token bounds: for a document that references no resource. */
+const NO_BOUNDS: ReadonlyMap<string, number> = new Map();
+
+/**
+ * Whether a resolved policy document (or part of one) references a resource: a `Ref` other than to
+ * a pseudo parameter, or an intrinsic other than `Fn::Join` (whose parts are looked at in turn).
+ */
+function referencesResources(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(referencesResources);
+  if (value === null || typeof value !== 'object') return false;
+  const entries = Object.entries(value);
+  const [key, arg] = entries[0] ?? [];
+  if (entries.length === 1 && key === 'Ref') return typeof arg !== 'string' || !arg.startsWith('AWS::');
+  if (entries.length === 1 && key === 'Fn::Join') return referencesResources(arg);
+  if (entries.length === 1 && key?.startsWith('Fn::')) return true;
+  return entries.some(([, item]) => referencesResources(item));
 }
 
 /** The empty policy document `{"Version":"2012-10-17","Statement":[]}`. */
@@ -174,8 +192,13 @@ export class PermissionPacker {
     const roleId = stack.getLogicalId(cfnRole);
     const attached = (roles: unknown) =>
       Array.isArray(roles) && roles.some((r) => (r as { Ref?: unknown } | null)?.Ref === roleId);
-    const known = this.knownBounds();
-    const bound = (document: unknown) => policyCharactersBound(stack, stack.resolve(document), known);
+    const bound = (document: unknown) => {
+      const resolved = stack.resolve(document);
+      // The bounds of the ARNs granted matter only to a document that references resources.
+      return policyCharactersBound(stack, resolved, referencesResources(resolved) ? this.knownBounds() : NO_BOUNDS);
+    };
+    // This packer's policies as it filled them: their characters are counted as they were filled.
+    const own = new Map<IConstruct, PackedPolicy>(this.packed.map((p) => [p.policy.node.defaultChild!, p]));
     let inlineCharacters = ((stack.resolve(cfnRole.policies) ?? []) as Array<{ policyDocument?: unknown }>).reduce(
       (sum, p) => sum + bound(p.policyDocument),
       0,
@@ -188,7 +211,14 @@ export class PermissionPacker {
         inlineCharacters += bound(node.policyDocument);
       } else if (node instanceof iam.CfnManagedPolicy && attached(stack.resolve(node.roles))) {
         managed++;
-        const characters = bound(node.policyDocument);
+        const packed = own.get(node);
+        // Filled only by `grant` (no statement added from outside): its count bounds its characters
+        // from above (each ARN at its bound, with quotes and a comma), and resolving and measuring
+        // its few thousand characters again would double the cost of the packing.
+        const characters =
+          packed !== undefined && packed.policy.document.statementCount === packed.statements.size
+            ? packed.characters
+            : bound(node.policyDocument);
         if (characters > MAX_MANAGED_POLICY_CHARS) {
           violations.push(
             `MAX_MANAGED_POLICY_CHARS exceeded in stack ${stack.node.path}: managed policy ${stack.getLogicalId(node)} has up to ${characters} characters (as IAM counts them, ARNs at their longest); IAM allows at most ${MAX_MANAGED_POLICY_CHARS}`,
