@@ -1,7 +1,7 @@
 /**
- * The figures `npm run bench` derives from what it recorded, kept free of side effects so that
- * test/bench/ can check them: AWS calls per event from the fake's call log, and the statistics
- * of the timings.
+ * The figures `npm run bench` derives from what it recorded, free of side effects: AWS calls per
+ * event from the fake's call log (test/bench/ reads the handler's calls through it), and the
+ * statistics of the timings.
  */
 
 /** One entry of the fake's call log as the bench receives it (the input, which may hold a password, is left out). */

@@ -317,7 +317,8 @@ export interface BuildResult {
 }
 
 export interface DeployBench {
-  readonly base: { ref: string; why: string };
+  /** The "before" build: its git ref (for the command line only) and what it is, in words. */
+  readonly base: { readonly ref: string; readonly why: string; readonly name: string };
   readonly before: BuildResult;
   readonly after: BuildResult;
   /** The framework's hop as measured (undefined when no build returns its answer to the framework). */
@@ -343,14 +344,18 @@ function addSamples(a: number[], b: number[]): number[] {
   return a.map((value, i) => value + b[i % b.length]);
 }
 
-/** Runs the deploy-path bench; `baseRef` undefined: `defaultBase()`. The "after" bundle must be built already. */
-export async function benchDeploy(baseRef: string | undefined): Promise<DeployBench> {
-  const base = baseRef === undefined ? defaultBase() : { ref: baseRef, why: 'given with --base' };
+/**
+ * Runs the deploy-path bench; `baseRef` undefined: `defaultBase()`. `baseName` says what the
+ * "before" build is (`--base-name`); without it, `baseNameOf` names it by what was measured. The
+ * "after" bundle must be built already.
+ */
+export async function benchDeploy(baseRef: string | undefined, baseName?: string): Promise<DeployBench> {
+  const chosen = baseRef === undefined ? defaultBase() : { ref: baseRef, why: 'ref given with --base' };
   const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-console-users-bench-'));
   let server: AnswerServer | undefined;
   try {
     const support = await buildSupport(path.join(ROOT, SUPPORT_DIR));
-    const before = await buildBase(base.ref, support, temp);
+    const before = await buildBase(chosen.ref, support, temp);
     const dirty = git('status', '--porcelain', '--untracked-files=no').length > 0;
     const after: Build = {
       label: 'after',
@@ -449,11 +454,23 @@ export async function benchDeploy(baseRef: string | undefined): Promise<DeployBe
         },
       };
     };
-    return { base, before: result(before), after: result(after), hop, runs: RUNS, warmPerProcess: WARM };
+    const results = { before: result(before), after: result(after) };
+    const base = { ...chosen, name: baseName ?? baseNameOf(results.before, results.after) };
+    return { base, ...results, hop, runs: RUNS, warmPerProcess: WARM };
   } finally {
     await server?.close();
     fs.rmSync(temp, { recursive: true, force: true });
   }
+}
+
+/**
+ * The "before" build named by what it measurably is: a handler that makes no CloudFormation call
+ * where this tree's attests each event is the handler without attestation.
+ */
+export function baseNameOf(before: BuildResult, after: BuildResult): string {
+  const attests = (r: BuildResult) => Object.values(r.calls).some((c) => c.cloudformation > 0);
+  if (!attests(before) && attests(after)) return 'the handler without attestation, which asks CloudFormation nothing';
+  return 'the handler of the base build';
 }
 
 const EVENTS: { key: SequenceEvent; name: string }[] = [
@@ -514,7 +531,7 @@ export function deployReport(d: DeployBench): string[] {
   return [
     '## Deploy path: the handler per event, before and after',
     '',
-    `Two builds of the login-profile handler side by side in one run: **before** is ${before.source} (${d.base.why}; \`--base <ref>\` chooses another), built in a temporary directory from \`git archive\` with its own scripts/bundle.mjs (this tree's node_modules when its lock file is the same, else \`npm ci\`); **after** is this tree (${after.source}). ` +
+    `Two builds of the login-profile handler side by side in one run: **before** is ${d.base.name}, built from the ${d.base.why} (\`--base <ref>\` chooses another build, \`--base-name\` says what it is) in a temporary directory from \`git archive\` with its own scripts/bundle.mjs (this tree's node_modules when its lock file is the same, else \`npm ci\`); **after** is the handler of this working tree. ` +
       `Both run against the tests' in-memory fake AWS (test/tooling/fake-aws.ts, below the SDK's middleware) with a latency per call (test/tooling/latency.ts): ${LATENCY.iam} ms per IAM call, ${LATENCY.secretsmanager} ms per Secrets Manager call, ${LATENCY.cloudformation} ms per CloudFormation call (BENCH_IAM_MS, BENCH_SM_MS, BENCH_CFN_MS). ` +
       `The answer goes to an HTTPS server on loopback given as each event's ResponseURL: before ${ANSWER[before.shape]}; after ${ANSWER[after.shape]} (seen on every invocation: a PUT to the ResponseURL, or a returned PhysicalResourceId).`,
     '',

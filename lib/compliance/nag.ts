@@ -1,8 +1,10 @@
 /**
  * cdk-nag findings that this library's own design justifies, acknowledged where they arise, with
- * their reasons, through aws-cdk-lib core's `Validations.of(scope).acknowledge` (cdk-nag 3 reads the
- * acknowledgements from construct metadata). Users need no cdk-nag dependency, and each
- * acknowledgement is scoped to the construct the library created, so it hides nothing of theirs.
+ * their reasons, in the construct metadata entry cdk-nag 3 reads (`aws:cdk:acknowledged-rules`):
+ * through aws-cdk-lib core's `Validations.of(scope).acknowledge` for the constructs a stack has
+ * once, and as the metadata entry itself for the constructs a stack has once per user (see
+ * `acknowledgePerUser`). Users need no cdk-nag dependency, and each acknowledgement is scoped to
+ * the construct the library created, so it hides nothing of theirs.
  */
 import * as cdk from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -69,6 +71,18 @@ function acknowledge(scope: IConstruct, rules: Record<string, string>): void {
   scope.node.addMetadata(ACKNOWLEDGED_RULES_METADATA_KEY, { ...rules });
 }
 
+/**
+ * Records `rules` (finding id -> reason) on `scope` (and its children) as acknowledged, as the
+ * metadata entry cdk-nag reads, without `Validations.acknowledge`: for the constructs a stack has
+ * once per user. `Validations.acknowledge` also captures a stack trace for the entry and walks
+ * `scope`'s subtree to withdraw aws-cdk-lib warnings of the same id (there are none: cdk-nag 3
+ * reports its findings to the validation report, not as warnings), which at 150 users was about a
+ * twentieth of the library's synth time, and its traces most of the stack's metadata file.
+ */
+function acknowledgePerUser(scope: IConstruct, rules: Record<string, string>): void {
+  scope.node.addMetadata(ACKNOWLEDGED_RULES_METADATA_KEY, { ...rules });
+}
+
 /** The AwsSolutions-IAM4 finding id of an AWS managed policy, as cdk-nag names it. */
 function managedPolicyFinding(name: string): string {
   return `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${name}]`;
@@ -100,12 +114,14 @@ export function acknowledgeClaimedProfileDeletes(policy: iam.Policy): void {
 
 /** Acknowledges that a login profile's secret has no Secrets Manager rotation (call only when it has none). */
 export function acknowledgeSecretWithoutRotation(secret: secretsmanager.Secret): void {
-  acknowledge(secret, { 'AwsSolutions-SMG4': NAG_REASONS.secretWithoutRotation });
+  acknowledgePerUser(secret, { 'AwsSolutions-SMG4': NAG_REASONS.secretWithoutRotation });
 }
 
 /** Acknowledges the AWS managed policy IAMUserChangePassword the library attached to `user`. */
 export function acknowledgeChangePasswordManagedPolicy(user: iam.User): void {
-  acknowledge(user, { [managedPolicyFinding('IAMUserChangePassword')]: NAG_REASONS.changePasswordManagedPolicy });
+  acknowledgePerUser(user, {
+    [managedPolicyFinding('IAMUserChangePassword')]: NAG_REASONS.changePasswordManagedPolicy,
+  });
 }
 
 /** Acknowledges the wildcards of the stack's require-MFA managed policy, each with its reason. */
@@ -121,5 +137,5 @@ export function acknowledgeRequireMfaPolicy(policy: iam.ManagedPolicy, account: 
 
 /** Acknowledges the `*` of the inline change-password policy the library gave an imported user. */
 export function acknowledgeChangePasswordInline(policy: iam.Policy): void {
-  acknowledge(policy, { 'AwsSolutions-IAM5[Resource::*]': NAG_REASONS.changePasswordInline });
+  acknowledgePerUser(policy, { 'AwsSolutions-IAM5[Resource::*]': NAG_REASONS.changePasswordInline });
 }

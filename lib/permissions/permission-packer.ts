@@ -10,7 +10,7 @@
  */
 import { CfnResource, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import {
   MAX_MANAGED_POLICIES_PER_ROLE,
   MAX_MANAGED_POLICY_CHARS,
@@ -53,6 +53,24 @@ export function secretKeyStatement(stack: Stack): PackedStatement {
   };
 }
 
+/** No token bounds: for a document that references no resource. */
+const NO_BOUNDS: ReadonlyMap<string, number> = new Map();
+
+/**
+ * Whether a resolved policy document (or part of one) references a resource: a `Ref` other than to
+ * a pseudo parameter, or an intrinsic other than `Fn::Join` (whose parts are looked at in turn).
+ */
+function referencesResources(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(referencesResources);
+  if (value === null || typeof value !== 'object') return false;
+  const entries = Object.entries(value);
+  const [key, arg] = entries[0] ?? [];
+  if (entries.length === 1 && key === 'Ref') return typeof arg !== 'string' || !arg.startsWith('AWS::');
+  if (entries.length === 1 && key === 'Fn::Join') return referencesResources(arg);
+  if (entries.length === 1 && key?.startsWith('Fn::')) return true;
+  return entries.some(([, item]) => referencesResources(item));
+}
+
 /** The empty policy document `{"Version":"2012-10-17","Statement":[]}`. */
 const EMPTY_DOCUMENT = 39;
 
@@ -64,8 +82,10 @@ const EMPTY_DOCUMENT = 39;
  */
 export class PermissionPacker {
   private readonly packed: PackedPolicy[] = [];
-  /** Bounds of the token ARNs granted, by their resolved JSON. */
+  /** Bounds of the token ARNs granted, by their resolved JSON (see `knownBounds`). */
   private readonly known = new Map<string, number>();
+  /** Token ARNs granted and their bounds, not resolved yet. */
+  private readonly unresolved: Array<readonly [arn: string, bound: number]> = [];
   private readonly stack: Stack;
 
   constructor(
@@ -108,7 +128,7 @@ export class PermissionPacker {
         if (entry.arns.has(arn)) continue;
         entry.arns.add(arn);
         entry.statement.addResources(arn);
-        if (Token.isUnresolved(arn)) this.known.set(JSON.stringify(this.stack.resolve(arn)), bound);
+        if (Token.isUnresolved(arn)) this.unresolved.push([arn, bound]);
       }
     }
     return target.policy;
@@ -135,7 +155,23 @@ export class PermissionPacker {
     const shape = this.statements.find((s) => s.sid === sid);
     if (shape === undefined) throw new Error(`no packed statement '${sid}'`);
     const json = { ...new iam.PolicyStatement(shape).toStatementJson(), Resource: [] };
-    return policyCharactersBound(this.stack, this.stack.resolve(json), this.known) + 1;
+    // An empty statement names no granted ARN: no bounds of them needed.
+    return policyCharactersBound(this.stack, this.stack.resolve(json), new Map()) + 1;
+  }
+
+  /**
+   * The bounds of the token ARNs granted, by their resolved JSON (how a resolved policy document
+   * holds them). Resolved here, when a document is measured, all at once: one resolution of every
+   * ARN granted since, rather than one per ARN on every grant, which at 150 login profiles cost
+   * about as much as the packing itself.
+   */
+  private knownBounds(): ReadonlyMap<string, number> {
+    if (this.unresolved.length > 0) {
+      const resolved = this.stack.resolve(this.unresolved.map(([arn]) => arn)) as unknown[];
+      this.unresolved.forEach(([, bound], i) => this.known.set(JSON.stringify(resolved[i]), bound));
+      this.unresolved.length = 0;
+    }
+    return this.known;
   }
 
   private addPolicy(): PackedPolicy {
@@ -156,7 +192,13 @@ export class PermissionPacker {
     const roleId = stack.getLogicalId(cfnRole);
     const attached = (roles: unknown) =>
       Array.isArray(roles) && roles.some((r) => (r as { Ref?: unknown } | null)?.Ref === roleId);
-    const bound = (document: unknown) => policyCharactersBound(stack, stack.resolve(document), this.known);
+    const bound = (document: unknown) => {
+      const resolved = stack.resolve(document);
+      // The bounds of the ARNs granted matter only to a document that references resources.
+      return policyCharactersBound(stack, resolved, referencesResources(resolved) ? this.knownBounds() : NO_BOUNDS);
+    };
+    // This packer's policies as it filled them: their characters are counted as they were filled.
+    const own = new Map<IConstruct, PackedPolicy>(this.packed.map((p) => [p.policy.node.defaultChild!, p]));
     let inlineCharacters = ((stack.resolve(cfnRole.policies) ?? []) as Array<{ policyDocument?: unknown }>).reduce(
       (sum, p) => sum + bound(p.policyDocument),
       0,
@@ -169,7 +211,14 @@ export class PermissionPacker {
         inlineCharacters += bound(node.policyDocument);
       } else if (node instanceof iam.CfnManagedPolicy && attached(stack.resolve(node.roles))) {
         managed++;
-        const characters = bound(node.policyDocument);
+        const packed = own.get(node);
+        // Filled only by `grant` (no statement added from outside): its count bounds its characters
+        // from above (each ARN at its bound, with quotes and a comma), and resolving and measuring
+        // its few thousand characters again would double the cost of the packing.
+        const characters =
+          packed !== undefined && packed.policy.document.statementCount === packed.statements.size
+            ? packed.characters
+            : bound(node.policyDocument);
         if (characters > MAX_MANAGED_POLICY_CHARS) {
           violations.push(
             `MAX_MANAGED_POLICY_CHARS exceeded in stack ${stack.node.path}: managed policy ${stack.getLogicalId(node)} has up to ${characters} characters (as IAM counts them, ARNs at their longest); IAM allows at most ${MAX_MANAGED_POLICY_CHARS}`,
