@@ -141,9 +141,6 @@ export function parseRunId(value: unknown): string {
   return value;
 }
 
-const cfnOf = (resource: { node: { defaultChild?: IConstruct } }): CfnResource =>
-  resource.node.defaultChild as CfnResource;
-
 /** Builds the app at `step` (1 to 5) for run `runId`. */
 export function buildSequencesApp(step: number, runId: string = OFFLINE_RUN_ID, app: App = new App()): SequencesApp {
   parseStep(step);
@@ -163,20 +160,20 @@ export function buildSequencesApp(step: number, runId: string = OFFLINE_RUN_ID, 
     requireLowercaseCharacters: true,
     allowUsersToChangePassword: true,
   });
-  resources.policy = cfnOf(policy._resource);
+  resources.policy = policy._resource;
 
   const reset = new ConsoleUser(main, 'ResetUser', {
     userName: names.reset,
     passwordResetRequired: step < 2,
   });
-  resources.resetProfile = cfnOf(reset.loginProfile._resource);
+  resources.resetProfile = reset.loginProfile._resource;
 
   const plain = new ConsoleUser(main, 'PlainUser', {
     userName: step >= 5 ? names.plainRenamedAgain : step >= 3 ? names.plainRenamed : names.plain,
     passwordResetRequired: false,
     resetToken: step >= 2 ? 'second' : undefined,
   });
-  resources.plainProfile = cfnOf(plain.loginProfile._resource);
+  resources.plainProfile = plain.loginProfile._resource;
 
   const vendorUser = new iam.User(main, 'VendorUser', { userName: names.vendor });
   const vendorScope = step >= 4 ? new Construct(main, 'Moved') : main;
@@ -185,11 +182,11 @@ export function buildSequencesApp(step: number, runId: string = OFFLINE_RUN_ID, 
     passwordResetRequired: false,
     passwordLength: step >= 2 ? 28 : 24,
   });
-  resources[step >= 4 ? 'movedVendorProfile' : 'vendorProfile'] = cfnOf(vendor._resource);
+  resources[step >= 4 ? 'movedVendorProfile' : 'vendorProfile'] = vendor._resource;
 
   if (step === 5) {
     const extra = new ConsoleUser(main, 'ExtraUser', { userName: names.extra });
-    resources.extraProfile = cfnOf(extra.loginProfile._resource);
+    resources.extraProfile = extra.loginProfile._resource;
     // Fails one second after it starts, which is after the rename's Update and the extra user's
     // Create have completed (it depends on both).
     const handle = new cloudformation.CfnWaitConditionHandle(main, 'NeverSignalledHandle');
@@ -206,14 +203,14 @@ export function buildSequencesApp(step: number, runId: string = OFFLINE_RUN_ID, 
     description: 'cdk-console-users: a first deployment that fails and rolls back (test stack)',
   });
   const held = new ConsoleUser(failedCreate, 'HeldUser', { userName: names.held, passwordResetRequired: false });
-  resources.heldProfile = cfnOf(held.loginProfile._resource);
+  resources.heldProfile = held.loginProfile._resource;
   const missing = new LoginProfile(failedCreate, 'MissingUserLoginProfile', {
     user: iam.User.fromUserName(failedCreate, 'MissingUser', names.missing),
     passwordResetRequired: false,
   });
   // Only the custom resources are ordered: the provider's permissions name both secrets.
   missing._resource.node.addDependency(held.loginProfile._resource);
-  resources.missingProfile = cfnOf(missing._resource);
+  resources.missingProfile = missing._resource;
 
   Aspects.of(app).add(new RetainLogGroups());
   return { app, main, failedCreate, resources };
