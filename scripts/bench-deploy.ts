@@ -87,8 +87,8 @@ function git(...args: string[]): string {
 }
 
 /**
- * The "before" build when `--base` is not given: the first parent of a merge commit (the main line
- * before the merge), else the merge-base with `main` when HEAD is on a branch off it, else HEAD's parent.
+ * The "before" build when `--base` is not given: HEAD's first parent when HEAD is a merge commit,
+ * else the common ancestor of HEAD and `main` when HEAD is on another branch, else HEAD's parent.
  */
 export function defaultBase(): { ref: string; why: string } {
   const [head, ...parents] = git('rev-list', '--parents', '-n', '1', 'HEAD').split(' ');
