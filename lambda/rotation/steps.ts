@@ -36,6 +36,8 @@ import { parsePasswordLength, parseUserName } from '../password/rules';
 import { SecretValue, formatSecretValue, parseSecretValue } from '../password/secret-value';
 import { parseBooleanText } from '../runtime/parse';
 import * as checks from './checks';
+import { REASON_ROTATION } from '../../lib/handover/contract';
+import { announce } from '../handover/publish';
 
 /** The rotation settings of a secret, from its tags (written at synth by `LoginProfile`). */
 export interface RotationSettings {
@@ -207,7 +209,8 @@ export async function testSecret(settings: RotationSettings, token: string, inv:
 /**
  * finishSecret: makes version `token` `AWSCURRENT` (the old one becomes `AWSPREVIOUS`) and clears
  * `AWSPENDING`; only once IAM holds it (setSecret recorded the token on the user), so that
- * `AWSCURRENT` never names a password IAM does not have.
+ * `AWSCURRENT` never names a password IAM does not have. Then announces the password (the
+ * handover event, `../handover/publish.ts`).
  */
 export async function finishSecret(settings: RotationSettings, token: string, inv: Invocation): Promise<void> {
   checks.requireRotationToken(settings.versions, token);
@@ -216,6 +219,19 @@ export async function finishSecret(settings: RotationSettings, token: string, in
   }
   await promoteVersion(inv.deadline, settings.secretArn, token, settings.versions);
   log('rotation finished', { step: 'finishSecret', userName: settings.userName, secretVersionId: token });
+  // Only now is the password both IAM's and AWSCURRENT. A failed publish fails the step (the
+  // rotation is recorded as failed, the password stays working and stored); a retry of the step
+  // publishes the same version again.
+  await announce(
+    {
+      reason: REASON_ROTATION,
+      userName: settings.userName,
+      secretArn: settings.secretArn,
+      secretVersionId: token,
+      passwordResetRequired: settings.passwordResetRequired,
+    },
+    inv,
+  );
 }
 
 /** Gives the user `password` (UpdateLoginProfile, with the rotation's reset flag), retried while IAM is changing the profile. */
