@@ -78,9 +78,10 @@ describe('150 console users in one stack', () => {
         expect(measure.resources).toBeLessThanOrEqual(MAX_STACK_RESOURCES);
         expect(measure.templateBytes).toBeLessThanOrEqual(MAX_TEMPLATE_BYTES);
         // 3 per user (user, secret, login profile), the provider (the handler function, its role,
-        // its inline policy, its log group and its asynchronous-invocation settings), and the
-        // permission policies.
-        expect(measure.resources).toBe(150 * 3 + 5 + ofType(template, 'AWS::IAM::ManagedPolicy').length);
+        // its inline policy, its log group and its asynchronous-invocation settings), the stack's
+        // handover bus, and the permission policies.
+        expect(measure.resources).toBe(150 * 3 + 5 + 1 + ofType(template, 'AWS::IAM::ManagedPolicy').length);
+        expect(ofType(template, 'AWS::Events::EventBus')).toHaveLength(1);
         expect(ofType(template, 'AWS::Logs::LogGroup')).toHaveLength(1);
         expect(ofType(template, 'AWS::Lambda::EventInvokeConfig')).toHaveLength(1);
       });
@@ -154,6 +155,13 @@ describe('150 console users in one stack', () => {
               Effect: 'Allow',
               Action: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'],
               Resource: { Ref: 'AWS::StackId' },
+            },
+            {
+              // Publishing the handover event, on this stack's bus only.
+              Sid: 'PublishHandoverEvents',
+              Effect: 'Allow',
+              Action: 'events:PutEvents',
+              Resource: { 'Fn::GetAtt': [expect.stringMatching(/^CdkConsoleUsersHandoverBus/), 'Arn'] },
             },
           ],
         });

@@ -67,8 +67,8 @@ export type Service = 'iam' | 'secretsmanager' | 'cloudformation';
 /** The services the fake answers: `Service`, and EventBridge (logged apart, in `eventCalls`). */
 export type AnsweredService = Service | 'events';
 
-/** The bus the fake's handlers publish handover events on (`HANDOVER_BUS_ENV`). */
-export const HANDOVER_BUS_ARN = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/cdk-console-users-handover-test`;
+/** The bus the fake's handlers publish handover events on (`HANDOVER_BUS_ENV`): the stack `app`'s, as TemplateWorld deploys it. */
+export const HANDOVER_BUS_ARN = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/cdk-console-users-handover-app`;
 
 /**
  * Failures the fault layer can inject: AWS error names, plus a connection timeout, a call that is
