@@ -245,7 +245,7 @@ export class LoginProfile extends Construct {
    */
   public onPasswordIssued(id: string, options?: events.OnEventOptions): events.Rule {
     const construct = this.node.scope === this.user ? (this.user as unknown as Construct) : this;
-    return passwordIssuedRule(construct, `${construct.node.path}.onPasswordIssued`, this, id, options);
+    return passwordIssuedRule(construct, 'onPasswordIssued', this, id, options);
   }
 
   /**
