@@ -34,7 +34,9 @@ function write() {
     jsii: { outdir: 'dist', targets: {} }, // jsii-diff loads a directory with a jsii section
   };
   fs.writeFileSync(path.join(BASELINE, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  console.log(`api-baseline: api/baseline/ is the API of ${pkg.name}@${pkg.version} (${Object.keys(assembly.types).length} types)`);
+  console.log(
+    `api-baseline: api/baseline/ is the API of ${pkg.name}@${pkg.version} (${Object.keys(assembly.types).length} types)`,
+  );
 }
 
 function check(updated) {

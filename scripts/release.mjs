@@ -43,7 +43,8 @@ function check(tag) {
 }
 
 function bump(version) {
-  if (!SEMVER.test(version ?? '')) fail(`usage: release.mjs bump <version>, a semantic version such as 0.2.0 (got ${version})`);
+  if (!SEMVER.test(version ?? ''))
+    fail(`usage: release.mjs bump <version>, a semantic version such as 0.2.0 (got ${version})`);
   const old = JSON.parse(read('package.json')).version;
   const changelog = read('CHANGELOG.md');
   const unreleased = changelogSection(changelog, 'Unreleased');
@@ -51,13 +52,22 @@ function bump(version) {
   if (!/^\s*[-*] /m.test(unreleased)) fail('CHANGELOG.md\'s "## [Unreleased]" section lists no changes to release');
   if (changelogSection(changelog, version) !== undefined) fail(`CHANGELOG.md already has a "## [${version}]" section`);
   const date = new Date().toISOString().slice(0, 10);
-  write('CHANGELOG.md', changelog.replace(/^## \[Unreleased\][^\n]*$/m, `## [Unreleased]\n\n## [${version}] - ${date}`));
+  write(
+    'CHANGELOG.md',
+    changelog.replace(/^## \[Unreleased\][^\n]*$/m, `## [Unreleased]\n\n## [${version}] - ${date}`),
+  );
 
-  execFileSync('npm', ['version', version, '--no-git-tag-version', '--allow-same-version'], { cwd: ROOT, stdio: 'ignore' });
+  execFileSync('npm', ['version', version, '--no-git-tag-version', '--allow-same-version', '--ignore-scripts'], {
+    cwd: ROOT,
+    stdio: 'ignore',
+  });
   // The install instructions name the version (tag pins, file names): README.md's Install section
   // and docs/install.md.
   const readme = read('README.md');
-  write('README.md', readme.replace(/^## Install\n[\s\S]*?(?=^## )/m, (s) => s.replaceAll(old, version)));
+  write(
+    'README.md',
+    readme.replace(/^## Install\n[\s\S]*?(?=^## )/m, (s) => s.replaceAll(old, version)),
+  );
   write('docs/install.md', read('docs/install.md').replaceAll(old, version));
   if (!process.env.RELEASE_SKIP_BASELINE) execFileSync('npm', ['run', 'api:baseline'], { cwd: ROOT, stdio: 'inherit' });
   console.log(`release: ${old} -> ${version}; commit, then tag v${version} and push the tag`);
