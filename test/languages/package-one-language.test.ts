@@ -28,9 +28,37 @@ const LANGUAGES: Record<string, { tools: string[]; expected: string }> = {
 const DOTNET = ['dotnet'];
 
 let work: string;
+let copy: string;
 beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-console-users-one-language-'));
-});
+  copy = path.join(work, 'repo');
+  fs.mkdirSync(copy);
+  const manifest = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'pack-manifest.mjs'), 'original'], {
+    encoding: 'utf8',
+  });
+  fs.writeFileSync(path.join(copy, 'package.json'), manifest.stdout);
+  for (const f of [
+    'lib',
+    'lambda',
+    'scripts',
+    'rosetta',
+    'build',
+    'assets',
+    '.jsii',
+    'tsconfig.json',
+    'README.md',
+    'LICENSE',
+  ]) {
+    fs.cpSync(path.join(ROOT, f), path.join(copy, f), { recursive: true });
+  }
+  // node_modules: the repo's packages, linked one by one, in a folder of the copy's own (the pack's
+  // scripts/pack-manifest.mjs keeps package.json aside in node_modules/.cache/ while it packs).
+  fs.mkdirSync(path.join(copy, 'node_modules'));
+  for (const entry of fs.readdirSync(path.join(ROOT, 'node_modules'))) {
+    if (entry === '.cache') continue;
+    fs.symlinkSync(path.join(ROOT, 'node_modules', entry), path.join(copy, 'node_modules', entry));
+  }
+}, 60_000);
 afterAll(() => {
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
@@ -54,7 +82,7 @@ describe.each(Object.keys(LANGUAGES))('npm run package:%s', (language) => {
     const outdir = path.join(work, `${language}-dist`);
     // WHEN the one-language script runs (--outdir goes to jsii-pacmak)
     const run = spawnSync('npm', ['run', `package:${language}`, '--', '--outdir', outdir], {
-      cwd: ROOT,
+      cwd: copy,
       env: { ...process.env, PATH: `${shims}${path.delimiter}${process.env.PATH}` },
       encoding: 'utf8',
     });
