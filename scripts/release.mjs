@@ -5,7 +5,8 @@
 //     Sets <version> in package.json and package-lock.json, renames CHANGELOG.md's
 //     `## [Unreleased]` section to `## [<version>] - <UTC date>` under a new empty
 //     `## [Unreleased]`, replaces the old version with <version> in the install instructions
-//     (README.md's Install section, docs/install.md) and regenerates the API baseline (api/baseline.jsii, the API this version ships).
+//     (README.md's Install section, docs/install.md) and regenerates the API
+//     baseline (api/baseline/, the API this version ships).
 //   node scripts/release.mjs check <tag>
 //     Fails unless <tag> is `v` + package.json's version and CHANGELOG.md has that version's
 //     section with entries. The release workflow runs it before anything is built.
@@ -63,12 +64,14 @@ function bump(version) {
   });
   // The install instructions name the version (tag pins, file names): README.md's Install section
   // and docs/install.md.
+  // The old version as a whole version (not the end of 10.1.0 or the start of 0.1.0.1).
+  const oldVersion = new RegExp(`(?<![\\d.])${old.replace(/\./g, '\\.')}(?![\\d]|\\.\\d)`, 'g');
   const readme = read('README.md');
   write(
     'README.md',
-    readme.replace(/^## Install\n[\s\S]*?(?=^## )/m, (s) => s.replaceAll(old, version)),
+    readme.replace(/^## Install\n[\s\S]*?(?=^## )/m, (s) => s.replace(oldVersion, version)),
   );
-  write('docs/install.md', read('docs/install.md').replaceAll(old, version));
+  write('docs/install.md', read('docs/install.md').replace(oldVersion, version));
   if (!process.env.RELEASE_SKIP_BASELINE) execFileSync('npm', ['run', 'api:baseline'], { cwd: ROOT, stdio: 'inherit' });
   console.log(`release: ${old} -> ${version}; commit, then tag v${version} and push the tag`);
 }
