@@ -10,6 +10,8 @@
 //   node scripts/release.mjs check <tag>
 //     Fails unless <tag> is `v` + package.json's version and CHANGELOG.md has that version's
 //     section with entries. The release workflow runs it before anything is built.
+//   node scripts/release.mjs notes <tag>
+//     Prints the CHANGELOG.md section of the tag's version: the GitHub release's notes.
 //
 // ROOT may be overridden (RELEASE_ROOT) so that the tests can run it on a copy of the repo.
 import { execFileSync } from 'node:child_process';
@@ -76,7 +78,15 @@ function bump(version) {
   console.log(`release: ${old} -> ${version}; commit, then tag v${version} and push the tag`);
 }
 
+function notes(tag) {
+  const section = changelogSection(read('CHANGELOG.md'), (tag ?? '').replace(/^v/, ''));
+  if (section === undefined) fail(`CHANGELOG.md has no section for ${tag}`);
+  process.stdout.write(`${section.trim()}\n`);
+}
+
 const [command, arg] = process.argv.slice(2);
 if (command === 'check') check(arg);
+else if (command === 'notes') notes(arg);
 else if (command === 'bump') bump(arg);
-else if (process.argv[1] === fileURLToPath(import.meta.url)) fail('usage: release.mjs bump <version> | check <tag>');
+else if (process.argv[1] === fileURLToPath(import.meta.url))
+  fail('usage: release.mjs bump <version> | check <tag> | notes <tag>');

@@ -7,7 +7,7 @@
  * - the version bookkeeping (scripts/release.mjs, in a copy of the repo's release files): `bump`
  *   renames CHANGELOG.md's [Unreleased] section and sets the version everywhere the install
  *   instructions name it; `check` refuses a tag that is not package.json's version or has no
- *   CHANGELOG.md section.
+ *   CHANGELOG.md section; `notes` prints the section (the GitHub release's notes).
  * Needs the compiled assembly (.jsii; `npm ci` runs the compile).
  */
 import { spawnSync } from 'node:child_process';
@@ -149,8 +149,11 @@ describe('scripts/release.mjs', () => {
     expect(install.exec(read(dir, 'README.md'))![0]).toContain('#v9.8.7');
     expect(read(dir, 'README.md').replace(install, '')).toBe(read(ROOT, 'README.md').replace(install, ''));
     expect(read(dir, 'docs/install.md')).not.toContain(VERSION);
-    // AND the release workflow's check accepts the tag
+    // AND the release workflow's check accepts the tag, and its notes are the section's entries
     expect(release(dir, 'check', 'v9.8.7').status).toBe(0);
+    const notes = release(dir, 'notes', 'v9.8.7');
+    expect(notes.status).toBe(0);
+    expect(notes.output.trim()).toBe(unreleased.trim());
     // AND a second bump has nothing to release
     const again = release(dir, 'bump', '9.8.8');
     expect(again.status).toBe(1);
