@@ -86,6 +86,40 @@ describe('Python: dist/python', () => {
   });
 });
 
+describe('every package', () => {
+  it('embeds the same npm tarball, the one the release workflow publishes to npm', () => {
+    const jar = path.join(
+      DIST,
+      'java',
+      'io',
+      'github',
+      'cdk-console-users',
+      'cdk-console-users',
+      VERSION,
+      `cdk-console-users-${VERSION}.jar`,
+    );
+    const wheel = path.join(DIST, 'python', `cdk_console_users-${VERSION}-py3-none-any.whl`);
+    const go = fs.readFileSync(path.join(DIST, 'go', 'cdkconsoleusers', 'jsii', `cdk-console-users-${VERSION}.tgz`));
+    expect(fs.readFileSync(tarballIn(wheel, `cdk_console_users/_jsii/${TARBALL}`)).equals(go)).toBe(true);
+    expect(fs.readFileSync(tarballIn(jar, `io/github/cdkconsoleusers/${TARBALL}`)).equals(go)).toBe(true);
+    // What npm would publish: the slim package.json (prepack), nothing it would run on install.
+    const manifest = JSON.parse(
+      execFileSync(
+        'tar',
+        [
+          '-xzOf',
+          path.join(DIST, 'go', 'cdkconsoleusers', 'jsii', `cdk-console-users-${VERSION}.tgz`),
+          'package/package.json',
+        ],
+        { encoding: 'utf8' },
+      ),
+    );
+    expect(manifest).toMatchObject({ name: 'cdk-console-users', version: VERSION });
+    expect(manifest.scripts).toBeUndefined();
+    expect(manifest.devDependencies).toBeUndefined();
+  });
+});
+
 describe('Python: what PyPI checks on upload', () => {
   // twine of requirements-dev.txt (.venv, scripts/setup-python.sh); TWINE_PYTHON names another.
   const python = process.env.TWINE_PYTHON ?? path.join(ROOT, '.venv', 'bin', 'python');
