@@ -6,7 +6,12 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 import { addWarning } from '../core/deployment';
 import { RequireMfaPolicy } from '../mfa/require-mfa';
-import { LoginProfileRotation, RotationOptions, validateRotation } from '../rotation/rotation';
+import {
+  LOGIN_PROFILE_WARNING_ROTATION_EXCEEDS_MAX_PASSWORD_AGE,
+  LoginProfileRotation,
+  RotationOptions,
+  validateRotation,
+} from '../rotation/rotation';
 import { acknowledgeChangePasswordOnUser, acknowledgeSecretWithoutKey } from '../compliance/checkov';
 import {
   acknowledgeChangePasswordInline,
@@ -85,7 +90,7 @@ export interface LoginProfileOptions {
    * Rotate the password on a schedule through Secrets Manager (a rotation function per stack sets
    * each new password on the login profile). Rotation with `passwordResetRequired: true` is
    * allowed but warned about: the user would be asked to reset after every rotation.
-   * @default - no rotation (every 90 days for a `BreakGlassUser`)
+   * @default - no rotation (every 60 days for a `BreakGlassUser`)
    */
   readonly rotation?: RotationOptions;
 
@@ -140,7 +145,7 @@ export class LoginProfile extends Construct {
    * `AccountPasswordPolicy` deployed with the login profile: the password expires before it rotates.
    */
   public static readonly WARNING_ROTATION_EXCEEDS_MAX_PASSWORD_AGE =
-    'cdk-console-users:rotation-exceeds-max-password-age';
+    LOGIN_PROFILE_WARNING_ROTATION_EXCEEDS_MAX_PASSWORD_AGE;
 
   /** The user that has the login profile. */
   public readonly user: iam.IUser;
@@ -157,6 +162,17 @@ export class LoginProfile extends Construct {
   public readonly _resource: CfnResource;
   /** When the password rotates, if it does. */
   public readonly rotation?: RotationOptions;
+  /**
+   * Whether the library lets the user change their own password (`grantChangePassword` in effect).
+   * @internal
+   */
+  public readonly _grantsChangePassword: boolean;
+  /**
+   * Whether the password must stay the one in the secret whatever the account policy allows (set
+   * by `BreakGlassUser`): an expiring policy then needs rotation strictly within its maximum age.
+   * @internal
+   */
+  public _passwordStaysInSecret = false;
 
   constructor(scope: Construct, id: string, props: LoginProfileProps) {
     super(scope, id);
@@ -205,7 +221,8 @@ export class LoginProfile extends Construct {
     // naming this user and secret explicitly, the rest through the service token's references.
     this._resource.node.addDependency(permissions);
 
-    if (props.grantChangePassword ?? this.passwordResetRequired) grantChangePassword(this, props.user);
+    this._grantsChangePassword = props.grantChangePassword ?? this.passwordResetRequired;
+    if (this._grantsChangePassword) grantChangePassword(this, props.user);
     if (props.requireMfa) RequireMfaPolicy.of(this).addUser(props.user);
     if (props.rotation) {
       LoginProfileRotation.of(this).addLoginProfile(this, props.rotation);

@@ -7,6 +7,7 @@ import { LoginProfile } from '../login-profile/login-profile';
 import { HandlerFunction, attestedCustomResource, readOwnStackStatement } from '../handler/handler-function';
 import { NAG_REASONS, acknowledgeAccountWideActions } from '../compliance/nag';
 import { addWarning, deploymentUnit, templateStackParent } from '../core/deployment';
+import { checkRotationAgainstExpiry } from '../rotation/rotation';
 import { PropValidationError, validateWholeNumber } from '../core/validation';
 import { ACCOUNT_PASSWORD_POLICY_RESOURCE_TYPE, AccountPasswordPolicyResourceProperties } from './contract';
 
@@ -96,6 +97,8 @@ export class AccountPasswordPolicy extends Construct {
   public readonly maxPasswordAge?: Duration;
   /** Minimum password length of the policy. */
   public readonly minimumPasswordLength: number;
+  /** Whether the policy lets every IAM user change their own password. */
+  public readonly allowUsersToChangePassword: boolean;
 
   constructor(scope: Construct, id: string, props: AccountPasswordPolicyProps = {}) {
     super(scope, id);
@@ -103,6 +106,7 @@ export class AccountPasswordPolicy extends Construct {
     claimDeploymentUnit(this);
     this.maxPasswordAge = props.maxPasswordAge;
     this.minimumPasswordLength = props.minimumPasswordLength ?? 6;
+    this.allowUsersToChangePassword = props.allowUsersToChangePassword ?? false;
 
     // Its settings (code, runtime, timeout, logs) are the stack's HandlerSettings.
     const handler = new HandlerFunction(this, 'Handler', {
@@ -149,8 +153,8 @@ export class AccountPasswordPolicy extends Construct {
 }
 
 /**
- * Makes every login profile deployed with the policy depend on it, and checks rotation intervals
- * against it. "Deployed with" is the policy's deployment unit: its stage, or the template stack
+ * Makes every login profile deployed with the policy depend on it, and checks each against its
+ * maximum password age (`checkRotationAgainstExpiry`). "Deployed with" is the policy's deployment unit: its stage, or the template stack
  * (StackSet) it is in. Another template stack deploys with no order to it (each StackSet deploys
  * on its own, to each new account too): a login profile there is left unordered, with a warning
  * on the policy.
@@ -167,17 +171,12 @@ class LoginProfilesAfterPolicy implements IAspect {
     if (node instanceof CfnResource && node.cfnResourceType === LOGIN_PROFILE_RESOURCE_TYPE) {
       this.order(node);
     }
-    if (deploymentUnit(node) !== this.unit) return;
-    const interval = node instanceof LoginProfile ? node.rotation?.automaticallyAfter : undefined;
-    const maxAge = this.policy.maxPasswordAge;
-    if (interval === undefined || maxAge === undefined || interval.isUnresolved() || maxAge.isUnresolved()) return;
-    if (interval.toMilliseconds() > maxAge.toMilliseconds()) {
-      addWarning(
-        node,
-        LoginProfile.WARNING_ROTATION_EXCEEDS_MAX_PASSWORD_AGE,
-        `rotation every ${interval.toHumanString()} is longer than the account password policy's maxPasswordAge of ${maxAge.toHumanString()} (${this.policy.node.path}): the password expires before it rotates. Rotate at most every ${maxAge.toHumanString()}, or acknowledge this warning.`,
-      );
-    }
+    if (deploymentUnit(node) !== this.unit || !(node instanceof LoginProfile)) return;
+    checkRotationAgainstExpiry(node, {
+      policyPath: this.policy.node.path,
+      maxPasswordAge: this.policy.maxPasswordAge,
+      allowUsersToChangePassword: this.policy.allowUsersToChangePassword,
+    });
   }
 
   private order(profile: CfnResource): void {
