@@ -30,6 +30,7 @@ import {
   validateUserName,
 } from '../core/validation';
 import { LOGIN_PROFILE_RESOURCE_TYPE, LoginProfileResourceProperties } from './contract';
+import { changePasswordGroup, requireMfaGroup } from './policy-groups';
 import { LoginProfileProvider } from './provider';
 import { claimUser } from './user-claims';
 
@@ -103,6 +104,18 @@ export interface LoginProfileOptions {
    * @default false
    */
   readonly requireMfa?: boolean;
+
+  /**
+   * Give the user the library's own policies through groups of the stack that the user joins,
+   * instead of attaching them to the user: `IAMUserChangePassword` (for `grantChangePassword`) through
+   * the group `CdkConsoleUsersChangePasswordGroup`, and the stack's `RequireMfaPolicy` (for
+   * `requireMfa`) through `CdkConsoleUsersRequireMfaGroup`. Every policy in them acts only on the
+   * member itself (`${aws:username}`), so sharing a group grants nothing across users. With it, and
+   * the app's own permissions given through groups too, the user has no policy attached (AWS Security
+   * Hub IAM.2). Each group counts toward IAM's 10 groups per user.
+   * @default false
+   */
+  readonly policiesThroughGroups?: boolean;
 }
 
 /** Props of `LoginProfile`. */
@@ -222,8 +235,13 @@ export class LoginProfile extends Construct {
     this._resource.node.addDependency(permissions);
 
     this._grantsChangePassword = props.grantChangePassword ?? this.passwordResetRequired;
-    if (this._grantsChangePassword) grantChangePassword(this, props.user);
-    if (props.requireMfa) RequireMfaPolicy.of(this).addUser(props.user);
+    if (props.policiesThroughGroups) {
+      if (this._grantsChangePassword) props.user.addToGroup(changePasswordGroup(this));
+      if (props.requireMfa) props.user.addToGroup(requireMfaGroup(this));
+    } else {
+      if (this._grantsChangePassword) grantChangePassword(this, props.user);
+      if (props.requireMfa) RequireMfaPolicy.of(this).addUser(props.user);
+    }
     if (props.rotation) {
       LoginProfileRotation.of(this).addLoginProfile(this, props.rotation);
       if (this.passwordResetRequired) {
