@@ -155,7 +155,10 @@ export class LoginProfile extends Construct {
 
   /**
    * ID of the warning for a `rotation` interval longer than the `maxPasswordAge` of an
-   * `AccountPasswordPolicy` deployed with the login profile: the password expires before it rotates.
+   * `AccountPasswordPolicy` deployed with the login profile, for a user who can change their
+   * password: it expires before it rotates. For a user who cannot (a `BreakGlassUser`, or
+   * `grantChangePassword` false without the policy's `allowUsersToChangePassword`), rotation must be
+   * strictly shorter than `maxPasswordAge`, or the synth fails (docs/lifecycle.md, "The expiry rule").
    */
   public static readonly WARNING_ROTATION_EXCEEDS_MAX_PASSWORD_AGE =
     LOGIN_PROFILE_WARNING_ROTATION_EXCEEDS_MAX_PASSWORD_AGE;

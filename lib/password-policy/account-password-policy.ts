@@ -134,7 +134,10 @@ const REGISTRY = Symbol.for('cdk-console-users.AccountPasswordPolicy');
  * At most one per app (per `Stage`), or per template stack such as a cdk-stacksets
  * `StackSetStack`: an account has one password policy. Every login profile deployed with it is
  * created after it, so its password is generated for this policy. Its function follows the
- * stack's `HandlerSettings`. Details: docs/lifecycle.md.
+ * stack's `HandlerSettings`. `preset` starts from a compliance standard's criteria
+ * (`PasswordPolicyPreset`). With `maxPasswordAge`, every login profile deployed with it is checked
+ * at synth against it: a user who cannot change their own password must be rotated strictly more
+ * often (an error otherwise). Details: docs/lifecycle.md.
  */
 export class AccountPasswordPolicy extends Construct {
   /**
