@@ -6,7 +6,7 @@ export type { RotationOptions } from './rotation/rotation';
 export { HandlerCode } from './handler/handler-code';
 export { HandlerSettings } from './handler/settings';
 export type { HandlerSettingsProps } from './handler/settings';
-export { AccountPasswordPolicy } from './password-policy/account-password-policy';
+export { AccountPasswordPolicy, PasswordPolicyPreset } from './password-policy/account-password-policy';
 export type { AccountPasswordPolicyProps } from './password-policy/account-password-policy';
 export { RequireMfaPolicy } from './mfa/require-mfa';
 export { SignInAlerts, SignInAlertsForwarder } from './sign-in-alerts/sign-in-alerts';

@@ -12,7 +12,7 @@ import { PropValidationError } from '../core/validation';
 
 /**
  * Props of `BreakGlassUser`: those of `ConsoleUser`, with other defaults (32 characters, rotation
- * every 90 days, a new customer managed key), and the readers and alerts. `passwordResetRequired`
+ * every 60 days, a new customer managed key), and the readers and alerts. `passwordResetRequired`
  * and `grantChangePassword` can only be false and `requireMfa` only true: nobody chooses a
  * break-glass password, and the user is always held to MFA.
  */
@@ -45,13 +45,21 @@ const FIXED_PROPS = [
 
 /**
  * A `ConsoleUser` for break-glass access: a 32-character password that nobody chooses (no reset
- * at first sign-in), rotated every 90 days, MFA required, `SignInAlerts` on its sign-ins, takeover
+ * at first sign-in), rotated every 60 days, MFA required, `SignInAlerts` on its sign-ins, takeover
  * attempts and secret, the secret under a customer managed key, and readers named explicitly
  * (`readers`, `grantReadPassword`): the secret's resource policy denies reading the password to
  * every other principal, administrators included, but the library's own functions. Its
  * `signInAlerts` warns at synth of the regions it does not watch. See docs/break-glass.md.
  */
 export class BreakGlassUser extends ConsoleUser {
+  /**
+   * The default `rotation` interval, 60 days: strictly within the 90-day `maxPasswordAge` of the
+   * CIS AWS Foundations v1.2.0 and PCI DSS password-policy presets (an expiring policy needs a
+   * break-glass password rotated before it expires), with 30 days to repair a failed rotation
+   * before the password would expire, and within Security Hub SecretsManager.4's 90 days.
+   */
+  public static readonly DEFAULT_ROTATION = Duration.days(60);
+
   /** The key that encrypts the password's secret. */
   public readonly encryptionKey: kms.IKey;
   /** The alerts on this user's console sign-ins. */
@@ -78,9 +86,11 @@ export class BreakGlassUser extends ConsoleUser {
       passwordResetRequired: false,
       grantChangePassword: false,
       requireMfa: true,
-      rotation: props.rotation ?? { automaticallyAfter: Duration.days(90) },
+      rotation: props.rotation ?? { automaticallyAfter: BreakGlassUser.DEFAULT_ROTATION },
     });
     this.encryptionKey = encryptionKey;
+    // Nobody may change this password: an expiring account policy needs rotation within its maximum age.
+    this.loginProfile._passwordStaysInSecret = true;
 
     // Only the named readers, and the functions that write and rotate the password, may read it.
     const handlerRoles = [LoginProfileProvider.of(this).handler.role!, LoginProfileRotation.of(this).handler.role!];

@@ -49,6 +49,9 @@ export const NAG_REASONS = {
   requireMfaVirtualDevices:
     "Users name their virtual MFA devices, so CreateVirtualMFADevice needs mfa/* (as in AWS's example " +
     'policy); a device is tied to a user only by EnableMFADevice, which is allowed on the user itself only.',
+  changePasswordGroupWithPath:
+    'user/*/${aws:username} is the member itself when it has a path: IAM user names are unique in an account ' +
+    'whatever the path, so the pattern names no other user. IAMUserChangePassword names user/${aws:username} only.',
   requireMfaUserWithPath:
     'user/*/${aws:username} is the user itself when it has a path: IAM user names are unique in an account ' +
     'whatever the path, so the pattern names no other user.',
@@ -138,4 +141,14 @@ export function acknowledgeRequireMfaPolicy(policy: iam.ManagedPolicy, account: 
 /** Acknowledges the `*` of the inline change-password policy the library gave an imported user. */
 export function acknowledgeChangePasswordInline(policy: iam.Policy): void {
   acknowledgePerUser(policy, { 'AwsSolutions-IAM5[Resource::*]': NAG_REASONS.changePasswordInline });
+}
+
+/** Acknowledges the findings of the stack's change-password group: the AWS managed policy, and `user/*\/${aws:username}`. */
+export function acknowledgeChangePasswordGroup(group: iam.Group, account: string): void {
+  const accountInFinding = cdk.Token.isUnresolved(account) ? '<AWS::AccountId>' : account;
+  acknowledge(group, {
+    [managedPolicyFinding('IAMUserChangePassword')]: NAG_REASONS.changePasswordManagedPolicy,
+    [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${accountInFinding}:user/*/<aws:username>]`]:
+      NAG_REASONS.changePasswordGroupWithPath,
+  });
 }

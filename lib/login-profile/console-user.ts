@@ -27,7 +27,8 @@ export interface ConsoleUserProps extends LoginProfileOptions {
 
   /**
    * Managed policies attached to the user. More can be attached with `addManagedPolicy`.
-   * @default - no managed policies (besides `IAMUserChangePassword` when `grantChangePassword` is in effect)
+   * @default - no managed policies (besides `IAMUserChangePassword` when `grantChangePassword` is in
+   * effect, unless `policiesThroughGroups`)
    */
   readonly managedPolicies?: iam.IManagedPolicy[];
 
@@ -59,6 +60,7 @@ const LOGIN_PROFILE_OPTIONS = everyKeyOf<LoginProfileOptions>()([
   'grantChangePassword',
   'rotation',
   'requireMfa',
+  'policiesThroughGroups',
 ]);
 
 /**

@@ -7,7 +7,12 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 import { addWarning } from '../core/deployment';
 import { RequireMfaPolicy } from '../mfa/require-mfa';
-import { LoginProfileRotation, RotationOptions, validateRotation } from '../rotation/rotation';
+import {
+  LOGIN_PROFILE_WARNING_ROTATION_EXCEEDS_MAX_PASSWORD_AGE,
+  LoginProfileRotation,
+  RotationOptions,
+  validateRotation,
+} from '../rotation/rotation';
 import { acknowledgeChangePasswordOnUser, acknowledgeSecretWithoutKey } from '../compliance/checkov';
 import {
   acknowledgeChangePasswordInline,
@@ -26,6 +31,7 @@ import {
   validateUserName,
 } from '../core/validation';
 import { LOGIN_PROFILE_RESOURCE_TYPE, LoginProfileResourceProperties } from './contract';
+import { changePasswordGroup, requireMfaGroup } from './policy-groups';
 import { LoginProfileProvider } from './provider';
 import { claimUser } from './user-claims';
 import { passwordIssuedRule } from '../handover/on-password-issued';
@@ -87,7 +93,7 @@ export interface LoginProfileOptions {
    * Rotate the password on a schedule through Secrets Manager (a rotation function per stack sets
    * each new password on the login profile). Rotation with `passwordResetRequired: true` is
    * allowed but warned about: the user would be asked to reset after every rotation.
-   * @default - no rotation (every 90 days for a `BreakGlassUser`)
+   * @default - no rotation (every 60 days for a `BreakGlassUser`)
    */
   readonly rotation?: RotationOptions;
 
@@ -100,6 +106,18 @@ export interface LoginProfileOptions {
    * @default false
    */
   readonly requireMfa?: boolean;
+
+  /**
+   * Give the user the library's own policies through groups of the stack that the user joins,
+   * instead of attaching them to the user: `IAMUserChangePassword` (for `grantChangePassword`) through
+   * the group `CdkConsoleUsersChangePasswordGroup`, and the stack's `RequireMfaPolicy` (for
+   * `requireMfa`) through `CdkConsoleUsersRequireMfaGroup`. Every policy in them acts only on the
+   * member itself (`${aws:username}`), so sharing a group grants nothing across users. With it, and
+   * the app's own permissions given through groups too, the user has no policy attached (AWS Security
+   * Hub IAM.2). Each group counts toward IAM's 10 groups per user.
+   * @default false
+   */
+  readonly policiesThroughGroups?: boolean;
 }
 
 /** Props of `LoginProfile`. */
@@ -139,10 +157,13 @@ export class LoginProfile extends Construct {
 
   /**
    * ID of the warning for a `rotation` interval longer than the `maxPasswordAge` of an
-   * `AccountPasswordPolicy` deployed with the login profile: the password expires before it rotates.
+   * `AccountPasswordPolicy` deployed with the login profile, for a user who can change their
+   * password: it expires before it rotates. For a user who cannot (a `BreakGlassUser`, or
+   * `grantChangePassword` false without the policy's `allowUsersToChangePassword`), rotation must be
+   * strictly shorter than `maxPasswordAge`, or the synth fails (docs/lifecycle.md, "The expiry rule").
    */
   public static readonly WARNING_ROTATION_EXCEEDS_MAX_PASSWORD_AGE =
-    'cdk-console-users:rotation-exceeds-max-password-age';
+    LOGIN_PROFILE_WARNING_ROTATION_EXCEEDS_MAX_PASSWORD_AGE;
 
   /** The user that has the login profile. */
   public readonly user: iam.IUser;
@@ -159,6 +180,17 @@ export class LoginProfile extends Construct {
   public readonly _resource: CfnResource;
   /** When the password rotates, if it does. */
   public readonly rotation?: RotationOptions;
+  /**
+   * Whether the library lets the user change their own password (`grantChangePassword` in effect).
+   * @internal
+   */
+  public readonly _grantsChangePassword: boolean;
+  /**
+   * Whether the password must stay the one in the secret whatever the account policy allows (set
+   * by `BreakGlassUser`): an expiring policy then needs rotation strictly within its maximum age.
+   * @internal
+   */
+  public _passwordStaysInSecret = false;
 
   constructor(scope: Construct, id: string, props: LoginProfileProps) {
     super(scope, id);
@@ -207,8 +239,14 @@ export class LoginProfile extends Construct {
     // naming this user and secret explicitly, the rest through the service token's references.
     this._resource.node.addDependency(permissions);
 
-    if (props.grantChangePassword ?? this.passwordResetRequired) grantChangePassword(this, props.user);
-    if (props.requireMfa) RequireMfaPolicy.of(this).addUser(props.user);
+    this._grantsChangePassword = props.grantChangePassword ?? this.passwordResetRequired;
+    if (props.policiesThroughGroups) {
+      if (this._grantsChangePassword) props.user.addToGroup(changePasswordGroup(this));
+      if (props.requireMfa) props.user.addToGroup(requireMfaGroup(this));
+    } else {
+      if (this._grantsChangePassword) grantChangePassword(this, props.user);
+      if (props.requireMfa) RequireMfaPolicy.of(this).addUser(props.user);
+    }
     if (props.rotation) {
       LoginProfileRotation.of(this).addLoginProfile(this, props.rotation);
       if (this.passwordResetRequired) {

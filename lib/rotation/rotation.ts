@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IConstruct } from 'constructs';
 import type { LoginProfile } from '../login-profile/login-profile';
+import { addWarning } from '../core/deployment';
 import { StackFunction } from '../handler/stack-function';
 import { keyArnBound, secretArnBound, userArnBound } from '../permissions/limits';
 import { NAG_REASONS } from '../compliance/nag';
@@ -189,3 +190,58 @@ export function validateRotation(construct: IConstruct, prop: string, options: R
     );
   }
 }
+
+/** What the expiry rule needs to know of the account password policy deployed with a login profile. */
+export interface PasswordExpiry {
+  /** Path of the `AccountPasswordPolicy`, for messages. */
+  readonly policyPath: string;
+  /** How long a password is valid, if passwords expire. */
+  readonly maxPasswordAge?: Duration;
+  /** Whether the policy lets every user change their own password. */
+  readonly allowUsersToChangePassword: boolean;
+}
+
+/**
+ * The expiry rule, checked at synth for each login profile deployed with an expiring account
+ * password policy. A user who cannot change their own password (a `BreakGlassUser`, whose password
+ * must stay the one in the secret; or `grantChangePassword` false while the policy does not allow
+ * users to change their password) is locked out when the password expires: it must be rotated
+ * strictly more often than `maxPasswordAge`, or this throws naming the construct, the props and the
+ * fix. A user who can change their password is warned when rotation is slower than `maxPasswordAge`
+ * (they choose a password at expiry, which is then in no secret until the next rotation).
+ */
+export function checkRotationAgainstExpiry(profile: LoginProfile, expiry: PasswordExpiry): void {
+  const maxAge = expiry.maxPasswordAge;
+  const interval = profile.rotation?.automaticallyAfter;
+  if (maxAge === undefined || maxAge.isUnresolved() || interval?.isUnresolved()) return;
+  const age = `the account password policy's maxPasswordAge of ${maxAge.toHumanString()} (${expiry.policyPath})`;
+  const fixed = profile._passwordStaysInSecret;
+  if (fixed || (!profile._grantsChangePassword && !expiry.allowUsersToChangePassword)) {
+    if (interval !== undefined && interval.toMilliseconds() < maxAge.toMilliseconds()) return;
+    const owner = profile.node.scope === profile.user ? profile.user : profile;
+    const who = fixed
+      ? "a BreakGlassUser's password must stay the one in the secret (nobody changes it)"
+      : "this user cannot change their own password ('grantChangePassword' is false and the policy does not set 'allowUsersToChangePassword')";
+    const rotation =
+      interval === undefined ? "'rotation' is not set" : `'rotation.automaticallyAfter' is ${interval.toHumanString()}`;
+    const days = maxAge.toDays();
+    const shorter = days > 1 ? `Duration.days(${days - 1})` : 'Duration.hours(23)';
+    throw new PropValidationError(
+      owner,
+      `${who}, and ${rotation}: with ${age} the password expires before it is rotated and the user is locked out. ` +
+        `Rotate strictly more often than maxPasswordAge, e.g. rotation: { automaticallyAfter: ${shorter} }` +
+        (fixed ? '' : ", or set 'grantChangePassword: true'"),
+    );
+  }
+  if (interval !== undefined && interval.toMilliseconds() > maxAge.toMilliseconds()) {
+    addWarning(
+      profile,
+      LOGIN_PROFILE_WARNING_ROTATION_EXCEEDS_MAX_PASSWORD_AGE,
+      `rotation every ${interval.toHumanString()} is longer than ${age}: the password expires before it rotates. Rotate at most every ${maxAge.toHumanString()}, or acknowledge this warning.`,
+    );
+  }
+}
+
+/** `LoginProfile.WARNING_ROTATION_EXCEEDS_MAX_PASSWORD_AGE` (not imported from there: rotation.ts is imported by it). */
+export const LOGIN_PROFILE_WARNING_ROTATION_EXCEEDS_MAX_PASSWORD_AGE =
+  'cdk-console-users:rotation-exceeds-max-password-age';

@@ -266,19 +266,19 @@ describe("the secret's resource policy", () => {
 });
 
 describe('the preset', () => {
-  test('no reset, 32 characters, rotation every 90 days, MFA required, alerts, a customer managed key', () => {
+  test('no reset, 32 characters, rotation every 60 days, MFA required, alerts, a customer managed key', () => {
     // GIVEN
     const stack = new Stack(new App(), 'Preset');
     const user = new BreakGlassUser(stack, 'BreakGlass', { userName: 'break-glass' });
     const template = Template.fromStack(stack);
 
-    // THEN the login profile issues a 32-character password without a reset, and rotates every 90 days
+    // THEN the login profile issues a 32-character password without a reset, and rotates every 60 days
     template.hasResourceProperties('Custom::ConsoleLoginProfile', {
       PasswordResetRequired: 'false',
       PasswordLength: '32',
     });
     template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
-      RotationRules: { ScheduleExpression: 'rate(90 days)' },
+      RotationRules: { ScheduleExpression: 'rate(60 days)' },
     });
     // ...no IAMUserChangePassword (nobody chooses this password)
     expect(JSON.stringify(template.toJSON())).not.toContain('IAMUserChangePassword');

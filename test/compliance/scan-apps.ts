@@ -19,6 +19,7 @@ import {
   ConsoleUser,
   HandlerSettings,
   LoginProfile,
+  PasswordPolicyPreset,
   SignInAlertsForwarder,
 } from '../../lib';
 import { templateStackParent } from '../../lib/core/deployment';
@@ -80,6 +81,27 @@ function breakGlassApp(): Stack[] {
   return [home, forwarding];
 }
 
+/**
+ * The controls of docs/security.md: users given the library's policies through the stack's groups
+ * (a BreakGlassUser in an administrators group, a user with a path, an imported user) under the
+ * CIS v1.2.0 password-policy preset.
+ */
+function controlsApp(): Stack[] {
+  const app = initApp();
+  const stack = new Stack(app, 'Controls', { env });
+  new AccountPasswordPolicy(stack, 'PasswordPolicy', { preset: PasswordPolicyPreset.CIS_AWS_FOUNDATIONS_V1_2_0 });
+  const admins = new iam.Group(stack, 'EmergencyAdmins', {
+    managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AdministratorAccess')],
+  });
+  new BreakGlassUser(stack, 'BreakGlass', { userName: 'break-glass', groups: [admins], policiesThroughGroups: true });
+  new ConsoleUser(stack, 'Ops', { userName: 'ops', path: '/ops/', requireMfa: true, policiesThroughGroups: true });
+  new LoginProfile(stack, 'VendorLogin', {
+    user: iam.User.fromUserName(stack, 'VendorUser', 'vendor'),
+    policiesThroughGroups: true,
+  });
+  return [stack];
+}
+
 /** The stacks the moto suite deploys. */
 function motoSuiteStacks(): Stack[] {
   return [
@@ -118,6 +140,7 @@ export function writeScannedTemplates(dir: string): ScannedTemplate[] {
     ...newUserApp(false),
     ...newUserApp(true),
     ...breakGlassApp(),
+    ...controlsApp(),
     ...motoSuiteStacks(),
     ...organizationApp(),
   ];

@@ -152,11 +152,13 @@ describe('warnings in a StackSet', () => {
     new ConsoleUser(users, 'Alice', {
       userName: 'alice',
       passwordResetRequired: false,
+      grantChangePassword: true,
       rotation: { automaticallyAfter: Duration.days(60) },
     });
     const bob = new ConsoleUser(users, 'Bob', {
       userName: 'bob',
       passwordResetRequired: false,
+      grantChangePassword: true,
       rotation: { automaticallyAfter: Duration.days(60) },
     });
     Annotations.of(bob).acknowledgeWarning(LoginProfile.WARNING_ROTATION_EXCEEDS_MAX_PASSWORD_AGE);

@@ -26,6 +26,7 @@ const PUBLIC_TYPES = [
   'LoginProfile',
   'LoginProfileOptions',
   'LoginProfileProps',
+  'PasswordPolicyPreset',
   'RequireMfaPolicy',
   'RotationOptions',
   'SignInAlerts',

@@ -244,17 +244,19 @@ describe('AccountPasswordPolicy', () => {
     expect(() => new AccountPasswordPolicy(stack(), 'PasswordPolicy', props)).toThrow(message);
   });
 
-  test('warns when a rotation interval is longer than the policy maxPasswordAge, in any stack of the app', () => {
+  test('warns when a rotation interval is longer than the policy maxPasswordAge, in any stack of the app, for users who can change their password', () => {
     const app = new App();
     const users = stack(app, 'Users');
     new ConsoleUser(users, 'Slow', {
       userName: 'slow',
       passwordResetRequired: false,
+      grantChangePassword: true,
       rotation: { automaticallyAfter: Duration.days(120) },
     });
     new ConsoleUser(users, 'Fast', {
       userName: 'fast',
       passwordResetRequired: false,
+      grantChangePassword: true,
       rotation: { automaticallyAfter: Duration.days(90) },
     });
     new AccountPasswordPolicy(stack(app, 'Policy'), 'PasswordPolicy', { maxPasswordAge: Duration.days(90) });
@@ -274,6 +276,7 @@ describe('AccountPasswordPolicy', () => {
     const slow = new ConsoleUser(users, 'Slow', {
       userName: 'slow',
       passwordResetRequired: false,
+      grantChangePassword: true,
       rotation: { automaticallyAfter: Duration.days(120) },
     });
     CoreAnnotations.of(slow.loginProfile).acknowledgeWarning(

@@ -27,7 +27,7 @@ function template(name: string, ordinary = ORDINARY, resetToken?: string): Templ
     const stack = new Stack(app, 'IntegForged');
     new AccountPasswordPolicy(stack, 'Policy', { minimumPasswordLength: 14, maxPasswordAge: Duration.days(90) });
     new ConsoleUser(stack, 'Reset', { userName: RESET, resetToken });
-    new ConsoleUser(stack, 'Ordinary', { userName: ordinary, passwordResetRequired: false });
+    new ConsoleUser(stack, 'Ordinary', { userName: ordinary, passwordResetRequired: false, grantChangePassword: true });
     new BreakGlassUser(stack, 'BreakGlass', { userName: BREAK_GLASS });
     return stack;
   });
