@@ -13,7 +13,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { BreakGlassUser, ConsoleUser, LoginProfile } from '../../lib';
+import { AccountPasswordPolicy, BreakGlassUser, ConsoleUser, LoginProfile } from '../../lib';
 import { HANDOVER_BUS_ENV } from '../../lib/handler/contract';
 import { HANDOVER_DETAIL_TYPE, HANDOVER_SOURCE } from '../../lib/handover/contract';
 import { WARNING_TOPIC_KEY_NOT_MANAGED } from '../../lib/handover/on-password-issued';
@@ -152,6 +152,17 @@ describe('the handover bus, evaluated', () => {
       ),
     );
   });
+});
+
+test('a stack without a login profile (only an AccountPasswordPolicy) has no handover bus; one with two has one', () => {
+  const app = new App();
+  const policyOnly = new Stack(app, 'PolicyOnly');
+  new AccountPasswordPolicy(policyOnly, 'Policy', { minimumPasswordLength: 14 });
+  const users = new Stack(app, 'Users');
+  new ConsoleUser(users, 'A', { userName: 'a' });
+  new ConsoleUser(users, 'B', { userName: 'b' });
+  Template.fromStack(policyOnly).resourceCountIs('AWS::Events::EventBus', 0);
+  Template.fromStack(users).resourceCountIs('AWS::Events::EventBus', 1);
 });
 
 describe('onPasswordIssued', () => {
