@@ -149,6 +149,30 @@ describe('the login-profile handler announces each password it issues', () => {
     expect(details[1]).toEqual(details[0]);
   });
 
+  test('a late delivery that a later change overtook changes nothing and announces nothing', async () => {
+    // GIVEN a reset delivered once (announced), then a rotation since: a new AWSCURRENT the user holds
+    const context = await SCENARIOS['reset-token'].setup(fake);
+    const secret = (context.event as { ResourceProperties: Record<string, string> }).ResourceProperties.SecretArn;
+    expect((await run(context.event)).error).toBeUndefined();
+    const rotated = 'Rotated-Password-5%pqrSTU-2468013';
+    const rotation = '33333333-3333-4333-8333-333333333333';
+    fake.putVersionByHand(
+      secret,
+      rotation,
+      JSON.stringify({ username: 'alice', password: rotated, signInUrl: SIGN_IN_URL }),
+      ['AWSCURRENT'],
+    );
+    fake.setProfileByHand('alice', rotated);
+    forgetPublished();
+    // WHEN Lambda delivers the reset again
+    const late = await run(context.event);
+    // THEN the user keeps the rotation's password, and no event names it as a reset
+    expect(late.error).toBeUndefined();
+    expect(fake.profileOf('alice')!.password === rotated).toBe(true);
+    expect(fake.versionIdAt(secret, 'AWSCURRENT')).toBe(rotation);
+    expect(fake.published).toEqual([]);
+  });
+
   test('a forged event (not in CloudFormation’s record) is refused and announces nothing', async () => {
     const context = await SCENARIOS.create.setup(fake);
     forgetPublished();
