@@ -58,6 +58,7 @@ const LOGIN_PROFILE_OPTIONS = everyKeyOf<LoginProfileOptions>()([
   'grantChangePassword',
   'rotation',
   'requireMfa',
+  'consoleAccess',
 ]);
 
 /**
