@@ -57,7 +57,7 @@ test('consoleAccess: false reaches the login profile as ConsoleAccess "false", i
   const [profile] = Object.values(template.findResources('Custom::ConsoleLoginProfile'));
   expect(profile.Metadata['cdk-console-users:properties'].ConsoleAccess).toBe('false');
   expect(user.loginProfile.consoleAccess).toBe(false);
-  expect(new ConsoleUser(stack, 'On', { userName: 'on' }).loginProfile.consoleAccess).toBe(true);
+  expect(new ConsoleUser(new Stack(new App(), 'On'), 'On', { userName: 'on' }).loginProfile.consoleAccess).toBe(true);
 });
 
 describe('everyKeyOf', () => {
