@@ -102,7 +102,7 @@ describe('a rotation while console access is off', () => {
     startRotation();
     fake.forgetCalls();
     for (const name of STEPS) {
-      for (const _run of [1, 2]) {
+      for (let run = 1; run <= 2; run++) {
         // WHEN Secrets Manager calls the step (and again)
         await succeeds(name);
         // THEN at every point: no profile, and neither AWSCURRENT nor AWSPENDING holds a password
