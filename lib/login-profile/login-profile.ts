@@ -168,7 +168,7 @@ export class LoginProfile extends Construct {
   public readonly _resource: CfnResource;
   /** When the password rotates, if it does. */
   public readonly rotation?: RotationOptions;
-  /** Whether the user has console access (a login profile); without it the secret holds no password. */
+  /** Whether the user has console access (a login profile). Without it the secret holds no password. */
   public readonly consoleAccess: boolean;
 
   constructor(scope: Construct, id: string, props: LoginProfileProps) {
