@@ -28,7 +28,8 @@ export type EventType =
   | 'delete'
   | 'create-off'
   | 'access-off'
-  | 'access-on';
+  | 'access-on'
+  | 'rename-off';
 
 /**
  * What each event type calls, fault-free. `test/login-profile/resilience/faults.test.ts` checks these lists
@@ -64,6 +65,7 @@ export const CALLS: Record<EventType, string[]> = {
   'create-off': ['DescribeSecret', 'GetUser', 'TagUser', 'DeleteLoginProfile', 'PutSecretValue'],
   'access-off': ['DescribeSecret', 'GetUser', 'DeleteLoginProfile', 'PutSecretValue'],
   'access-on': ['GetUser', 'TagUser', 'GetAccountPasswordPolicy', 'PutSecretValue', 'CreateLoginProfile'],
+  'rename-off': ['DescribeSecret', 'GetUser', 'DeleteLoginProfile', 'TagUser', 'PutSecretValue'],
 };
 
 /** What a run of a scenario leaves for the assertions. */
@@ -365,6 +367,31 @@ export const SCENARIOS: Record<EventType, Scenario> = {
         onSuccess: async () => [],
         onFailure: async () => [await rollbackUpdate(props, oldProps)],
         final: (ok) => (ok ? expectProfile(fake, 'alice', secret, true) : expectAccessOff(fake, 'alice', secret)),
+      };
+    },
+  },
+  'rename-off': {
+    // A rename that switches access off: the old user loses its profile, the new one gets none.
+    async setup(fake) {
+      const { secret, oldProps } = await deployedAlice(fake, 'user-password');
+      fake.createUser('bob');
+      const props: Props = { UserName: 'bob', SecretArn: secret, ConsoleAccess: 'false' };
+      const cfnProblems: string[] = [];
+      return {
+        event: updateEvent(L, 'alice', props, oldProps),
+        cfnProblems,
+        onSuccess: async () => {
+          const cleanup = await invoke(deleteEvent(L, 'alice', oldProps));
+          if (cleanup.error === undefined) deleteUserAsCfn(fake, 'alice', cfnProblems);
+          else cfnProblems.push('cleanup Delete of alice failed');
+          return [cleanup];
+        },
+        onFailure: async () => {
+          const rollback = await rollbackUpdate(props, oldProps);
+          deleteUserAsCfn(fake, 'bob', cfnProblems);
+          return [rollback];
+        },
+        final: (ok) => (ok ? expectAccessOff(fake, 'bob', secret) : expectProfile(fake, 'alice', secret, true)),
       };
     },
   },

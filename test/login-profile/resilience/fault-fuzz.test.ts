@@ -17,6 +17,7 @@ const TYPES: EventType[] = [
   'create-off',
   'access-off',
   'access-on',
+  'rename-off',
 ];
 const COMMANDS = [
   'GetUser',

@@ -43,6 +43,7 @@ const WRITES: Record<EventType, string[]> = {
   'create-off': ['TagUser', 'PutSecretValue'],
   'access-off': ['DeleteLoginProfile', 'PutSecretValue'],
   'access-on': ['TagUser', 'PutSecretValue', 'CreateLoginProfile'],
+  'rename-off': ['DeleteLoginProfile', 'TagUser', 'PutSecretValue'],
 };
 
 describe('replays', () => {
