@@ -60,6 +60,7 @@ const LOGIN_PROFILE_OPTIONS = everyKeyOf<LoginProfileOptions>()([
   'rotation',
   'requireMfa',
   'policiesThroughGroups',
+  'consoleAccess',
 ]);
 
 /**

@@ -116,6 +116,17 @@ export interface LoginProfileOptions {
    * @default false
    */
   readonly policiesThroughGroups?: boolean;
+
+  /**
+   * Whether the user has console access. `false` deletes the login profile and keeps the user and
+   * everything else it has (groups, policies, access keys, MFA devices, the secret); the secret's
+   * current value then holds no password and says so:
+   * `{"username": ..., "signInUrl": ..., "consoleAccess": "off"}`. A rotation of the secret
+   * succeeds without issuing anything while access is off. Setting it back to `true` issues a new
+   * password, as on the first deployment. See docs/console-access.md.
+   * @default true
+   */
+  readonly consoleAccess?: boolean;
 }
 
 /** Props of `LoginProfile`. */
@@ -189,6 +200,8 @@ export class LoginProfile extends Construct {
    * @internal
    */
   public _passwordStaysInSecret = false;
+  /** Whether the user has console access (a login profile). Without it the secret holds no password. */
+  public readonly consoleAccess: boolean;
 
   constructor(scope: Construct, id: string, props: LoginProfileProps) {
     super(scope, id);
@@ -203,6 +216,7 @@ export class LoginProfile extends Construct {
     this.passwordResetRequired = props.passwordResetRequired ?? true;
     this.passwordLength = props.passwordLength ?? DEFAULT_PASSWORD_LENGTH;
     this.rotation = props.rotation;
+    this.consoleAccess = props.consoleAccess ?? true;
 
     const secret = new secretsmanager.Secret(this, 'Secret', {
       secretName: props.secretName,
@@ -225,6 +239,8 @@ export class LoginProfile extends Construct {
       PasswordLength: Tokenization.stringifyNumber(props.passwordLength ?? DEFAULT_PASSWORD_LENGTH),
       PasswordResetRequired: String(this.passwordResetRequired),
       ResetToken: props.resetToken,
+      // Absent means on: templates of profiles with access on stay as they were.
+      ConsoleAccess: this.consoleAccess ? undefined : 'false',
     };
     this._resource = attestedCustomResource(
       this,
