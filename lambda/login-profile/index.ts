@@ -24,12 +24,13 @@ import { Invocation } from '../runtime/invocation';
 import { log } from '../runtime/log';
 import type { SendResponse } from '../runtime/responder';
 import { isUserName } from '../password/rules';
-import { REASON_CREATE, REASON_RESET } from '../../lib/handover/contract';
+import { REASON_CONSOLE_ACCESS_ON, REASON_CREATE, REASON_RESET } from '../../lib/handover/contract';
 import type { HandoverReason } from '../../lib/handover/contract';
 import { announce, handoverBus } from '../handover/publish';
+import { OffFrom, switchAccessOff } from './access';
 import { deleteProfile } from './delete';
 import { issuePassword } from './issue';
-import { EventIdentity, UpdatePlan, deleteTargets, planUpdate, versionTokens } from './plan';
+import { CreatePlan, EventIdentity, UpdatePlan, deleteTargets, planCreate, planUpdate, versionTokens } from './plan';
 import { LoginProfileSettings, parseProperties } from './properties';
 import { resetPassword, setResetFlag } from './reset';
 
@@ -40,7 +41,8 @@ export type LoginProfileEvent = CustomResourceEvent<LoginProfileResourceProperti
  * What CloudFormation's record decides for a login profile (see `../runtime/attestation.ts`): the
  * user and the secret always come from the record; an Update may change the reset flag, the
  * password length or the reset token with the record still showing the old properties, but not
- * the user or the secret.
+ * the user, the secret or console access (an event that switches access must be the one the
+ * record shows, so that neither a forged event nor a late delivery during a rollback can switch it).
  */
 export const LOGIN_PROFILE_ATTESTATION: AttestationRules = {
   resourceType: LOGIN_PROFILE_RESOURCE_TYPE,
@@ -54,7 +56,10 @@ export const LOGIN_PROFILE_ATTESTATION: AttestationRules = {
     return 'old-user-not-recorded';
   },
   unattestedUpdate: (old, next, physicalResourceId) =>
-    old.UserName === physicalResourceId && next.UserName === old.UserName && next.SecretArn === old.SecretArn
+    old.UserName === physicalResourceId &&
+    next.UserName === old.UserName &&
+    next.SecretArn === old.SecretArn &&
+    consoleAccessText(next.ConsoleAccess) === consoleAccessText(old.ConsoleAccess)
       ? next
       : undefined,
   // The old user is the event's physical ID; only a profile the current secret owns goes (a
@@ -98,6 +103,10 @@ async function dispatch(event: LoginProfileEvent, inv: Invocation): Promise<Cust
   switch (event.RequestType) {
     case 'Create': {
       const settings = parseProperties(event.ResourceProperties, signInUrlOf(inv), inv.account);
+      if (planCreate(settings) === CreatePlan.ACCESS_OFF) {
+        await switchAccessOff(settings, identity, inv, OffFrom.CLAIM);
+        return profileResponse(settings.userName, undefined);
+      }
       handoverBus();
       const versionId = await issuePassword(settings, identity, inv);
       await announceIssued(REASON_CREATE, settings, identity, versionId, inv);
@@ -148,6 +157,7 @@ const ISSUING_PLANS: Partial<Record<UpdatePlan, HandoverReason>> = {
   [UpdatePlan.NEW_USER]: REASON_CREATE,
   [UpdatePlan.NEW_SECRET]: REASON_CREATE,
   [UpdatePlan.NEW_PASSWORD]: REASON_RESET,
+  [UpdatePlan.ACCESS_ON]: REASON_CONSOLE_ACCESS_ON,
 };
 
 /**
@@ -200,7 +210,24 @@ async function update(
     case UpdatePlan.NOTHING:
       log('nothing to change', { userName: settings.userName });
       return undefined;
+    case UpdatePlan.ACCESS_OFF:
+      await switchAccessOff(settings, identity, inv, OffFrom.SAME_PROFILE);
+      return undefined;
+    case UpdatePlan.MOVE_OFF:
+      await switchAccessOff(settings, identity, inv, OffFrom.CLAIM, old);
+      return undefined;
+    case UpdatePlan.ACCESS_ON:
+      // Nothing of this secret is in use while access is off: a first password, as on Create.
+      return issuePassword(settings, identity, inv);
+    case UpdatePlan.STAY_OFF:
+      log('console access is off; nothing to issue', { userName: settings.userName });
+      return undefined;
   }
+}
+
+/** A `ConsoleAccess` property as compared: absent is "true" (the default). */
+function consoleAccessText(value: unknown): unknown {
+  return value === undefined ? 'true' : value;
 }
 
 /**

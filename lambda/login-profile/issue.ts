@@ -82,7 +82,7 @@ export async function issuePassword(
  * the handler delete the profile after the user left the stack's policy), retrying while IAM
  * catches up with a new user. Returns the secret that owned it before, if any.
  */
-async function claimUser(
+export async function claimUser(
   settings: LoginProfileSettings,
   stackId: string,
   inv: Invocation,
@@ -117,7 +117,7 @@ async function claimUser(
  * Best-effort undo of a failed Create: delete the login profile it may have set (or that an
  * earlier delivery of it set), and give the owner tag back to the secret that held it before.
  */
-async function undoCreate(
+export async function undoCreate(
   settings: LoginProfileSettings,
   previousOwner: string | undefined,
   deleteProfileToo: boolean,

@@ -34,6 +34,19 @@ export function versionTokens(event: EventIdentity): ReadonlySet<string> {
   return new Set(Array.from({ length: MAX_POLICY_ATTEMPTS }, (_, attempt) => versionToken(event, attempt)));
 }
 
+/** What a Create does, from its settings. */
+export enum CreatePlan {
+  /** Console access on: claim the user, issue a first password. */
+  ISSUE = 'issue',
+  /** Console access off: claim the user, remove any login profile, the secret says access is off. */
+  ACCESS_OFF = 'access-off',
+}
+
+/** The plan for a Create of `settings`. */
+export function planCreate(settings: LoginProfileSettings): CreatePlan {
+  return settings.consoleAccess ? CreatePlan.ISSUE : CreatePlan.ACCESS_OFF;
+}
+
 /** What an Update does, from the old and new settings. */
 export enum UpdatePlan {
   /** Another user: a new physical resource. The old user's profile goes, the new user gets one. */
@@ -46,19 +59,54 @@ export enum UpdatePlan {
   RESET_FLAG = 'reset-flag',
   /** Nothing the login profile depends on changed (e.g. the password length alone). */
   NOTHING = 'nothing',
+  /** Console access switched off, same user and secret: the profile goes (if the secret owns it), the secret says off. */
+  ACCESS_OFF = 'access-off',
+  /**
+   * Console access off with another user or secret: the old user's profile goes, the user is
+   * claimed for the secret and loses any profile, the secret says off.
+   */
+  MOVE_OFF = 'move-off',
+  /** Console access switched on, same user and secret: a new password, issued as on Create. */
+  ACCESS_ON = 'access-on',
+  /** Console access stays off: nothing is issued, whatever else changed (a reset token, the flag, the length). */
+  STAY_OFF = 'stay-off',
 }
 
 /**
- * The plan for an Update from `old` to `next`. The first difference in this order decides: a new
- * user or secret needs a password in the new place whatever else changed; a new token issues a new
+ * The plan for an Update from `old` to `next`. Access off decides first: nothing is issued while
+ * it is off, and a move while off only removes profiles. Otherwise the first difference in this
+ * order decides: a new user or secret needs a password in the new place whatever else changed;
+ * access switched back on issues a new password whatever the token did; a new token issues a new
  * password, which carries the reset flag with it.
  */
 export function planUpdate(old: LoginProfileSettings, next: LoginProfileSettings): UpdatePlan {
+  const moved = next.userName !== old.userName || next.secretArn !== old.secretArn;
+  if (!next.consoleAccess) {
+    if (moved) return UpdatePlan.MOVE_OFF;
+    return old.consoleAccess ? UpdatePlan.ACCESS_OFF : UpdatePlan.STAY_OFF;
+  }
   if (next.userName !== old.userName) return UpdatePlan.NEW_USER;
   if (next.secretArn !== old.secretArn) return UpdatePlan.NEW_SECRET;
+  if (!old.consoleAccess) return UpdatePlan.ACCESS_ON;
   if (next.resetToken !== old.resetToken) return UpdatePlan.NEW_PASSWORD;
   if (next.passwordResetRequired !== old.passwordResetRequired) return UpdatePlan.RESET_FLAG;
   return UpdatePlan.NOTHING;
+}
+
+/**
+ * What a delivery of an event that switches access off does, from the secret's version stages and
+ * the event's version token: `write` (delete the profile, write the off value under the token:
+ * the first delivery, or a replay of one that has not finished or has, which writes the same
+ * version again), or `overtaken` (the event's off version exists but lost `AWSCURRENT`: a later
+ * event, such as access switched back on, has changed the secret since, and this late delivery
+ * must not remove the profile that event gave).
+ */
+export function planAccessOff(
+  stages: Readonly<Record<string, readonly string[]>>,
+  token: string,
+): 'write' | 'overtaken' {
+  const own = stages[token];
+  return own === undefined || own.includes('AWSCURRENT') ? 'write' : 'overtaken';
 }
 
 /**

@@ -13,6 +13,8 @@ export interface LoginProfileSettings {
   readonly passwordLength: number;
   readonly passwordResetRequired: boolean;
   readonly resetToken: string;
+  /** Whether the user has console access (`ConsoleAccess`, absent: true). */
+  readonly consoleAccess: boolean;
 }
 
 const SECRET_ARN = /^arn:(aws[a-z-]*):secretsmanager:([a-z0-9-]+):(\d{12}):secret:[\w/+=.@-]+$/;
@@ -51,6 +53,11 @@ export function parseProperties(
 
   const resetToken = props.ResetToken === undefined ? '' : requireString(props.ResetToken, 'ResetToken', true);
 
+  const consoleAccess =
+    props.ConsoleAccess === undefined
+      ? true
+      : parseBooleanText('ConsoleAccess', requireString(props.ConsoleAccess, 'ConsoleAccess'));
+
   return {
     userName,
     secretArn,
@@ -58,5 +65,6 @@ export function parseProperties(
     passwordLength,
     passwordResetRequired,
     resetToken,
+    consoleAccess,
   };
 }

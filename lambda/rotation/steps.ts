@@ -20,6 +20,15 @@
  *   the retry sets the same password again (IAM may refuse it under `PasswordReusePrevention`: the
  *   step then fails, and IAM and `AWSPENDING` stay in step until an operator finishes the rotation).
  * - `finishSecret` between moving `AWSCURRENT` and clearing `AWSPENDING`: the retry only clears it.
+ *
+ * While console access is off (the `AWSCURRENT` value says so: the login-profile handler writes it
+ * after deleting the profile, so it is what IAM has now, whereas the secret's tags change at another
+ * point of a deployment) every step succeeds without issuing anything: `createSecret` stages a copy
+ * of the off value as `AWSPENDING`, `setSecret` touches no profile, `testSecret` checks that the
+ * user has no login profile and that the pending value is that copy, and `finishSecret` promotes
+ * it. A pending value of the other access state (a rotation that started before access was
+ * switched) is never set or promoted: `finishSecret` only removes its `AWSPENDING`, so no password
+ * becomes current while access is off and no off value replaces a password a profile uses.
  */
 
 import { PENDING_VERSION_TAG_KEY, ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from '../../lib/rotation/contract';
@@ -29,11 +38,26 @@ import { log } from '../runtime/log';
 import { RETRY, retryOn } from '../runtime/retry';
 import { UpdateLoginProfileCommand } from '@aws-sdk/client-iam';
 import { call } from '../aws/call';
+import { UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { hasLoginProfile, iam, readPasswordPolicy, tagUser, userTags } from '../aws/iam';
-import { describeSecret, getSecretString, promoteVersion, putSecretVersion, stageHolder } from '../aws/secrets';
+import {
+  describeSecret,
+  getSecretString,
+  promoteVersion,
+  putSecretVersion,
+  secrets,
+  stageHolder,
+} from '../aws/secrets';
 import { DEFAULT_PASSWORD_POLICY, generatePassword } from '../password/generator';
 import { parsePasswordLength, parseUserName } from '../password/rules';
-import { SecretValue, formatSecretValue, parseSecretValue } from '../password/secret-value';
+import {
+  AccessOffValue,
+  StoredValue,
+  formatAccessOffValue,
+  formatSecretValue,
+  isAccessOff,
+  parseStoredValue,
+} from '../password/secret-value';
 import { parseBooleanText } from '../runtime/parse';
 import * as checks from './checks';
 import { REASON_ROTATION } from '../../lib/handover/contract';
@@ -92,6 +116,17 @@ export async function createSecret(settings: RotationSettings, token: string, in
   const tags = await ownedUserTags(settings, inv);
   const existing = await readPending(settings, token, inv);
   const current = await readCurrent(settings, inv);
+  if (isAccessOff(current)) {
+    await stageOffCopy(settings, token, current, existing, inv);
+    return;
+  }
+  if (existing !== undefined && isAccessOff(existing.value)) {
+    log('the pending version says console access is off (staged while it was); it is never promoted', {
+      step: 'createSecret',
+      secretVersionId: token,
+    });
+    return;
+  }
   if (existing !== undefined) {
     checks.requireOwnPendingVersion(
       tags,
@@ -123,6 +158,42 @@ export async function createSecret(settings: RotationSettings, token: string, in
 }
 
 /**
+ * createSecret while console access is off: stages a copy of the off value (`offCopy`) as
+ * `AWSPENDING` version `token`, once per token. A value already under the token that is not the
+ * copy (one staged while access was on, or another writer's) is left alone: nothing sets or
+ * promotes it.
+ */
+async function stageOffCopy(
+  settings: RotationSettings,
+  token: string,
+  current: AccessOffValue,
+  existing: { text: string } | undefined,
+  inv: Invocation,
+): Promise<void> {
+  const copy = offCopy(settings, current);
+  if (existing !== undefined) {
+    log(
+      existing.text === copy
+        ? 'pending version already written'
+        : 'console access is off and the pending version is not the off value; it is never promoted',
+      { step: 'createSecret', secretVersionId: token },
+    );
+    return;
+  }
+  const written = await putSecretVersion(inv.deadline, settings.secretArn, token, copy, 'AWSPENDING');
+  if (written.secretString !== copy) {
+    throw new HandlerError(
+      `version ${token} already holds a value this function did not write (PutSecretValue answered ResourceExists); refusing to use it`,
+    );
+  }
+  log('console access is off: staged a copy of the off value, no password', {
+    step: 'createSecret',
+    userName: settings.userName,
+    secretVersionId: token,
+  });
+}
+
+/**
  * setSecret: gives the user the pending password (only a value createSecret wrote), then records
  * on the user which version IAM holds.
  */
@@ -136,12 +207,21 @@ export async function setSecret(settings: RotationSettings, token: string, inv: 
   if (pending === undefined) {
     throw new HandlerError(`version ${token} holds no pending password; run createSecret first`);
   }
+  const current = await readCurrent(settings, inv);
+  if (isAccessOff(current) || isAccessOff(pending.value)) {
+    log(
+      isAccessOff(current)
+        ? 'console access is off; no login profile to set'
+        : 'the pending version says console access is off (staged while it was); nothing to set',
+      { step: 'setSecret', userName: settings.userName, secretVersionId: token },
+    );
+    return;
+  }
   if (pending.value.username !== settings.userName) {
     throw new HandlerError(
       `the pending version names user ${JSON.stringify(pending.value.username)}, not ${settings.userName}`,
     );
   }
-  const current = await readCurrent(settings, inv);
   checks.requireOwnPendingVersion(tags, settings.userName, settings.secretArn, token, current.password, pending.text);
   if (tags[ROTATED_VERSION_TAG_KEY] === token) {
     // A retry after IAM took this password: setting it again could trip PasswordReusePrevention.
@@ -181,11 +261,22 @@ export async function testSecret(settings: RotationSettings, token: string, inv:
     return;
   }
   const tags = await ownedUserTags(settings, inv);
-  if (!(await hasLoginProfile(inv.deadline, settings.userName))) {
-    throw new HandlerError(`user ${settings.userName} has no login profile`);
-  }
-  const pending = (await readPending(settings, token, inv))?.value;
+  const hasProfile = await hasLoginProfile(inv.deadline, settings.userName);
+  const pendingEntry = await readPending(settings, token, inv);
   const current = await readCurrent(settings, inv);
+  if (isAccessOff(current)) {
+    testWhileOff(settings, token, current, hasProfile, pendingEntry);
+    return;
+  }
+  if (!hasProfile) throw new HandlerError(`user ${settings.userName} has no login profile`);
+  const pending = pendingEntry?.value;
+  if (pending !== undefined && isAccessOff(pending)) {
+    log('the pending version says console access is off (staged while it was); finishSecret drops it', {
+      step: 'testSecret',
+      secretVersionId: token,
+    });
+    return;
+  }
   if (pending === undefined || pending.password === current.password) {
     log('configuration test passed (no new password in the pending version)', { step: 'testSecret' });
     return;
@@ -207,6 +298,33 @@ export async function testSecret(settings: RotationSettings, token: string, inv:
 }
 
 /**
+ * testSecret while console access is off: the user has no login profile (one made by hand since
+ * fails the rotation, which has no permission to delete it: the failure is the signal), and the
+ * pending value is the off copy, or a password staged before access went off (never promoted).
+ */
+function testWhileOff(
+  settings: RotationSettings,
+  token: string,
+  current: AccessOffValue,
+  hasProfile: boolean,
+  pending: { text: string; value: StoredValue } | undefined,
+): void {
+  if (hasProfile) {
+    throw new HandlerError(
+      `console access of ${settings.userName} is off, but the user has a login profile (the library deleted its own, so someone made this one); the rotation sets no password while access is off: delete the profile, or switch console access on`,
+    );
+  }
+  if (pending !== undefined && pending.text !== offCopy(settings, current) && isAccessOff(pending.value)) {
+    throw new HandlerError(`the pending version ${token} is not the off value of ${settings.userName}`);
+  }
+  log('console access is off: no login profile, nothing to test', {
+    step: 'testSecret',
+    userName: settings.userName,
+    secretVersionId: token,
+  });
+}
+
+/**
  * finishSecret: makes version `token` `AWSCURRENT` (the old one becomes `AWSPREVIOUS`) and clears
  * `AWSPENDING`; only once IAM holds it (setSecret recorded the token on the user), so that
  * `AWSCURRENT` never names a password IAM does not have. Then announces the password (the
@@ -214,11 +332,36 @@ export async function testSecret(settings: RotationSettings, token: string, inv:
  */
 export async function finishSecret(settings: RotationSettings, token: string, inv: Invocation): Promise<void> {
   checks.requireRotationToken(settings.versions, token);
+  // Whether the version made current holds a password (console access on): only then is one issued.
+  let issued: boolean;
   if (stageHolder(settings.versions, 'AWSCURRENT') !== token) {
-    checks.requireIamHolds(await ownedUserTags(settings, inv), settings.userName, token);
+    const tags = await ownedUserTags(settings, inv);
+    const current = await readCurrent(settings, inv);
+    issued = !isAccessOff(current);
+    if (isAccessOff(current)) {
+      // Only the off copy becomes current while access is off: never a password.
+      const pending = await readPending(settings, token, inv);
+      if (pending?.text !== offCopy(settings, current)) {
+        await dropPending(settings, token, inv);
+        return;
+      }
+    } else if (tags[ROTATED_VERSION_TAG_KEY] !== token) {
+      // An off value staged before access went on is never made current over the password in use.
+      const pending = await readPending(settings, token, inv);
+      if (pending !== undefined && isAccessOff(pending.value)) {
+        await dropPending(settings, token, inv);
+        return;
+      }
+      checks.requireIamHolds(tags, settings.userName, token);
+    }
+  } else {
+    // A retry of a step that made the version current: announce it again if it holds a password
+    // (the first run's publish may have failed), never the off copy.
+    issued = !isAccessOff(await readCurrent(settings, inv));
   }
   await promoteVersion(inv.deadline, settings.secretArn, token, settings.versions);
   log('rotation finished', { step: 'finishSecret', userName: settings.userName, secretVersionId: token });
+  if (!issued) return;
   // Only now is the password both IAM's and AWSCURRENT. A failed publish fails the step (the
   // rotation is recorded as failed, the password stays working and stored); a retry of the step
   // publishes the same version again.
@@ -232,6 +375,32 @@ export async function finishSecret(settings: RotationSettings, token: string, in
     },
     inv,
   );
+}
+
+/**
+ * Ends a rotation whose pending version is of the other access state: removes `AWSPENDING` from
+ * it (so that the next rotation can start) and leaves `AWSCURRENT` where it is.
+ */
+async function dropPending(settings: RotationSettings, token: string, inv: Invocation): Promise<void> {
+  await call(
+    inv.deadline,
+    secrets(),
+    new UpdateSecretVersionStageCommand({
+      SecretId: settings.secretArn,
+      VersionStage: 'AWSPENDING',
+      RemoveFromVersionId: token,
+    }),
+  );
+  log('the pending version is of the other console access state; AWSCURRENT stays, AWSPENDING removed', {
+    step: 'finishSecret',
+    userName: settings.userName,
+    secretVersionId: token,
+  });
+}
+
+/** The value createSecret stages while access is off: the off value for the secret's user. */
+function offCopy(settings: RotationSettings, current: AccessOffValue): string {
+  return formatAccessOffValue({ username: settings.userName, signInUrl: current.signInUrl });
 }
 
 /** Gives the user `password` (UpdateLoginProfile, with the rotation's reset flag), retried while IAM is changing the profile. */
@@ -258,7 +427,7 @@ async function readPending(
   settings: RotationSettings,
   token: string,
   inv: Invocation,
-): Promise<{ text: string; value: SecretValue } | undefined> {
+): Promise<{ text: string; value: StoredValue } | undefined> {
   let text: string;
   try {
     text = await getSecretString(inv.deadline, settings.secretArn, { versionId: token, stage: 'AWSPENDING' });
@@ -269,7 +438,8 @@ async function readPending(
   return { text, value: remembered(text, inv) };
 }
 
-async function readCurrent(settings: RotationSettings, inv: Invocation): Promise<SecretValue> {
+/** The `AWSCURRENT` value: a password, or the off value while console access is off. */
+async function readCurrent(settings: RotationSettings, inv: Invocation): Promise<StoredValue> {
   try {
     return remembered(await getSecretString(inv.deadline, settings.secretArn, { stage: 'AWSCURRENT' }), inv);
   } catch (error) {
@@ -283,9 +453,9 @@ async function readCurrent(settings: RotationSettings, inv: Invocation): Promise
   }
 }
 
-/** Parses a stored secret string (never echoing it) and remembers its password for redaction. */
-function remembered(secretString: string, inv: Invocation): SecretValue {
-  const value = parseSecretValue(secretString);
-  inv.redaction.add(value.password);
+/** Parses a stored secret string (never echoing it) and remembers its password, if any, for redaction. */
+function remembered(secretString: string, inv: Invocation): StoredValue {
+  const value = parseStoredValue(secretString);
+  if (!isAccessOff(value)) inv.redaction.add(value.password);
   return value;
 }

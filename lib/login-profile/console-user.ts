@@ -61,6 +61,7 @@ const LOGIN_PROFILE_OPTIONS = everyKeyOf<LoginProfileOptions>()([
   'rotation',
   'requireMfa',
   'policiesThroughGroups',
+  'consoleAccess',
 ]);
 
 /**
@@ -97,7 +98,7 @@ export class ConsoleUser extends iam.User {
 
   /**
    * A rule that sends the handover event of every password issued to this user (first password,
-   * reset, rotation) to `options.target`, such as an SNS topic of the helpdesk: the user, the
+   * reset, rotation, console access back on) to `options.target`, such as an SNS topic of the helpdesk: the user, the
    * secret and its version, the sign-in URL and the reason, never the password. See
    * `LoginProfile.onPasswordIssued` and docs/handover.md.
    */

@@ -21,6 +21,12 @@ export interface LoginProfileResourceProperties {
   readonly PasswordResetRequired: string;
   /** Opaque value; when it changes, the handler issues a new password in place. */
   readonly ResetToken?: string;
+  /**
+   * "true" or "false": whether the user has console access (a login profile). Absent means "true".
+   * "false" deletes the login profile and leaves the secret holding `CONSOLE_ACCESS_OFF_KEY` and no
+   * password; "true" after "false" issues a new password.
+   */
+  readonly ConsoleAccess?: string;
 }
 
 /** Attributes the handler returns in `Data` (readable with `Fn::GetAtt`). Never a password. */
@@ -30,6 +36,15 @@ export interface LoginProfileResourceAttributes {
   /** Version ID of the secret version holding the password this event set (absent when it set none). */
   readonly SecretVersionId?: string;
 }
+
+/**
+ * The key of the secret's JSON value that says console access is off, and its value: while access
+ * is off the secret's `AWSCURRENT` value is `{"username": ..., "signInUrl": ..., "consoleAccess": "off"}`
+ * (no `password` key). A value with a password carries no such key.
+ */
+export const CONSOLE_ACCESS_OFF_KEY = 'consoleAccess';
+/** The value of `CONSOLE_ACCESS_OFF_KEY` while console access is off. */
+export const CONSOLE_ACCESS_OFF = 'off';
 
 /** The CloudFormation resource type of login profiles. */
 export const LOGIN_PROFILE_RESOURCE_TYPE = 'Custom::ConsoleLoginProfile';

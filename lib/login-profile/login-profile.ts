@@ -118,6 +118,17 @@ export interface LoginProfileOptions {
    * @default false
    */
   readonly policiesThroughGroups?: boolean;
+
+  /**
+   * Whether the user has console access. `false` deletes the login profile and keeps the user and
+   * everything else it has (groups, policies, access keys, MFA devices, the secret); the secret's
+   * current value then holds no password and says so:
+   * `{"username": ..., "signInUrl": ..., "consoleAccess": "off"}`. A rotation of the secret
+   * succeeds without issuing anything while access is off. Setting it back to `true` issues a new
+   * password, as on the first deployment. See docs/console-access.md.
+   * @default true
+   */
+  readonly consoleAccess?: boolean;
 }
 
 /** Props of `LoginProfile`. */
@@ -191,6 +202,8 @@ export class LoginProfile extends Construct {
    * @internal
    */
   public _passwordStaysInSecret = false;
+  /** Whether the user has console access (a login profile). Without it the secret holds no password. */
+  public readonly consoleAccess: boolean;
 
   constructor(scope: Construct, id: string, props: LoginProfileProps) {
     super(scope, id);
@@ -205,6 +218,7 @@ export class LoginProfile extends Construct {
     this.passwordResetRequired = props.passwordResetRequired ?? true;
     this.passwordLength = props.passwordLength ?? DEFAULT_PASSWORD_LENGTH;
     this.rotation = props.rotation;
+    this.consoleAccess = props.consoleAccess ?? true;
 
     const secret = new secretsmanager.Secret(this, 'Secret', {
       secretName: props.secretName,
@@ -227,6 +241,8 @@ export class LoginProfile extends Construct {
       PasswordLength: Tokenization.stringifyNumber(props.passwordLength ?? DEFAULT_PASSWORD_LENGTH),
       PasswordResetRequired: String(this.passwordResetRequired),
       ResetToken: props.resetToken,
+      // Absent means on: templates of profiles with access on stay as they were.
+      ConsoleAccess: this.consoleAccess ? undefined : 'false',
     };
     this._resource = attestedCustomResource(
       this,
@@ -272,7 +288,7 @@ export class LoginProfile extends Construct {
 
   /**
    * A rule that sends the handover event of every password issued to this login profile (first
-   * password, reset, rotation) to `options.target`, such as an SNS topic of the helpdesk. The event
+   * password, reset, rotation, console access back on) to `options.target`, such as an SNS topic of the helpdesk. The event
    * names the user, the secret and its version, the sign-in URL and why the password was issued,
    * never the password (docs/handover.md). The rule is on the stack's handover bus, where only the
    * library's functions may put events. An SNS topic encrypted with a `kms.Key` of the app gets a

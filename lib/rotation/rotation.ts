@@ -213,6 +213,9 @@ export interface PasswordExpiry {
 export function checkRotationAgainstExpiry(profile: LoginProfile, expiry: PasswordExpiry): void {
   const maxAge = expiry.maxPasswordAge;
   const interval = profile.rotation?.automaticallyAfter;
+  // Without console access there is no password in use to expire; switching access back on
+  // brings the rule back.
+  if (!profile.consoleAccess) return;
   if (maxAge === undefined || maxAge.isUnresolved() || interval?.isUnresolved()) return;
   const age = `the account password policy's maxPasswordAge of ${maxAge.toHumanString()} (${expiry.policyPath})`;
   const fixed = profile._passwordStaysInSecret;

@@ -6,6 +6,7 @@
  * bus issues nothing; and no password in any event, log or answer.
  */
 import type { SecretsManagerRotationEventStep } from 'aws-lambda';
+import { formatAccessOffValue } from '../../lambda/password/secret-value';
 import { handler as rotationHandler } from '../../lambda/rotation';
 import { HANDOVER_BUS_ENV, STACK_ID_ENV } from '../../lib/handler/contract';
 import {
@@ -94,6 +95,7 @@ describe('the login-profile handler announces each password it issues', () => {
     ['reset-token', 'reset'],
     ['rename', 'create'],
     ['new-secret', 'create'],
+    ['access-on', 'console-access-on'],
   ];
 
   test.each(ISSUING)('%s: one event, reason %s, after the password is set and current', async (type, reason) => {
@@ -127,14 +129,17 @@ describe('the login-profile handler announces each password it issues', () => {
     expect(fake.eventCalls.map((c) => c.command)).toEqual(['PutEvents']);
   });
 
-  test.each<EventType>(['reset-flag', 'delete'])('%s: issues no password, announces nothing', async (type) => {
-    const context = await SCENARIOS[type].setup(fake);
-    forgetPublished();
-    const result = await run(context.event);
-    expect(result.error).toBeUndefined();
-    expect(fake.published).toEqual([]);
-    expect(fake.eventCalls).toEqual([]);
-  });
+  test.each<EventType>(['reset-flag', 'delete', 'create-off', 'access-off', 'rename-off'])(
+    '%s: issues no password, announces nothing',
+    async (type) => {
+      const context = await SCENARIOS[type].setup(fake);
+      forgetPublished();
+      const result = await run(context.event);
+      expect(result.error).toBeUndefined();
+      expect(fake.published).toEqual([]);
+      expect(fake.eventCalls).toEqual([]);
+    },
+  );
 
   test('a replayed Create announces the same password again, with the same dedupeKey', async () => {
     // GIVEN a Create delivered once
@@ -305,6 +310,21 @@ describe('the rotation function announces the password at finishSecret', () => {
     const retry = await step('finishSecret');
     expect(retry.error).toBeUndefined();
     expect(fake.publishedDetails()).toEqual([expectedDetail('rotation', 'alice', ARN, TOKEN, false)]);
+  });
+
+  test('while console access is off, a rotation announces nothing, also when finishSecret runs again', async () => {
+    // GIVEN access off: the current value and the one createSecret staged are the off copy
+    afterSetSecret(false);
+    const off = formatAccessOffValue({ username: 'alice', signInUrl: SIGN_IN_URL });
+    fake.putVersionByHand(ARN, OLD, off, ['AWSCURRENT']);
+    fake.putVersionByHand(ARN, TOKEN, off, ['AWSPENDING']);
+    fake.users.get('alice')!.profile = undefined;
+    // WHEN finishSecret runs, and runs again
+    expect((await step('finishSecret')).error).toBeUndefined();
+    expect(fake.versionIdAt(ARN, 'AWSCURRENT')).toBe(TOKEN);
+    expect((await step('finishSecret')).error).toBeUndefined();
+    // THEN the off copy is current and nothing was announced
+    expect(fake.published).toEqual([]);
   });
 
   test('a rotation function without its bus does nothing at any step', async () => {

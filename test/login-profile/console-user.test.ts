@@ -46,6 +46,20 @@ test('the login profile options go to the LoginProfile, the user props to the ia
   expect(user.loginProfile.rotation).toEqual({ automaticallyAfter: Duration.days(30) });
 });
 
+test('consoleAccess: false reaches the login profile as ConsoleAccess "false", in the properties and the record', () => {
+  // GIVEN a ConsoleUser with console access off
+  const stack = new Stack(new App(), 'Off');
+  const user = new ConsoleUser(stack, 'Vendor', { userName: 'vendor', consoleAccess: false });
+  // THEN the user stays, its login profile resource says access is off, and the construct says so too
+  const template = Template.fromStack(stack);
+  template.resourceCountIs('AWS::IAM::User', 1);
+  template.hasResourceProperties('Custom::ConsoleLoginProfile', { ConsoleAccess: 'false' });
+  const [profile] = Object.values(template.findResources('Custom::ConsoleLoginProfile'));
+  expect(profile.Metadata['cdk-console-users:properties'].ConsoleAccess).toBe('false');
+  expect(user.loginProfile.consoleAccess).toBe(false);
+  expect(new ConsoleUser(new Stack(new App(), 'On'), 'On', { userName: 'on' }).loginProfile.consoleAccess).toBe(true);
+});
+
 describe('everyKeyOf', () => {
   test('returns the keys as given, in their order', () => {
     expect(everyKeyOf<Sample>()(['b', 'a'])).toEqual(['b', 'a']);

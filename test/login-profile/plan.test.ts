@@ -3,11 +3,14 @@
  */
 import * as fc from 'fast-check';
 import {
+  CreatePlan,
   EventIdentity,
   MAX_POLICY_ATTEMPTS,
   UpdatePlan,
   deleteTargets,
   ownsProfile,
+  planAccessOff,
+  planCreate,
   planUpdate,
   settleReplay,
   versionToken,
@@ -25,6 +28,7 @@ const OLD: LoginProfileSettings = {
   passwordLength: 24,
   passwordResetRequired: true,
   resetToken: '',
+  consoleAccess: true,
 };
 const EVENT: EventIdentity = {
   stackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/s/1',
@@ -74,22 +78,71 @@ describe('planUpdate', () => {
       passwordLength: fc.integer({ min: 6, max: 128 }),
       passwordResetRequired: fc.boolean(),
       resetToken: fc.constantFrom('', 'v1', 'v2'),
+      consoleAccess: fc.boolean(),
     });
     fc.assert(
       fc.property(settings, settings, (old, next) => {
-        const expected =
-          old.userName !== next.userName
+        const moved = old.userName !== next.userName || old.secretArn !== next.secretArn;
+        const expected = !next.consoleAccess
+          ? moved
+            ? UpdatePlan.MOVE_OFF
+            : old.consoleAccess
+              ? UpdatePlan.ACCESS_OFF
+              : UpdatePlan.STAY_OFF
+          : old.userName !== next.userName
             ? UpdatePlan.NEW_USER
             : old.secretArn !== next.secretArn
               ? UpdatePlan.NEW_SECRET
-              : old.resetToken !== next.resetToken
-                ? UpdatePlan.NEW_PASSWORD
-                : old.passwordResetRequired !== next.passwordResetRequired
-                  ? UpdatePlan.RESET_FLAG
-                  : UpdatePlan.NOTHING;
+              : !old.consoleAccess
+                ? UpdatePlan.ACCESS_ON
+                : old.resetToken !== next.resetToken
+                  ? UpdatePlan.NEW_PASSWORD
+                  : old.passwordResetRequired !== next.passwordResetRequired
+                    ? UpdatePlan.RESET_FLAG
+                    : UpdatePlan.NOTHING;
         expect(planUpdate(old, next)).toBe(expected);
       }),
     );
+  });
+
+  const OFF: LoginProfileSettings = { ...OLD, consoleAccess: false };
+  test.each<[string, LoginProfileSettings, LoginProfileSettings, UpdatePlan]>([
+    ['access switched off', OLD, OFF, UpdatePlan.ACCESS_OFF],
+    [
+      'access switched off with a new token: nothing is issued',
+      OLD,
+      { ...OFF, resetToken: 'v2' },
+      UpdatePlan.ACCESS_OFF,
+    ],
+    ['access switched on', OFF, OLD, UpdatePlan.ACCESS_ON],
+    ['access switched on with a new token', OFF, { ...OLD, resetToken: 'v2' }, UpdatePlan.ACCESS_ON],
+    [
+      'access switched on with the reset flag turned off',
+      OFF,
+      { ...OLD, passwordResetRequired: false },
+      UpdatePlan.ACCESS_ON,
+    ],
+    ['a new reset token while off issues nothing', OFF, { ...OFF, resetToken: 'v2' }, UpdatePlan.STAY_OFF],
+    ['the reset flag while off', OFF, { ...OFF, passwordResetRequired: false }, UpdatePlan.STAY_OFF],
+    ['the password length while off', OFF, { ...OFF, passwordLength: 40 }, UpdatePlan.STAY_OFF],
+    ['a rename while off', OFF, { ...OFF, userName: 'bob' }, UpdatePlan.MOVE_OFF],
+    ['a new secret while off', OFF, { ...OFF, secretArn: OTHER_SECRET }, UpdatePlan.MOVE_OFF],
+    ['a rename that switches access off', OLD, { ...OFF, userName: 'bob' }, UpdatePlan.MOVE_OFF],
+    ['a new secret that switches access off', OLD, { ...OFF, secretArn: OTHER_SECRET }, UpdatePlan.MOVE_OFF],
+    [
+      'a rename that switches access on (a first password for bob)',
+      OFF,
+      { ...OLD, userName: 'bob' },
+      UpdatePlan.NEW_USER,
+    ],
+    ['a new secret that switches access on', OFF, { ...OLD, secretArn: OTHER_SECRET }, UpdatePlan.NEW_SECRET],
+  ])('%s', (_name, old, next, plan) => {
+    expect(planUpdate(old, next)).toBe(plan);
+  });
+
+  test('the rollback of a switch is the opposite switch: off is undone by a new password, on by removing it', () => {
+    expect(planUpdate(OFF, OLD)).toBe(UpdatePlan.ACCESS_ON);
+    expect(planUpdate(OLD, OFF)).toBe(UpdatePlan.ACCESS_OFF);
   });
 
   test('a rollback (old and new swapped) asks for the same kind of change', () => {
@@ -102,6 +155,34 @@ describe('planUpdate', () => {
       const next = { ...OLD, ...change };
       expect(planUpdate(next, OLD)).toBe(planUpdate(OLD, next));
     }
+  });
+});
+
+describe('planCreate', () => {
+  test('access on issues a password; access off issues none', () => {
+    expect(planCreate(OLD)).toBe(CreatePlan.ISSUE);
+    expect(planCreate({ ...OLD, consoleAccess: false })).toBe(CreatePlan.ACCESS_OFF);
+  });
+});
+
+describe('planAccessOff', () => {
+  const token = versionToken(EVENT, 0);
+  test.each<[string, Record<string, string[]>, 'write' | 'overtaken']>([
+    ['a first delivery: the token is no version yet', { v1: ['AWSCURRENT'] }, 'write'],
+    ['an empty secret (a Create)', {}, 'write'],
+    [
+      'a replay after the off value was written: writes the same version again',
+      { v1: ['AWSPREVIOUS'], [token]: ['AWSCURRENT'] },
+      'write',
+    ],
+    ['a late delivery after access went back on', { [token]: ['AWSPREVIOUS'], v3: ['AWSCURRENT'] }, 'overtaken'],
+    [
+      'a late delivery after two later changes (no stage left)',
+      { [token]: [], v3: ['AWSPREVIOUS'], v4: ['AWSCURRENT'] },
+      'overtaken',
+    ],
+  ])('%s: %s', (_name, stages, plan) => {
+    expect(planAccessOff(stages, token)).toBe(plan);
   });
 });
 

@@ -176,6 +176,19 @@ describe('where the rule does not apply', () => {
     ).not.toThrow();
   });
 
+  test('a user without console access has no password to expire; switching access on brings the rule back', () => {
+    const breakGlass = (consoleAccess: boolean) => (s: Stack) => {
+      new BreakGlassUser(s, 'BreakGlass', { consoleAccess, rotation: { automaticallyAfter: Duration.days(120) } });
+      new ConsoleUser(s, 'Shared', { consoleAccess, passwordResetRequired: false });
+    };
+    for (const order of ORDERS) {
+      expect(() => synth(order, NINETY_DAYS, breakGlass(false))).not.toThrow();
+      expect(() => synth(order, NINETY_DAYS, breakGlass(true))).toThrow(
+        /^Users\/BreakGlass: .*maxPasswordAge of 90 days/,
+      );
+    }
+  });
+
   test("a policy of another stage (another account) does not judge this stage's users", () => {
     const app = new App();
     new AccountPasswordPolicy(

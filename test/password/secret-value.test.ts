@@ -1,5 +1,11 @@
 /** The secret's JSON value and its parser (lambda/password/secret-value.ts), shared by both handlers that write it. */
-import { formatSecretValue, parseSecretValue } from '../../lambda/password/secret-value';
+import {
+  formatAccessOffValue,
+  formatSecretValue,
+  isAccessOff,
+  parseSecretValue,
+  parseStoredValue,
+} from '../../lambda/password/secret-value';
 
 const VALUE = {
   username: 'alice',
@@ -31,4 +37,44 @@ test.each([
   } catch (error) {
     expect((error as Error).message).not.toContain(VALUE.password);
   }
+});
+
+describe('the off value (console access off)', () => {
+  const OFF = { username: 'alice', signInUrl: VALUE.signInUrl };
+
+  test('formats exactly username, signInUrl and consoleAccess "off" (no password), the same text every time', () => {
+    const text = formatAccessOffValue({ ...OFF, password: 'dropped' } as typeof OFF);
+    expect(text).toBe(
+      '{"username":"alice","signInUrl":"https://123456789012.signin.aws.amazon.com/console","consoleAccess":"off"}',
+    );
+    expect(formatAccessOffValue(OFF)).toBe(text);
+  });
+
+  test('parseStoredValue reads both shapes and tells them apart', () => {
+    const off = parseStoredValue(formatAccessOffValue(OFF));
+    expect(off).toEqual({ ...OFF, consoleAccess: 'off' });
+    expect(isAccessOff(off)).toBe(true);
+    const on = parseStoredValue(formatSecretValue(VALUE));
+    expect(on).toEqual(VALUE);
+    expect(isAccessOff(on)).toBe(false);
+  });
+
+  test('a value with a password is a password value even if it also carries the marker', () => {
+    const value = parseStoredValue(JSON.stringify({ ...VALUE, consoleAccess: 'off' }));
+    expect(isAccessOff(value)).toBe(false);
+  });
+
+  test.each([
+    ['neither a password nor the marker', JSON.stringify(OFF)],
+    ['a marker of another value', JSON.stringify({ ...OFF, consoleAccess: 'on' })],
+    ['an empty password and no marker', JSON.stringify({ ...OFF, password: '' })],
+  ])('parseStoredValue refuses %s', (_name, text) => {
+    expect(() => parseStoredValue(text)).toThrow(/holds no password and does not say console access is off/);
+  });
+
+  test('parseSecretValue (where a password is needed) refuses the off value, saying access is off', () => {
+    expect(() => parseSecretValue(formatAccessOffValue(OFF))).toThrow(
+      /says console access is off; it holds no password/,
+    );
+  });
 });

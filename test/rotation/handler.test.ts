@@ -372,10 +372,13 @@ describe('testSecret', () => {
   test('fails when the user has no login profile', async () => {
     given({ versions: ROTATING, pending: PENDING_PASSWORD, userTags: SET_ON_USER, profile: false });
     expect(failureOf(await step('testSecret'))).toMatch(/has no login profile/);
+    // (the values are read to tell whether console access is off: then no profile is what it checks for)
     expect(fake.calls.map((c) => [c.command, c.outcome])).toEqual([
       ['DescribeSecret', 'ok'],
       ['GetUser', 'ok'],
       ['GetLoginProfile', 'NoSuchEntityException'],
+      ['GetSecretValue', 'ok'],
+      ['GetSecretValue', 'ok'],
     ]);
     expect(fake.profileOf('alice')).toBeUndefined();
   });
@@ -385,10 +388,12 @@ describe('finishSecret', () => {
   test('moves AWSCURRENT to the new version (from the old one) and clears AWSPENDING', async () => {
     given({ versions: ROTATING, pending: PENDING_PASSWORD, userTags: SET_ON_USER, profile: PENDING_PASSWORD });
     await succeeds('finishSecret');
-    // only after checking that IAM holds the version (setSecret's tag on the user)
+    // only after checking that IAM holds the version (setSecret's tag on the user), and that
+    // console access is on (the AWSCURRENT value holds a password)
     expect(fake.commands()).toEqual([
       'DescribeSecret',
       'GetUser',
+      'GetSecretValue',
       'UpdateSecretVersionStage',
       'UpdateSecretVersionStage',
     ]);
@@ -402,13 +407,15 @@ describe('finishSecret', () => {
   test('run twice: the second run finds the version current and changes nothing', async () => {
     given({ versions: { [OLD]: ['AWSPREVIOUS'], [TOKEN]: ['AWSCURRENT'] }, pending: PENDING_PASSWORD });
     await succeeds('finishSecret');
-    expect(fake.commands()).toEqual(['DescribeSecret']);
+    // (it reads the current value: a password is announced again, the access-off copy never)
+    expect(fake.commands()).toEqual(['DescribeSecret', 'GetSecretValue']);
+    expect(fake.inputsOf('GetSecretValue')).toEqual([READ_CURRENT]);
   });
 
   test('run again after moving AWSCURRENT but before clearing AWSPENDING: only clears it', async () => {
     given({ versions: { [OLD]: ['AWSPREVIOUS'], [TOKEN]: ['AWSCURRENT', 'AWSPENDING'] }, pending: PENDING_PASSWORD });
     await succeeds('finishSecret');
-    expect(fake.commands()).toEqual(['DescribeSecret', 'UpdateSecretVersionStage']);
+    expect(fake.commands()).toEqual(['DescribeSecret', 'GetSecretValue', 'UpdateSecretVersionStage']);
     expect(fake.inputsOf('UpdateSecretVersionStage')).toEqual([
       { SecretId: ARN, VersionStage: 'AWSPENDING', RemoveFromVersionId: TOKEN },
     ]);
@@ -424,6 +431,7 @@ describe('finishSecret', () => {
     expect(fake.commands()).toEqual([
       'DescribeSecret',
       'GetUser',
+      'GetSecretValue',
       ...Array<string>(MAX_ATTEMPTS).fill('UpdateSecretVersionStage'),
     ]);
     expect(new Set(fake.inputsOf('UpdateSecretVersionStage').map((input) => JSON.stringify(input))).size).toBe(1);

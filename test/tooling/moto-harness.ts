@@ -308,6 +308,11 @@ export const MOTO_DIFFERENCES = {
     'GetSecretValue without VersionId/VersionStage keeps returning the version that was AWSCURRENT before an ' +
     'UpdateSecretVersionStage moved the label (moto reads a cached default version); AWS returns the version ' +
     'now labelled AWSCURRENT. Tests always name the stage (VersionStage: AWSCURRENT).',
+  putCurrentAfterStageMove:
+    'PutSecretValue with VersionStages [AWSCURRENT] after an UpdateSecretVersionStage moved AWSCURRENT takes the ' +
+    'label from the version that held it before the move, not from the one that holds it now: two versions then ' +
+    'show AWSCURRENT. AWS moves the label to the new version (the old one becomes AWSPREVIOUS). Tests do not put ' +
+    'AWSCURRENT after a rotation on moto (console access switched on after a rotation is tested on the fake).',
   noIamEvaluation:
     'moto does not evaluate IAM policies (any credentials may do anything): least privilege is tested on the ' +
     'template (construct tests, cdk-nag), not here.',

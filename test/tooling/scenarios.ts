@@ -3,6 +3,7 @@
  * CloudFormation does after the handler answers (success: cleanup; failure: rollback, or a retry).
  */
 import type { LoginProfileEvent as CustomResourceEventBase } from '../../lambda/login-profile';
+import { OWNER_TAG_KEY } from '../../lib/login-profile/contract';
 import { FakeAws } from './fake-aws';
 import {
   FailedAnswer,
@@ -12,12 +13,23 @@ import {
   assertNoPasswordIn,
   createEvent,
   deleteEvent,
+  SIGN_IN_URL,
   invoke,
   lostPasswords,
   updateEvent,
 } from './fault-harness';
 
-export type EventType = 'create' | 'reset-flag' | 'reset-token' | 'rename' | 'new-secret' | 'delete';
+export type EventType =
+  | 'create'
+  | 'reset-flag'
+  | 'reset-token'
+  | 'rename'
+  | 'new-secret'
+  | 'delete'
+  | 'create-off'
+  | 'access-off'
+  | 'access-on'
+  | 'rename-off';
 
 /**
  * What each event type calls, fault-free. `test/login-profile/resilience/faults.test.ts` checks these lists
@@ -50,6 +62,10 @@ export const CALLS: Record<EventType, string[]> = {
     'UpdateLoginProfile',
   ],
   'delete': ['GetUser', 'DeleteLoginProfile'],
+  'create-off': ['DescribeSecret', 'GetUser', 'TagUser', 'DeleteLoginProfile', 'PutSecretValue'],
+  'access-off': ['DescribeSecret', 'GetUser', 'DeleteLoginProfile', 'PutSecretValue'],
+  'access-on': ['GetUser', 'TagUser', 'GetAccountPasswordPolicy', 'PutSecretValue', 'CreateLoginProfile'],
+  'rename-off': ['DescribeSecret', 'GetUser', 'DeleteLoginProfile', 'TagUser', 'PutSecretValue'],
 };
 
 /** What a run of a scenario leaves for the assertions. */
@@ -115,6 +131,24 @@ function expectProfile(fake: FakeAws, user: string, secret: string, reset?: bool
     problems.push(`${user}'s password is not the AWSCURRENT of its secret`);
   }
   if (reset !== undefined && profile.resetRequired !== reset) problems.push(`${user}'s reset flag is not ${reset}`);
+  return problems;
+}
+
+/**
+ * Console access of `user` is off: no login profile, and the secret's AWSCURRENT value is the off
+ * value naming the user, with no password (nor one staged AWSPENDING).
+ */
+export function expectAccessOff(fake: FakeAws, user: string, secret: string): string[] {
+  const problems: string[] = [];
+  if (fake.profileOf(user)) problems.push(`${user} has a login profile while console access is off`);
+  const current = fake.valueAt(secret, 'AWSCURRENT') as Record<string, unknown> | undefined;
+  const expected = { username: user, signInUrl: SIGN_IN_URL, consoleAccess: 'off' };
+  if (JSON.stringify(current) !== JSON.stringify(expected)) {
+    problems.push(
+      `the AWSCURRENT value of ${user}'s secret is not the off value (keys: ${Object.keys(current ?? {})})`,
+    );
+  }
+  if (fake.valueAt(secret, 'AWSPENDING')?.password !== undefined) problems.push('a password is staged AWSPENDING');
   return problems;
 }
 
@@ -275,6 +309,89 @@ export const SCENARIOS: Record<EventType, Scenario> = {
           return [retry];
         },
         final: () => (fake.users.has('alice') ? ['alice was not deleted'] : []),
+      };
+    },
+  },
+  'create-off': {
+    // A login profile declared with console access off from the start.
+    async setup(fake) {
+      fake.createUser('alice');
+      const secret = fake.createSecret('alice-password');
+      const props: Props = { UserName: 'alice', SecretArn: secret, ConsoleAccess: 'false' };
+      const cfnProblems: string[] = [];
+      return {
+        event: createEvent(L, props),
+        cfnProblems,
+        onSuccess: async () => [],
+        onFailure: async (first) => {
+          const del = await invoke(deleteEvent(L, physicalIdAfterFailedCreate(first), props));
+          if (del.error !== undefined) cfnProblems.push(`the rollback's Delete failed: ${String(del.error)}`);
+          fake.deleteSecret(secret);
+          deleteUserAsCfn(fake, 'alice', cfnProblems);
+          return [del];
+        },
+        final: (ok) =>
+          ok
+            ? [
+                ...expectAccessOff(fake, 'alice', secret),
+                ...(fake.tagsOf('alice')[OWNER_TAG_KEY] === secret ? [] : ['alice is not claimed for her secret']),
+              ]
+            : fake.users.has('alice')
+              ? ['alice should have been deleted by the rollback']
+              : [],
+      };
+    },
+  },
+  'access-off': {
+    // Console access switched off: the rollback switches it back on (a new password).
+    async setup(fake) {
+      const { secret, oldProps } = await deployedAlice(fake, 'alice-password');
+      const props: Props = { ...oldProps, ConsoleAccess: 'false' };
+      return {
+        event: updateEvent(L, 'alice', props, oldProps),
+        cfnProblems: [],
+        onSuccess: async () => [],
+        onFailure: async () => [await rollbackUpdate(props, oldProps)],
+        final: (ok) => (ok ? expectAccessOff(fake, 'alice', secret) : expectProfile(fake, 'alice', secret, true)),
+      };
+    },
+  },
+  'access-on': {
+    // Console access switched back on: a new password; the rollback switches it off again.
+    async setup(fake) {
+      const { secret, oldProps } = await deployedAlice(fake, 'alice-password', { ConsoleAccess: 'false' });
+      const props: Props = { ...oldProps, ConsoleAccess: 'true' };
+      return {
+        event: updateEvent(L, 'alice', props, oldProps),
+        cfnProblems: [],
+        onSuccess: async () => [],
+        onFailure: async () => [await rollbackUpdate(props, oldProps)],
+        final: (ok) => (ok ? expectProfile(fake, 'alice', secret, true) : expectAccessOff(fake, 'alice', secret)),
+      };
+    },
+  },
+  'rename-off': {
+    // A rename that switches access off: the old user loses its profile, the new one gets none.
+    async setup(fake) {
+      const { secret, oldProps } = await deployedAlice(fake, 'user-password');
+      fake.createUser('bob');
+      const props: Props = { UserName: 'bob', SecretArn: secret, ConsoleAccess: 'false' };
+      const cfnProblems: string[] = [];
+      return {
+        event: updateEvent(L, 'alice', props, oldProps),
+        cfnProblems,
+        onSuccess: async () => {
+          const cleanup = await invoke(deleteEvent(L, 'alice', oldProps));
+          if (cleanup.error === undefined) deleteUserAsCfn(fake, 'alice', cfnProblems);
+          else cfnProblems.push('cleanup Delete of alice failed');
+          return [cleanup];
+        },
+        onFailure: async () => {
+          const rollback = await rollbackUpdate(props, oldProps);
+          deleteUserAsCfn(fake, 'bob', cfnProblems);
+          return [rollback];
+        },
+        final: (ok) => (ok ? expectAccessOff(fake, 'bob', secret) : expectProfile(fake, 'alice', secret, true)),
       };
     },
   },

@@ -7,7 +7,18 @@ import fc from 'fast-check';
 import { FakeAws, Fault, FaultKind, installFake } from '../../tooling/fake-aws';
 import { EventType, expectNothingLost, runScenario } from '../../tooling/scenarios';
 
-const TYPES: EventType[] = ['create', 'reset-flag', 'reset-token', 'rename', 'new-secret', 'delete'];
+const TYPES: EventType[] = [
+  'create',
+  'reset-flag',
+  'reset-token',
+  'rename',
+  'new-secret',
+  'delete',
+  'create-off',
+  'access-off',
+  'access-on',
+  'rename-off',
+];
 const COMMANDS = [
   'GetUser',
   'TagUser',

@@ -47,8 +47,14 @@ const WRITES = new Set([
 // `AppliedNoAnswer`, which has a matrix of its own (`unanswered.test.ts`).
 const AMBIGUOUS: FaultKind[] = ['ServiceFailure', 'InternalServiceError'];
 
-/** Calls that never apply in that event (the user already has a profile: EntityAlreadyExists). */
-const ALWAYS_REFUSED: Partial<Record<EventType, string[]>> = { 'new-secret': ['CreateLoginProfile'] };
+/**
+ * Calls that never apply in that event: the user already has a profile (EntityAlreadyExists), or
+ * has none to delete (NoSuchEntity).
+ */
+const ALWAYS_REFUSED: Partial<Record<EventType, string[]>> = {
+  'new-secret': ['CreateLoginProfile'],
+  'create-off': ['DeleteLoginProfile'],
+};
 
 type Repeat = 'once' | 'repeated';
 interface Case {

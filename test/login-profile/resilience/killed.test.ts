@@ -11,8 +11,11 @@ import { FakeAws, installFake } from '../../tooling/fake-aws';
 import { LAMBDA_TIMEOUT_MS, assertNoPasswordIn, countLeaks, lostPasswords } from '../../tooling/fault-harness';
 import { CALLS, EventType, runScenario } from '../../tooling/scenarios';
 
-/** Calls IAM refuses in that event (the user already has a profile): the kill comes during them. */
-const REFUSED: Partial<Record<EventType, string[]>> = { 'new-secret': ['CreateLoginProfile'] };
+/** Calls IAM refuses in that event (a profile already there, or none to delete): the kill comes during them. */
+const REFUSED: Partial<Record<EventType, string[]>> = {
+  'new-secret': ['CreateLoginProfile'],
+  'create-off': ['DeleteLoginProfile'],
+};
 
 const CASES: [string, EventType, string][] = [];
 for (const type of Object.keys(CALLS) as EventType[]) {

@@ -40,6 +40,10 @@ const WRITES: Record<EventType, string[]> = {
   'rename': ['DeleteLoginProfile', 'TagUser', 'PutSecretValue', 'CreateLoginProfile'],
   'new-secret': ['TagUser', 'PutSecretValue', 'UpdateLoginProfile'],
   'delete': ['DeleteLoginProfile'],
+  'create-off': ['TagUser', 'PutSecretValue'],
+  'access-off': ['DeleteLoginProfile', 'PutSecretValue'],
+  'access-on': ['TagUser', 'PutSecretValue', 'CreateLoginProfile'],
+  'rename-off': ['DeleteLoginProfile', 'TagUser', 'PutSecretValue'],
 };
 
 describe('replays', () => {
