@@ -27,18 +27,18 @@ function documentedFields(): string[] {
 }
 
 /** A stack with alice (handover rule to a queue) and bob (no rule), each with a reset token. */
-function handoverStack(token: string) {
-  return synthesize(`handover-${token}`, (app) => {
+function handoverStack(token: string, consoleAccess = true) {
+  return synthesize(`handover-${token}-${consoleAccess}`, (app) => {
     const stack = new Stack(app, 'Handover');
     const queue = new sqs.Queue(stack, 'Helpdesk', { enforceSSL: true });
-    const alice = new ConsoleUser(stack, 'Alice', { userName: 'alice', resetToken: token });
+    const alice = new ConsoleUser(stack, 'Alice', { userName: 'alice', resetToken: token, consoleAccess });
     new ConsoleUser(stack, 'Bob', { userName: 'bob', resetToken: token });
     alice.onPasswordIssued('Handover', { target: new targets.SqsQueue(queue) });
     return stack;
   });
 }
 
-test('a reset reaches the user’s target as the documented event, and only that user’s; no password in it', async () => {
+test('a reset and console access back on reach the user’s target as the documented event, only that user’s; no password in it', async () => {
   // GIVEN the stack deployed (each user's first password published on the stack's bus)
   const driver = moto.driver({ stackName: 'IntegHandover' });
   await driver.deploy(handoverStack('1'));
@@ -90,6 +90,21 @@ test('a reset reaches the user’s target as the documented event, and only that
     expect(stored.occursIn(JSON.stringify(event))).toBe(false);
     expect(stored.occursIn(driver.logs.join('\n'))).toBe(false);
   }
+
+  // WHEN alice's console access is switched off, then on again
+  await driver.deploy(handoverStack('2', false));
+  expect(await events.drain(queue.url)).toEqual([]);
+  await driver.deploy(handoverStack('2', true));
+  // THEN the queue received one event: console access back on, naming the new current version
+  const [on, ...more] = await events.drain(queue.url);
+  expect(more).toEqual([]);
+  // (the version the handler answered with; moto may leave AWSCURRENT on an off version too)
+  const onVersion = driver.loginProfile('alice').attributes.SecretVersionId;
+  expect((await moto.versions(secretArn))[onVersion]).toContain('AWSCURRENT');
+  expect(on.detail).toEqual(
+    expect.objectContaining({ reason: 'console-access-on', userName: 'alice', secretVersionId: onVersion }),
+  );
+  expect((await moto.readSecret(secretArn, { versionId: onVersion })).occursIn(JSON.stringify(on))).toBe(false);
 
   await driver.destroy();
 });
