@@ -61,7 +61,8 @@ export interface SignInAlertsProps {
  * Publishes an alert to an SNS topic when one of the given IAM users signs in to the console
  * (`rule`: CloudTrail's `ConsoleLogin`, successful or not, users matched by name), when anyone but
  * the library's own functions attempts a takeover of them (`takeoverRule`: their password, access
- * keys, MFA, policies, groups, boundary or `cdk-console-users:` tags), and when anyone but those
+ * keys, MFA, policies, groups, boundary or `cdk-console-users:` tags, and the policies, name or
+ * existence of the library's `policiesThroughGroups` groups they are in), and when anyone but those
  * functions reads or changes a given secret (`secretRule`, once a secret is added).
  *
  * EventBridge sees these events in the region CloudTrail records them in: IAM's calls and
@@ -128,7 +129,10 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
   public readonly topicKey?: kms.IKey;
   /** The EventBridge rule of the console sign-ins, on the default event bus of this stack's region. */
   public readonly rule: events.Rule;
-  /** The EventBridge rule of the takeover attempts (IAM calls on the users), on the same bus. */
+  /**
+   * The EventBridge rule of the takeover attempts (IAM calls on the users, and on the library's
+   * `policiesThroughGroups` groups they are members of), on the same bus.
+   */
   public readonly takeoverRule: events.Rule;
 
   private readonly users: { readonly user: iam.IUser; readonly name: string }[] = [];
