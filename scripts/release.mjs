@@ -6,7 +6,7 @@
 //     `## [Unreleased]` section to `## [<version>] - <UTC date>` under a new empty
 //     `## [Unreleased]`, replaces the old version with <version> in the install instructions
 //     (README.md's Install section, docs/install.md) and regenerates the API
-//     baseline (api/baseline/, the API this version ships).
+//     baseline (api/baseline.jsii, the API this version ships).
 //   node scripts/release.mjs check <tag>
 //     Fails unless <tag> is `v` + package.json's version and CHANGELOG.md has that version's
 //     section with entries. The release workflow runs it before anything is built.

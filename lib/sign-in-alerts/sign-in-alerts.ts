@@ -13,6 +13,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
+import { CHANGE_PASSWORD_GROUP_ID, REQUIRE_MFA_GROUP_ID } from '../login-profile/policy-groups';
 import { LoginProfileProvider } from '../login-profile/provider';
 import { HomeRegion, IHomeRegionAware } from '../organization/home-region';
 import { LoginProfileRotation } from '../rotation/rotation';
@@ -24,6 +25,7 @@ import {
   API_CALL_DETAIL_TYPE,
   SIGN_IN_DETAIL_TYPE,
   SecretIdForms,
+  anyGroupCallDetail,
   secretDetail,
   signInDetail,
   takeoverDetail,
@@ -60,7 +62,8 @@ export interface SignInAlertsProps {
  * Publishes an alert to an SNS topic when one of the given IAM users signs in to the console
  * (`rule`: CloudTrail's `ConsoleLogin`, successful or not, users matched by name), when anyone but
  * the library's own functions attempts a takeover of them (`takeoverRule`: their password, access
- * keys, MFA, policies, groups, boundary or `cdk-console-users:` tags), and when anyone but those
+ * keys, MFA, policies, groups, boundary or `cdk-console-users:` tags, and the policies, name or
+ * existence of the library's `policiesThroughGroups` groups they are in), and when anyone but those
  * functions reads or changes a given secret (`secretRule`, once a secret is added).
  *
  * EventBridge sees these events in the region CloudTrail records them in: IAM's calls and
@@ -127,7 +130,10 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
   public readonly topicKey?: kms.IKey;
   /** The EventBridge rule of the console sign-ins, on the default event bus of this stack's region. */
   public readonly rule: events.Rule;
-  /** The EventBridge rule of the takeover attempts (IAM calls on the users), on the same bus. */
+  /**
+   * The EventBridge rule of the takeover attempts (IAM calls on the users, and on the library's
+   * `policiesThroughGroups` groups they are members of), on the same bus.
+   */
   public readonly takeoverRule: events.Rule;
 
   private readonly users: { readonly user: iam.IUser; readonly name: string }[] = [];
@@ -180,25 +186,25 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
         detailType: [API_CALL_DETAIL_TYPE],
         // Read at synth, so that users added later and the stack's functions made later count.
         detail: Lazy.any({
-          produce: () => withCallerExclusion(takeoverDetail(this.users.map((u) => u.name)), this.libraryRoleArns()),
+          produce: () =>
+            withCallerExclusion(
+              takeoverDetail(
+                this.users.map((u) => u.name),
+                this.policyGroups().map((g) => g.groupName),
+              ),
+              this.libraryRoleArns(),
+            ),
         }) as unknown as Record<string, unknown>,
       },
     });
-    this.takeoverRule.addTarget(
-      new targets.SnsTopic(this.topic, {
-        message: apiCallMessage([
-          `IAM call ${events.EventField.fromPath('$.detail.eventName')}`,
-          `naming user "${events.EventField.fromPath('$.detail.requestParameters.userName')}"`,
-          '(a call naming no user acts on its caller)',
-        ]),
-      }),
-    );
+    this.takeoverRule.addTarget(new targets.SnsTopic(this.topic, { message: takeoverMessage(false) }));
     this.node.addValidation({
       validate: () =>
         this.users.length === 0 ? [`'users' is empty; a SignInAlerts needs at least one user (props or addUser)`] : [],
     });
     warnOfLargePattern(this.rule);
     warnOfLargePattern(this.takeoverRule);
+    this.nameGroupsInTakeoverAlerts();
     // At synth, when the forwarders of other stacks and a HomeRegion added later are known.
     Aspects.of(this).add({
       visit: (node) => {
@@ -356,16 +362,8 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
    * callers whose IAM and Secrets Manager calls raise no alert. Read at synth; nothing is created.
    */
   private libraryRoleArns(): string[] {
-    const here = Stack.of(this);
-    const stacks = new Set<Stack>([here]);
-    const scopes: IConstruct[] = [...this.users.map((u) => u.user), ...this.secrets];
-    for (const scope of scopes) {
-      const stack = Stack.of(scope);
-      // Env-agnostic stacks share the region and account tokens, and may reference each other.
-      if (stack.region === here.region && stack.account === here.account) stacks.add(stack);
-    }
     const arns: string[] = [];
-    for (const stack of stacks) {
+    for (const stack of this.stacksHere([...this.users.map((u) => u.user), ...this.secrets])) {
       for (const id of [LoginProfileProvider.ID, LoginProfileRotation.ID]) {
         const found = stack.node.tryFindChild(id);
         if (found instanceof LoginProfileProvider || found instanceof LoginProfileRotation) {
@@ -374,6 +372,62 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
       }
     }
     return arns;
+  }
+
+  /** This stack and the stacks of `scopes` that share its account and region. */
+  private stacksHere(scopes: IConstruct[]): Set<Stack> {
+    const here = Stack.of(this);
+    const stacks = new Set<Stack>([here]);
+    for (const scope of scopes) {
+      const stack = Stack.of(scope);
+      // Env-agnostic stacks share the region and account tokens, and may reference each other.
+      if (stack.region === here.region && stack.account === here.account) stacks.add(stack);
+    }
+    return stacks;
+  }
+
+  /**
+   * The library's policy groups (`policiesThroughGroups`: `CdkConsoleUsersChangePasswordGroup`,
+   * `CdkConsoleUsersRequireMfaGroup`) that one of the users is a member of, in this stack and the
+   * users' stacks of the same account and region: a call naming one of them changes what the user
+   * may do without naming the user. Read at synth; nothing is created.
+   */
+  private policyGroups(): iam.Group[] {
+    const groups: iam.Group[] = [];
+    for (const stack of this.stacksHere(this.users.map((u) => u.user))) {
+      for (const id of [CHANGE_PASSWORD_GROUP_ID, REQUIRE_MFA_GROUP_ID]) {
+        const group = stack.node.tryFindChild(id);
+        if (group instanceof iam.Group && this.users.some((u) => isMemberOf(u.user, group))) groups.push(group);
+      }
+    }
+    return groups;
+  }
+
+  /**
+   * Whether the takeover rule watches policy groups of the users (so its forwarders send on calls
+   * naming a group).
+   * @internal
+   */
+  public _watchesPolicyGroups(): boolean {
+    return this.policyGroups().length > 0;
+  }
+
+  /**
+   * At synth, when the takeover rule watches policy groups: its alert names the group too (a call
+   * naming a group names no user). The alert of a stack without them stays as it is.
+   */
+  private nameGroupsInTakeoverAlerts(): void {
+    const rule = this.takeoverRule;
+    Aspects.of(rule).add({
+      visit: (node) => {
+        if (node !== rule || !this._watchesPolicyGroups()) return;
+        const input = takeoverMessage(true).bind(rule);
+        (rule.node.defaultChild as events.CfnRule).addPropertyOverride('Targets.0.InputTransformer', {
+          InputPathsMap: input.inputPathsMap,
+          InputTemplate: input.inputTemplate,
+        });
+      },
+    });
   }
 
   private newSecretRule(): events.Rule {
@@ -423,6 +477,45 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
   }
 }
 
+/**
+ * Whether `user` is a member of `group` in the template: a user of this app by its `Groups`, an
+ * imported one by an `AWS::IAM::UserToGroupAddition` (which `addToGroup` puts in the group's stack).
+ */
+function isMemberOf(user: iam.IUser, group: iam.Group): boolean {
+  if (user instanceof iam.User) {
+    const stack = Stack.of(user);
+    const cfn = user.node.defaultChild as iam.CfnUser;
+    const groupName = JSON.stringify(stack.resolve(group.groupName));
+    const groups: unknown = stack.resolve(cfn.groups);
+    return Array.isArray(groups) && groups.some((g) => JSON.stringify(g) === groupName);
+  }
+  const stack = Stack.of(group);
+  const groupName = JSON.stringify(stack.resolve(group.groupName));
+  const userName = JSON.stringify(stack.resolve(user.userName));
+  return stack.node.findAll().some((c) => {
+    if (!(c instanceof iam.CfnUserToGroupAddition)) return false;
+    const users: unknown = stack.resolve(c.users);
+    return (
+      JSON.stringify(stack.resolve(c.groupName)) === groupName &&
+      Array.isArray(users) &&
+      users.some((u) => JSON.stringify(u) === userName)
+    );
+  });
+}
+
+/**
+ * The alert text of the takeover rule: the call, the user it names, and with `groups` the group it
+ * names (empty when the call names none).
+ */
+function takeoverMessage(groups: boolean): events.RuleTargetInput {
+  return apiCallMessage([
+    `IAM call ${events.EventField.fromPath('$.detail.eventName')}`,
+    `naming user "${events.EventField.fromPath('$.detail.requestParameters.userName')}"`,
+    ...(groups ? [`group "${events.EventField.fromPath('$.detail.requestParameters.groupName')}"`] : []),
+    '(a call naming no user acts on its caller)',
+  ]);
+}
+
 /** The event pattern of the console sign-ins (success and failure) of the IAM users `userNames`. */
 function signInPattern(userNames: string[]): events.EventPattern {
   return { source: ['aws.signin'], detailType: [SIGN_IN_DETAIL_TYPE], detail: signInDetail(userNames) };
@@ -431,13 +524,17 @@ function signInPattern(userNames: string[]): events.EventPattern {
 /**
  * The event pattern of a forwarder: the console sign-ins and the IAM calls on the users
  * `userNames` (whoever makes them: the home region's rule leaves out the library's own functions,
- * whose roles a forwarder in another region cannot name).
+ * whose roles a forwarder in another region cannot name), and with `groupCalls` the calls naming
+ * any group (the home region's rule keeps those naming the users' policy groups, whose names
+ * CloudFormation generates at deploy time in the home region's stack).
  */
-function forwardedPattern(userNames: string[]): events.EventPattern {
+function forwardedPattern(userNames: string[], groupCalls: boolean): events.EventPattern {
   return {
     source: ['aws.signin', 'aws.iam'],
     detailType: [SIGN_IN_DETAIL_TYPE, API_CALL_DETAIL_TYPE],
-    detail: { $or: [signInDetail(userNames), takeoverDetail(userNames)] },
+    detail: {
+      $or: [signInDetail(userNames), takeoverDetail(userNames), ...(groupCalls ? [anyGroupCallDetail()] : [])],
+    },
   };
 }
 
@@ -551,7 +648,13 @@ function forwardingRule(
   );
   const rule = new events.Rule(scope, id, {
     description: `cdk-console-users: forwards console sign-ins of and IAM calls on the declared IAM users to ${homeRegion}`,
-    eventPattern: forwardedPattern(Lazy.list({ produce: () => alerts._literalUserNames() })),
+    // Read at synth, when the users and their groups are known.
+    eventPattern: {
+      ...forwardedPattern([], false),
+      detail: Lazy.any({
+        produce: () => forwardedPattern(alerts._literalUserNames(), alerts._watchesPolicyGroups()).detail,
+      }) as unknown as Record<string, unknown>,
+    },
     targets: [new targets.EventBus(homeBus)],
   });
   warnOfLargePattern(rule);

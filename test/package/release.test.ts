@@ -1,6 +1,6 @@
 /**
  * The release's checks, each shown to fail on what it exists to stop:
- * - the API against the committed baseline (api/baseline/, `npm run api:check`, jsii-diff with
+ * - the API against the committed baseline (api/baseline.jsii, `npm run api:check`, jsii-diff with
  *   `--error-on all`): the compiled API passes; a probe copy of it with a prop or a method removed
  *   fails, naming it, where jsii-diff's default (`prod`) only warns because the package is
  *   `stability: experimental`; an added optional prop passes;
@@ -30,7 +30,7 @@ afterAll(() => {
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
 
-describe('the API against api/baseline/', () => {
+describe('the API against api/baseline.jsii', () => {
   // The compiled assembly, read once: pack.test.ts, beside this suite, may be recompiling it (its
   // `npm pack` runs prepare), so a read that lands mid-write is retried.
   let assemblyText: string;
@@ -54,18 +54,27 @@ describe('the API against api/baseline/', () => {
   const probe = (name: string, assembly: Json): string => {
     const dir = path.join(work, name);
     fs.mkdirSync(dir);
-    fs.copyFileSync(path.join(ROOT, 'api', 'baseline', 'package.json'), path.join(dir, 'package.json'));
-    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+    // The baseline's package.json (laid out by the script) with `assembly` as its .jsii.
+    expect(node([path.join(ROOT, 'scripts', 'api-baseline.mjs'), 'dir', dir]).status).toBe(0);
     fs.writeFileSync(path.join(dir, '.jsii'), JSON.stringify(assembly));
     return dir;
   };
   const apiCheck = (dir?: string) =>
     node([path.join(ROOT, 'scripts', 'api-baseline.mjs'), 'check', ...(dir ? [dir] : [])]);
-  const jsiiDiffDefaults = (dir: string) =>
-    node([path.join(ROOT, 'node_modules', 'jsii-diff', 'bin', 'jsii-diff'), path.join(ROOT, 'api', 'baseline'), dir]);
+  const jsiiDiffDefaults = (dir: string) => {
+    const baseline = path.join(work, 'baseline');
+    if (!fs.existsSync(baseline)) node([path.join(ROOT, 'scripts', 'api-baseline.mjs'), 'dir', baseline]);
+    return node([path.join(ROOT, 'node_modules', 'jsii-diff', 'bin', 'jsii-diff'), baseline, dir]);
+  };
+
+  it('no committed file is named .jsii: jsii-docgen would document it instead of the compiled API', () => {
+    const tracked = spawnSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' }).stdout.split('\0');
+    expect(tracked).toContain('api/baseline.jsii');
+    expect(tracked.filter((file) => path.basename(file) === '.jsii')).toEqual([]);
+  });
 
   it('the baseline is a committed assembly of this package', () => {
-    const baseline = JSON.parse(fs.readFileSync(path.join(ROOT, 'api', 'baseline', '.jsii'), 'utf8'));
+    const baseline = JSON.parse(fs.readFileSync(path.join(ROOT, 'api', 'baseline.jsii'), 'utf8'));
     expect(baseline.name).toBe('cdk-console-users');
     expect(Object.keys(baseline.types)).toEqual(
       expect.arrayContaining(['cdk-console-users.ConsoleUser', 'cdk-console-users.LoginProfile']),
@@ -74,7 +83,7 @@ describe('the API against api/baseline/', () => {
 
   it('the compiled API passes (npm run api:check)', () => {
     const check = apiCheck(probe('compiled', compiled()));
-    expect(check.output).toContain('no breaking change against api/baseline/');
+    expect(check.output).toContain('no breaking change against api/baseline.jsii');
     expect(check.status).toBe(0);
   });
 
@@ -90,7 +99,7 @@ describe('the API against api/baseline/', () => {
     const check = apiCheck(dir);
     expect(check.status).toBe(1);
     expect(check.output).toMatch(/err\s+- PROP cdk-console-users\.ConsoleUserProps\.passwordLength: has been removed/);
-    expect(check.output).toContain('the API breaks compatibility with api/baseline/');
+    expect(check.output).toContain('the API breaks compatibility with api/baseline.jsii');
     // AND jsii-diff with its defaults (--error-on prod) lets it through with a warning
     const defaults = jsiiDiffDefaults(dir);
     expect(defaults.output).toMatch(
@@ -114,7 +123,7 @@ describe('the API against api/baseline/', () => {
     const like = options.properties.find((p: Json) => p.name === 'secretName');
     options.properties.push({ ...like, name: 'description' });
     const check = apiCheck(probe('added-prop', assembly));
-    expect(check.output).toContain('no breaking change against api/baseline/');
+    expect(check.output).toContain('no breaking change against api/baseline.jsii');
     expect(check.status).toBe(0);
   });
 });

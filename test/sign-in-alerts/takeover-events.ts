@@ -248,6 +248,47 @@ export function iamEvent(
   };
 }
 
+/** The request parameters IAM records for `eventName` on the group `groupName`. */
+function groupCall(eventName: string, groupName: string): Record<string, unknown> {
+  switch (eventName) {
+    case 'AttachGroupPolicy':
+    case 'DetachGroupPolicy':
+      return { groupName, policyArn: `arn:aws:iam::${ACCOUNT}:policy/RequireMfaPolicy` };
+    case 'PutGroupPolicy':
+      return {
+        groupName,
+        policyName: 'everything',
+        policyDocument: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}',
+      };
+    case 'DeleteGroupPolicy':
+      return { groupName, policyName: 'DefaultPolicy' };
+    case 'UpdateGroup':
+      return { groupName, newGroupName: `${groupName}-renamed` };
+    default:
+      // DeleteGroup, GetGroup: the group name only.
+      return { groupName };
+  }
+}
+
+/**
+ * `caller`'s IAM call `eventName` on the group `groupName` (naming no user), recorded in us-east-1.
+ */
+export function groupEvent(caller: Caller, eventName: string, groupName: string): CallCase {
+  return {
+    name: `${caller.name}: ${eventName} on group ${groupName}`,
+    source: 'aws.iam',
+    detail: record(
+      'iam',
+      'us-east-1',
+      caller,
+      eventName,
+      groupCall(eventName, groupName),
+      null,
+      eventName === 'GetGroup',
+    ),
+  };
+}
+
 /**
  * `caller`'s Secrets Manager call `eventName` with `SecretId` `secretId` on the secret `fullArn`,
  * recorded in `region` (the secret's).

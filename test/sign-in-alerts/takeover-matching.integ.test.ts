@@ -11,7 +11,9 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { BreakGlassUser, ConsoleUser, HomeRegion, SignInAlerts, SignInAlertsForwarder } from '../../lib';
+import { REQUIRE_MFA_GROUP_ID } from '../../lib/login-profile/policy-groups';
 import {
+  GROUP_NAMED_IAM_CALLS,
   LIBRARY_TAG_KEYS,
   LIBRARY_TAG_PREFIX,
   SECRET_CALLS,
@@ -32,6 +34,7 @@ import {
   CallCase,
   Caller,
   ROOT,
+  groupEvent,
   iamEvent,
   iamUserInConsole,
   iamUserWithKeys,
@@ -51,6 +54,8 @@ interface Deployed {
   /** The ARNs of the login-profile handler's and the rotation function's roles. */
   readonly handlerRole: string;
   readonly rotationRole: string;
+  /** The name of the stack's require-MFA group (`bg-2`'s policies come through groups). */
+  readonly mfaGroup: string;
   /** The forms of each break-glass secret's ID, by user name. */
   readonly secrets: Record<string, { fullArn: string; partialArn: string; name: string }>;
   /** The resolved event patterns, by rule description. */
@@ -59,7 +64,8 @@ interface Deployed {
 
 /**
  * A home stack (break-glass users `break-glass`, with a secret named `break-glass-password` and a
- * reader, and `bg-2`, with a generated secret name, sharing the first one's alerts; `carol`, a
+ * reader, and `bg-2`, with a generated secret name and its policies through the stack's groups
+ * (`policiesThroughGroups`), sharing the first one's alerts; `carol`, a
  * console user without alerts) and, unless `forwarders` is false, a forwarder stack in each
  * forwarding region; their rules put into moto.
  */
@@ -73,7 +79,11 @@ function homeStack(stack: Stack): BreakGlassUser[] {
     secretName: 'break-glass-password',
     readers: [reader],
   });
-  const second = new BreakGlassUser(stack, 'Second', { userName: 'bg-2', signInAlerts: first.signInAlerts });
+  const second = new BreakGlassUser(stack, 'Second', {
+    userName: 'bg-2',
+    signInAlerts: first.signInAlerts,
+    policiesThroughGroups: true,
+  });
   new ConsoleUser(stack, 'Carol', { userName: 'carol' });
   return [first, second];
 }
@@ -171,6 +181,7 @@ async function deploy(options: { home: string; forwarders: boolean; stackSet?: b
     queueUrl: queue.url,
     handlerRole: functionRoleArn(template, world, /login profile/i),
     rotationRole: functionRoleArn(template, world, /rotates console passwords/i),
+    mfaGroup: String(world.resolve(stack.resolve((stack.node.findChild(REQUIRE_MFA_GROUP_ID) as iam.Group).groupName))),
     secrets: { 'break-glass': forms(secretArn(first)), 'bg-2': forms(secretArn(second)) },
     patterns,
   };
@@ -224,6 +235,14 @@ function iamCases(d: Deployed): [CallCase, boolean][] {
     cases.push([iamEvent(iamUserInConsole('carol'), eventName, undefined), false]);
     cases.push([iamEvent(ATTACKER, eventName, undefined), false]);
   }
+  // calls naming the group that carries bg-2's RequireMfaPolicy (and no user); another group's; a read
+  for (const eventName of GROUP_NAMED_IAM_CALLS) {
+    for (const caller of others) cases.push([groupEvent(caller, eventName, d.mfaGroup), true]);
+    for (const caller of library) cases.push([groupEvent(caller, eventName, d.mfaGroup), false]);
+    cases.push([groupEvent(ATTACKER, eventName, 'admins'), false]);
+    cases.push([groupEvent(ATTACKER, eventName, `${d.mfaGroup}-2`), false]);
+  }
+  cases.push([groupEvent(ATTACKER, 'GetGroup', d.mfaGroup), false]);
   // the user naming itself, and naming someone else
   cases.push([iamEvent(iamUserInConsole('break-glass'), 'CreateAccessKey', 'break-glass'), true]);
   cases.push([iamEvent(iamUserInConsole('break-glass'), 'CreateAccessKey', 'carol'), false]);
