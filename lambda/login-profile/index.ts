@@ -24,10 +24,13 @@ import { Invocation } from '../runtime/invocation';
 import { log } from '../runtime/log';
 import type { SendResponse } from '../runtime/responder';
 import { isUserName } from '../password/rules';
+import { REASON_CONSOLE_ACCESS_ON, REASON_CREATE, REASON_RESET } from '../../lib/handover/contract';
+import type { HandoverReason } from '../../lib/handover/contract';
+import { announce, handoverBus } from '../handover/publish';
 import { OffFrom, switchAccessOff } from './access';
 import { deleteProfile } from './delete';
 import { issuePassword } from './issue';
-import { CreatePlan, EventIdentity, UpdatePlan, deleteTargets, planCreate, planUpdate } from './plan';
+import { CreatePlan, EventIdentity, UpdatePlan, deleteTargets, planCreate, planUpdate, versionTokens } from './plan';
 import { LoginProfileSettings, parseProperties } from './properties';
 import { resetPassword, setResetFlag } from './reset';
 
@@ -104,7 +107,9 @@ async function dispatch(event: LoginProfileEvent, inv: Invocation): Promise<Cust
         await switchAccessOff(settings, identity, inv, OffFrom.CLAIM);
         return profileResponse(settings.userName, undefined);
       }
+      handoverBus();
       const versionId = await issuePassword(settings, identity, inv);
+      await announceIssued(REASON_CREATE, settings, identity, versionId, inv);
       return profileResponse(settings.userName, versionId);
     }
     case 'Update': {
@@ -114,7 +119,13 @@ async function dispatch(event: LoginProfileEvent, inv: Invocation): Promise<Cust
         throw new HandlerError('the Update event has no OldResourceProperties');
       }
       const old = parseProperties(event.OldResourceProperties, signInUrl);
-      const versionId = await update(settings, old, identity, inv);
+      const plan = planUpdate(old, settings);
+      const reason = ISSUING_PLANS[plan];
+      if (reason !== undefined) handoverBus();
+      const versionId = await update(plan, settings, old, identity, inv);
+      if (reason !== undefined && versionId !== undefined) {
+        await announceIssued(reason, settings, identity, versionId, inv);
+      }
       return profileResponse(settings.userName, versionId);
     }
     case 'Delete': {
@@ -141,14 +152,47 @@ async function dispatch(event: LoginProfileEvent, inv: Invocation): Promise<Cust
   }
 }
 
-/** An Update, by the plan `planUpdate` makes from the old and new settings; the new version, if any. */
+/** The plans that issue a password, and why (the handover event's reason). */
+const ISSUING_PLANS: Partial<Record<UpdatePlan, HandoverReason>> = {
+  [UpdatePlan.NEW_USER]: REASON_CREATE,
+  [UpdatePlan.NEW_SECRET]: REASON_CREATE,
+  [UpdatePlan.NEW_PASSWORD]: REASON_RESET,
+  [UpdatePlan.ACCESS_ON]: REASON_CONSOLE_ACCESS_ON,
+};
+
+/**
+ * Announces the password of `versionId` when this event issued it: a late delivery that a later
+ * change overtook answers with a version another event issued (and announced), and announces nothing.
+ */
+async function announceIssued(
+  reason: HandoverReason,
+  settings: LoginProfileSettings,
+  identity: EventIdentity,
+  versionId: string,
+  inv: Invocation,
+): Promise<void> {
+  if (!versionTokens(identity).has(versionId)) return;
+  await announce(
+    {
+      reason,
+      userName: settings.userName,
+      secretArn: settings.secretArn,
+      secretVersionId: versionId,
+      passwordResetRequired: settings.passwordResetRequired,
+    },
+    inv,
+  );
+}
+
+/** An Update, by the plan `planUpdate` made from the old and new settings; the new version, if any. */
 async function update(
+  plan: UpdatePlan,
   settings: LoginProfileSettings,
   old: LoginProfileSettings,
   identity: EventIdentity,
   inv: Invocation,
 ): Promise<string | undefined> {
-  switch (planUpdate(old, settings)) {
+  switch (plan) {
     case UpdatePlan.NEW_USER:
       // The old user's profile goes first, while its password is still AWSCURRENT: the new user's
       // password is about to take that stage, and CloudFormation ignores a failed cleanup Delete,

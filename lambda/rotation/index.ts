@@ -14,6 +14,7 @@ import {
   runInvocation,
   stringOrUndefined,
 } from '../runtime/invocation';
+import { handoverBus } from '../handover/publish';
 import { RotationSettings, createSecret, finishSecret, readSettings, setSecret, testSecret } from './steps';
 
 type Step = (settings: RotationSettings, token: string, inv: Invocation) => Promise<void>;
@@ -37,6 +38,8 @@ export function handler(event: SecretsManagerRotationEvent, context?: Invocation
         `unknown Step ${JSON.stringify(event.Step)}; expected createSecret, setSecret, testSecret or finishSecret`,
       );
     }
+    // A function that could not announce the password it would issue issues none.
+    handoverBus();
     const settings = await readSettings(event.SecretId, inv, {
       stackId: process.env[STACK_ID_ENV],
       invokedFunctionArn: context?.invokedFunctionArn,

@@ -60,6 +60,8 @@ import {
 } from '../password/secret-value';
 import { parseBooleanText } from '../runtime/parse';
 import * as checks from './checks';
+import { REASON_ROTATION } from '../../lib/handover/contract';
+import { announce } from '../handover/publish';
 
 /** The rotation settings of a secret, from its tags (written at synth by `LoginProfile`). */
 export interface RotationSettings {
@@ -325,13 +327,17 @@ function testWhileOff(
 /**
  * finishSecret: makes version `token` `AWSCURRENT` (the old one becomes `AWSPREVIOUS`) and clears
  * `AWSPENDING`; only once IAM holds it (setSecret recorded the token on the user), so that
- * `AWSCURRENT` never names a password IAM does not have.
+ * `AWSCURRENT` never names a password IAM does not have. Then announces the password (the
+ * handover event, `../handover/publish.ts`).
  */
 export async function finishSecret(settings: RotationSettings, token: string, inv: Invocation): Promise<void> {
   checks.requireRotationToken(settings.versions, token);
+  // Whether the version made current holds a password (console access on): only then is one issued.
+  let issued: boolean;
   if (stageHolder(settings.versions, 'AWSCURRENT') !== token) {
     const tags = await ownedUserTags(settings, inv);
     const current = await readCurrent(settings, inv);
+    issued = !isAccessOff(current);
     if (isAccessOff(current)) {
       // Only the off copy becomes current while access is off: never a password.
       const pending = await readPending(settings, token, inv);
@@ -348,9 +354,27 @@ export async function finishSecret(settings: RotationSettings, token: string, in
       }
       checks.requireIamHolds(tags, settings.userName, token);
     }
+  } else {
+    // A retry of a step that made the version current: announce it again if it holds a password
+    // (the first run's publish may have failed), never the off copy.
+    issued = !isAccessOff(await readCurrent(settings, inv));
   }
   await promoteVersion(inv.deadline, settings.secretArn, token, settings.versions);
   log('rotation finished', { step: 'finishSecret', userName: settings.userName, secretVersionId: token });
+  if (!issued) return;
+  // Only now is the password both IAM's and AWSCURRENT. A failed publish fails the step (the
+  // rotation is recorded as failed, the password stays working and stored); a retry of the step
+  // publishes the same version again.
+  await announce(
+    {
+      reason: REASON_ROTATION,
+      userName: settings.userName,
+      secretArn: settings.secretArn,
+      secretVersionId: token,
+      passwordResetRequired: settings.passwordResetRequired,
+    },
+    inv,
+  );
 }
 
 /**

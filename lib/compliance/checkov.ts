@@ -42,9 +42,10 @@ export const CHECKOV_REASONS = {
     'pre-signed URL CloudFormation gives a custom resource its answer through), over TLS with SigV4; what it can do ' +
     'is bounded by its IAM role. A VPC would add NAT or interface endpoints without narrowing that.',
   environmentNotSecret:
-    "The environment variables are the stack's own ID (CDK_CONSOLE_USERS_STACK_ID, AWS::StackId) and, for a " +
-    'custom-resource function, CFN_SERVICE_TIMEOUT_SECONDS, a number of seconds derived from the function timeout: ' +
-    'both are visible in the template and neither is secret; Lambda encrypts environment variables at rest with an ' +
+    "The environment variables are the stack's own ID (CDK_CONSOLE_USERS_STACK_ID, AWS::StackId), the ARN of the " +
+    "stack's handover bus (CDK_CONSOLE_USERS_HANDOVER_BUS_ARN) and, for a custom-resource function, " +
+    'CFN_SERVICE_TIMEOUT_SECONDS, a number of seconds derived from the function timeout: all are visible in the ' +
+    'template and none is secret; Lambda encrypts environment variables at rest with an ' +
     'AWS managed key, and a customer managed key would protect nothing secret.',
   logGroupAwsManagedKey:
     'CloudWatch Logs encrypts this log group with a key it manages; the handlers never log a password. A customer ' +

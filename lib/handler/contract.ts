@@ -18,6 +18,13 @@ export const SERVICE_TIMEOUT_ENV = 'CFN_SERVICE_TIMEOUT_SECONDS';
  */
 export const STACK_ID_ENV = 'CDK_CONSOLE_USERS_STACK_ID';
 
+/**
+ * The ARN of the stack's handover bus, where a function that issues passwords publishes the
+ * handover event (`lib/handover/contract.ts`). A function without it refuses to issue a password:
+ * it could not announce it.
+ */
+export const HANDOVER_BUS_ENV = 'CDK_CONSOLE_USERS_HANDOVER_BUS_ARN';
+
 /*
  * How a custom resource of the library carries its deciding properties where CloudFormation keeps
  * them for the handler to read back (`cloudformation:DescribeStackResource`).

@@ -1,4 +1,5 @@
 /** `ConsoleUser`: an IAM user with a generated console password. */
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -93,6 +94,16 @@ export class ConsoleUser extends iam.User {
   /** The account's console sign-in URL (see `LoginProfile.signInUrl`). */
   public get signInUrl(): string {
     return this.loginProfile.signInUrl;
+  }
+
+  /**
+   * A rule that sends the handover event of every password issued to this user (first password,
+   * reset, rotation, console access back on) to `options.target`, such as an SNS topic of the helpdesk: the user, the
+   * secret and its version, the sign-in URL and the reason, never the password. See
+   * `LoginProfile.onPasswordIssued` and docs/handover.md.
+   */
+  public onPasswordIssued(id: string, options?: events.OnEventOptions): events.Rule {
+    return this.loginProfile.onPasswordIssued(id, options);
   }
 
   /**

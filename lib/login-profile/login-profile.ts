@@ -1,5 +1,6 @@
 /** `LoginProfile`: a generated console password for an IAM user, kept in Secrets Manager. */
 import { CfnResource, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -33,6 +34,7 @@ import { LOGIN_PROFILE_RESOURCE_TYPE, LoginProfileResourceProperties } from './c
 import { changePasswordGroup, requireMfaGroup } from './policy-groups';
 import { LoginProfileProvider } from './provider';
 import { claimUser } from './user-claims';
+import { passwordIssuedRule } from '../handover/on-password-issued';
 
 /** Options of a login profile, shared by `LoginProfile` and `ConsoleUser`. */
 export interface LoginProfileOptions {
@@ -282,6 +284,22 @@ export class LoginProfile extends Construct {
    */
   public get signInUrl(): string {
     return signInUrl(this);
+  }
+
+  /**
+   * A rule that sends the handover event of every password issued to this login profile (first
+   * password, reset, rotation, console access back on) to `options.target`, such as an SNS topic of the helpdesk. The event
+   * names the user, the secret and its version, the sign-in URL and why the password was issued,
+   * never the password (docs/handover.md). The rule is on the stack's handover bus, where only the
+   * library's functions may put events. An SNS topic encrypted with a `kms.Key` of the app gets a
+   * key-policy statement letting EventBridge use the key.
+   *
+   * `options.eventPattern` may narrow the events by `detail` (for example `{ reason: ['rotation'] }`);
+   * it cannot change the source, detail type, user or secret.
+   */
+  public onPasswordIssued(id: string, options?: events.OnEventOptions): events.Rule {
+    const construct = this.node.scope === this.user ? (this.user as unknown as Construct) : this;
+    return passwordIssuedRule(construct, 'onPasswordIssued', this, id, options);
   }
 
   /**

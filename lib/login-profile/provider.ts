@@ -10,6 +10,7 @@ import { StackFunction } from '../handler/stack-function';
 import { keyArnBound, secretArnBound, userArnBound } from '../permissions/limits';
 import { SECRET_KEY_STATEMENT, secretKeyStatement } from '../permissions/permission-packer';
 import { STACK_TAG_KEY } from './contract';
+import { HandoverBus } from '../handover/handover-bus';
 
 const USER_STATEMENT = 'ManageLoginProfilesOfDeclaredUsers';
 const SECRET_STATEMENT = 'WriteDeclaredPasswordSecrets';
@@ -87,6 +88,8 @@ export class LoginProfileProvider extends StackFunction {
         ],
       },
     });
+    // Every password it issues is announced on the stack's handover bus.
+    HandoverBus.of(this).addPublisher(this.handler, this.policy);
     acknowledgeClaimedProfileDeletes(this.policy);
     // Every login profile references the function (its service token), so this makes the policy
     // exist before, and outlive, all of them. The function resource only: its role is referenced

@@ -14,6 +14,7 @@ import { stackSingleton } from '../core/stack-singleton';
 import { checkUserNameInTag, userNameOf } from '../core/user-name';
 import { PropValidationError } from '../core/validation';
 import { PENDING_VERSION_TAG_KEY, ROTATED_VERSION_TAG_KEY, ROTATION_TAGS } from './contract';
+import { HandoverBus } from '../handover/handover-bus';
 
 /** Secrets Manager's limits for a rotation interval (`rate(...)` schedule expression). */
 const MIN_ROTATION_INTERVAL = Duration.hours(4);
@@ -92,6 +93,8 @@ export class LoginProfileRotation extends StackFunction {
         ],
       },
     });
+    // Every password it issues is announced on the stack's handover bus.
+    HandoverBus.of(this).addPublisher(this.handler, this.policy);
     // Secrets Manager invokes the function; only on behalf of this account (confused deputy).
     this.handler.whenBuilt((fn) =>
       fn.addPermission('SecretsManagerInvoke', {

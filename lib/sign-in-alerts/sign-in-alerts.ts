@@ -20,6 +20,7 @@ import { LoginProfileRotation } from '../rotation/rotation';
 import { addWarning } from '../core/deployment';
 import { PropValidationError, validateUserName } from '../core/validation';
 import { userNameOf } from '../core/user-name';
+import { allowEventBridgeToEncryptWith } from '../permissions/event-bridge-key';
 import {
   API_CALL_DETAIL_TYPE,
   SIGN_IN_DETAIL_TYPE,
@@ -151,16 +152,7 @@ export class SignInAlerts extends Construct implements IHomeRegionAware {
         description: `Encrypts the console sign-in alerts of ${this.node.path}`,
         enableKeyRotation: true,
       });
-      // EventBridge publishes with its own service principal, which needs the key: a topic under
-      // the AWS managed aws/sns key, whose policy cannot be changed, drops EventBridge's messages.
-      key.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'EventBridgePublishesSignInAlerts',
-          principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-          actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-          resources: ['*'],
-        }),
-      );
+      allowEventBridgeToEncryptWith(key, 'EventBridgePublishesSignInAlerts');
       this.topicKey = key;
       this.topic = new sns.Topic(this, 'Topic', {
         displayName: 'Console sign-in alerts',

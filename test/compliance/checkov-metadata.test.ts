@@ -6,7 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AccountPasswordPolicy, ConsoleUser, HandlerSettings, LoginProfile } from '../../lib';
 import { CHECKOV_REASONS, addCheckovSkips } from '../../lib/compliance/checkov';
-import { STACK_ID_ENV } from '../../lib/handler/contract';
+import { STACK_ID_ENV, HANDOVER_BUS_ENV } from '../../lib/handler/contract';
 
 const env = { account: '123456789012', region: 'eu-west-1' };
 const newStack = () => new Stack(new App(), 'Stack', { env });
@@ -36,7 +36,7 @@ describe('checkov acknowledgements', () => {
     expect(skipsOf(resources, 'AWS::SecretsManager::Secret')).toEqual([['CKV_AWS_149']]);
   });
 
-  test("the rotation function's one environment variable is its stack's ID, acknowledged for CKV_AWS_173", () => {
+  test("the rotation function's environment variables are its stack's ID and its handover bus, acknowledged for CKV_AWS_173", () => {
     const s = newStack();
     new ConsoleUser(s, 'A', {
       userName: 'a',
@@ -48,7 +48,10 @@ describe('checkov acknowledgements', () => {
       String(f.Properties.Description).includes('rotates'),
     )!;
     expect(rotation.Properties.Environment).toEqual({
-      Variables: { [STACK_ID_ENV]: { Ref: 'AWS::StackId' } },
+      Variables: {
+        [STACK_ID_ENV]: { Ref: 'AWS::StackId' },
+        [HANDOVER_BUS_ENV]: { 'Fn::GetAtt': [expect.stringMatching(/^CdkConsoleUsersHandoverBus/), 'Arn'] },
+      },
     });
     expect(rotation.Metadata.checkov.skip.map((x: { id: string }) => x.id).sort()).toEqual([
       'CKV_AWS_115',

@@ -407,13 +407,15 @@ describe('finishSecret', () => {
   test('run twice: the second run finds the version current and changes nothing', async () => {
     given({ versions: { [OLD]: ['AWSPREVIOUS'], [TOKEN]: ['AWSCURRENT'] }, pending: PENDING_PASSWORD });
     await succeeds('finishSecret');
-    expect(fake.commands()).toEqual(['DescribeSecret']);
+    // (it reads the current value: a password is announced again, the access-off copy never)
+    expect(fake.commands()).toEqual(['DescribeSecret', 'GetSecretValue']);
+    expect(fake.inputsOf('GetSecretValue')).toEqual([READ_CURRENT]);
   });
 
   test('run again after moving AWSCURRENT but before clearing AWSPENDING: only clears it', async () => {
     given({ versions: { [OLD]: ['AWSPREVIOUS'], [TOKEN]: ['AWSCURRENT', 'AWSPENDING'] }, pending: PENDING_PASSWORD });
     await succeeds('finishSecret');
-    expect(fake.commands()).toEqual(['DescribeSecret', 'UpdateSecretVersionStage']);
+    expect(fake.commands()).toEqual(['DescribeSecret', 'GetSecretValue', 'UpdateSecretVersionStage']);
     expect(fake.inputsOf('UpdateSecretVersionStage')).toEqual([
       { SecretId: ARN, VersionStage: 'AWSPENDING', RemoveFromVersionId: TOKEN },
     ]);

@@ -98,6 +98,9 @@ export class TemplateRenderer {
         );
       case 'AWS::KMS::Key':
         return KEY_ID;
+      case 'AWS::Events::EventBus':
+        // Its name is required: CloudFormation generates none.
+        return String(this.render(resource.Properties?.Name));
       case 'AWS::IAM::ManagedPolicy':
         return this.arn(
           'iam',
@@ -121,6 +124,8 @@ export class TemplateRenderer {
           return this.arn('kms', this.env.region, `key/${KEY_ID}`);
         case 'AWS::Lambda::Function':
           return this.arn('lambda', this.env.region, `function:${this.name(id, resource, 'FunctionName', 64, true)}`);
+        case 'AWS::Events::EventBus':
+          return this.arn('events', this.env.region, `event-bus/${this.ref(id)}`);
       }
     }
     return UNKNOWN_VALUE;

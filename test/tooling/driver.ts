@@ -90,6 +90,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CreateEventBusCommand, DeleteEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -346,7 +347,11 @@ export class Driver {
     const { accountId, region } = this.pseudo;
     const base = { endpoint: this.endpoint, region };
     if (accountId === ACCOUNT) {
-      this.session ??= { iam: new IAMClient(base), secrets: new SecretsManagerClient(base) };
+      this.session ??= {
+        iam: new IAMClient(base),
+        secrets: new SecretsManagerClient(base),
+        events: new EventBridgeClient(base),
+      };
     } else {
       if (!this.session?.credentials || (await callerAccount(base, this.session.credentials)) !== accountId) {
         const roleArn = `arn:${this.pseudo.partition}:iam::${accountId}:role/${EXECUTION_ROLE}`;
@@ -372,6 +377,7 @@ export class Driver {
           credentials,
           iam: new IAMClient({ ...base, credentials }),
           secrets: new SecretsManagerClient({ ...base, credentials }),
+          events: new EventBridgeClient({ ...base, credentials }),
         };
       }
     }
@@ -829,6 +835,13 @@ export class Driver {
         );
         return { ...base, physicalId: created.ARN!, attributes: { Id: created.ARN! } };
       }
+      case 'AWS::Events::EventBus': {
+        // The bus the library's functions publish on (moto keeps no resource policy: not modelled).
+        const name = String(properties.Name);
+        const { events } = await this.ready();
+        const created = await events.send(new CreateEventBusCommand({ Name: name }));
+        return { ...base, physicalId: name, attributes: { Arn: created.EventBusArn!, Name: name } };
+      }
       default:
         if (isCustomResource(resource.Type)) {
           const response = await this.send({
@@ -902,6 +915,11 @@ export class Driver {
           );
         }
         await iam.send(new DeleteUserCommand({ UserName: resource.physicalId }));
+        return;
+      }
+      case 'AWS::Events::EventBus': {
+        const { events } = await this.ready();
+        await events.send(new DeleteEventBusCommand({ Name: resource.physicalId }));
         return;
       }
       case 'AWS::SecretsManager::Secret': {
@@ -1147,6 +1165,7 @@ interface Session {
   readonly credentials?: Credentials;
   readonly iam: IAMClient;
   readonly secrets: SecretsManagerClient;
+  readonly events: EventBridgeClient;
 }
 
 /** The account moto treats `credentials` as. */

@@ -32,12 +32,19 @@ export class MotoEvents {
     return { url: QueueUrl, arn: Attributes.QueueArn };
   }
 
-  /** A rule on the default bus with `pattern` (an object) and one target per ARN. */
-  async putRule(name: string, pattern: unknown, targetArns: string[]): Promise<void> {
-    await this.call('events', 'PutRule', { Name: name, EventPattern: JSON.stringify(pattern), State: 'ENABLED' });
+  /** A rule on `eventBusName` (the default bus unless given) with `pattern` (an object) and one target per ARN. */
+  async putRule(name: string, pattern: unknown, targetArns: string[], eventBusName?: string): Promise<void> {
+    const bus = eventBusName === undefined ? {} : { EventBusName: eventBusName };
+    await this.call('events', 'PutRule', {
+      Name: name,
+      EventPattern: JSON.stringify(pattern),
+      State: 'ENABLED',
+      ...bus,
+    });
     await this.call('events', 'PutTargets', {
       Rule: name,
       Targets: targetArns.map((arn, i) => ({ Id: `target-${i}`, Arn: arn })),
+      ...bus,
     });
   }
 

@@ -2,6 +2,8 @@
  * A stateful in-memory fake of the IAM and Secrets Manager APIs the three handlers use (login
  * profile, rotation, account password policy), with a fault-injection layer and a log of every
  * call with its exact input, in order (tests assert the whole list: an unexpected call fails them).
+ * EventBridge's `PutEvents` (the handover event) is answered too, logged in a list of its own
+ * (`eventCalls`), with the events each bus received (`published`).
  * It also answers the two CloudFormation reads that attest a custom-resource event
  * (`DescribeStackResource`, `DescribeStacks`) from a model of the stacks (`FakeCloudFormation`),
  * logged in a list of their own (`cloudFormationCalls`), so the IAM and Secrets Manager list stays
@@ -39,6 +41,9 @@ import {
   SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
 import { CloudFormationClient, CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
+import { EventBridgeClient, EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
+import { eventBridge } from '../../lambda/aws/events';
+import { HANDOVER_BUS_ENV } from '../../lib/handler/contract';
 import type { MetadataBearer } from '@aws-sdk/types';
 import type { CloudFormationResponse } from '../../lambda/runtime/responder';
 import { resetClients } from '../../lambda/aws/call';
@@ -58,6 +63,12 @@ export { ACCOUNT, REGION } from './lambda-fixtures';
 export const TIMEOUT_FAULT_MS = 2_000;
 
 export type Service = 'iam' | 'secretsmanager' | 'cloudformation';
+
+/** The services the fake answers: `Service`, and EventBridge (logged apart, in `eventCalls`). */
+export type AnsweredService = Service | 'events';
+
+/** The bus the fake's handlers publish handover events on (`HANDOVER_BUS_ENV`): the stack `app`'s, as TemplateWorld deploys it. */
+export const HANDOVER_BUS_ARN = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/cdk-console-users-handover-app`;
 
 /**
  * Failures the fault layer can inject: AWS error names, plus a connection timeout, a call that is
@@ -88,7 +99,9 @@ export type FaultKind =
   | 'AccessDenied'
   | 'MalformedPolicyDocument'
   /** The Lambda dies during this call (its answer never comes): models a crash or a kill at timeout. */
-  | 'Crash';
+  | 'Crash'
+  /** `PutEvents` answers 200 with `FailedEntryCount: 1` (EventBridge refused the entry): nothing is published. */
+  | 'FailedEntry';
 
 /** One fault rule: fail calls `from`..`from+count-1` (1-based, counting every SDK attempt) of `command`. */
 export interface Fault {
@@ -137,8 +150,8 @@ interface SecretState {
 }
 
 /** One SDK attempt the fake received (input kept in memory only; never printed). */
-export interface CallRecord {
-  readonly service: Service;
+export interface CallRecord<S extends AnsweredService = Service> {
+  readonly service: S;
   readonly command: string;
   /** A copy of the input as the SDK sent it. */
   readonly input: Record<string, unknown>;
@@ -146,7 +159,7 @@ export interface CallRecord {
   readonly outcome: 'ok' | string;
 }
 
-const SERVICE_OF: Record<string, Service> = {
+const SERVICE_OF: Record<string, AnsweredService> = {
   GetUser: 'iam',
   TagUser: 'iam',
   CreateUser: 'iam',
@@ -164,7 +177,18 @@ const SERVICE_OF: Record<string, Service> = {
   UpdateSecretVersionStage: 'secretsmanager',
   DescribeStackResource: 'cloudformation',
   DescribeStacks: 'cloudformation',
+  PutEvents: 'events',
 };
+
+/** One event a bus received through `PutEvents`. */
+export interface PublishedEvent {
+  readonly eventBusName: string;
+  readonly source: string;
+  readonly detailType: string;
+  /** The detail as sent (a JSON string). */
+  readonly detail: string;
+  readonly resources: readonly string[];
+}
 
 /** Secrets Manager keeps at most this many versions without staging labels, then refuses new ones. */
 const MAX_UNLABELED_VERSIONS = 100;
@@ -180,6 +204,10 @@ export class FakeAws {
   readonly calls: CallRecord[] = [];
   /** Every CloudFormation attempt, in order (a list of its own: `calls` stays what events do to the account). */
   readonly cloudFormationCalls: CallRecord[] = [];
+  /** Every EventBridge attempt, in order (a list of its own, as CloudFormation's). */
+  readonly eventCalls: CallRecord<'events'>[] = [];
+  /** The events the buses accepted, in order. */
+  readonly published: PublishedEvent[] = [];
   /** The stacks CloudFormation answers about, and the hooks that move them as CloudFormation sends events. */
   readonly cloudFormation = new FakeCloudFormation();
   authorize: Authorizer | undefined;
@@ -301,6 +329,7 @@ export class FakeAws {
   forgetCalls(): void {
     this.calls.splice(0);
     this.cloudFormationCalls.splice(0);
+    this.eventCalls.splice(0);
   }
 
   /** The commands of every CloudFormation attempt the fake answered, in order. */
@@ -389,6 +418,15 @@ export class FakeAws {
         this.faultsHit++;
         throw echo(await faultError(service, fault.kind, abortSignal), fault, input);
       }
+      if (fault?.kind === 'FailedEntry') {
+        // EventBridge answers, refusing the entry: a failure only the caller's reading of the answer sees.
+        this.faultsHit++;
+        this.logOf(service).push({ service, command, input, outcome: 'FailedEntry' });
+        return {
+          FailedEntryCount: 1,
+          Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'refused by the fake' }],
+        };
+      }
       if (fault && !fault.afterApply) {
         this.faultsHit++;
         throw echo(await faultError(service, fault.kind, abortSignal), fault, input);
@@ -406,13 +444,14 @@ export class FakeAws {
     }
   }
 
-  private logOf(service: Service): CallRecord[] {
+  private logOf(service: AnsweredService): CallRecord<AnsweredService>[] {
+    if (service === 'events') return this.eventCalls as CallRecord<AnsweredService>[];
     return service === 'cloudformation' ? this.cloudFormationCalls : this.calls;
   }
 
   private async checkAccess(
     authorize: Authorizer,
-    service: Service,
+    service: AnsweredService,
     command: string,
     input: Record<string, unknown>,
   ): Promise<void> {
@@ -422,7 +461,18 @@ export class FakeAws {
     }
     if (service === 'secretsmanager') resource = this.findSecret(input.SecretId, false)?.arn ?? String(input.SecretId);
     if (service === 'cloudformation') resource = this.cloudFormation.stackArnOf(input.StackName);
+    if (service === 'events') {
+      resource = String((input.Entries as { EventBusName?: string }[] | undefined)?.[0]?.EventBusName ?? 'default');
+    }
     if (!(await authorize(`${service}:${command}`, resource))) {
+      if (service === 'events') {
+        throw new EventBridgeServiceException({
+          name: 'AccessDeniedException',
+          $fault: 'client',
+          message: `not authorized to perform: events:PutEvents on resource: ${resource}`,
+          $metadata: meta(400),
+        });
+      }
       const message = `User: arn:aws:sts::${ACCOUNT}:assumed-role/handler is not authorized to perform: ${service}:${command} on resource: ${resource}`;
       if (service === 'cloudformation') {
         throw new CloudFormationServiceException({
@@ -449,6 +499,8 @@ export class FakeAws {
         return this.cloudFormation.describeStackResource(input);
       case 'DescribeStacks':
         return this.cloudFormation.describeStacks(input);
+      case 'PutEvents':
+        return this.putEvents(input);
       case 'GetAccountPasswordPolicy':
         if (!this.passwordPolicy) {
           throw new NoSuchEntityException({
@@ -605,6 +657,29 @@ export class FakeAws {
       default:
         throw new Error(`the fake does not implement ${command}`);
     }
+  }
+
+  private putEvents(input: Record<string, unknown>): Record<string, unknown> {
+    const entries = (input.Entries as Record<string, unknown>[] | undefined) ?? [];
+    const results = entries.map((entry, i) => {
+      const event: PublishedEvent = {
+        eventBusName: String(entry.EventBusName ?? 'default'),
+        source: String(entry.Source),
+        detailType: String(entry.DetailType),
+        detail: String(entry.Detail),
+        resources: (entry.Resources as string[] | undefined) ?? [],
+      };
+      this.published.push(event);
+      return { EventId: `fake-event-${this.published.length}-${i}` };
+    });
+    return { FailedEntryCount: 0, Entries: results };
+  }
+
+  /** The parsed details of the events `bus` accepted (every bus when not given), in order. */
+  publishedDetails(bus?: string): Record<string, unknown>[] {
+    return this.published
+      .filter((e) => bus === undefined || e.eventBusName === bus)
+      .map((e) => JSON.parse(e.detail) as Record<string, unknown>);
   }
 
   private putSecretValue(input: Record<string, unknown>): Record<string, unknown> {
@@ -806,7 +881,7 @@ function waitForAbort(signal: AbortSignalLike | undefined, ms?: number, timeout?
 }
 
 /** The error a real call would raise for `kind`, shaped as the SDK shapes it. */
-async function faultError(service: Service, kind: FaultKind, abortSignal?: AbortSignalLike): Promise<Error> {
+async function faultError(service: AnsweredService, kind: FaultKind, abortSignal?: AbortSignalLike): Promise<Error> {
   if (service === 'cloudformation') {
     // CloudFormation's query protocol: unmodelled errors keep their bare code as the name.
     const error = (name: string, status: number, message: string) =>
@@ -828,7 +903,31 @@ async function faultError(service: Service, kind: FaultKind, abortSignal?: Abort
         break;
     }
   }
+  if (service === 'events') {
+    const error = (name: string, status: number, message: string) =>
+      new EventBridgeServiceException({
+        name,
+        $fault: status >= 500 ? 'server' : 'client',
+        message,
+        $metadata: meta(status),
+      });
+    switch (kind) {
+      case 'Throttling':
+        return error('ThrottlingException', 400, 'Rate exceeded');
+      case 'ServiceFailure':
+      case 'InternalServiceError':
+        return error('InternalException', 500, 'An internal error occurred.');
+      case 'AccessDenied':
+        return error('AccessDeniedException', 400, 'denied');
+      case 'ResourceNotFound':
+        return error('ResourceNotFoundException', 400, 'Event bus not found.');
+      default:
+        break;
+    }
+  }
   switch (kind) {
+    case 'FailedEntry':
+      throw new Error('FailedEntry is an answer of PutEvents, not an error');
     case 'AppliedNoAnswer':
       // The call was applied (see `call`); the answer never comes. Only an abort ends the wait.
       return waitForAbort(abortSignal);
@@ -917,7 +1016,10 @@ export function sdkCallsPreparing(): number {
 }
 
 /** Adds the middleware that answers every attempt of `client` from `fake` (below the SDK retry). */
-function answerFrom(fake: FakeAws, client: IAMClient | SecretsManagerClient | CloudFormationClient): void {
+function answerFrom(
+  fake: FakeAws,
+  client: IAMClient | SecretsManagerClient | CloudFormationClient | EventBridgeClient,
+): void {
   const stack = client.middlewareStack as IAMClient['middlewareStack'];
   const reached = new WeakMap<object, () => void>();
   stack.add(
@@ -961,9 +1063,12 @@ export function installFake(fake: FakeAws): void {
   answerFrom(fake, iam());
   answerFrom(fake, secrets());
   answerFrom(fake, cloudFormation());
+  answerFrom(fake, eventBridge());
   installed = fake;
   // The handlers act only on events of their own stack: the one the fixtures' events name.
   process.env[STACK_ID_ENV] = STACK_ID;
+  // And announce what they issue on the stack's handover bus.
+  process.env[HANDOVER_BUS_ENV] = HANDOVER_BUS_ARN;
 }
 
 let installed: FakeAws | undefined;
@@ -981,12 +1086,16 @@ export function installedFake(): FakeAws | undefined {
 export function installFakeInSdk(fake: FakeAws): () => void {
   const routed = new WeakSet<object>();
   process.env[STACK_ID_ENV] = STACK_ID;
+  process.env[HANDOVER_BUS_ENV] = HANDOVER_BUS_ARN;
   installed = fake;
-  const undo = [IAMClient, SecretsManagerClient, CloudFormationClient].map((Client) => {
+  const undo = [IAMClient, SecretsManagerClient, CloudFormationClient, EventBridgeClient].map((Client) => {
     const prototype = Client.prototype as { send: (...args: unknown[]) => unknown };
     const own = Object.getOwnPropertyDescriptor(prototype, 'send');
     const send = prototype.send;
-    prototype.send = function (this: IAMClient | SecretsManagerClient | CloudFormationClient, ...args: unknown[]) {
+    prototype.send = function (
+      this: IAMClient | SecretsManagerClient | CloudFormationClient | EventBridgeClient,
+      ...args: unknown[]
+    ) {
       if (!routed.has(this)) {
         routed.add(this);
         answerFrom(fake, this);

@@ -8,6 +8,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.AWS_ENDPOINT_URL_IAM = server.endpoint;
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = server.endpoint;
   process.env.AWS_ENDPOINT_URL_STS = server.endpoint;
+  process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = server.endpoint;
   // moto's own CloudFormation, which knows none of the driver's stacks; useMoto() points it at the proxy.
   process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = server.endpoint;
 }

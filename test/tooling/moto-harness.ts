@@ -27,10 +27,10 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { PasswordPolicy, policyViolations } from '../../lambda/password/generator';
-import { STACK_ID_ENV } from '../../lib/handler/contract';
+import { HANDOVER_BUS_ENV, STACK_ID_ENV } from '../../lib/handler/contract';
 import { CloudFormationService, StackModel } from './cloudformation';
 import { ATTESTED_PROPERTIES_KEY } from './cloudformation-record';
-import { Driver, DriverOptions, REGION } from './driver';
+import { ACCOUNT, Driver, DriverOptions, REGION } from './driver';
 import { resetMoto } from './moto-server';
 import { MotoProxy, ProxiedCall, secretDigest, startMotoProxy } from './moto-proxy';
 
@@ -58,6 +58,11 @@ export class StoredSecret {
   /** Rules of `policy` the password breaks (names only). */
   public violations(policy: PasswordPolicy): string[] {
     return policyViolations(this.#password, policy);
+  }
+
+  /** Whether the password appears anywhere in `text` (an event, a log): a boolean, never the password. */
+  public occursIn(text: string): boolean {
+    return this.#password.length > 0 && text.includes(this.#password);
   }
 
   /** Whether both hold the same password. */
@@ -141,13 +146,15 @@ export function useCloudFormationRecord(stackId: string): CloudFormationRecordHa
   service.register(stack);
   let proxy: MotoProxy | undefined;
   const saved: Record<string, string | undefined> = {};
-  const variables = ['AWS_ENDPOINT_URL_CLOUDFORMATION', STACK_ID_ENV];
+  const variables = ['AWS_ENDPOINT_URL_CLOUDFORMATION', STACK_ID_ENV, HANDOVER_BUS_ENV];
   beforeAll(async () => {
     proxy = await startMotoProxy({ target: endpoint });
     proxy.answerCloudFormation(service.responder);
     for (const name of variables) saved[name] = process.env[name];
     process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = proxy.endpoint;
     process.env[STACK_ID_ENV] = stackId;
+    // The account's default bus, which moto always has: the handover events of these handlers.
+    process.env[HANDOVER_BUS_ENV] = defaultBusArn(region, account);
   });
   afterAll(async () => {
     for (const name of variables) {
@@ -196,6 +203,10 @@ export function useMoto(): MotoHarness {
     process.env.AWS_ENDPOINT_URL_IAM = proxy.endpoint;
     process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = proxy.endpoint;
     process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = proxy.endpoint;
+    process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = proxy.endpoint;
+    // A handler invoked without the driver (which sets the function's own environment) publishes
+    // its handover events on the account's default bus, which moto always has.
+    process.env[HANDOVER_BUS_ENV] ??= defaultBusArn(REGION, ACCOUNT);
   });
   beforeEach(async () => {
     await resetMoto(endpoint);
@@ -324,3 +335,8 @@ export const MOTO_DIFFERENCES = {
     'IAM in moto is immediately consistent: the NoSuchEntity-after-CreateUser retries are not exercised here ' +
     '(they are in the mocked handler tests).',
 } as const;
+
+/** The ARN of the default event bus of `account` in `region`. */
+export function defaultBusArn(region: string, account: string): string {
+  return `arn:aws:events:${region}:${account}:event-bus/default`;
+}

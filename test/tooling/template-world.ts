@@ -70,6 +70,10 @@ export class TemplateWorld {
       } else if (resource.Type === 'AWS::Lambda::Function') {
         this.refs.set(id, `${stackName}-${id}`);
         this.arns.set(id, `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${stackName}-${id}`);
+      } else if (resource.Type === 'AWS::Events::EventBus') {
+        const name = String(this.resolve(props.Name));
+        this.refs.set(id, name);
+        this.arns.set(id, `arn:aws:events:${region}:${ACCOUNT}:event-bus/${name}`);
       } else if (resource.Type === 'AWS::KMS::Key') {
         this.refs.set(id, `key-${id}`);
         this.arns.set(id, `arn:aws:kms:${REGION}:${ACCOUNT}:key/${id}`);
