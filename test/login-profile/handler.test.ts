@@ -3,8 +3,8 @@ import { LoginProfileEvent, handler, handlerWith } from '../../lambda/login-prof
 import { LOG_FIELDS } from '../../lambda/runtime/log';
 import { policyViolations } from '../../lambda/password/generator';
 import { OWNER_TAG_KEY, STACK_TAG_KEY } from '../../lib/login-profile/contract';
-import { FakeAws, installFake } from '../tooling/fake-aws';
-import { assertNoPasswordIn, captureOutput, failureOf, invoke } from '../tooling/fault-harness';
+import { assertNoPasswordIn, captureOutput, failureOf } from '../tooling/fault-harness';
+import { fakeAwsSuite } from '../tooling/handler-suite';
 import {
   LoginProfileProps,
   RESET_TOKEN_CALLS,
@@ -29,64 +29,37 @@ const PROPS: LoginProfileProps = {
 };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-let fake: FakeAws;
-/** The output of every invocation of the test, scanned for passwords after it. */
-let outputs: string[];
+// Whatever happened, no password the fake saw reached any output (logs, stdout, stderr, errors, responses).
+const { fake, run, succeeds } = fakeAwsSuite();
 
 const source = (props: Partial<LoginProfileProps> = {}, requestId = 'request-1') =>
   loginProfileSource('AliceLoginProfile', { ...PROPS, ...props }, requestId);
 const createEvent = (props: Partial<LoginProfileProps> = {}, requestId?: string): LoginProfileEvent =>
   createEventOf(source(props, requestId));
 
-async function run(event: LoginProfileEvent) {
-  const result = await invoke(event);
-  outputs.push(result.output);
-  return result;
-}
-
-async function succeeds(event: LoginProfileEvent) {
-  const result = await run(event);
-  expect(result.error).toBeUndefined();
-  expect(result.timedOut).toBe(false);
-  return result.response!;
-}
-
 /** A user, its secret, and a Create that succeeded (its calls forgotten): the world before an Update or Delete. */
 async function deployed(): Promise<{ version: string; password: string }> {
-  fake.createUser('alice');
-  fake.createSecret('alice-password', { arn: SECRET_ARN });
+  fake().createUser('alice');
+  fake().createSecret('alice-password', { arn: SECRET_ARN });
   await succeeds(createEvent({}, 'request-0'));
-  fake.forgetCalls();
+  fake().forgetCalls();
   return {
-    version: fake.versionIdAt(SECRET_ARN, 'AWSCURRENT')!,
-    password: fake.valueAt(SECRET_ARN, 'AWSCURRENT')!.password!,
+    version: fake().versionIdAt(SECRET_ARN, 'AWSCURRENT')!,
+    password: fake().valueAt(SECRET_ARN, 'AWSCURRENT')!.password!,
   };
 }
 
 /** The password now in the secret's AWSCURRENT version and in the user's login profile (they must agree). */
 function currentPassword(userName = 'alice'): string {
-  const stored = fake.valueAt(SECRET_ARN, 'AWSCURRENT')!.password!;
-  expect(fake.profileOf(userName)!.password === stored).toBe(true);
+  const stored = fake().valueAt(SECRET_ARN, 'AWSCURRENT')!.password!;
+  expect(fake().profileOf(userName)!.password === stored).toBe(true);
   return stored;
 }
 
-beforeEach(() => {
-  jest.useFakeTimers();
-  fake = new FakeAws();
-  installFake(fake);
-  outputs = [];
-});
-
-afterEach(() => {
-  jest.useRealTimers();
-  // Whatever happened, no password the fake saw reached any output (logs, stdout, stderr, errors, responses).
-  assertNoPasswordIn(fake, ...outputs);
-});
-
 describe('Create', () => {
   beforeEach(() => {
-    fake.createUser('alice');
-    fake.createSecret('alice-password', { arn: SECRET_ARN });
+    fake().createUser('alice');
+    fake().createSecret('alice-password', { arn: SECRET_ARN });
   });
 
   test('with no account policy: claims the user, stores a compliant password, then creates the profile', async () => {
@@ -94,15 +67,15 @@ describe('Create', () => {
     // WHEN
     const response = await succeeds(createEvent());
     // THEN exactly these calls, in this order of effect: the secret is written before IAM sees the password
-    expect(fake.calls.map((c) => [c.command, c.outcome])).toEqual([
+    expect(fake().calls.map((c) => [c.command, c.outcome])).toEqual([
       ['GetUser', 'ok'],
       ['TagUser', 'ok'],
       ['GetAccountPasswordPolicy', 'NoSuchEntityException'],
       ['PutSecretValue', 'ok'],
       ['CreateLoginProfile', 'ok'],
     ]);
-    expect(fake.inputsOf('GetUser')).toEqual([{ UserName: 'alice' }]);
-    expect(fake.inputsOf('TagUser')).toEqual([
+    expect(fake().inputsOf('GetUser')).toEqual([{ UserName: 'alice' }]);
+    expect(fake().inputsOf('TagUser')).toEqual([
       {
         UserName: 'alice',
         Tags: [
@@ -111,10 +84,10 @@ describe('Create', () => {
         ],
       },
     ]);
-    expect(fake.inputsOf('GetAccountPasswordPolicy')).toEqual([{}]);
+    expect(fake().inputsOf('GetAccountPasswordPolicy')).toEqual([{}]);
     const password = currentPassword();
     const names = { [password]: '<new>' };
-    const [put] = fake.inputsOf('PutSecretValue', names);
+    const [put] = fake().inputsOf('PutSecretValue', names);
     expect(put.ClientRequestToken).toMatch(UUID);
     expect(put).toEqual({
       SecretId: SECRET_ARN,
@@ -122,10 +95,10 @@ describe('Create', () => {
       SecretString: JSON.stringify({ username: 'alice', password: '<new>', signInUrl: SIGN_IN_URL }),
       VersionStages: ['AWSCURRENT'],
     });
-    expect(fake.inputsOf('CreateLoginProfile', names)).toEqual([
+    expect(fake().inputsOf('CreateLoginProfile', names)).toEqual([
       { UserName: 'alice', Password: '<new>', PasswordResetRequired: true },
     ]);
-    expect(fake.profileOf('alice')!.resetRequired).toBe(true);
+    expect(fake().profileOf('alice')!.resetRequired).toBe(true);
     // AWS's default rules (8+ characters, 3 of 4 classes): we give 24 characters and all four.
     expect(password.length).toBe(24);
     expect(
@@ -141,15 +114,15 @@ describe('Create', () => {
       PhysicalResourceId: 'alice',
       Data: { UserName: 'alice', SecretVersionId: put.ClientRequestToken },
     });
-    expect(fake.tagsOf('alice')).toEqual({ [OWNER_TAG_KEY]: SECRET_ARN, [STACK_TAG_KEY]: STACK_ID });
-    expect(fake.passwordsEverSeen.size).toBeGreaterThan(0);
+    expect(fake().tagsOf('alice')).toEqual({ [OWNER_TAG_KEY]: SECRET_ARN, [STACK_TAG_KEY]: STACK_ID });
+    expect(fake().passwordsEverSeen.size).toBeGreaterThan(0);
   });
 
   test('with a strict policy: raises the length to its minimum and satisfies it', async () => {
     const policy = STRICT_POLICY;
-    fake.passwordPolicy = policy;
+    fake().passwordPolicy = policy;
     await succeeds(createEvent());
-    expect(fake.commands()).toEqual([
+    expect(fake().commands()).toEqual([
       'GetUser',
       'TagUser',
       'GetAccountPasswordPolicy',
@@ -157,21 +130,21 @@ describe('Create', () => {
       'CreateLoginProfile',
     ]);
     const password = currentPassword();
-    expect(fake.inputsOf('CreateLoginProfile', { [password]: '<stored>' })[0].Password).toBe('<stored>');
+    expect(fake().inputsOf('CreateLoginProfile', { [password]: '<stored>' })[0].Password).toBe('<stored>');
     expect(password.length).toBe(40);
     expect(policyViolations(password, policy)).toEqual([]);
   });
 
   test('on PasswordPolicyViolation: re-reads the policy and stores a new password under a new token', async () => {
     // GIVEN a policy that tightens between the handler's read and IAM's check
-    fake.passwordPolicy = { MinimumPasswordLength: 8 };
-    fake.beforeCall = (command, n) => {
-      if (command === 'CreateLoginProfile' && n === 1) fake.passwordPolicy = { MinimumPasswordLength: 30 };
+    fake().passwordPolicy = { MinimumPasswordLength: 8 };
+    fake().beforeCall = (command, n) => {
+      if (command === 'CreateLoginProfile' && n === 1) fake().passwordPolicy = { MinimumPasswordLength: 30 };
     };
     // WHEN
     await succeeds(createEvent());
     // THEN IAM refused the first password, the handler read the policy again and stored a new one
-    expect(fake.calls.map((c) => [c.command, c.outcome])).toEqual([
+    expect(fake().calls.map((c) => [c.command, c.outcome])).toEqual([
       ['GetUser', 'ok'],
       ['TagUser', 'ok'],
       ['GetAccountPasswordPolicy', 'ok'],
@@ -183,34 +156,36 @@ describe('Create', () => {
     ]);
     const second = currentPassword();
     const names = { [second]: '<second>' };
-    const puts = fake.inputsOf('PutSecretValue', names);
+    const puts = fake().inputsOf('PutSecretValue', names);
     expect(puts[0].ClientRequestToken).not.toBe(puts[1].ClientRequestToken);
     expect(JSON.parse(puts[1].SecretString as string).password).toBe('<second>');
-    const creates = fake.inputsOf('CreateLoginProfile', names).map((input) => input.Password);
+    const creates = fake()
+      .inputsOf('CreateLoginProfile', names)
+      .map((input) => input.Password);
     expect(creates).toEqual(['<password>', '<second>']);
     expect(second.length).toBe(30);
   });
 
   test('fails after three policy violations, with a message that holds no password', async () => {
-    fake.passwordPolicy = {};
+    fake().passwordPolicy = {};
     // IAM refuses every password, echoing the request (password included) in its message
-    fake.inject({ command: 'CreateLoginProfile', kind: 'PasswordPolicyViolation', count: 100, echoInput: true });
+    fake().inject({ command: 'CreateLoginProfile', kind: 'PasswordPolicyViolation', count: 100, echoInput: true });
     const failed = await run(createEvent());
     const message = failureOf(failed);
     expect(message).toContain(
       'Create of login profile AliceLoginProfile failed: PasswordPolicyViolationException: Password does not conform to the account password policy.',
     );
-    expect(fake.callCount('CreateLoginProfile')).toBe(3);
-    expect(fake.commands()).toEqual([
+    expect(fake().callCount('CreateLoginProfile')).toBe(3);
+    expect(fake().commands()).toEqual([
       'GetUser',
       'TagUser',
       ...['GetAccountPasswordPolicy', 'PutSecretValue', 'CreateLoginProfile'],
       ...['GetAccountPasswordPolicy', 'PutSecretValue', 'CreateLoginProfile'],
       ...['GetAccountPasswordPolicy', 'PutSecretValue', 'CreateLoginProfile'],
     ]);
-    expect(fake.passwordsEverSeen.size).toBe(3);
-    assertNoPasswordIn(fake, message, String(failed.error), failed.output);
-    expect(fake.profileOf('alice')).toBeUndefined();
+    expect(fake().passwordsEverSeen.size).toBe(3);
+    assertNoPasswordIn(fake(), message, String(failed.error), failed.output);
+    expect(fake().profileOf('alice')).toBeUndefined();
   });
 
   test('a replayed Create sets the password its first delivery stored, not a new one', async () => {
@@ -218,12 +193,12 @@ describe('Create', () => {
     const event = createEvent();
     await succeeds(event);
     const first = currentPassword();
-    const token = fake.versionIdAt(SECRET_ARN, 'AWSCURRENT');
-    fake.forgetCalls();
+    const token = fake().versionIdAt(SECRET_ARN, 'AWSCURRENT');
+    fake().forgetCalls();
     // WHEN the same event arrives again
     await succeeds(event);
     // THEN its write finds the version (same token), reads it back and sets that same password
-    expect(fake.calls.map((c) => [c.command, c.outcome])).toEqual([
+    expect(fake().calls.map((c) => [c.command, c.outcome])).toEqual([
       ['GetUser', 'ok'],
       ['TagUser', 'ok'],
       ['GetAccountPasswordPolicy', 'NoSuchEntityException'],
@@ -232,15 +207,15 @@ describe('Create', () => {
       ['CreateLoginProfile', 'EntityAlreadyExistsException'],
       ['UpdateLoginProfile', 'ok'],
     ]);
-    expect(fake.inputsOf('PutSecretValue')[0].ClientRequestToken).toBe(token);
-    expect(fake.inputsOf('GetSecretValue')).toEqual([
+    expect(fake().inputsOf('PutSecretValue')[0].ClientRequestToken).toBe(token);
+    expect(fake().inputsOf('GetSecretValue')).toEqual([
       { SecretId: SECRET_ARN, VersionId: token, VersionStage: undefined },
     ]);
-    expect(fake.inputsOf('UpdateLoginProfile', { [first]: '<first delivery>' })).toEqual([
+    expect(fake().inputsOf('UpdateLoginProfile', { [first]: '<first delivery>' })).toEqual([
       { UserName: 'alice', Password: '<first delivery>', PasswordResetRequired: true },
     ]);
     expect(currentPassword() === first).toBe(true);
-    expect(fake.versionCount(SECRET_ARN)).toBe(1);
+    expect(fake().versionCount(SECRET_ARN)).toBe(1);
   });
 
   test('the version token is the same for a replay and different for another request', async () => {
@@ -248,18 +223,20 @@ describe('Create', () => {
     await succeeds(event);
     await succeeds(event);
     await succeeds(createEvent({}, 'request-2'));
-    const tokens = fake.inputsOf('PutSecretValue').map((input) => input.ClientRequestToken);
+    const tokens = fake()
+      .inputsOf('PutSecretValue')
+      .map((input) => input.ClientRequestToken);
     expect(tokens).toHaveLength(3);
     expect(tokens[0]).toBe(tokens[1]);
     expect(tokens[2]).not.toBe(tokens[0]);
   });
 
   test('fails with a clear reason when the user does not exist', async () => {
-    fake.users.delete('alice');
+    fake().users.delete('alice');
     // IAM is eventually consistent about new users: the handler waits and retries (bounded) first.
     const failed = await run(createEvent());
     expect(failureOf(failed)).toContain('IAM user "alice" does not exist');
-    expect(fake.calls.map((c) => [c.command, c.outcome])).toEqual([
+    expect(fake().calls.map((c) => [c.command, c.outcome])).toEqual([
       ['GetUser', 'NoSuchEntityException'],
       ...Array(5).fill(['TagUser', 'NoSuchEntityException']),
     ]);
@@ -270,7 +247,7 @@ describe('Create', () => {
     expect(failureOf(failed)).toContain(
       'SecretArn must be in this account (123456789012); got a secret in account 210987654321',
     );
-    expect(fake.calls).toEqual([]);
+    expect(fake().calls).toEqual([]);
   });
 });
 
@@ -281,12 +258,12 @@ describe('Update', () => {
   test('of passwordResetRequired only: one UpdateLoginProfile, no new password', async () => {
     const before = await deployed();
     const response = await succeeds(update({ PasswordResetRequired: 'false' }));
-    expect(fake.commands()).toEqual(['UpdateLoginProfile']);
-    expect(fake.inputsOf('UpdateLoginProfile')).toEqual([
+    expect(fake().commands()).toEqual(['UpdateLoginProfile']);
+    expect(fake().inputsOf('UpdateLoginProfile')).toEqual([
       { UserName: 'alice', Password: undefined, PasswordResetRequired: false },
     ]);
     expect(response).toEqual({ PhysicalResourceId: 'alice', Data: { UserName: 'alice' } });
-    expect(fake.profileOf('alice')!.resetRequired).toBe(false);
+    expect(fake().profileOf('alice')!.resetRequired).toBe(false);
     expect(currentPassword() === before.password).toBe(true);
   });
 
@@ -294,10 +271,10 @@ describe('Update', () => {
     const before = await deployed();
     await succeeds(update({ ResetToken: 'v2' }));
     // IAM took the password before the secret called it current.
-    expect(fake.commands()).toEqual(RESET_TOKEN_CALLS);
+    expect(fake().commands()).toEqual(RESET_TOKEN_CALLS);
     const password = currentPassword();
     const names = { [password]: '<new>', [before.password]: '<old>' };
-    const [put] = fake.inputsOf('PutSecretValue', names);
+    const [put] = fake().inputsOf('PutSecretValue', names);
     const token = put.ClientRequestToken as string;
     expect(put).toEqual({
       SecretId: SECRET_ARN,
@@ -305,10 +282,10 @@ describe('Update', () => {
       SecretString: JSON.stringify({ username: 'alice', password: '<new>', signInUrl: SIGN_IN_URL }),
       VersionStages: ['AWSPENDING'],
     });
-    expect(fake.inputsOf('UpdateLoginProfile', names)).toEqual([
+    expect(fake().inputsOf('UpdateLoginProfile', names)).toEqual([
       { UserName: 'alice', Password: '<new>', PasswordResetRequired: true },
     ]);
-    expect(fake.inputsOf('UpdateSecretVersionStage')).toEqual([
+    expect(fake().inputsOf('UpdateSecretVersionStage')).toEqual([
       {
         SecretId: SECRET_ARN,
         VersionStage: 'AWSCURRENT',
@@ -317,15 +294,15 @@ describe('Update', () => {
       },
       { SecretId: SECRET_ARN, VersionStage: 'AWSPENDING', RemoveFromVersionId: token },
     ]);
-    expect(fake.stagesOf(SECRET_ARN)).toEqual({ [before.version]: ['AWSPREVIOUS'], [token]: ['AWSCURRENT'] });
+    expect(fake().stagesOf(SECRET_ARN)).toEqual({ [before.version]: ['AWSPREVIOUS'], [token]: ['AWSCURRENT'] });
   });
 
   test('of the user name: the old user profile goes, the new user gets one under a new physical ID', async () => {
     await deployed();
-    fake.createUser('alice2');
+    fake().createUser('alice2');
     const response = await succeeds(update({ UserName: 'alice2' }));
     expect(response.PhysicalResourceId).toBe('alice2');
-    expect(fake.commands()).toEqual([
+    expect(fake().commands()).toEqual([
       'GetUser',
       'DeleteLoginProfile',
       'GetUser',
@@ -334,24 +311,24 @@ describe('Update', () => {
       'PutSecretValue',
       'CreateLoginProfile',
     ]);
-    expect(fake.inputsOf('GetUser')).toEqual([{ UserName: 'alice' }, { UserName: 'alice2' }]);
-    expect(fake.inputsOf('DeleteLoginProfile')).toEqual([{ UserName: 'alice' }]);
-    expect(fake.inputsOf('CreateLoginProfile')[0].UserName).toBe('alice2');
-    expect(fake.profileOf('alice')).toBeUndefined();
+    expect(fake().inputsOf('GetUser')).toEqual([{ UserName: 'alice' }, { UserName: 'alice2' }]);
+    expect(fake().inputsOf('DeleteLoginProfile')).toEqual([{ UserName: 'alice' }]);
+    expect(fake().inputsOf('CreateLoginProfile')[0].UserName).toBe('alice2');
+    expect(fake().profileOf('alice')).toBeUndefined();
     currentPassword('alice2');
   });
 
   test('of nothing that matters (the password length): no calls at all', async () => {
     await deployed();
     await succeeds(update({ PasswordLength: '30' }));
-    expect(fake.calls).toEqual([]);
+    expect(fake().calls).toEqual([]);
   });
 
   test('fails when OldResourceProperties are missing', async () => {
     const e: Partial<LoginProfileEvent> = update({ PasswordResetRequired: 'false' });
     delete (e as { OldResourceProperties?: unknown }).OldResourceProperties;
     expect(failureOf(await run(e as LoginProfileEvent))).toContain('the Update event has no OldResourceProperties');
-    expect(fake.calls).toEqual([]);
+    expect(fake().calls).toEqual([]);
   });
 });
 
@@ -361,17 +338,17 @@ describe('Delete', () => {
   test('deletes the profile of a user this secret owns', async () => {
     await deployed();
     const response = await succeeds(del());
-    expect(fake.commands()).toEqual(['GetUser', 'DeleteLoginProfile']);
-    expect(fake.inputsOf('GetUser')).toEqual([{ UserName: 'alice' }]);
-    expect(fake.inputsOf('DeleteLoginProfile')).toEqual([{ UserName: 'alice' }]);
+    expect(fake().commands()).toEqual(['GetUser', 'DeleteLoginProfile']);
+    expect(fake().inputsOf('GetUser')).toEqual([{ UserName: 'alice' }]);
+    expect(fake().inputsOf('DeleteLoginProfile')).toEqual([{ UserName: 'alice' }]);
     expect(response).toEqual({ PhysicalResourceId: 'alice' });
-    expect(fake.profileOf('alice')).toBeUndefined();
+    expect(fake().profileOf('alice')).toBeUndefined();
   });
 
   test('succeeds when the profile is already gone', async () => {
-    fake.createUser('alice', '/', { [OWNER_TAG_KEY]: SECRET_ARN });
+    fake().createUser('alice', '/', { [OWNER_TAG_KEY]: SECRET_ARN });
     expect(await succeeds(del())).toEqual({ PhysicalResourceId: 'alice' });
-    expect(fake.calls.map((c) => [c.command, c.outcome])).toEqual([
+    expect(fake().calls.map((c) => [c.command, c.outcome])).toEqual([
       ['GetUser', 'ok'],
       ['DeleteLoginProfile', 'NoSuchEntityException'],
     ]);
@@ -379,26 +356,26 @@ describe('Delete', () => {
 
   test('succeeds when the user is gone (DeleteLoginProfile settles it: NoSuchEntity)', async () => {
     expect(await succeeds(del())).toEqual({ PhysicalResourceId: 'alice' });
-    expect(fake.calls.map((c) => [c.command, c.outcome])).toEqual([
+    expect(fake().calls.map((c) => [c.command, c.outcome])).toEqual([
       ['GetUser', 'NoSuchEntityException'],
       ['DeleteLoginProfile', 'NoSuchEntityException'],
     ]);
   });
 
   test('leaves the profile alone when another secret owns it now (the construct moved)', async () => {
-    fake.createUser('alice', '/', { [OWNER_TAG_KEY]: `${SECRET_ARN}-other` });
-    fake.setProfileByHand('alice', 'Successor-Passw0rd!x');
+    fake().createUser('alice', '/', { [OWNER_TAG_KEY]: `${SECRET_ARN}-other` });
+    fake().setProfileByHand('alice', 'Successor-Passw0rd!x');
     await succeeds(del());
-    expect(fake.commands()).toEqual(['GetUser']);
-    expect(fake.profileOf('alice')).toBeDefined();
+    expect(fake().commands()).toEqual(['GetUser']);
+    expect(fake().profileOf('alice')).toBeDefined();
   });
 
   test('leaves a profile set by hand on a user no secret claimed', async () => {
-    fake.createUser('alice');
-    fake.setProfileByHand('alice', 'Hand-Set-Passw0rd!x');
+    fake().createUser('alice');
+    fake().setProfileByHand('alice', 'Hand-Set-Passw0rd!x');
     await succeeds(del());
-    expect(fake.commands()).toEqual(['GetUser']);
-    expect(fake.profileOf('alice')).toBeDefined();
+    expect(fake().commands()).toEqual(['GetUser']);
+    expect(fake().profileOf('alice')).toBeDefined();
   });
 
   test('looks for the user of the properties when the physical ID is not a user it answered (a Create that never answered)', async () => {
@@ -407,41 +384,41 @@ describe('Delete', () => {
     // WHEN the Delete arrives
     const response = await succeeds(del('app-AliceLoginProfile-1A2B3C4D'));
     // THEN it found no user by the made-up ID, then removed alice's profile
-    expect(fake.calls.map((c) => [c.command, c.input.UserName, c.outcome])).toEqual([
+    expect(fake().calls.map((c) => [c.command, c.input.UserName, c.outcome])).toEqual([
       ['GetUser', 'app-AliceLoginProfile-1A2B3C4D', 'NoSuchEntityException'],
       ['DeleteLoginProfile', 'app-AliceLoginProfile-1A2B3C4D', 'NoSuchEntityException'],
       ['GetUser', 'alice', 'ok'],
       ['DeleteLoginProfile', 'alice', 'ok'],
     ]);
-    expect(fake.profileOf('alice')).toBeUndefined();
+    expect(fake().profileOf('alice')).toBeUndefined();
     expect(response).toEqual({ PhysicalResourceId: 'app-AliceLoginProfile-1A2B3C4D' });
   });
 
   test('retries EntityTemporarilyUnmodifiable', async () => {
-    fake.createUser('alice', '/', { [OWNER_TAG_KEY]: SECRET_ARN });
-    fake.setProfileByHand('alice', 'Hand-Set-Passw0rd!x');
-    fake.inject({ command: 'DeleteLoginProfile', kind: 'EntityTemporarilyUnmodifiable' });
+    fake().createUser('alice', '/', { [OWNER_TAG_KEY]: SECRET_ARN });
+    fake().setProfileByHand('alice', 'Hand-Set-Passw0rd!x');
+    fake().inject({ command: 'DeleteLoginProfile', kind: 'EntityTemporarilyUnmodifiable' });
     await succeeds(del());
-    expect(fake.calls.map((c) => [c.command, c.outcome])).toEqual([
+    expect(fake().calls.map((c) => [c.command, c.outcome])).toEqual([
       ['GetUser', 'ok'],
       ['DeleteLoginProfile', 'EntityTemporarilyUnmodifiableException'],
       ['DeleteLoginProfile', 'ok'],
     ]);
-    expect(fake.profileOf('alice')).toBeUndefined();
+    expect(fake().profileOf('alice')).toBeUndefined();
   });
 
   test('deletes the profile of the user in the physical ID (the old user after a rename)', async () => {
-    fake.createUser('old-alice', '/', { [OWNER_TAG_KEY]: SECRET_ARN });
-    fake.setProfileByHand('old-alice', 'Old-Alice-Passw0rd!x');
-    fake.createUser('alice');
-    fake.setProfileByHand('alice', 'New-Alice-Passw0rd!x');
+    fake().createUser('old-alice', '/', { [OWNER_TAG_KEY]: SECRET_ARN });
+    fake().setProfileByHand('old-alice', 'Old-Alice-Passw0rd!x');
+    fake().createUser('alice');
+    fake().setProfileByHand('alice', 'New-Alice-Passw0rd!x');
     await succeeds(del('old-alice'));
     // (then alice, of the properties: no secret claimed her, her profile stays)
-    expect(fake.commands()).toEqual(['GetUser', 'DeleteLoginProfile', 'GetUser']);
-    expect(fake.inputsOf('GetUser')).toEqual([{ UserName: 'old-alice' }, { UserName: 'alice' }]);
-    expect(fake.inputsOf('DeleteLoginProfile')).toEqual([{ UserName: 'old-alice' }]);
-    expect(fake.profileOf('old-alice')).toBeUndefined();
-    expect(fake.profileOf('alice')).toBeDefined();
+    expect(fake().commands()).toEqual(['GetUser', 'DeleteLoginProfile', 'GetUser']);
+    expect(fake().inputsOf('GetUser')).toEqual([{ UserName: 'old-alice' }, { UserName: 'alice' }]);
+    expect(fake().inputsOf('DeleteLoginProfile')).toEqual([{ UserName: 'old-alice' }]);
+    expect(fake().profileOf('old-alice')).toBeUndefined();
+    expect(fake().profileOf('alice')).toBeDefined();
   });
 });
 
@@ -482,17 +459,17 @@ describe('malformed events', () => {
       'SecretArn must be a Secrets Manager secret ARN; got "my-secret"',
     ],
   ])('fails on %s, before any AWS call', async (_name, e, message) => {
-    fake.createUser('alice');
-    fake.createSecret('alice-password', { arn: SECRET_ARN });
+    fake().createUser('alice');
+    fake().createSecret('alice-password', { arn: SECRET_ARN });
     expect(failureOf(await run(e() as LoginProfileEvent))).toContain(message);
-    expect(fake.calls).toEqual([]);
+    expect(fake().calls).toEqual([]);
   });
 
   test.each(['RequestId', 'StackId', 'LogicalResourceId', 'ResponseURL'])(
     'an event without %s cannot be answered: no AWS call, no answer, a log line naming the field',
     async (field) => {
-      fake.createUser('alice');
-      fake.createSecret('alice-password', { arn: SECRET_ARN });
+      fake().createUser('alice');
+      fake().createSecret('alice-password', { arn: SECRET_ARN });
       const sent: unknown[] = [];
       const output: string[] = [];
       const restore = captureOutput(output);
@@ -507,7 +484,7 @@ describe('malformed events', () => {
       }
       expect(returned).toBeUndefined();
       expect(sent).toEqual([]);
-      expect(fake.calls).toEqual([]);
+      expect(fake().calls).toEqual([]);
       expect(output.join('\n')).toContain(`the event has no ${field}`);
     },
   );
@@ -529,6 +506,6 @@ describe('malformed events', () => {
     }
     expect(output.join('\n')).not.toContain(SECRET_ARN);
     expect(output.join('\n')).not.toContain(createEvent().ResponseURL);
-    expect(fake.calls).toEqual([]);
+    expect(fake().calls).toEqual([]);
   });
 });

@@ -10,25 +10,23 @@
 import { LOGIN_PROFILE_ATTESTATION, handlerWith, loginProfileKind } from '../../lambda/login-profile';
 import { REFUSED_REASON } from '../../lambda/runtime/attestation';
 import { attestedByCloudFormation } from '../../lambda/runtime/custom-resource';
-import { FakeAws, installFake } from '../tooling/fake-aws';
 import {
   Delivery,
   FailedAnswer,
   Invocation,
   Props,
   answersOf,
-  assertNoPasswordIn,
   createEvent,
   invoke,
   lostPasswords,
   updateEvent,
 } from '../tooling/fault-harness';
+import { fakeAwsSuite } from '../tooling/handler-suite';
 import { expectAccessOff } from '../tooling/scenarios';
 
 const AL = 'AliceLoginProfile';
-let fake: FakeAws;
+const { fake, outputs, run } = fakeAwsSuite();
 let secret: string;
-let outputs: string[];
 
 const on = (): Props => ({ UserName: 'alice', SecretArn: secret });
 const off = (): Props => ({ ...on(), ConsoleAccess: 'false' });
@@ -55,8 +53,8 @@ const trusting = answersOf(
 
 /** CloudFormation in the middle of a genuine Update of Alice's login profile, its record showing `shown`. */
 function updateInProgress(shown: Props): void {
-  fake.cloudFormation.setStackStatus('UPDATE_IN_PROGRESS');
-  fake.cloudFormation.setResource(AL, {
+  fake().cloudFormation.setStackStatus('UPDATE_IN_PROGRESS');
+  fake().cloudFormation.setResource(AL, {
     resourceType: 'Custom::ConsoleLoginProfile',
     status: 'UPDATE_IN_PROGRESS',
     physicalResourceId: 'alice',
@@ -74,41 +72,34 @@ function reasonsIn(output: string): string[] {
 
 async function refused(result: Invocation, reason: string): Promise<void> {
   outputs.push(result.output);
-  expect(fake.calls).toEqual([]);
+  expect(fake().calls).toEqual([]);
   expect(result.error).toBeInstanceOf(FailedAnswer);
   expect((result.error as FailedAnswer).answer.Reason).toBe(REFUSED_REASON);
   expect(reasonsIn(result.output)).toEqual([reason]);
 }
 
 beforeEach(() => {
-  jest.useFakeTimers();
-  fake = new FakeAws();
-  installFake(fake);
-  outputs = [];
-  fake.createUser('alice');
-  secret = fake.createSecret('alice-password');
+  fake().createUser('alice');
+  secret = fake().createSecret('alice-password');
 });
 afterEach(() => {
-  jest.useRealTimers();
-  assertNoPasswordIn(fake, ...outputs);
-  expect(lostPasswords(fake)).toEqual([]);
+  expect(lostPasswords(fake())).toEqual([]);
 });
 
 async function deployed(props: Props): Promise<void> {
-  const result = await invoke(createEvent(AL, props));
-  outputs.push(result.output);
+  const result = await run(createEvent(AL, props));
   expect(result.error).toBeUndefined();
-  fake.forgetCalls();
+  fake().forgetCalls();
 }
 
 describe('a forged switch changes nothing', () => {
   test('access off outside any stack operation: refused (not-in-progress); the profile stays', async () => {
     await deployed(on());
     await refused(await invoke(updateEvent(AL, 'alice', off(), on()), { forged: true }), 'not-in-progress');
-    expect(fake.profileOf('alice')).toBeDefined();
+    expect(fake().profileOf('alice')).toBeDefined();
     // (without attestation it works)
-    outputs.push((await invoke(updateEvent(AL, 'alice', off(), on()), { fn: trusting as never })).output);
-    expect(fake.profileOf('alice')).toBeUndefined();
+    await run(updateEvent(AL, 'alice', off(), on()), { fn: trusting as never });
+    expect(fake().profileOf('alice')).toBeUndefined();
   });
 
   test('access off during a genuine Update whose record still shows the old properties: refused (record-not-current)', async () => {
@@ -116,37 +107,33 @@ describe('a forged switch changes nothing', () => {
     await deployed(on());
     updateInProgress(on());
     // WHEN a forger sends an Update from the recorded properties to access off
-    const result = await invoke(updateEvent(AL, 'alice', off(), on()), { forged: true });
+    const result = await run(updateEvent(AL, 'alice', off(), on()), { forged: true });
     // THEN the record would have to show the switch: after reading it again, refused; the profile stays
-    outputs.push(result.output);
     expect((result.error as FailedAnswer).answer.Reason).toBe(REFUSED_REASON);
     expect(reasonsIn(result.output)).toEqual(['record-not-current']);
-    expect(fake.calls).toEqual([]);
-    expect(fake.profileOf('alice')).toBeDefined();
+    expect(fake().calls).toEqual([]);
+    expect(fake().profileOf('alice')).toBeDefined();
     // ...and with the rule that takes any Update of the same user and secret unattested, it works
-    const bypass = await invoke(updateEvent(AL, 'alice', off(), on()), { fn: withoutSwitchRule as never });
-    outputs.push(bypass.output);
+    const bypass = await run(updateEvent(AL, 'alice', off(), on()), { fn: withoutSwitchRule as never });
     expect(bypass.error).toBeUndefined();
-    expect(fake.profileOf('alice')).toBeUndefined();
+    expect(fake().profileOf('alice')).toBeUndefined();
   });
 
   test('access on during a genuine Update whose record still shows access off: refused; no password issued', async () => {
     await deployed(off());
     updateInProgress(off());
-    const result = await invoke(updateEvent(AL, 'alice', on(), off()), { forged: true });
-    outputs.push(result.output);
+    const result = await run(updateEvent(AL, 'alice', on(), off()), { forged: true });
     expect(reasonsIn(result.output)).toEqual(['record-not-current']);
-    expect(fake.calls).toEqual([]);
-    expect(expectAccessOff(fake, 'alice', secret)).toEqual([]);
-    const bypass = await invoke(updateEvent(AL, 'alice', on(), off()), { fn: withoutSwitchRule as never });
-    outputs.push(bypass.output);
-    expect(fake.profileOf('alice')).toBeDefined();
+    expect(fake().calls).toEqual([]);
+    expect(expectAccessOff(fake(), 'alice', secret)).toEqual([]);
+    await run(updateEvent(AL, 'alice', on(), off()), { fn: withoutSwitchRule as never });
+    expect(fake().profileOf('alice')).toBeDefined();
   });
 
   test('access on outside any stack operation: refused (not-in-progress)', async () => {
     await deployed(off());
     await refused(await invoke(updateEvent(AL, 'alice', on(), off()), { forged: true }), 'not-in-progress');
-    expect(expectAccessOff(fake, 'alice', secret)).toEqual([]);
+    expect(expectAccessOff(fake(), 'alice', secret)).toEqual([]);
   });
 });
 
@@ -158,29 +145,26 @@ describe('genuine switches, CloudFormation sending each event', () => {
       [on(), off()],
       [off(), on()],
     ]) {
-      const result = await invoke(updateEvent(AL, 'alice', next, old));
-      outputs.push(result.output);
+      const result = await run(updateEvent(AL, 'alice', next, old));
       expect(result.error).toBeUndefined();
     }
-    expect(expectAccessOff(fake, 'alice', secret)).toEqual([]);
+    expect(expectAccessOff(fake(), 'alice', secret)).toEqual([]);
   });
 
   test('a reset token while the record shows the old properties still goes through (only switches need the record)', async () => {
     await deployed(on());
-    fake.cloudFormation.updateShows = 'old';
-    const before = fake.profileOf('alice')!.password;
-    const result = await invoke(updateEvent(AL, 'alice', { ...on(), ResetToken: 'r1' }, on()));
-    outputs.push(result.output);
+    fake().cloudFormation.updateShows = 'old';
+    const before = fake().profileOf('alice')!.password;
+    const result = await run(updateEvent(AL, 'alice', { ...on(), ResetToken: 'r1' }, on()));
     expect(result.error).toBeUndefined();
-    expect(fake.profileOf('alice')!.password === before).toBe(false);
+    expect(fake().profileOf('alice')!.password === before).toBe(false);
   });
 
   test('a switch whose record keeps showing the old properties is refused (record-not-current), as a rename is', async () => {
     await deployed(on());
-    fake.cloudFormation.updateShows = 'old';
-    const result = await invoke(updateEvent(AL, 'alice', off(), on()));
-    outputs.push(result.output);
+    fake().cloudFormation.updateShows = 'old';
+    const result = await run(updateEvent(AL, 'alice', off(), on()));
     expect(reasonsIn(result.output)).toEqual(['record-not-current']);
-    expect(fake.profileOf('alice')).toBeDefined();
+    expect(fake().profileOf('alice')).toBeDefined();
   });
 });
